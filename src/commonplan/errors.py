@@ -142,3 +142,11 @@ class DatabaseError(CommonplanError):
 
 class AuditIntegrityError(CommonplanError):
     """The hash chain of the audit log is broken: an entry was edited, deleted or inserted."""
+
+
+class AuthenticationError(PermissionDeniedError):
+    """The credentials (username and password, or an API token) are wrong, expired or revoked."""
+
+
+class ChecksumError(DataError):
+    """A file's content does not match the SHA-256 hash its manifest records (edited or corrupted)."""

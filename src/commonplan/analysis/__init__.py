@@ -1,1 +1,62 @@
-"""commonplan.analysis"""
+"""Deciphering an economy: Leontief models, multipliers, footprints, labour values,
+key sectors, dependence on partners and hypothetical extraction.
+
+Everything works on a symmetric :class:`~commonplan.economy.Economy` and returns labelled
+pandas objects. One :class:`LeontiefSolver` (dense LU for small tables, block GMRES on
+the sparse matrix for large ones; never a dense inverse unless asked) can be passed to
+every function as ``solver=`` so that its set-up is shared. :func:`analyse` runs all
+analyses that apply and :func:`write_results` writes them to CSV/Parquet/Excel.
+See ``docs/analysis.md`` for formulas, sources and units.
+"""
+
+from commonplan.analysis.dependence import (
+    foreign_value_added_shares,
+    input_dependence,
+    intermediate_imports,
+    value_added_origin,
+)
+from commonplan.analysis.extraction import extract_partner_supply, extract_sectors
+from commonplan.analysis.footprints import Footprints, footprints
+from commonplan.analysis.labour import labour_values
+from commonplan.analysis.leontief import prices, quantities, total_requirements
+from commonplan.analysis.linkages import CLASSES, classify, key_sectors, linkages
+from commonplan.analysis.multipliers import (
+    HouseholdClosure,
+    account_multipliers,
+    closed_model,
+    multiplier_table,
+    output_multipliers,
+)
+from commonplan.analysis.results import AnalysisResults, Progress, analyse, write_results
+from commonplan.analysis.solver import DENSE_LIMIT, LeontiefSolver, SolveReport
+
+__all__ = [
+    "AnalysisResults",
+    "CLASSES",
+    "DENSE_LIMIT",
+    "Footprints",
+    "HouseholdClosure",
+    "LeontiefSolver",
+    "Progress",
+    "SolveReport",
+    "account_multipliers",
+    "analyse",
+    "classify",
+    "closed_model",
+    "extract_partner_supply",
+    "extract_sectors",
+    "footprints",
+    "foreign_value_added_shares",
+    "input_dependence",
+    "intermediate_imports",
+    "key_sectors",
+    "labour_values",
+    "linkages",
+    "multiplier_table",
+    "output_multipliers",
+    "prices",
+    "quantities",
+    "total_requirements",
+    "value_added_origin",
+    "write_results",
+]

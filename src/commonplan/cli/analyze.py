@@ -1,9 +1,172 @@
-"""CLI commands: analyze (to be filled in)."""
+"""CLI commands ``commonplan analyze`` and ``commonplan demo``: read a table, decipher it, write every result."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+
+
+def _run_analysis(economy, output: Path, excel: bool):
+    from commonplan.analysis import analyse, write_results
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("analysing", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            progress.update(task, description=step, completed=done, total=total)
+
+        results = analyse(economy, progress=report)
+        progress.update(task, description="writing results")
+        files = write_results(results, output, excel=excel)
+    return results, files
+
+
+def _label(economy, product: tuple) -> str:
+    names = economy.metadata.extra.get("sector_names", {}) if economy.metadata.extra else {}
+    region, sector = product
+    name = names.get(sector, "")
+    prefix = f"{region} " if len(economy.regions) > 1 else ""
+    text = f"{prefix}{sector}" + (f" {name}" if name else "")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _print_summary(economy, results, top: int = 10) -> None:
+    """The short, readable summary ``commonplan demo`` prints."""
+    meta = economy.metadata
+    console.print(f"[bold]{meta.name or 'Economy'}[/bold]" + (f", {meta.year}" if meta.year else ""))
+    console.print(
+        f"{economy.n_products} products in {len(economy.regions)} region(s); "
+        f"units: {meta.units or 'n/a'}; accounts: {', '.join(economy.account_names)}"
+    )
+    if meta.source:
+        console.print(f"source: {meta.source}")
+    if meta.citation:
+        console.print(f"citation: {meta.citation}")
+
+    linkages = results.linkages
+    if linkages is not None:
+        # rank by the weaker of the two indices: a key sector is strong both ways
+        score = linkages[["power_of_dispersion", "sensitivity_of_dispersion"]].min(axis=1)
+        order = linkages.assign(_key=linkages["classification"].eq("key"), _score=score)
+        order = order.sort_values(["_key", "_score"], ascending=False).head(top)
+        table = Table(title="Ten key sectors (Rasmussen–Hirschman indices; key = both > 1)")
+        for column in ("sector", "backward index", "forward index", "class"):
+            table.add_column(column)
+        for label, row in order.iterrows():
+            table.add_row(
+                _label(economy, label),
+                f"{row['power_of_dispersion']:.3f}",
+                f"{row['sensitivity_of_dispersion']:.3f}",
+                str(row["classification"]),
+            )
+        console.print(table)
+        top_labels = list(order.index)
+    else:
+        top_labels = list(results.output_multipliers.sort_values("type_I", ascending=False).index[:top])
+
+    accounts = results.account_multipliers
+    mtable = Table(title="Multipliers of these sectors (per unit of final demand)")
+    mtable.add_column("sector")
+    mtable.add_column("output (Type I)")
+    shown = [a for a in accounts.index if any(w in str(a) for w in ("compensation", "labour", "hours", "employ", "value_added", "imports"))][:4]
+    for account in shown:
+        mtable.add_column(account.replace("_", " "))
+    for label in top_labels:
+        mtable.add_row(
+            _label(economy, label),
+            f"{results.output_multipliers.loc[label, 'type_I']:.3f}",
+            *(f"{accounts.loc[a, label]:.4g}" for a in shown),
+        )
+    console.print(mtable)
+    units = {a: economy.account_units.get(a, "") for a in shown}
+    console.print(
+        "account multipliers count each account per unit of final demand (" + meta.units.split(",")[0] + "); "
+        + "; ".join(f"{a}: {u}" for a, u in units.items() if u)
+    )
+
+    if "imports" in accounts.index:
+        imports = accounts.loc["imports"].sort_values(ascending=False)
+        dtable = Table(title="Import dependence: imports embodied per unit of final demand (highest five)")
+        dtable.add_column("sector")
+        dtable.add_column("imports per unit")
+        for label, value in imports.head(5).items():
+            dtable.add_row(_label(economy, label), f"{value:.4f}")
+        console.print(dtable)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``commonplan`` app."""
+    """Add ``analyze`` and ``demo`` to the ``commonplan`` app."""
+
+    @app.command()
+    def analyze(
+        table: Annotated[Path, typer.Argument(help="A table file or folder (see `commonplan formats`).")],
+        format: Annotated[
+            str | None, typer.Option("--format", "-f", help="Reader to use; detected from the file when omitted.")
+        ] = None,
+        output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results.")] = Path(
+            "commonplan-results"
+        ),
+        excel: Annotated[bool, typer.Option("--excel", help="Also write one Excel workbook.")] = False,
+        year: Annotated[
+            int | None, typer.Option("--year", help="Year to read, for files holding several years.")
+        ] = None,
+    ) -> None:
+        """Read TABLE, validate it, and write every analysis result as CSV and Parquet."""
+        from commonplan.io import read_table
+
+        options = {"year": year} if year is not None else {}
+        economy = read_table(table, format=format, **options)
+        results, files = _run_analysis(economy, output, excel)
+        console.print(
+            f"analysed {economy.n_products} products in {len(economy.regions)} region(s): "
+            f"{len(files)} files written to {output}"
+        )
+
+    @app.command()
+    def formats() -> None:
+        """List the table formats `analyze --format` accepts."""
+        from commonplan.io import FORMATS
+
+        table = Table(title="Table formats")
+        table.add_column("format")
+        table.add_column("what")
+        for name, reader in FORMATS.items():
+            table.add_row(name, reader.description)
+        console.print(table)
+
+    @app.command()
+    def demo(
+        output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the full results.")] = Path(
+            "commonplan-demo"
+        ),
+        serve: Annotated[
+            bool, typer.Option("--serve", help="Seed a demo assembly and serve the web pages.")
+        ] = False,
+        host: Annotated[str, typer.Option(help="Address to serve on (with --serve).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to serve on (with --serve).")] = 8000,
+    ) -> None:
+        """Analyse the bundled real economy (BEA, USA 2021) and print a summary."""
+        from commonplan.datasets import load_demo
+
+        economy = load_demo()
+        results, files = _run_analysis(economy, output, excel=False)
+        _print_summary(economy, results)
+        console.print(f"full results: {len(files)} files in {output.resolve()}")
+        if serve:
+            from commonplan.server import run_demo
+
+            run_demo(host=host, port=port)

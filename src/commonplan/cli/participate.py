@@ -1,9 +1,89 @@
-"""CLI commands: participate (to be filled in)."""
+"""CLI command ``commonplan participate``: run the Hahnel–Szczepanczyk procedure on an experiment."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from commonplan.errors import ParticipationInputError
+
+_COLOUR_STYLE = {"blue": "blue", "green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}
+
+
+def participate(
+    experiment: Path = typer.Argument(..., help="Experiment file in the pequod-cljs format (.clj or .clj.gz)."),
+    threshold: float = typer.Option(
+        0.03, "--threshold", help="Stop a year once no imbalance exceeds this fraction (the program: 0.03)."
+    ),
+    years: int = typer.Option(2, "--years", help="Years to plan; years after the first perturb the exponents."),
+    output: Path | None = typer.Option(None, "--output", help="Folder for the Parquet results and run_configuration.json."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the year-two exponent changes."),
+    max_rounds: int = typer.Option(200, "--max-rounds", help="Round cap per year."),
+    compare: bool = typer.Option(False, "--compare", help="Also compare the plan's labour with the minimum-labour plan."),
+) -> None:
+    """Run participatory planning: councils propose, the facilitation board moves prices until proposals balance."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
+    from rich.text import Text
+
+    from commonplan.participation.experiments import read_experiment
+    from commonplan.participation.procedure import RoundReport, run_procedure
+
+    if not 0 < threshold < 2:
+        raise ParticipationInputError(
+            f"--threshold is {threshold}", where="commonplan participate, --threshold", expected="a fraction such as 0.05 or 0.03"
+        )
+    console = Console()
+    economy = read_experiment(experiment)
+    console.print(f"[bold]{economy!r}[/bold]")
+
+    def line(report: RoundReport | None) -> Text:
+        if report is None:
+            return Text("starting…")
+        label = economy.commodities[report.worst_commodity]
+        return Text.assemble(
+            f"year {report.year}  round {report.round:3d}  worst imbalance ",
+            (f"{100 * report.worst_imbalance:8.4f} %", _COLOUR_STYLE[report.colour]),
+            f"  ({label[0]} good {label[1]})",
+        )
+
+    with Live(line(None), console=console, refresh_per_second=12, transient=True) as live:
+        result = run_procedure(
+            economy,
+            years=years,
+            seed=seed,
+            stop_threshold=threshold,
+            max_rounds=max_rounds,
+            on_round=lambda report: live.update(line(report)),
+        )
+
+    table = Table(title=f"{economy.name}: {result.status}")
+    for column in ("year", "rounds", "converged", "diverged", "<10 %", "<5 %", "<3 %", "10 %→5 %", "worst at end"):
+        table.add_column(column, justify="right")
+    for year, row in result.summary.iterrows():
+        cells = [row["first_round_below_10pct"], row["first_round_below_5pct"], row["first_round_below_3pct"], row["rounds_from_10pct_to_5pct"]]
+        table.add_row(
+            str(year),
+            str(row["rounds"]),
+            "yes" if row["converged"] else "no",
+            "yes" if row["diverged"] else "no",
+            *("–" if cell is None or str(cell) == "<NA>" else str(cell) for cell in cells),
+            f"{100 * row['final_worst_imbalance']:.4f} %",
+        )
+    console.print(table)
+    if compare and not result.diverged:
+        from commonplan.participation.compare import compare_with_minimum_labour
+
+        console.print(compare_with_minimum_labour(result).report())
+    if output is not None:
+        folder = result.write(output)
+        console.print(f"results written to {folder}")
+    if result.diverged:
+        result.raise_if_diverged()
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``commonplan`` app."""
+    app.command("participate")(participate)

@@ -120,7 +120,9 @@ class Economy:
         if fd.ndim == 1:
             fd = fd.reshape(-1, 1)
         set_(self, "final_demand_values", _readonly(fd))
-        set_(self, "final_demand_columns", pd.Index(self.final_demand_columns))
+        columns = self.final_demand_columns
+        # keep a (region, category) MultiIndex: pandas ≥ 3 flattens it in pd.Index(...)
+        set_(self, "final_demand_columns", columns if isinstance(columns, pd.Index) else pd.Index(columns))
         if self.activity_levels is not None:
             set_(self, "activity_levels", _readonly(np.asarray(self.activity_levels).ravel()))
         validation.validate_economy(self)

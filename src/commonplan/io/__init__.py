@@ -1,1 +1,167 @@
-"""commonplan.io"""
+"""Readers and writers of input-output tables.
+
+Each format has one reader returning a validated :class:`~commonplan.economy.Economy`.
+:func:`read_table` picks the reader by name or detects it from the file; the readers
+themselves live in modules named for what they read (``bea``, ``dane``, ``icio``, ``ons``,
+``oecd_national``, ``plain``, ``wiod``, ``native``, ``pymrio_bridge``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commonplan.economy import Economy
+from commonplan.errors import FileFormatError, MissingBlockError
+
+
+class MissingOptionError(MissingBlockError):
+    """A reader needs an option the caller did not give (e.g. which year of a multi-year file)."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A table format: its reader function (``module:function``) and what it reads."""
+
+    name: str
+    target: str
+    description: str
+
+    def load(self) -> Callable[..., Economy]:
+        module, function = self.target.split(":")
+        return getattr(importlib.import_module(f"commonplan.io.{module}"), function)
+
+
+FORMATS: dict[str, Reader] = {
+    reader.name: reader
+    for reader in (
+        Reader("commonplan", "native:read_economy", "Commonplan's own format: a folder of Parquet files with manifest.json"),
+        Reader("flows", "plain:read_flow_table", "plain flow table (CSV, Excel or Parquet): Z with final-demand columns, or one file per block"),
+        Reader("bea", "bea:read_bea_summary", "BEA summary make, use and imports tables (a folder, or the use table)"),
+        Reader("bea-supply-use", "bea:read_bea_supply_use", "BEA use and make tables as shipped by quantecon-book-networks"),
+        Reader("dane", "dane:read_dane", "DANE Colombia symmetric table workbook (68 or 25 sectors)"),
+        Reader("ons", "ons:read_ons_ioat", "UK ONS input-output analytical tables (a folder of CSVs)"),
+        Reader("oecd-iot", "oecd_national:read_oecd_national", "OECD national input-output table CSV (e.g. BEL2020ttl.csv)"),
+        Reader("icio", "icio:read_icio_csv", "OECD ICIO wide CSV (2023 or 2025 edition)"),
+        Reader("icio-arrays", "icio:read_icio_arrays", "OECD ICIO reduced to arrays (.npz with Z, x, fu_plus, va_plus)"),
+        Reader("wiot", "wiod:read_wiot", "WIOD world input-output table in the published layout"),
+        Reader("wiod-arrays", "wiod:read_wiod_arrays", "WIOD world table as arrays (.npz with Z, F, x)"),
+        Reader("wiod-niot", "wiod:read_wiod_niot", "WIOD national IO table (long CSV) with Socio-Economic Accounts hours"),
+    )
+}
+
+
+def _sniff(path: Path) -> str | None:
+    """Guess the format of ``path`` from its name, its members or its first line."""
+    if path.is_dir():
+        names = {p.name.lower() for p in path.iterdir()}
+        if "manifest.json" in names:
+            return "commonplan"
+        if any("make" in n for n in names) and any("use" in n for n in names):
+            return "bea"
+        if any(n.startswith("uk2010") for n in names):
+            return "ons"
+        return None
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = {Path(n).stem for n in archive.namelist()}
+        except zipfile.BadZipFile:
+            return None
+        if "fu_plus" in members:
+            return "icio-arrays"
+        if "F" in members and "fd_labels" in members:
+            return "wiod-arrays"
+        return None
+    if suffix in {".xlsx", ".xls"}:
+        lower = path.name.lower()
+        if "wiot" in lower:
+            return "wiot"
+        if "matri" in lower:
+            return "dane"
+        return "flows"
+    if suffix in {".csv", ".txt"}:
+        try:
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                header = handle.readline()
+        except OSError:
+            return None
+        fields = [f.strip().strip('"') for f in header.split(",")]
+        if {"Year", "Code", "Origin"} <= set(fields):
+            return "wiod-niot"
+        if fields[:2] == ["", "D01"] or path.name.lower().endswith("ttl.csv"):
+            return "oecd-iot"
+        if "V1" in fields[:2] or any(f.endswith("_HFCE") for f in fields):
+            return "icio"
+        return "flows"
+    if suffix == ".parquet":
+        return "flows"
+    return None
+
+
+def read_table(path: str | Path, format: str | None = None, **options: Any) -> Economy:
+    """Read any supported table into an :class:`Economy`.
+
+    ``format`` is one of :data:`FORMATS` (``commonplan formats`` lists them); when omitted
+    it is detected from the file. ``options`` go to the reader.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError(
+            "no such file or folder",
+            where=str(path),
+            fix="check the path; tables are files (CSV, Excel, Parquet, .npz) or folders",
+        )
+    name = format or _sniff(path)
+    if name is None:
+        raise FileFormatError(
+            "cannot tell which kind of table this is",
+            where=str(path),
+            expected=f"one of the formats {sorted(FORMATS)}",
+            fix="pass --format (see `commonplan formats`)",
+        )
+    if name not in FORMATS:
+        raise FileFormatError(
+            f"unknown format {name!r}",
+            where=str(path),
+            expected=f"one of {sorted(FORMATS)}",
+            fix="choose a format listed by `commonplan formats`",
+        )
+    reader = FORMATS[name].load()
+    missing = [
+        parameter.name
+        for parameter in inspect.signature(reader).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        and parameter.default is inspect.Parameter.empty
+        and parameter.name not in options
+    ]
+    if missing:
+        raise MissingOptionError(
+            f"the {name!r} reader needs the option(s) {missing}",
+            where=str(path),
+            fix=f"pass {', '.join('--' + m for m in missing)} (e.g. the year to read from a multi-year file)",
+        )
+    return reader(path, **options)
+
+
+def write_economy(economy: Economy, folder: str | Path) -> Path:
+    """Write ``economy`` in Commonplan's own format (see :mod:`commonplan.io.native`)."""
+    from commonplan.io.native import write_economy as _write
+
+    return _write(economy, folder)
+
+
+def read_economy(folder: str | Path) -> Economy:
+    """Read an economy written by :func:`write_economy`, exactly."""
+    from commonplan.io.native import read_economy as _read
+
+    return _read(folder)
+
+
+__all__ = ["FORMATS", "Reader", "read_table", "read_economy", "write_economy"]

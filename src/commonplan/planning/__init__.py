@@ -1,1 +1,33 @@
-"""commonplan.planning"""
+"""Computing plans: targets, resources, techniques, periods, capital, trade, federation.
+
+Build a :class:`PlanProblem` (in Python, from a TOML spec with :func:`read_spec`, or from
+Cockshott's five-year-plan files with :func:`read_cockshott`), then call :func:`solve` to get
+a labelled :class:`Plan`.
+"""
+
+from commonplan.planning.cockshott import read_cockshott
+from commonplan.planning.plan import Plan, SolveReport
+from commonplan.planning.problem import (
+    BalanceOfPayments,
+    CapitalStocks,
+    Objective,
+    PlanProblem,
+    ResourceLimit,
+    Targets,
+    harmony,
+)
+from commonplan.planning.solve import solve
+
+__all__ = [
+    "BalanceOfPayments",
+    "CapitalStocks",
+    "Objective",
+    "Plan",
+    "PlanProblem",
+    "ResourceLimit",
+    "SolveReport",
+    "Targets",
+    "harmony",
+    "read_cockshott",
+    "solve",
+]

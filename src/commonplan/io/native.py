@@ -1,0 +1,392 @@
+"""Commonplan's own format: an economy as Parquet files plus a JSON manifest, exactly.
+
+:func:`write_economy` writes a folder::
+
+    manifest.json            format name and version, metadata, account units, the
+                             final-demand column labels, shapes, and every file with its
+                             SHA-256 content hash and size
+    products.parquet         region, sector
+    activities.parquet       region, activity
+    use.parquet              COO triplets: row, col (positions), the labels of the row's
+    make.parquet             product and the column's activity, value (float64)
+    accounts.parquet         one float64 column per account, one row per activity
+                             (coefficients per unit of activity)
+    final_demand.parquet     one float64 column per category (labels in the manifest)
+    activity_levels.parquet  observed activity levels (absent when not observed)
+
+:func:`read_economy` reads it back and verifies every hash first, so an edited or
+corrupted file raises :class:`~commonplan.errors.ChecksumError` and a missing one
+:class:`~commonplan.errors.MissingBlockError`. The round trip is exact: the sparse
+matrices, coefficients, final demand and levels come back bit-identical (Parquet stores
+IEEE-754 doubles as they are), labels and metadata identical. Metadata ``extra`` must be
+JSON-representable (NumPy scalars and arrays are converted to numbers and lists; tuples
+come back as lists).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from commonplan.economy import Economy, Metadata
+from commonplan.errors import (
+    ChecksumError,
+    FileFormatError,
+    LabelError,
+    MissingBlockError,
+    ShapeError,
+    UnsupportedOperationError,
+)
+
+FORMAT_NAME = "commonplan-economy"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_TRIPLET_COLUMNS = ["row", "col", "product_region", "product_sector", "activity_region", "activity", "value"]
+_FILES = ("products", "activities", "use", "make", "accounts", "final_demand", "activity_levels")
+
+
+def write_economy(economy: Economy, folder: str | Path) -> Path:
+    """Write ``economy`` to ``folder`` (created if needed) in Commonplan's own format.
+
+    Data files are written first and the manifest last, so a folder with a manifest is
+    complete. Returns the path of the manifest.
+    """
+    import pyarrow as pa
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, pa.Table] = {
+        "products": _label_table(economy.products, ("region", "sector")),
+        "activities": _label_table(economy.activities, ("region", "activity")),
+        "use": _triplets(economy.use, economy.products, economy.activities),
+        "make": _triplets(economy.make, economy.products, economy.activities),
+        "accounts": pa.table(
+            {name: pa.array(economy.account_coefficients[k], pa.float64()) for k, name in enumerate(economy.account_names)}
+            if economy.account_names
+            else {"__none__": pa.array(np.zeros(economy.n_activities), pa.float64())}
+        ),
+        "final_demand": pa.table(
+            {f"fd{k}": pa.array(economy.final_demand_values[:, k], pa.float64()) for k in range(economy.final_demand_values.shape[1])}
+            or {"__none__": pa.array(np.zeros(economy.n_products), pa.float64())}
+        ),
+    }
+    if economy.activity_levels is not None:
+        tables["activity_levels"] = pa.table({"level": pa.array(economy.activity_levels, pa.float64())})
+    files = {}
+    for name, table in tables.items():
+        path = folder / f"{name}.parquet"
+        _write_parquet(table, path)
+        files[path.name] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "rows": table.num_rows}
+    stale = folder / "activity_levels.parquet"
+    if economy.activity_levels is None and stale.exists():
+        stale.unlink()
+    manifest = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "metadata": economy.metadata.to_dict(),
+        "check_productive": bool(economy.check_productive),
+        "shapes": {
+            "products": economy.n_products,
+            "activities": economy.n_activities,
+            "accounts": len(economy.account_names),
+            "final_demand_columns": int(economy.final_demand_values.shape[1]),
+            "use_nonzeros": int(economy.use.nnz),
+            "make_nonzeros": int(economy.make.nnz),
+        },
+        "account_names": list(economy.account_names),
+        "account_units": {name: economy.account_units.get(name, "") for name in economy.account_names},
+        "final_demand_columns": _index_to_json(economy.final_demand_columns),
+        "has_activity_levels": economy.activity_levels is not None,
+        "files": files,
+    }
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
+    return path
+
+
+def read_economy(folder: str | Path) -> Economy:
+    """Read an economy written by :func:`write_economy`, verifying every file's hash.
+
+    Raises :class:`MissingBlockError` (no folder, manifest or listed file),
+    :class:`ChecksumError` (a file differs from its recorded SHA-256),
+    :class:`FileFormatError` (not a Commonplan manifest, unknown version, unreadable
+    Parquet), :class:`ShapeError` and :class:`LabelError` (contents that disagree with
+    the manifest).
+    """
+    folder = Path(folder)
+    manifest = _read_manifest(folder)
+    files = manifest["files"]
+    for filename, entry in files.items():
+        path = folder / filename
+        if not path.is_file():
+            raise MissingBlockError(
+                "a file listed in the manifest is missing",
+                where=str(path),
+                expected=f"{filename} with SHA-256 {entry.get('sha256', '?')[:12]}…",
+                fix="copy the whole folder again; the files belong together",
+            )
+        digest = _sha256(path)
+        if digest != entry.get("sha256"):
+            raise ChecksumError(
+                f"content hash {digest[:12]}… does not match the manifest's {str(entry.get('sha256'))[:12]}…",
+                where=str(path),
+                expected="the file exactly as written by write_economy",
+                fix="the file was edited or corrupted: restore it from the original folder",
+            )
+    shapes = manifest["shapes"]
+    required = ["products.parquet", "activities.parquet", "use.parquet", "make.parquet", "accounts.parquet", "final_demand.parquet"]
+    if manifest.get("has_activity_levels"):
+        required.append("activity_levels.parquet")
+    absent = [name for name in required if name not in files]
+    if absent:
+        raise MissingBlockError(
+            f"the manifest lists no {absent}",
+            where=str(folder / MANIFEST),
+            expected=f"files {required}",
+            fix="write the economy again with write_economy",
+        )
+    tables = {name: _read_parquet(folder / f"{name}.parquet") for name in _FILES if f"{name}.parquet" in files}
+    products = _labels_from(tables["products"], ("region", "sector"), folder / "products.parquet", shapes["products"])
+    activities = _labels_from(tables["activities"], ("region", "activity"), folder / "activities.parquet", shapes["activities"])
+    shape = (len(products), len(activities))
+    use = _matrix_from(tables["use"], shape, products, activities, folder / "use.parquet", shapes["use_nonzeros"])
+    make = _matrix_from(tables["make"], shape, products, activities, folder / "make.parquet", shapes["make_nonzeros"])
+    names = [str(n) for n in manifest["account_names"]]
+    accounts_table = tables["accounts"]
+    if names:
+        if list(accounts_table.columns) != names or len(accounts_table) != len(activities):
+            raise ShapeError(
+                f"accounts table has columns {list(accounts_table.columns)[:5]} and {len(accounts_table)} rows",
+                where=str(folder / "accounts.parquet"),
+                expected=f"columns {names[:5]} and {len(activities)} rows",
+            )
+        coefficients = accounts_table.to_numpy(dtype=np.float64).T
+    else:
+        coefficients = np.zeros((0, len(activities)))
+    fd_columns = _index_from_json(manifest["final_demand_columns"])
+    fd_table = tables["final_demand"]
+    k = shapes["final_demand_columns"]
+    if k:
+        if fd_table.shape != (len(products), k) or len(fd_columns) != k:
+            raise ShapeError(
+                f"final demand has shape {fd_table.shape} and {len(fd_columns)} labels",
+                where=str(folder / "final_demand.parquet"),
+                expected=f"({len(products)}, {k})",
+            )
+        final_demand = fd_table.to_numpy(dtype=np.float64)
+    else:
+        final_demand = np.zeros((len(products), 0))
+    levels = None
+    if "activity_levels" in tables:
+        levels = tables["activity_levels"]["level"].to_numpy(dtype=np.float64)
+        if levels.shape != (len(activities),):
+            raise ShapeError(
+                f"{levels.size} activity levels", where=str(folder / "activity_levels.parquet"), expected=f"{len(activities)}"
+            )
+    units = manifest.get("account_units", {})
+    return Economy(
+        products=products,
+        activities=activities,
+        use=use,
+        make=make,
+        account_coefficients=coefficients,
+        account_names=tuple(names),
+        account_units={name: units.get(name, "") for name in names},
+        final_demand_values=final_demand,
+        final_demand_columns=fd_columns,
+        activity_levels=levels,
+        metadata=Metadata.from_dict(manifest.get("metadata", {})),
+        check_productive=bool(manifest.get("check_productive", True)),
+    )
+
+
+# ---- writing helpers -------------------------------------------------------------------
+
+
+def _label_table(index: pd.MultiIndex, names: tuple[str, str]):
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            names[0]: pa.array(index.get_level_values(0).astype(str).to_numpy(dtype=object), pa.string()),
+            names[1]: pa.array(index.get_level_values(1).astype(str).to_numpy(dtype=object), pa.string()),
+        }
+    )
+
+
+def _triplets(matrix: sp.csr_array, products: pd.MultiIndex, activities: pd.MultiIndex):
+    """COO triplets of a canonical CSR matrix: positions, the labels of both ends
+    (dictionary-encoded, so each distinct label is stored once) and values."""
+    import pyarrow as pa
+
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    cols = matrix.indices.astype(np.int64)
+
+    def level(index: pd.MultiIndex, k: int, positions: np.ndarray):
+        codes = np.asarray(index.codes[k], dtype=np.int64)[positions]
+        values = np.asarray(index.levels[k].astype(str), dtype=object)
+        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()), pa.array(values, pa.string()))
+
+    return pa.table(
+        {
+            "row": pa.array(rows, pa.int64()),
+            "col": pa.array(cols, pa.int64()),
+            "product_region": level(products, 0, rows),
+            "product_sector": level(products, 1, rows),
+            "activity_region": level(activities, 0, cols),
+            "activity": level(activities, 1, cols),
+            "value": pa.array(matrix.data, pa.float64()),
+        }
+    )
+
+
+def _write_parquet(table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise UnsupportedOperationError(
+        f"metadata value {value!r} of type {type(value).__name__} cannot be written to JSON",
+        where="economy.metadata",
+        expected="strings, numbers, booleans, None, lists and dicts of them",
+        fix="convert the value to one of these before writing",
+    )
+
+
+def _index_to_json(index: pd.Index) -> dict[str, Any]:
+    if isinstance(index, pd.MultiIndex):
+        return {"kind": "multi", "names": list(index.names), "values": [list(t) for t in index]}
+    return {"kind": "flat", "name": index.name, "values": index.tolist()}
+
+
+# ---- reading helpers -------------------------------------------------------------------
+
+
+def _read_manifest(folder: Path) -> Mapping[str, Any]:
+    if not folder.is_dir():
+        raise MissingBlockError(
+            "folder not found", where=str(folder), expected="a folder written by write_economy"
+        )
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise MissingBlockError(
+            "the manifest is missing",
+            where=str(path),
+            expected="manifest.json beside the Parquet files",
+            fix="write the economy with write_economy, or copy the whole folder",
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FileFormatError(
+            f"manifest is not valid JSON ({error})",
+            where=str(path),
+            expected="the JSON manifest written by write_economy",
+            fix="restore manifest.json from the original folder",
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise FileFormatError(
+            "not a Commonplan economy manifest",
+            where=str(path),
+            expected=f'"format": "{FORMAT_NAME}"',
+        )
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise FileFormatError(
+            f"format version {version!r} is not supported",
+            where=str(path),
+            expected=f"version {FORMAT_VERSION}",
+            fix="read it with the Commonplan version that wrote it, or upgrade Commonplan",
+        )
+    for key in ("files", "shapes", "account_names", "final_demand_columns"):
+        if key not in manifest:
+            raise FileFormatError(f"manifest lacks {key!r}", where=str(path), expected="a complete manifest")
+    return manifest
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as error:
+        raise FileFormatError(
+            f"file could not be read as Parquet ({str(error)[:120]})",
+            where=str(path),
+            expected="a Parquet file written by write_economy",
+        ) from None
+
+
+def _labels_from(frame: pd.DataFrame, names: tuple[str, str], path: Path, expected: int) -> pd.MultiIndex:
+    if list(frame.columns) != list(names) or len(frame) != expected:
+        raise ShapeError(
+            f"label table has columns {list(frame.columns)} and {len(frame)} rows",
+            where=str(path),
+            expected=f"columns {list(names)} and {expected} rows",
+        )
+    return pd.MultiIndex.from_arrays([frame[names[0]].astype(str), frame[names[1]].astype(str)], names=list(names))
+
+
+def _matrix_from(
+    frame: pd.DataFrame, shape: tuple[int, int], products: pd.MultiIndex, activities: pd.MultiIndex, path: Path, nnz: int
+) -> sp.csr_array:
+    if list(frame.columns) != _TRIPLET_COLUMNS or len(frame) != nnz:
+        raise ShapeError(
+            f"triplet table has columns {list(frame.columns)} and {len(frame)} rows",
+            where=str(path),
+            expected=f"columns {_TRIPLET_COLUMNS} and {nnz} rows",
+        )
+    rows = frame["row"].to_numpy(dtype=np.int64)
+    cols = frame["col"].to_numpy(dtype=np.int64)
+    if len(rows) and (rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]):
+        raise ShapeError("triplet positions lie outside the matrix", where=str(path), expected=f"positions within {shape}")
+    checks = (
+        ("product_region", products, 0, rows),
+        ("product_sector", products, 1, rows),
+        ("activity_region", activities, 0, cols),
+        ("activity", activities, 1, cols),
+    )
+    for column, index, k, positions in checks:
+        written = frame[column].astype(object).to_numpy(dtype=object)
+        expected = np.asarray(index.get_level_values(k), dtype=object)[positions]
+        mismatch = written != expected
+        if mismatch.any():
+            j = int(np.flatnonzero(mismatch)[0])
+            raise LabelError(
+                f"triplet {j} names {column} {written[j]!r} but its position says {expected[j]!r}",
+                where=str(path),
+                expected="labels that agree with products.parquet / activities.parquet",
+            )
+    matrix = sp.csr_array((frame["value"].to_numpy(dtype=np.float64), (rows, cols)), shape=shape)
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _index_from_json(data: Mapping[str, Any]) -> pd.Index:
+    if data.get("kind") == "multi":
+        return pd.MultiIndex.from_tuples([tuple(v) for v in data["values"]], names=data["names"])
+    return pd.Index(data["values"], name=data.get("name"))

@@ -1,0 +1,184 @@
+"""How much labour the procedure's plan uses against the minimum-labour plan for the same consumption.
+
+The participatory procedure ends with a plan: every worker council's output and inputs. The
+question asked here is how far that plan is from the least labour that could deliver the
+same final consumption with the techniques the plan itself uses. The comparison:
+
+1. linearises the economy at the plan (:func:`~commonplan.participation.economy.linearised_economy`):
+   every worker council becomes a fixed-coefficient activity with its plan's input per unit
+   of output, natural resources and labour types become accounts;
+2. sets a floor on final consumption of every private good (the consumer councils' demand
+   in the plan's last round) and every public good (their demand, or the plan's supply,
+   see ``public_goods_floor``);
+3. solves the linear program::
+
+       minimise    Σ_w ℓ_w y_w                       (ℓ_w: all labour types per unit of output)
+       subject to  (make − use) y ≥ floor            (every produced good, units)
+                   R y ≤ endowment                   (each natural resource and labour type,
+                                                      if ``resource_limits``)
+                   y ≥ 0
+
+   with HiGHS (through :func:`scipy.optimize.linprog`, method ``"highs"``). The planning
+   engine :mod:`commonplan.planning` was being written concurrently when this module was;
+   the LP is solved here directly so that the comparison does not depend on it.
+
+Every assumption is listed in :attr:`LabourComparison.assumptions`; read them before quoting
+the ratio. Above all, linearisation turns the councils' decreasing returns
+(``B_w + c_w/k_w < 1``) into constant returns, so the LP may scale the most labour-efficient
+councils up without penalty: the minimum it finds is a lower bound for what the Cobb-Douglas
+economy could achieve, and the ratio an upper bound on the procedure's excess labour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from commonplan.errors import InfeasiblePlanError, SolverError
+from commonplan.participation.economy import GoodClass
+from commonplan.participation.procedure import Councils
+from commonplan.participation.result import ParticipationResult
+
+
+@dataclass(frozen=True)
+class LabourComparison:
+    """Labour of the procedure's plan against the minimum-labour plan (units of labour, all types).
+
+    ``procedure_labour``: labour the plan's worker councils ask for; ``minimum_labour``: the
+    LP optimum; ``ratio`` = procedure / minimum. ``activity_levels`` are the LP's outputs per
+    worker council (units of its good), ``plan_output`` the procedure's; ``floor`` the final
+    consumption floor by commodity; ``shadow_prices`` the LP duals of the goods' balance rows
+    (labour units per unit of good: the labour value of each good at the optimum).
+    """
+
+    procedure_labour: float
+    minimum_labour: float
+    activity_levels: pd.Series
+    plan_output: pd.Series
+    floor: pd.Series
+    shadow_prices: pd.Series
+    resource_shadow_prices: pd.Series
+    """LP duals of the endowment rows (labour units per unit of resource; empty without ``resource_limits``)."""
+    assumptions: tuple[str, ...]
+    solver: str
+
+    @property
+    def ratio(self) -> float:
+        return self.procedure_labour / self.minimum_labour
+
+    def report(self) -> str:
+        """A plain-text report: the figures, then every assumption."""
+        lines = [
+            f"labour used by the procedure's plan: {self.procedure_labour:,.1f} units",
+            f"minimum labour for the same final consumption: {self.minimum_labour:,.1f} units",
+            f"ratio: {self.ratio:.4f}",
+            f"solver: {self.solver}",
+            "assumptions:",
+        ]
+        lines += [f"  - {text}" for text in self.assumptions]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+
+def compare_with_minimum_labour(
+    result: ParticipationResult,
+    year: int | None = None,
+    *,
+    public_goods_floor: Literal["demand", "supply"] = "demand",
+    resource_limits: bool = True,
+) -> LabourComparison:
+    """Compare the final plan of ``year`` (default: the last) with the minimum-labour plan.
+
+    ``public_goods_floor``: ``"demand"`` floors each public good at what the consumer
+    councils asked for in the plan's last round (as for private goods); ``"supply"`` at what
+    the worker councils produced of it (the convention of demplan's published comparison).
+    ``resource_limits`` keeps every natural resource and labour type within its endowment.
+    Raises :class:`~commonplan.errors.InfeasiblePlanError` if no plan meets the floor,
+    :class:`~commonplan.errors.SolverError` if HiGHS stops without an answer.
+    """
+    number = len(result.years) if year is None else year
+    run = result.year(number)
+    economy = run.economy
+    g = economy.goods_per_class
+    price = run.proposal_price
+    proposals = result.proposals(number)
+    councils = Councils(economy)
+    consumer_demand = councils.consumer_budget / price
+    linear = economy.linearised_at(proposals.worker_output, proposals.worker_input_use, consumer_demand)
+
+    floor = np.asarray(linear.final_demand_values.sum(axis=1), dtype=np.float64)
+    if public_goods_floor == "supply":
+        supplied = councils.total_output(proposals.worker_output)
+        floor[2 * g : 3 * g] = supplied[economy.class_slice(GoodClass.PUBLIC)]
+    elif public_goods_floor != "demand":
+        raise ValueError(f"public_goods_floor must be 'demand' or 'supply', not {public_goods_floor!r}")
+
+    accounts = linear.account_coefficients  # (2G, N_W): nature 1..G, labour 1..G per unit
+    labour_per_unit = accounts[g:].sum(axis=0)
+    net_output = (linear.make - linear.use).tocsr()
+    a_ub = -net_output
+    b_ub = -floor
+    if resource_limits:
+        a_ub = sp.vstack([a_ub, sp.csr_array(accounts)]).tocsr()
+        b_ub = np.concatenate([b_ub, economy.endowment[2 * g : 4 * g]])
+    solved = linprog(labour_per_unit, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    if solved.status == 2:
+        raise InfeasiblePlanError(
+            "no plan with the linearised techniques meets the final-consumption floor within the endowments",
+            where=f"{economy.name or 'participatory economy'}, year {number}",
+            fix="compare with resource_limits=False",
+        )
+    if solved.status != 0:
+        raise SolverError(
+            f"HiGHS stopped without an optimum: {solved.message}",
+            where=f"{economy.name or 'participatory economy'}, year {number}",
+        )
+    goods_labels = linear.products.get_level_values("sector")
+    proposals_labour = proposals.worker_input_use[economy.workers.input_commodity // g == GoodClass.LABOUR].sum()
+    marginals = -np.asarray(solved.ineqlin.marginals)
+    duals = marginals[: net_output.shape[0]]
+    resource_names = [f"nature-{n}" for n in range(1, g + 1)] + [f"labour-{n}" for n in range(1, g + 1)]
+    resource_duals = pd.Series(
+        marginals[net_output.shape[0] :], index=resource_names[: marginals.size - net_output.shape[0]], name="labour_per_unit"
+    )
+    assumptions = (
+        "techniques: each worker council's input proportions are frozen at the procedure's plan "
+        "(x_{w,i}/Q_w per unit of output); the Cobb-Douglas substitution between inputs is not available",
+        "constant returns to scale: an activity may run at any level, although the councils have "
+        "decreasing returns (B_w + c_w/k_w < 1), so the minimum is a lower bound and the ratio an upper bound",
+        "effort is not counted as labour and not limited; labour is the sum of all labour types, "
+        "unweighted, in their physical units",
+        "final consumption floor: private goods at the consumer councils' demand in the plan's last round; "
+        + (
+            "public goods at the consumer councils' (collective) demand"
+            if public_goods_floor == "demand"
+            else "public goods at the worker councils' output of them"
+        )
+        + "; intermediate goods carry no floor; output above the floor is free disposal",
+        (
+            "natural resources and labour types are limited to their endowment (units per year)"
+            if resource_limits
+            else "natural resources and labour types are unlimited"
+        ),
+        "closed economy, one year, no stocks or investment; the procedure's plan is compared as proposed, "
+        "even where it is out of balance by up to the stopping threshold",
+        "the minimum-labour LP is solved by HiGHS via scipy.optimize.linprog directly (not commonplan.planning)",
+    )
+    return LabourComparison(
+        procedure_labour=float(proposals_labour),
+        minimum_labour=float(solved.fun),
+        activity_levels=pd.Series(solved.x, index=economy.worker_index, name="minimum_labour_output"),
+        plan_output=pd.Series(proposals.worker_output, index=economy.worker_index, name="plan_output"),
+        floor=pd.Series(floor, index=goods_labels, name="floor"),
+        shadow_prices=pd.Series(duals, index=goods_labels, name="labour_per_unit"),
+        resource_shadow_prices=resource_duals,
+        assumptions=assumptions,
+        solver=f"HiGHS (scipy {__import__('scipy').__version__} linprog, method='highs'): {solved.message}",
+    )

@@ -1,0 +1,388 @@
+"""The result of a participatory planning run: rounds, trajectory, final plan, run configuration.
+
+A :class:`ParticipationResult` holds one :class:`~commonplan.participation.procedure.YearRun`
+per year and labels it: round counts to each threshold, whether each year converged or
+diverged, the price and imbalance trajectory as DataFrames indexed by round with
+``(quantity, class, good)`` columns, and the final plan (every council's proposal) as
+labelled Series and DataFrames. :meth:`ParticipationResult.write` stores it all as Parquet
+with ``run_configuration.json`` next to it (inputs' content hash, parameters, versions), so
+a run can be identified and repeated.
+
+Units: prices in credits per unit; quantities in units of each good; imbalances as
+fractions (the program prints percent).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commonplan.errors import DivergenceError
+from commonplan.participation.economy import GoodClass, ParticipatoryEconomy
+from commonplan.participation.procedure import (
+    REPORTED_THRESHOLDS,
+    Councils,
+    Proposals,
+    YearRun,
+    colour_of,
+)
+
+TRAJECTORY_QUANTITIES = ("price", "step", "multiplier", "supply", "demand", "surplus", "imbalance")
+"""Per-commodity quantities recorded each round (see :class:`~commonplan.participation.procedure.YearRun`)."""
+
+
+@dataclass(frozen=True)
+class YearPlan:
+    """The final plan of one year: every council's proposal at the last round's prices.
+
+    * ``price``: prices the proposals were made at, ``p^(T−1)`` (credits per unit, by commodity);
+    * ``worker_output`` and ``worker_effort``: Series by worker council (units of its good; effort);
+    * ``worker_inputs``: long DataFrame ``worker_council, class, good, quantity`` (units);
+    * ``consumer_private``: DataFrame consumer council × private good (units);
+    * ``consumer_public``: DataFrame consumer council × public good, the quantity each
+      council states at its per-council price ``p/N_C`` (units; the board uses their mean);
+    * ``supply``, ``demand``: totals by commodity (units).
+    """
+
+    price: pd.Series
+    worker_output: pd.Series
+    worker_effort: pd.Series
+    worker_inputs: pd.DataFrame
+    consumer_private: pd.DataFrame
+    consumer_public: pd.DataFrame
+    supply: pd.Series
+    demand: pd.Series
+
+    @property
+    def labour_used(self) -> float:
+        """Total labour the plan's worker councils ask for, all labour types together (units)."""
+        inputs = self.worker_inputs
+        return float(inputs.loc[inputs["class"] == GoodClass.LABOUR.label, "quantity"].sum())
+
+
+@dataclass(frozen=True, eq=False)
+class ParticipationResult:
+    """Outcome of :func:`~commonplan.participation.procedure.run_procedure`.
+
+    ``economy`` is year one's economy; ``years[i].economy`` the economy of year ``i + 1``
+    (exponents perturbed after year one). ``parameters`` records everything else the run
+    depended on (years, seed, threshold, round cap, initial price, rule).
+    """
+
+    economy: ParticipatoryEconomy
+    years: tuple[YearRun, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    # ---- status -------------------------------------------------------------------------
+
+    def year(self, year: int = 1) -> YearRun:
+        """The raw run of ``year`` (1-based)."""
+        if not 1 <= year <= len(self.years):
+            from commonplan.errors import ParticipationInputError
+
+            raise ParticipationInputError(
+                f"year {year} was not run",
+                where="result",
+                expected=f"a year in 1..{len(self.years)}",
+            )
+        return self.years[year - 1]
+
+    @property
+    def converged(self) -> bool:
+        """Every year reached its stopping threshold."""
+        return all(y.converged for y in self.years) and len(self.years) == self.parameters.get(
+            "years", len(self.years)
+        )
+
+    @property
+    def diverged(self) -> bool:
+        """Some year produced non-finite or non-positive values (a divergence, not a round-cap stop)."""
+        return any(y.diverged for y in self.years)
+
+    @property
+    def status(self) -> str:
+        """One line: converged, diverged (where), or stopped at the round cap."""
+        for number, run in enumerate(self.years, start=1):
+            if run.diverged:
+                return f"diverged in year {number} at round {run.rounds} (non-finite or non-positive values)"
+            if not run.converged:
+                return (
+                    f"not converged: year {number} stopped at the round cap of {run.rounds} rounds"
+                )
+        return "converged"
+
+    def raise_if_diverged(self) -> None:
+        """Raise :class:`~commonplan.errors.DivergenceError` if any year diverged."""
+        if self.diverged:
+            raise DivergenceError(
+                self.status,
+                where=self.economy.name or "participatory economy",
+                expected="finite, positive supplies, demands and prices",
+                fix="try another price rule or smaller steps; check the councils' parameters",
+            )
+
+    def rounds_to(self, threshold: float, year: int = 1) -> int | None:
+        """First round of ``year`` whose worst imbalance is below ``threshold`` (fraction), or None."""
+        return self.year(year).first_round_below(threshold)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per year: rounds, converged, diverged, first round below 10 %, 5 %, 3 %."""
+        rows = []
+        for number, run in enumerate(self.years, start=1):
+            row: dict[str, Any] = {
+                "year": number,
+                "rounds": run.rounds,
+                "converged": run.converged,
+                "diverged": run.diverged,
+                "final_worst_imbalance": float(run.worst_imbalance[-1]) if run.rounds else np.nan,
+            }
+            for threshold in REPORTED_THRESHOLDS:
+                row[f"first_round_below_{round(threshold * 100):d}pct"] = run.first_round_below(
+                    threshold
+                )
+            t10, t5 = row["first_round_below_10pct"], row["first_round_below_5pct"]
+            row["rounds_from_10pct_to_5pct"] = None if t10 is None or t5 is None else t5 - t10
+            rows.append(row)
+        frame = pd.DataFrame(rows).set_index("year")
+        for column in frame.columns:
+            if column.startswith(("first_round", "rounds_from")):
+                frame[column] = frame[column].astype("Int64")
+        return frame
+
+    # ---- trajectory ---------------------------------------------------------------------
+
+    def trajectory(self, year: int = 1) -> pd.DataFrame:
+        """Rounds × ``(quantity, class, good)``: every recorded quantity of every round.
+
+        Quantities are those of :data:`TRAJECTORY_QUANTITIES`; ``price`` is the updated price
+        of the round (the program's printed price), the others are measured on the round's
+        proposals.
+        """
+        run = self.year(year)
+        commodities = self.economy.commodities
+        blocks = [pd.DataFrame(getattr(run, q), columns=commodities) for q in TRAJECTORY_QUANTITIES]
+        frame = pd.concat(
+            blocks, axis=1, keys=list(TRAJECTORY_QUANTITIES), names=["quantity", "class", "good"]
+        )
+        frame.index = pd.RangeIndex(1, run.rounds + 1, name="round")
+        return frame
+
+    def prices(self, year: int = 1) -> pd.DataFrame:
+        """Rounds × commodities: the updated prices ``p^(t)`` (credits per unit)."""
+        return self.trajectory(year)["price"]
+
+    def imbalances(self, year: int = 1) -> pd.DataFrame:
+        """Rounds × commodities: relative imbalances ``v`` (fraction)."""
+        return self.trajectory(year)["imbalance"]
+
+    def rounds_table(self, year: int = 1) -> pd.DataFrame:
+        """Per round: worst imbalance (fraction), the commodity where it is, and the program's colour."""
+        run = self.year(year)
+        worst = run.worst_imbalance
+        where = np.argmax(run.imbalance, axis=1) if run.rounds else np.zeros(0, dtype=int)
+        labels = self.economy.commodities
+        return pd.DataFrame(
+            {
+                "worst_imbalance": worst,
+                "worst_class": labels.get_level_values("class")[where],
+                "worst_good": labels.get_level_values("good")[where],
+                "colour": [colour_of(100.0 * w) for w in worst],
+            },
+            index=pd.RangeIndex(1, run.rounds + 1, name="round"),
+        )
+
+    # ---- final plan ---------------------------------------------------------------------
+
+    def proposals(self, year: int | None = None) -> Proposals:
+        """Raw arrays of every council's proposal in the last round of ``year`` (default: last year)."""
+        run = self.year(len(self.years) if year is None else year)
+        return Councils(run.economy).proposals(run.proposal_price)
+
+    def plan(self, year: int | None = None) -> YearPlan:
+        """The final plan of ``year`` (default: the last year run) as labelled arrays."""
+        number = len(self.years) if year is None else year
+        return self._plans[number]
+
+    @cached_property
+    def _plans(self) -> _PlanCache:
+        return _PlanCache(self)
+
+    def linearised_economy(self, year: int | None = None):
+        """The core :class:`~commonplan.economy.Economy` with the final plan of ``year`` as fixed coefficients."""
+        number = len(self.years) if year is None else year
+        run = self.year(number)
+        raw = self.proposals(number)
+        consumer_demand = Councils(run.economy).consumer_budget / run.proposal_price
+        return run.economy.linearised_at(raw.worker_output, raw.worker_input_use, consumer_demand)
+
+    # ---- reproducibility and storage ----------------------------------------------------
+
+    def run_configuration(self) -> dict[str, Any]:
+        """What determined this run: inputs' content hash, parameters, library versions."""
+        import scipy
+
+        from commonplan import __version__
+
+        economy = self.economy
+        return {
+            "procedure": "Hahnel-Szczepanczyk participatory annual planning (pequod-cljs csvgen)",
+            "specification": "shared/specs/participatory-procedure.md",
+            "input": {
+                "name": economy.name,
+                "source": economy.source,
+                "content_sha256": economy.content_hash(),
+                "goods_per_class": economy.goods_per_class,
+                "worker_councils": economy.workers.count,
+                "consumer_councils": economy.consumers.count,
+                **({"metadata": _jsonable(economy.metadata)} if economy.metadata else {}),
+            },
+            "parameters": _jsonable(self.parameters),
+            "outcome": {
+                "status": self.status,
+                "summary": _jsonable(self.summary.reset_index().to_dict("records")),
+            },
+            "versions": {
+                "commonplan": __version__,
+                "numpy": np.__version__,
+                "scipy": scipy.__version__,
+                "pandas": pd.__version__,
+                "python": platform.python_version(),
+            },
+        }
+
+    def write(self, directory: str | Path) -> Path:
+        """Write the result as Parquet files plus ``run_configuration.json`` into ``directory``.
+
+        Files: ``summary.parquet`` (one row per year); ``trajectory.parquet`` (long: year,
+        round, quantity, class, good, value); ``rounds.parquet`` (year, round, worst imbalance,
+        colour); ``plan_workers.parquet`` (year, worker council, industry, product, output,
+        effort); ``plan_worker_inputs.parquet`` (year, worker council, class, good, quantity);
+        ``plan_consumers.parquet`` (year, consumer council, class, good, quantity). Returns
+        the directory.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.summary.reset_index().to_parquet(out / "summary.parquet", index=False)
+        trajectories, rounds, workers, inputs, consumers = [], [], [], [], []
+        wc = self.economy.workers
+        for number in range(1, len(self.years) + 1):
+            long = self.trajectory(number).stack(["quantity", "class", "good"], future_stack=True)
+            long = long.rename("value").reset_index()
+            long.insert(0, "year", number)
+            trajectories.append(long)
+            table = self.rounds_table(number).reset_index()
+            table.insert(0, "year", number)
+            rounds.append(table)
+            plan = self.plan(number)
+            workers.append(
+                pd.DataFrame(
+                    {
+                        "year": number,
+                        "worker_council": plan.worker_output.index,
+                        "industry": wc.industry,
+                        "product": wc.product,
+                        "output": plan.worker_output.to_numpy(),
+                        "effort": plan.worker_effort.to_numpy(),
+                    }
+                )
+            )
+            inputs.append(plan.worker_inputs.assign(year=number))
+            for label, frame in (
+                ("private", plan.consumer_private),
+                ("public", plan.consumer_public),
+            ):
+                values = frame.to_numpy()
+                consumers.append(
+                    pd.DataFrame(
+                        {
+                            "year": number,
+                            "consumer_council": np.repeat(frame.index.to_numpy(), values.shape[1]),
+                            "class": label,
+                            "good": np.tile(frame.columns.to_numpy(), values.shape[0]),
+                            "quantity": values.ravel(),
+                        }
+                    )
+                )
+        pd.concat(trajectories, ignore_index=True).to_parquet(
+            out / "trajectory.parquet", index=False
+        )
+        pd.concat(rounds, ignore_index=True).to_parquet(out / "rounds.parquet", index=False)
+        pd.concat(workers, ignore_index=True).to_parquet(out / "plan_workers.parquet", index=False)
+        pd.concat(inputs, ignore_index=True).to_parquet(
+            out / "plan_worker_inputs.parquet", index=False
+        )
+        pd.concat(consumers, ignore_index=True).to_parquet(
+            out / "plan_consumers.parquet", index=False
+        )
+        (out / "run_configuration.json").write_text(
+            json.dumps(self.run_configuration(), indent=2, sort_keys=True)
+        )
+        return out
+
+
+class _PlanCache:
+    """Builds each year's :class:`YearPlan` once, on first access."""
+
+    def __init__(self, result: ParticipationResult) -> None:
+        self.result = result
+        self.plans: dict[int, YearPlan] = {}
+
+    def __getitem__(self, year: int) -> YearPlan:
+        if year not in self.plans:
+            self.plans[year] = _build_plan(self.result, year)
+        return self.plans[year]
+
+
+def _build_plan(result: ParticipationResult, year: int) -> YearPlan:
+    run = result.year(year)
+    economy = run.economy
+    raw = Councils(economy).proposals(run.proposal_price)
+    g = economy.goods_per_class
+    wc = economy.workers
+    commodities = economy.commodities
+    workers = economy.worker_index
+    consumers = economy.consumer_index
+    goods = pd.RangeIndex(1, g + 1, name="good")
+    input_class = np.array([GoodClass(b).label for b in range(5)])[wc.input_commodity // g]
+    return YearPlan(
+        price=pd.Series(run.proposal_price, index=commodities, name="price"),
+        worker_output=pd.Series(raw.worker_output, index=workers, name="output"),
+        worker_effort=pd.Series(raw.worker_effort, index=workers, name="effort"),
+        worker_inputs=pd.DataFrame(
+            {
+                "worker_council": wc.input_owner + 1,
+                "class": input_class,
+                "good": wc.input_commodity % g + 1,
+                "quantity": raw.worker_input_use,
+            }
+        ),
+        consumer_private=pd.DataFrame(raw.consumer_private, index=consumers, columns=goods),
+        consumer_public=pd.DataFrame(raw.consumer_public, index=consumers, columns=goods),
+        supply=pd.Series(run.supply[-1], index=commodities, name="supply"),
+        demand=pd.Series(run.demand[-1], index=commodities, name="demand"),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types for a run configuration (numpy scalars, NA and tuples converted)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value

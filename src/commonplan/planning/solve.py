@@ -1,0 +1,295 @@
+"""Solve a :class:`PlanProblem`: structured closed forms where they apply, HiGHS otherwise.
+
+``method`` is one of
+
+* ``"auto"`` — the structured solver when the problem has the structure it needs (see
+  :mod:`commonplan.planning.structured`) and its answer passes the LP's optimality
+  conditions; otherwise HiGHS, with dual simplex for small models, interior point for
+  medium ones and the first-order PDLP method for large ones;
+* ``"structured"`` — only the structured solver (an error if the problem lacks the structure);
+* ``"simplex"``, ``"ipm"``, ``"pdlp"`` — that HiGHS solver.
+
+A solver that stops without a proven optimum raises :class:`~commonplan.errors.SolverError`;
+an infeasible problem raises :class:`~commonplan.errors.InfeasiblePlanError` explaining
+which targets and limits conflict.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from commonplan.errors import SolverError
+from commonplan.planning.model import LinearProgram, build_model, weighted_fulfilment_costs
+from commonplan.planning.plan import Plan, Solution, SolveReport
+from commonplan.planning.problem import PlanProblem
+
+METHODS = ("auto", "structured", "simplex", "ipm", "pdlp")
+
+#: Model sizes (non-zeros) up to which ``auto`` uses dual simplex, then interior point, then PDLP.
+SIMPLEX_MAX_NNZ = 300_000
+IPM_MAX_NNZ = 5_000_000
+
+
+@dataclass
+class HighsResult:
+    """The raw outcome of one HiGHS run."""
+
+    status: str
+    col_value: np.ndarray
+    row_dual: np.ndarray
+    col_dual: np.ndarray
+    objective: float
+    dual_objective: float
+    iterations: int
+    primal_infeasibility: float
+    dual_infeasibility: float
+    seconds: float
+    highs: highspy.Highs
+
+
+def choose_method(lp: LinearProgram) -> str:
+    """The HiGHS solver ``auto`` picks for a model of this size."""
+    nnz = lp.A.nnz
+    if nnz <= SIMPLEX_MAX_NNZ:
+        return "simplex"
+    if nnz <= IPM_MAX_NNZ:
+        return "ipm"
+    return "pdlp"
+
+
+def _highs_model(lp: LinearProgram) -> highspy.HighsLp:
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n_cols
+    model.num_row_ = lp.n_rows
+    model.col_cost_ = lp.c
+    model.col_lower_ = lp.col_lower
+    model.col_upper_ = lp.col_upper
+    model.row_lower_ = lp.row_lower
+    model.row_upper_ = lp.row_upper
+    A = lp.A
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr.astype(np.int32)
+    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.value_ = A.data
+    model.a_matrix_.num_col_ = lp.n_cols
+    model.a_matrix_.num_row_ = lp.n_rows
+    return model
+
+
+def _configure(h: highspy.Highs, method: str, time_limit: float | None, tolerance: float) -> None:
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp"}[method])
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    if method == "ipm":
+        h.setOptionValue("ipm_optimality_tolerance", min(1e-8, tolerance))
+    if method == "pdlp":
+        h.setOptionValue("pdlp_optimality_tolerance", tolerance)
+
+
+def _collect(h: highspy.Highs, seconds: float) -> HighsResult:
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    solution = h.getSolution()
+    iterations = int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0)
+    try:
+        dual_objective = float(h.getDualObjectiveValue()[1])
+    except Exception:  # pragma: no cover - older highspy
+        dual_objective = float("nan")
+    return HighsResult(
+        status=status,
+        col_value=np.asarray(solution.col_value),
+        row_dual=np.asarray(solution.row_dual),
+        col_dual=np.asarray(solution.col_dual),
+        objective=float(info.objective_function_value),
+        dual_objective=dual_objective,
+        iterations=iterations,
+        primal_infeasibility=float(max(info.max_primal_infeasibility, 0.0)),
+        dual_infeasibility=float(max(info.max_dual_infeasibility, 0.0)),
+        seconds=seconds,
+        highs=h,
+    )
+
+
+def run_highs(lp: LinearProgram, method: str, *, time_limit: float | None = None, tolerance: float = 1e-7) -> HighsResult:
+    """Solve ``lp`` with HiGHS (``method`` ∈ simplex, ipm, pdlp) and collect the outcome."""
+    h = highspy.Highs()
+    _configure(h, method, time_limit, tolerance)
+    h.passModel(_highs_model(lp))
+    start = time.perf_counter()
+    h.run()
+    return _collect(h, time.perf_counter() - start)
+
+
+def _rerun(result: HighsResult) -> HighsResult:
+    start = time.perf_counter()
+    result.highs.run()
+    return _collect(result.highs, time.perf_counter() - start)
+
+
+def _fail_unless_optimal(result: HighsResult, problem: PlanProblem, lp: LinearProgram, method: str) -> HighsResult:
+    status = result.status
+    if status == "Optimal":
+        return result
+    if status in ("Infeasible", "Primal infeasible or unbounded", "Unbounded or infeasible"):
+        if status != "Infeasible":
+            # presolve cannot tell which; the simplex without presolve can
+            result.highs.setOptionValue("presolve", "off")
+            result.highs.setOptionValue("solver", "simplex")
+            result = _rerun(result)
+            status = result.status
+            if status == "Optimal":
+                return result
+        if status == "Infeasible":
+            from commonplan.planning.infeasibility import raise_infeasible
+
+            raise_infeasible(problem)
+    if status == "Unbounded":
+        raise SolverError(
+            "the plan is unbounded: no resource or capacity limit stops the objective from growing",
+            where=f"problem {problem.name!r}",
+            expected="a finite limit on at least one account used by every activity",
+            fix="add a labour (or other resource) limit, or capacity limits",
+        )
+    raise SolverError(
+        f"HiGHS ({method}) stopped without a proven optimum: {status}",
+        where=f"problem {problem.name!r} ({lp.n_cols} variables, {lp.n_rows} constraints)",
+        expected="status Optimal",
+        fix="raise the time limit, try another method (simplex, ipm, pdlp), or check the data's units",
+    )
+
+
+def _solution_from_lp(problem: PlanProblem, lp: LinearProgram, primal: HighsResult, dual: HighsResult) -> Solution:
+    eco = problem.economy
+    T, n, m = problem.n_periods, eco.n_products, eco.n_activities
+    v = primal.col_value
+    x = v[lp.columns["x"]].reshape(T, m).T
+    d = v[lp.columns["d"]].reshape(T, n).T
+    prices = dual.row_dual[lp.rows["balance"]].reshape(T, n).T
+    n_res = len(problem.resources)
+    if n_res:
+        res = -dual.row_dual[lp.rows["resources"]].reshape(T, n_res).T
+    else:
+        res = np.zeros((0, T))
+    q = problem.capital.n_pairs if problem.capital is not None else 0
+    K = I = exports = None
+    if q:
+        K = v[lp.columns["K"]].reshape(T, q).T
+        I = v[lp.columns["I"]].reshape(T, q).T
+    ne = lp.export_products.size
+    if ne:
+        exports = v[lp.columns["e"]].reshape(T, ne).T
+    objective = -dual.objective if lp.maximise else dual.objective
+    return Solution(
+        x=x,
+        d=d,
+        product_prices=prices,
+        resource_prices=res,
+        objective=objective,
+        K=K,
+        I=I,
+        exports=exports,
+        export_products=lp.export_products,
+    )
+
+
+def _relative_gap(result: HighsResult) -> float:
+    if not np.isfinite(result.dual_objective):
+        return float("nan")
+    return abs(result.objective - result.dual_objective) / max(1.0, abs(result.objective))
+
+
+def solve(
+    problem: PlanProblem,
+    method: str = "auto",
+    *,
+    time_limit: float | None = None,
+    tolerance: float = 1e-7,
+) -> Plan:
+    """Compute the optimal plan of ``problem``.
+
+    Parameters
+    ----------
+    method:
+        ``"auto"``, ``"structured"``, ``"simplex"``, ``"ipm"`` or ``"pdlp"`` (see module doc).
+    time_limit:
+        Seconds HiGHS may use per stage; a stage that runs out raises ``SolverError``.
+    tolerance:
+        Relative optimality tolerance asked of interior point and PDLP (simplex is exact to
+        its feasibility tolerances, 1e-7).
+
+    Returns
+    -------
+    Plan
+        With ``plan.report`` saying which method ran, its status, timings, iterations and the
+        achieved relative duality gap and infeasibilities.
+    """
+    if method not in METHODS:
+        raise SolverError(f"unknown method {method!r}", where="solve(method=...)", expected=f"one of {list(METHODS)}")
+    notes: list[str] = []
+    if method in ("auto", "structured"):
+        from commonplan.planning.structured import StructureMismatch, solve_structured
+
+        try:
+            return solve_structured(problem)
+        except StructureMismatch as reason:
+            if method == "structured":
+                raise SolverError(
+                    f"the structured solver does not apply: {reason}",
+                    where=f"problem {problem.name!r}",
+                    fix="use method='auto' to fall back to HiGHS",
+                ) from None
+            notes.append(f"structured solver not used: {reason}")
+
+    start = time.perf_counter()
+    lp = build_model(problem)
+    build_seconds = time.perf_counter() - start
+    chosen = choose_method(lp) if method == "auto" else method
+    result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
+    result = _fail_unless_optimal(result, problem, lp, chosen)
+    first = result
+    solve_seconds = result.seconds
+    iterations = result.iterations
+    stage_one = -result.objective if lp.maximise else result.objective
+    final = result
+
+    if problem.objective.kind == "max_min_fulfilment" and problem.objective.lexicographic and lp.target_index[0].size:
+        # stage 2: keep Σ z_t at its optimum, maximise weighted fulfilment; warm start from stage 1
+        primal_z = first.col_value[lp.columns["z"]]
+        first_values = {"x": first.col_value.copy(), "row_dual": first.row_dual.copy(), "dual_obj": first.dual_objective}
+        h = result.highs
+        z_cols = np.arange(lp.columns["z"].start, lp.columns["z"].stop, dtype=np.int32)
+        floor = stage_one - max(1e-9, 1e-9 * abs(stage_one))
+        h.addRow(floor, highspy.kHighsInf, z_cols.size, z_cols, np.ones(z_cols.size))
+        costs = weighted_fulfilment_costs(problem, lp)
+        h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), costs)
+        second = _rerun(result)
+        solve_seconds += second.seconds
+        iterations += second.iterations
+        if second.status == "Optimal":
+            final = second
+            notes.append(f"lexicographic stage 2 kept Σ z_t = {primal_z.sum():.8g} and maximised weighted fulfilment")
+        else:
+            notes.append(f"lexicographic stage 2 ended with status {second.status}; the stage-1 plan is reported")
+            final = HighsResult(**{**first.__dict__, "col_value": first_values["x"]})
+        first = HighsResult(**{**first.__dict__, "row_dual": first_values["row_dual"], "dual_objective": first_values["dual_obj"]})
+
+    solution = _solution_from_lp(problem, lp, final, first)
+    solution = Solution(**{**solution.__dict__, "objective": stage_one})
+    report = SolveReport(
+        method=f"highs-{chosen}",
+        status="optimal",
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        iterations=iterations,
+        objective=stage_one,
+        relative_gap=_relative_gap(first),
+        primal_infeasibility=max(first.primal_infeasibility, final.primal_infeasibility),
+        dual_infeasibility=first.dual_infeasibility,
+        notes=tuple(notes),
+    )
+    return Plan.from_solution(problem, solution, report)

@@ -1,0 +1,408 @@
+"""The JSON HTTP API, version 1: every use case of :mod:`commonplan.services` over HTTP.
+
+Programs authenticate with ``Authorization: Bearer <token>`` (``POST /api/v1/tokens``
+exchanges a user name and password for one). Reads are public; every write names the
+service it calls, and the service checks the caller's role. Refusals are JSON
+``{"error", "message", "where", "expected", "fix"}`` with a 4xx status (see
+:mod:`commonplan.server.problems`).
+
+Writes that members repeat over an unreliable network (ballots, rankings) take an
+idempotency key — ``request_id`` in the body or an ``Idempotency-Key`` header — so a
+retry after a timeout or a server restart returns the stored receipt instead of storing
+the ballot twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from commonplan.errors import AuthenticationError
+from commonplan.server import schemas, views
+from commonplan.server.context import (
+    api_actor,
+    api_actor_required,
+    client_address,
+    run_read,
+    run_write,
+    state_of,
+)
+from commonplan.server.problems import Problem, RateLimited
+from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
+from commonplan.services.roles import Actor
+
+_bearer = HTTPBearer(auto_error=False, description="an API token from POST /api/v1/tokens")
+
+RoundId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="planning round id")]
+AssemblyId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="assembly id")]
+CouncilId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="council id")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="idempotency key (used when the body has no request_id)",
+    ),
+]
+
+
+async def _auth(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    return await api_actor_required(request)
+
+
+async def _maybe_auth(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    return await api_actor(request)
+
+
+Authenticated = Annotated[Actor, Depends(_auth)]
+Anyone = Annotated[Actor | None, Depends(_maybe_auth)]
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": text}
+    for status, text in (
+        (401, "no or invalid bearer token"),
+        (403, "the caller's role may not do this"),
+        (404, "a referenced object does not exist"),
+        (409, "not allowed in the round's phase, or conflicts with the stored state"),
+        (413, "request body too large"),
+        (422, "malformed input (ballot, ranking, fields)"),
+    )
+}
+_READ_REFUSALS = {k: v for k, v in _REFUSALS.items() if k in (401, 404, 422)}
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(value)
+    return {k: (v.value if hasattr(v, "value") and not isinstance(v, int | float) else v)
+            for k, v in data.items()}
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@router.post("/tokens", response_model=schemas.TokenOut, status_code=201,
+             responses={**_REFUSALS, 429: {"model": Problem, "description": "too many failed sign-ins"}})
+async def create_token(request: Request, body: schemas.TokenRequest) -> Any:
+    """Exchange a user name and password for a bearer token (rate-limited per address and user)."""
+    state = state_of(request)
+    key = (client_address(request), body.username.lower())
+    wait = state.login_limiter.retry_after(key)
+    if wait > 0:
+        raise RateLimited(
+            "too many failed sign-ins for this user from this address",
+            retry_after_s=wait,
+            where="sign-in",
+            fix=f"wait {max(1, round(wait))} seconds and try again",
+        )
+    try:
+        actor = await run_read(request, accounts.authenticate, body.username, body.password)
+    except AuthenticationError:
+        state.login_limiter.record_failure(key)
+        raise
+    state.login_limiter.reset(key)
+    token = await run_write(request, accounts.create_token, actor, name=body.name)
+    return schemas.TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)
+
+
+@router.get("/me", response_model=schemas.UserOut, responses=_READ_REFUSALS)
+async def me(request: Request, actor: Authenticated) -> Any:
+    """The account the bearer token belongs to."""
+    return {"id": actor.user_id, "username": actor.username,
+            "display_name": actor.display_name, "role": actor.role.value, "active": True}
+
+
+@router.post("/users", response_model=schemas.UserOut, status_code=201, responses=_REFUSALS)
+async def create_user(request: Request, actor: Authenticated, body: schemas.UserIn) -> Any:
+    """Create an account (administrators)."""
+    info = await run_write(
+        request, accounts.create_user, actor, body.username, body.password, body.role,
+        display_name=body.display_name,
+    )
+    return _plain(info)
+
+
+# --- structure ---------------------------------------------------------------------------
+
+
+@router.get("/assemblies", response_model=list[schemas.AssemblyOut])
+async def list_assemblies(request: Request) -> Any:
+    """All assemblies."""
+    return [_plain(a) for a in await run_read(request, assemblies.list_assemblies)]
+
+
+@router.post("/assemblies", response_model=schemas.AssemblyOut, status_code=201, responses=_REFUSALS)
+async def create_assembly(request: Request, actor: Authenticated, body: schemas.AssemblyIn) -> Any:
+    """Create an assembly for a stored economy (administrators)."""
+    info = await run_write(
+        request, assemblies.create_assembly, actor, body.name,
+        economy_id=body.economy_id, description=body.description,
+    )
+    return _plain(info)
+
+
+@router.get("/assemblies/{assembly_id}", response_model=schemas.AssemblyOut, responses=_READ_REFUSALS)
+async def get_assembly(request: Request, assembly_id: AssemblyId) -> Any:
+    """One assembly."""
+    return _plain(await run_read(request, assemblies.get_assembly, assembly_id))
+
+
+@router.get("/assemblies/{assembly_id}/councils", response_model=list[schemas.CouncilOut],
+            responses=_READ_REFUSALS)
+async def list_councils(request: Request, assembly_id: AssemblyId) -> Any:
+    """The assembly's councils with their numbers of members."""
+    return [_plain(c) for c in await run_read(request, views.councils_of, assembly_id)]
+
+
+@router.post("/assemblies/{assembly_id}/councils", response_model=schemas.CouncilOut,
+             status_code=201, responses=_REFUSALS)
+async def create_council(
+    request: Request, actor: Authenticated, assembly_id: AssemblyId, body: schemas.CouncilIn
+) -> Any:
+    """Create a council: workers' (sector/enterprise), peasants' (agricultural sector) or consumers' (region)."""
+    info = await run_write(
+        request, assemblies.create_council, actor, assembly_id, body.name, body.kind,
+        region=body.region, sector=body.sector, enterprise=body.enterprise,
+    )
+    return _plain(info)
+
+
+@router.post("/councils/{council_id}/members", response_model=schemas.MembershipOut,
+             status_code=201, responses=_REFUSALS)
+async def add_member(
+    request: Request, actor: Authenticated, council_id: CouncilId, body: schemas.MembershipIn
+) -> Any:
+    """Make a user a member of a council (administrators)."""
+    return _plain(
+        await run_write(request, assemblies.add_membership, actor, council_id, body.user_id)
+    )
+
+
+@router.delete("/councils/{council_id}/members/{user_id}", status_code=204, responses=_REFUSALS)
+async def remove_member(
+    request: Request,
+    actor: Authenticated,
+    council_id: CouncilId,
+    user_id: Annotated[int, Path(ge=1, le=schemas.MAX_ID)],
+) -> Response:
+    """End a membership (administrators)."""
+    await run_write(request, assemblies.remove_membership, actor, council_id, user_id)
+    return Response(status_code=204)
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+
+@router.get("/assemblies/{assembly_id}/rounds", response_model=list[schemas.RoundOut],
+            responses=_READ_REFUSALS)
+async def list_rounds(request: Request, assembly_id: AssemblyId) -> Any:
+    """The assembly's planning rounds, newest first."""
+    return [views.round_json(r) for r in await run_read(request, views.rounds_of, assembly_id)]
+
+
+@router.post("/assemblies/{assembly_id}/rounds", response_model=schemas.RoundOut,
+             status_code=201, responses=_REFUSALS)
+async def open_round(
+    request: Request, actor: Authenticated, assembly_id: AssemblyId, body: schemas.RoundIn
+) -> Any:
+    """Open a planning round in the ballot phase (facilitators)."""
+    info = await run_write(
+        request, rounds.open_round, actor, assembly_id, body.title,
+        [g.model_dump() for g in body.target_groups],
+        base_problem=body.base_problem, ballot_deadline=body.ballot_deadline,
+        vote_deadline=body.vote_deadline, aggregation_rule=body.aggregation_rule,
+    )
+    return views.round_json(info)
+
+
+@router.get("/rounds/{round_id}", response_model=schemas.RoundOut, responses=_READ_REFUSALS)
+async def get_round(request: Request, round_id: RoundId) -> Any:
+    """One planning round: phase, target groups, deadlines, aggregated weights."""
+    return views.round_json(await run_read(request, queries.get_round_info, round_id))
+
+
+@router.get("/rounds/{round_id}/turnout", response_model=schemas.TurnoutOut, responses=_READ_REFUSALS)
+async def get_turnout(request: Request, round_id: RoundId) -> Any:
+    """How many members have cast a ballot and a ranking."""
+    return await run_read(request, views.turnout_json, round_id)
+
+
+@router.post("/rounds/{round_id}/advance", response_model=schemas.RoundOut, responses=_REFUSALS)
+async def advance(
+    request: Request, actor: Authenticated, round_id: RoundId,
+    body: schemas.AdvanceIn | None = None,
+) -> Any:
+    """Move the round to its next phase (aggregates, checks alternatives, tallies or publishes)."""
+    expected = body.expected if body is not None else None
+    return views.round_json(
+        await run_write(request, rounds.advance_phase, actor, round_id, expected=expected)
+    )
+
+
+@router.post("/rounds/{round_id}/aggregate", response_model=schemas.AggregatedOut,
+             responses=_REFUSALS)
+async def aggregate(
+    request: Request, actor: Authenticated, round_id: RoundId,
+    body: schemas.AggregateIn | None = None,
+) -> Any:
+    """Re-aggregate the closed ballots with the mean or median rule (alternatives phase)."""
+    rule = body.rule if body is not None else None
+    return dataclasses.asdict(
+        await run_write(request, rounds.aggregate_weights, actor, round_id, rule=rule)
+    )
+
+
+@router.get("/rounds/{round_id}/alternatives", response_model=list[schemas.AlternativeOut],
+            responses=_READ_REFUSALS)
+async def list_alternatives(request: Request, round_id: RoundId) -> Any:
+    """The round's plan alternatives with their key figures."""
+    return [dataclasses.asdict(a) for a in await run_read(request, views.round_alternatives, round_id)]
+
+
+@router.post("/rounds/{round_id}/alternatives", response_model=schemas.AlternativeOut,
+             status_code=201, responses=_REFUSALS)
+async def add_alternative(
+    request: Request, actor: Authenticated, round_id: RoundId, body: schemas.AlternativeIn
+) -> Any:
+    """Add one alternative by hand, with its weights and key figures (facilitators, alternatives phase)."""
+    info = await run_write(
+        request, rounds.add_alternative, actor, round_id, body.title,
+        description=body.description, weights=body.weights, figures=body.figures,
+    )
+    return dataclasses.asdict(info)
+
+
+@router.post("/rounds/{round_id}/alternatives/compute", response_model=list[schemas.AlternativeOut],
+             status_code=201, responses=_REFUSALS)
+async def compute_alternatives(
+    request: Request, actor: Authenticated, round_id: RoundId,
+    body: schemas.ComputeAlternativesIn | None = None,
+) -> Any:
+    """Compute the plan alternatives from the aggregated weights (facilitators, alternatives phase)."""
+    options: dict[str, Any] = {}
+    if body is not None and body.trade_offs is not None:
+        options["trade_offs"] = body.trade_offs
+    computed = await run_write(request, rounds.compute_alternatives, actor, round_id, **options)
+    return [dataclasses.asdict(a) for a in computed]
+
+
+@router.post("/rounds/{round_id}/tally", response_model=schemas.ResultOut, responses=_REFUSALS)
+async def tally(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
+    """Count the rankings with the Schulze method (facilitators, vote phase)."""
+    return views.result_json(await run_write(request, rounds.tally_round, actor, round_id))
+
+
+@router.get("/rounds/{round_id}/result", response_model=schemas.ResultOut, responses=_READ_REFUSALS)
+async def get_result(request: Request, round_id: RoundId) -> Any:
+    """The Schulze result with the full pairwise matrix (after the tally)."""
+    return views.result_json(await run_read(request, views.round_result, round_id))
+
+
+@router.post("/rounds/{round_id}/publish", response_model=schemas.PlanOut, status_code=201,
+             responses=_REFUSALS)
+async def publish(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
+    """Publish the winning plan (facilitators); afterwards it is immutable."""
+    return dataclasses.asdict(await run_write(request, rounds.publish_plan, actor, round_id))
+
+
+@router.get("/rounds/{round_id}/plan", response_model=schemas.PlanOut, responses=_READ_REFUSALS)
+async def get_plan(request: Request, round_id: RoundId) -> Any:
+    """The round's published plan."""
+    return dataclasses.asdict(await run_read(request, views.round_plan, round_id))
+
+
+# --- deciding ----------------------------------------------------------------------------
+
+
+@router.post("/rounds/{round_id}/ballots", response_model=schemas.BallotOut, status_code=201,
+             responses={**_REFUSALS, 200: {"model": schemas.BallotOut,
+                                            "description": "a retried request: the stored ballot"}})
+async def submit_ballot(
+    request: Request, response: Response, actor: Authenticated, round_id: RoundId,
+    body: schemas.BallotIn, idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Submit the caller's priority ballot: 100 points over the target groups (members, ballot phase).
+
+    Resubmission replaces the earlier ballot; the history is kept.
+    """
+    receipt = await run_write(
+        request, ballots.submit_ballot, actor, round_id, body.points,
+        request_id=body.request_id or idempotency_key,
+    )
+    if receipt.replayed:
+        response.status_code = 200
+    return dataclasses.asdict(receipt)
+
+
+@router.get("/rounds/{round_id}/ballots/me", response_model=list[schemas.BallotOut],
+            responses=_READ_REFUSALS)
+async def my_ballots(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
+    """The caller's ballots for the round, oldest first (the last is current)."""
+    await run_read(request, queries.get_round_info, round_id)
+    return [dataclasses.asdict(b) for b in
+            await run_read(request, ballots.my_ballot_history, actor, round_id)]
+
+
+@router.post("/rounds/{round_id}/rankings", response_model=schemas.RankingOut, status_code=201,
+             responses={**_REFUSALS, 200: {"model": schemas.RankingOut,
+                                            "description": "a retried request: the stored ranking"}})
+async def submit_ranking(
+    request: Request, response: Response, actor: Authenticated, round_id: RoundId,
+    body: schemas.RankingIn, idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Rank the round's alternatives, best first, once (members, vote phase)."""
+    receipt = await run_write(
+        request, votes.submit_ranking, actor, round_id, body.order,
+        request_id=body.request_id or idempotency_key,
+    )
+    if receipt.replayed:
+        response.status_code = 200
+    return dataclasses.asdict(receipt)
+
+
+@router.get("/rounds/{round_id}/rankings/me", response_model=schemas.RankingOut | None,
+            responses=_READ_REFUSALS)
+async def my_ranking(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
+    """The caller's ranking for the round (null if none)."""
+    await run_read(request, queries.get_round_info, round_id)
+    receipt = await run_read(request, votes.my_ranking, actor, round_id)
+    return dataclasses.asdict(receipt) if receipt is not None else None
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+@router.get("/audit", response_model=list[schemas.AuditEntryOut])
+async def audit_log(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=schemas.MAX_ID)] = None,
+) -> Any:
+    """Audit entries, newest first; ``before`` pages backwards."""
+    entries = await run_read(request, queries.audit_log, limit=limit, before_seq=before)
+    return [dict(dataclasses.asdict(e), payload=json.loads(e.payload)) for e in entries]
+
+
+@router.get("/audit/verify", response_model=schemas.AuditVerifyOut)
+async def audit_verify(request: Request) -> Any:
+    """Walk the hash chain and report every edited, deleted or inserted entry."""
+    report = await run_read(request, queries.verify_audit_log)
+    return {
+        "ok": report.ok,
+        "n_entries": report.n_entries,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "problems": [dataclasses.asdict(p) for p in report.problems],
+    }

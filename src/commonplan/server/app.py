@@ -1,0 +1,137 @@
+"""The application factory: one FastAPI app serving the JSON API and the web pages.
+
+``create_app(settings)`` opens the database first — applying migrations when
+``settings.apply_migrations`` — so a database that is unreachable or at an older schema
+stops the start with a :class:`~commonplan.errors.DatabaseError` saying what to do,
+never a traceback from the first request.
+
+Middleware, outermost first: a request body size limit (HTTP 413), security headers
+(a Content-Security-Policy that allows scripts and styles from this server only, plus
+Plotly's inline styles), and signed session cookies (HttpOnly, SameSite=Lax, ``Secure``
+when ``COMMONPLAN_SECURE_COOKIES=1``). Pure ASGI middleware throughout: the JSON API's
+hot path (ballots) pays for no per-request task switching.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from commonplan import __version__
+from commonplan.server import api, pages
+from commonplan.server.context import ServerState
+from commonplan.server.limits import BodySizeLimitMiddleware, LoginRateLimiter
+from commonplan.server.problems import install_handlers
+from commonplan.server.settings import Settings
+from commonplan.store.database import Database, open_database
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+_SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; "
+        b"base-uri 'self'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Add the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def plotly_js_path() -> Path:
+    """Where the installed ``plotly`` package keeps ``plotly.min.js`` (served at /static/plotly.min.js)."""
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the web application.
+
+    ``settings`` default to :meth:`Settings.from_env`. ``database``, if given, is used as
+    is (tests); otherwise it is opened from ``settings.database_url`` — migrated to the
+    latest schema when ``settings.apply_migrations`` — and checked.
+    """
+    settings = settings or Settings.from_env()
+    if database is None:
+        database = open_database(settings.database_url, migrate=settings.apply_migrations)
+    is_sqlite = database.is_sqlite
+    state = ServerState(
+        settings=settings,
+        database=database,
+        login_limiter=LoginRateLimiter(settings.login_attempts, settings.login_window_s),
+        write_limiter=anyio.CapacityLimiter(1 if is_sqlite else 16),
+        read_limiter=anyio.CapacityLimiter(32),
+    )
+    app = FastAPI(
+        title="Commonplan",
+        version=__version__,
+        description="Councils decide: priority ballots, plan alternatives, Schulze votes and "
+        "published plans. Reads are public; writes need a bearer token "
+        "(POST /api/v1/tokens) and the right role.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.commonplan = state
+    install_handlers(app)
+    pages.install_page_errors(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    plotly_js = plotly_js_path()
+
+    @app.get("/vendor/plotly.min.js", name="plotly_js", include_in_schema=False)
+    async def plotly_bundle() -> FileResponse:
+        return FileResponse(
+            plotly_js, media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon(request: Request) -> RedirectResponse:
+        return RedirectResponse(str(request.url_for("static", path="favicon.svg")))
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="commonplan_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,151 @@
+"""What every request can reach: the database, the settings, and who is asking.
+
+Who is asking is decided in one place. Programs send ``Authorization: Bearer <token>``
+(a token from ``POST /api/v1/tokens``); people in a browser carry a signed session
+cookie (HttpOnly, SameSite=Lax) set at sign-in. Anonymous visitors are observers: they
+may read public pages and endpoints, and every write refuses them.
+
+Service calls are synchronous (SQLAlchemy); they run in worker threads. Writes go
+through a capacity limiter: one at a time on SQLite — which allows one writer anyway,
+and whose busy-wait back-off would otherwise add tens of milliseconds under load — and
+a bounded number on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio
+from fastapi import Request
+
+from commonplan.errors import AuthenticationError
+from commonplan.server.limits import LoginRateLimiter
+from commonplan.server.problems import CsrfError
+from commonplan.server.settings import Settings
+from commonplan.services import accounts
+from commonplan.services.roles import Actor
+from commonplan.store.database import Database
+
+T = TypeVar("T")
+
+SESSION_USER = "uid"
+SESSION_CSRF = "csrf"
+
+
+@dataclass
+class ServerState:
+    """The objects one running app shares between requests."""
+
+    settings: Settings
+    database: Database
+    login_limiter: LoginRateLimiter
+    write_limiter: anyio.CapacityLimiter
+    read_limiter: anyio.CapacityLimiter
+
+
+def state_of(request: Request) -> ServerState:
+    """The :class:`ServerState` of the app serving ``request``."""
+    return request.app.state.commonplan
+
+
+async def run_write(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a writing service call in a worker thread, within the write limiter."""
+    state = state_of(request)
+    return await anyio.to_thread.run_sync(
+        lambda: func(state.database, *args, **kwargs), limiter=state.write_limiter
+    )
+
+
+async def run_read(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a reading service call in a worker thread."""
+    state = state_of(request)
+    return await anyio.to_thread.run_sync(
+        lambda: func(state.database, *args, **kwargs), limiter=state.read_limiter
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            "the Authorization header is not a bearer token",
+            where="Authorization header",
+            expected="'Authorization: Bearer cp_…'",
+            fix="create a token with POST /api/v1/tokens and send it as a bearer token",
+        )
+    return token.strip()
+
+
+async def api_actor(request: Request) -> Actor | None:
+    """The actor of an API request: from its bearer token, else None (anonymous observer)."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    return await run_read(request, accounts.verify_token, token)
+
+
+async def api_actor_required(request: Request) -> Actor:
+    """Like :func:`api_actor`, but a request without credentials is refused with HTTP 401."""
+    actor = await api_actor(request)
+    if actor is None:
+        raise AuthenticationError(
+            "this endpoint needs an API token",
+            where="Authorization header",
+            expected="'Authorization: Bearer cp_…'",
+            fix="create a token with POST /api/v1/tokens and send it as a bearer token",
+        )
+    return actor
+
+
+async def page_actor(request: Request) -> Actor | None:
+    """The signed-in actor of a page request (from the session cookie), or None."""
+    user_id = request.session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    try:
+        return await run_read(request, accounts.get_actor, int(user_id))
+    except AuthenticationError:
+        request.session.pop(SESSION_USER, None)  # the account was disabled or removed
+        return None
+
+
+def csrf_token(request: Request) -> str:
+    """The session's anti-forgery token, created on first use."""
+    token = request.session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a form whose anti-forgery token is missing or not the session's."""
+    expected = request.session.get(SESSION_CSRF)
+    candidate = submitted or request.headers.get("x-csrf-token") or ""
+    if not expected or not hmac.compare_digest(str(expected), str(candidate)):
+        raise CsrfError(
+            "the form's anti-forgery token is missing or out of date",
+            where="csrf_token",
+            expected="the token of the page the form came from",
+            fix="reload the page and submit the form again",
+        )
+
+
+def start_session(request: Request, actor: Actor) -> None:
+    """Sign ``actor`` in: a fresh session (new anti-forgery token) against session fixation."""
+    request.session.clear()
+    request.session[SESSION_USER] = actor.user_id
+    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def client_address(request: Request) -> str:
+    """The peer address, for the sign-in rate limit."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,304 @@
+"""The JSON shapes of the HTTP API (pydantic models; they make the OpenAPI schema).
+
+Inputs forbid unknown fields, so a ballot that names another member (``"user_id": …``)
+is refused rather than silently ignored: a member always votes as themselves. Numbers
+must be finite. Ballot *content* (points sum to 100, known groups, no negatives) and
+ranking content (each alternative once, known labels) are checked by the rules in
+:mod:`commonplan.participation`, which answer with a :class:`~commonplan.errors.BallotError`
+(HTTP 422); nothing is stored when they refuse.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+RequestId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="The client's idempotency key: resending a request with the same key "
+        "returns what the first one stored instead of storing it twice.",
+    ),
+]
+Points = Annotated[float, Field(allow_inf_nan=False, description="points, 0–100, two decimals")]
+GroupName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+Label = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+
+
+class Input(BaseModel):
+    """Base of request bodies: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+class TokenRequest(Input):
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+    password: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00]*$")]
+    name: Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")] = ""
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="the bearer token; shown once, never stored")
+    expires_at: datetime | None
+
+
+class UserIn(Input):
+    username: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    password: Annotated[str, Field(min_length=8, max_length=256, pattern=r"^[^\x00]*$")]
+    role: Annotated[str, Field(pattern=r"^(administrator|facilitator|member|observer)$")]
+    display_name: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")] = ""
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+
+
+# --- structure ---------------------------------------------------------------------------
+
+
+class AssemblyIn(Input):
+    name: Name
+    description: Annotated[str, Field(max_length=5000, pattern=r"^[^\x00]*$")] = ""
+    economy_id: Id | None = None
+
+
+class AssemblyOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    economy_id: int | None
+
+
+class CouncilIn(Input):
+    name: Name
+    kind: Annotated[str, Field(pattern=r"^(workers|peasants|consumers)$")]
+    region: Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")] | None = None
+    sector: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")] | None = None
+    enterprise: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")] | None = None
+
+
+class CouncilOut(BaseModel):
+    id: int
+    assembly_id: int
+    name: str
+    kind: str
+    region: str | None
+    sector: str | None
+    enterprise: str | None
+    n_members: int
+
+
+class MembershipIn(Input):
+    user_id: Id
+
+
+class MembershipOut(BaseModel):
+    id: int
+    council_id: int
+    user_id: int
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+
+class TargetGroupIn(Input):
+    name: GroupName
+    description: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
+    sectors: list[Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+
+class RoundIn(Input):
+    title: Name
+    target_groups: list[TargetGroupIn] = Field(min_length=1, max_length=50)
+    aggregation_rule: Annotated[str, Field(pattern=r"^(mean|median)$")] = "mean"
+    ballot_deadline: datetime | None = None
+    vote_deadline: datetime | None = None
+    base_problem: dict[str, Any] = Field(default_factory=dict)
+
+
+class TargetGroupOut(BaseModel):
+    name: str
+    description: str
+    sectors: list[str]
+
+
+class RoundOut(BaseModel):
+    id: int
+    assembly_id: int
+    title: str
+    phase: str
+    target_groups: list[TargetGroupOut]
+    aggregation_rule: str
+    weights: dict[str, float] | None
+    ballot_deadline: datetime | None
+    vote_deadline: datetime | None
+
+
+class AdvanceIn(Input):
+    expected: Annotated[
+        str, Field(pattern=r"^(ballot|alternatives|vote|tallied|published)$")
+    ] | None = Field(
+        default=None,
+        description="the phase the caller believes the round is in; a different phase is refused",
+    )
+
+
+class AggregateIn(Input):
+    rule: Annotated[str, Field(pattern=r"^(mean|median)$")] | None = None
+
+
+class AggregatedOut(BaseModel):
+    round_id: int
+    rule: str
+    points: dict[str, float]
+    weights: dict[str, float]
+    councils: dict[str, dict[str, float]]
+    membership: dict[str, int]
+    n_ballots: int
+
+
+class CouncilTurnoutOut(BaseModel):
+    council_id: int
+    name: str
+    kind: str
+    n_members: int
+    n_ballots: int
+    n_rankings: int
+
+
+class TurnoutOut(BaseModel):
+    round_id: int
+    n_members: int = Field(description="members of the assembly's councils (each counted once)")
+    n_ballots: int = Field(description="members with a current ballot")
+    n_rankings: int = Field(description="members who ranked the alternatives")
+    ballot_share: float = Field(description="n_ballots / n_members, in [0, 1]")
+    ranking_share: float = Field(description="n_rankings / n_members, in [0, 1]")
+    councils: list[CouncilTurnoutOut]
+
+
+# --- deciding ----------------------------------------------------------------------------
+
+
+class BallotIn(Input):
+    points: dict[GroupName, Points] = Field(
+        max_length=50,
+        description="target group → points; the points sum to 100; groups left out get 0",
+    )
+    request_id: RequestId | None = None
+
+
+class BallotOut(BaseModel):
+    id: int
+    round_id: int
+    user_id: int
+    points: dict[str, float]
+    request_id: str
+    submitted_at: datetime
+    is_current: bool
+    replaced_id: int | None = None
+    replayed: bool = False
+
+
+class RankingIn(Input):
+    order: list[Label] = Field(
+        min_length=1, max_length=26, description="alternative labels, best first, each once"
+    )
+    request_id: RequestId | None = None
+
+
+class RankingOut(BaseModel):
+    id: int
+    round_id: int
+    user_id: int
+    order: list[str]
+    request_id: str
+    submitted_at: datetime
+
+
+class AlternativeOut(BaseModel):
+    id: int
+    round_id: int
+    position: int
+    label: str
+    title: str
+    description: str
+    weights: dict[str, float]
+    figures: dict[str, Any]
+    plan_sha256: str | None
+
+
+class AlternativeIn(Input):
+    title: Name
+    description: Annotated[str, Field(max_length=5000, pattern=r"^[^\x00]*$")] = ""
+    weights: dict[GroupName, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(
+        default_factory=dict, max_length=50, description="target group → weight (shares of 1)"
+    )
+    figures: dict[
+        Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")],
+        Annotated[float, Field(allow_inf_nan=False)] | Annotated[str, Field(max_length=500)],
+    ] = Field(default_factory=dict, max_length=100, description="key figures, name → value")
+
+
+class ComputeAlternativesIn(Input):
+    trade_offs: list[dict[str, Any]] | None = Field(default=None, max_length=10)
+
+
+class ResultOut(BaseModel):
+    round_id: int
+    winner: str
+    order: list[str]
+    labels: list[str]
+    pairwise: list[list[int]] = Field(
+        description="pairwise[i][j]: number of members ranking labels[i] above labels[j]"
+    )
+    strongest: list[list[int]] = Field(description="strengths of the strongest paths (Schulze)")
+    tie_break: str
+    n_rankings: int
+
+
+class PlanOut(BaseModel):
+    round_id: int
+    alternative_id: int
+    label: str
+    title: str
+    figures: dict[str, Any]
+    plan_sha256: str | None
+    published_by: int
+    published_at: datetime
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    created_at: str
+    actor: str
+    action: str
+    subject: str
+    payload: Any
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    n_entries: int
+    head_seq: int
+    head_hash: str
+    problems: list[dict[str, Any]]

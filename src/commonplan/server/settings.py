@@ -1,0 +1,107 @@
+"""Server settings, read from the environment so that secrets never live in code or files.
+
+Environment variables (all optional):
+
+``COMMONPLAN_DATABASE_URL``
+    SQLAlchemy URL of the store; by default the SQLite file that :mod:`commonplan.store` chooses
+    (``$COMMONPLAN_HOME/commonplan.sqlite3`` or ``~/.local/share/commonplan/commonplan.sqlite3``).
+``COMMONPLAN_SECRET_KEY``
+    Key that signs session cookies. Without it a random key is drawn at start, so sign-ins do not
+    survive a restart (fine for a demo, not for a deployment).
+``COMMONPLAN_HOST`` / ``COMMONPLAN_PORT``
+    Where ``commonplan serve`` listens; 127.0.0.1:8000 by default.
+``COMMONPLAN_MAX_BODY_BYTES``
+    Largest request body accepted, in bytes (64 KiB by default); larger bodies get HTTP 413.
+``COMMONPLAN_LOGIN_ATTEMPTS`` / ``COMMONPLAN_LOGIN_WINDOW_S``
+    Login rate limit: at most this many failed sign-ins per client address and user name
+    within this many seconds (10 per 300 s by default); more get HTTP 429.
+``COMMONPLAN_SESSION_MAX_AGE_S``
+    Lifetime of a sign-in session in seconds (8 hours by default).
+``COMMONPLAN_SECURE_COOKIES``
+    ``1`` to mark cookies ``Secure`` (set it when the server sits behind HTTPS).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from commonplan.errors import CommonplanError
+
+class SettingsError(CommonplanError):
+    """An environment variable for the server has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web server needs to start; build it with :meth:`from_env`."""
+
+    database_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 64 * 1024
+    login_attempts: int = 10
+    login_window_s: float = 300.0
+    session_max_age_s: int = 8 * 3600
+    secure_cookies: bool = False
+    apply_migrations: bool = True
+    secret_from_environment: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read settings from ``environ`` (``os.environ`` by default); ``overrides`` win over both."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if env.get("COMMONPLAN_DATABASE_URL"):
+            values["database_url"] = env["COMMONPLAN_DATABASE_URL"]
+        if env.get("COMMONPLAN_SECRET_KEY"):
+            values["secret_key"] = env["COMMONPLAN_SECRET_KEY"]
+            values["secret_from_environment"] = True
+        if env.get("COMMONPLAN_HOST"):
+            values["host"] = env["COMMONPLAN_HOST"]
+        for name, key, kind in (
+            ("port", "COMMONPLAN_PORT", int),
+            ("max_body_bytes", "COMMONPLAN_MAX_BODY_BYTES", int),
+            ("login_attempts", "COMMONPLAN_LOGIN_ATTEMPTS", int),
+            ("login_window_s", "COMMONPLAN_LOGIN_WINDOW_S", float),
+            ("session_max_age_s", "COMMONPLAN_SESSION_MAX_AGE_S", int),
+        ):
+            if env.get(key):
+                values[name] = _number(env[key], key, kind)
+        if env.get("COMMONPLAN_SECURE_COOKIES"):
+            values["secure_cookies"] = env["COMMONPLAN_SECURE_COOKIES"].strip().lower() in {
+                "1",
+                "true",
+                "yes",
+            }
+        values.update(overrides)
+        if "secret_key" in overrides:
+            values["secret_from_environment"] = True
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _number(text: str, key: str, kind: type) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(
+            f"{text!r} is not a number",
+            where=f"environment variable {key}",
+            expected=f"a positive {'integer' if kind is int else 'number'}",
+            fix=f"set {key} to a positive number or unset it",
+        ) from None
+    if value <= 0:
+        raise SettingsError(
+            f"{text!r} is not positive",
+            where=f"environment variable {key}",
+            expected="a positive number",
+            fix=f"set {key} to a positive number or unset it",
+        )
+    return value

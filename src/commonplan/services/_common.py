@@ -1,0 +1,101 @@
+"""Helpers shared by the service modules (not public API)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commonplan.errors import NotFoundError, PhaseError
+from commonplan.services.roles import Actor
+from commonplan.store.audit import append_audit
+from commonplan.store.models import Assembly, Council, Phase, PlanningRound, User
+
+
+def audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    subject: str,
+    payload: Mapping[str, Any] | None = None,
+) -> None:
+    """Append an audit entry for ``actor`` inside the current transaction."""
+    append_audit(
+        session,
+        action=action,
+        subject=subject,
+        actor=actor.username,
+        actor_id=actor.user_id,
+        payload=payload,
+    )
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A datetime with a timezone (SQLite returns naive UTC datetimes)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def get_or_404(session: Session, model: type, key: int, what: str) -> Any:
+    """The row of ``model`` with primary key ``key`` or a :class:`NotFoundError` naming ``what``."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFoundError(
+            f"no {what} with id {key}", where=f"{what} id", fix=f"check the {what}'s id"
+        )
+    return row
+
+
+def get_round(session: Session, round_id: int, *, lock: bool = False) -> PlanningRound:
+    """The planning round ``round_id`` (row-locked for update when ``lock``)."""
+    query = select(PlanningRound).where(PlanningRound.id == round_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(
+            f"no planning round with id {round_id}", where="round id", fix="check the round's id"
+        )
+    return row
+
+
+def require_phase(planning_round: PlanningRound, phase: Phase, action: str) -> None:
+    """Raise :class:`PhaseError` unless the round is in ``phase``."""
+    if planning_round.phase != phase.value:
+        raise PhaseError(
+            f"cannot {action}: round {planning_round.id} is in the {planning_round.phase} phase",
+            where=f"round {planning_round.id}",
+            expected=f"the {phase.value} phase",
+            fix="wait for the facilitator to move the round to the right phase",
+        )
+
+
+def lock_user(session: Session, user_id: int) -> User:
+    """Lock the user's row for the transaction (serialises one member's concurrent submissions)."""
+    user = session.execute(
+        select(User).where(User.id == user_id).with_for_update()
+    ).scalar_one_or_none()
+    if user is None or not user.active:
+        raise NotFoundError(f"no active user with id {user_id}", where="user id")
+    return user
+
+
+def is_member_of_assembly(session: Session, user_id: int, assembly_id: int) -> bool:
+    """True when the user belongs to at least one council of the assembly."""
+    from commonplan.store.models import Membership
+
+    query = (
+        select(Membership.id)
+        .join(Council, Council.id == Membership.council_id)
+        .where(Membership.user_id == user_id, Council.assembly_id == assembly_id)
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
+
+
+def assembly_of(session: Session, assembly_id: int) -> Assembly:
+    return get_or_404(session, Assembly, assembly_id, "assembly")

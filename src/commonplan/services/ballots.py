@@ -1,0 +1,207 @@
+"""Priority ballots (council members): submit one's own ballot during the ballot phase.
+
+Resubmitting replaces the member's current ballot; the earlier one stays stored, marked
+superseded, so the history is kept. Submission is idempotent per client request id:
+the server passes the client's ``Idempotency-Key`` (or a form's hidden nonce) as
+``request_id``, and a retried request — after a timeout or a server restart — gets the
+receipt of the ballot already stored instead of storing it a second time. Each member's
+submissions are serialised by a row lock on their account, so concurrent retries cannot
+race.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from commonplan.errors import (
+    ConflictError,
+    ParticipationInputError,
+    PermissionDeniedError,
+    PhaseError,
+)
+from commonplan.participation.ballots import validate_ballot
+from commonplan.services._common import (
+    audit,
+    aware,
+    get_round,
+    is_member_of_assembly,
+    lock_user,
+    require_phase,
+)
+from commonplan.services.roles import Actor, require
+from commonplan.store.database import Database
+from commonplan.store.models import Ballot, Phase, utcnow
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class BallotReceipt:
+    """What a member gets back for a ballot.
+
+    ``replayed`` is True when ``request_id`` had already been stored (nothing new was
+    written); ``replaced_id`` is the ballot this one superseded, if any.
+    """
+
+    id: int
+    round_id: int
+    user_id: int
+    points: dict[str, float]
+    request_id: str
+    submitted_at: datetime
+    is_current: bool
+    replaced_id: int | None = None
+    replayed: bool = False
+
+
+def _receipt(
+    row: Ballot, *, replaced_id: int | None = None, replayed: bool = False
+) -> BallotReceipt:
+    return BallotReceipt(
+        row.id,
+        row.round_id,
+        row.user_id,
+        dict(row.points),
+        row.request_id,
+        aware(row.submitted_at),
+        row.is_current,
+        replaced_id,
+        replayed,
+    )
+
+
+def check_request_id(request_id: str | None) -> str:
+    """A valid idempotency key (1–64 of letters, digits, ``_.:-``); a fresh UUID if None."""
+    if request_id is None:
+        return uuid.uuid4().hex
+    if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.match(request_id):
+        raise ParticipationInputError(
+            "the request id is not valid",
+            where="request id",
+            expected="1–64 letters, digits or _.:- (e.g. a UUID)",
+            fix="send a fresh UUID per submission",
+        )
+    return request_id
+
+
+def submit_ballot(
+    db: Database,
+    actor: Actor,
+    round_id: int,
+    points: Mapping[str, Any],
+    *,
+    request_id: str | None = None,
+    member_id: int | None = None,
+) -> BallotReceipt:
+    """Store the actor's priority ballot for a round (council members only, in the ballot phase).
+
+    ``points``: target group → points, at most two decimals, summing to exactly 100
+    (:func:`~commonplan.participation.ballots.validate_ballot`). ``member_id``, if given,
+    must be the actor's own id: nobody submits a ballot for somebody else. A member must
+    belong to a council of the round's assembly, and the ballot deadline must not have
+    passed. Nothing is stored when any check fails.
+    """
+    require(actor, "submit_ballot")
+    if member_id is not None and member_id != actor.user_id:
+        raise PermissionDeniedError(
+            "a member can only submit their own ballot",
+            where=f"member {member_id}",
+            fix="sign in as that member, or submit your own ballot",
+        )
+    request_id = check_request_id(request_id)
+    assert actor.user_id is not None
+    with db.transaction() as session:
+        lock_user(session, actor.user_id)
+        row = get_round(session, round_id)
+        groups = [g["name"] for g in row.target_groups]
+        complete = validate_ballot(points, groups)
+        stored = session.execute(
+            select(Ballot).where(Ballot.user_id == actor.user_id, Ballot.request_id == request_id)
+        ).scalar_one_or_none()
+        if stored is not None:
+            if stored.round_id != round_id or dict(stored.points) != complete:
+                raise ConflictError(
+                    "this request id was already used for a different ballot",
+                    where="request id",
+                    fix="send a fresh request id for a new ballot",
+                )
+            return _receipt(stored, replayed=True)
+        require_phase(row, Phase.BALLOT, "submit a ballot")
+        deadline = aware(row.ballot_deadline)
+        if deadline is not None and utcnow() > deadline:
+            raise PhaseError(
+                f"the ballot deadline of round {round_id} has passed ({deadline.isoformat()})",
+                where=f"round {round_id}",
+                expected="a submission before the deadline",
+            )
+        if not is_member_of_assembly(session, actor.user_id, row.assembly_id):
+            raise PermissionDeniedError(
+                f"user {actor.username!r} is not a member of any council of this assembly",
+                where=f"round {round_id}",
+                fix="ask an administrator to add you to your council",
+            )
+        previous = session.execute(
+            select(Ballot).where(
+                Ballot.round_id == round_id,
+                Ballot.user_id == actor.user_id,
+                Ballot.is_current.is_(True),
+            )
+        ).scalar_one_or_none()
+        now = utcnow()
+        if previous is not None:
+            previous.is_current = False
+            previous.superseded_at = now
+            session.flush()  # free the one-current-ballot index before inserting
+        ballot = Ballot(
+            round_id=round_id,
+            user_id=actor.user_id,
+            points=complete,
+            request_id=request_id,
+            is_current=True,
+            submitted_at=now,
+        )
+        session.add(ballot)
+        session.flush()
+        audit(
+            session,
+            actor,
+            "ballot.submit",
+            f"round {round_id}",
+            {
+                "ballot_id": ballot.id,
+                "points": complete,
+                "replaces": previous.id if previous else None,
+            },
+        )
+        return _receipt(ballot, replaced_id=previous.id if previous else None)
+
+
+def my_ballot(db: Database, actor: Actor, round_id: int) -> BallotReceipt | None:
+    """The actor's current ballot for a round, or None."""
+    with db.read() as session:
+        row = session.execute(
+            select(Ballot).where(
+                Ballot.round_id == round_id,
+                Ballot.user_id == actor.user_id,
+                Ballot.is_current.is_(True),
+            )
+        ).scalar_one_or_none()
+        return _receipt(row) if row is not None else None
+
+
+def my_ballot_history(db: Database, actor: Actor, round_id: int) -> list[BallotReceipt]:
+    """All the actor's ballots for a round, oldest first (the last one is current)."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Ballot)
+            .where(Ballot.round_id == round_id, Ballot.user_id == actor.user_id)
+            .order_by(Ballot.id)
+        ).scalars()
+        return [_receipt(r) for r in rows]

@@ -1,0 +1,244 @@
+"""A demo assembly to try the whole process: councils, members, and an open round.
+
+:func:`seed_demo` stores the demo economy (``commonplan.datasets.load_demo()`` unless
+another is given), creates an assembly with workers' councils for its largest sectors,
+a peasants' council for agriculture, a consumers' council per region, accounts with
+known demo passwords (printed by ``commonplan demo --serve``; never use them for real),
+and opens a planning round in the ballot phase with six target groups. Seeding twice is
+harmless: the existing demo is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import select
+
+from commonplan.economy import Economy
+from commonplan.participation.ballots import TargetGroup
+from commonplan.services import accounts, assemblies, rounds
+from commonplan.services.roles import Actor
+from commonplan.store.database import Database
+from commonplan.store.models import (
+    Assembly,
+    CouncilKind,
+    Membership,
+    PlanningRound,
+    Role,
+    User,
+    utcnow,
+)
+
+DEMO_ASSEMBLY = "Demo assembly"
+N_DEMO_MEMBERS = 6
+
+_GROUP_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "food": ("agri", "food", "farm", "crop", "fish", "forestry"),
+    "housing": ("construct", "real estate", "housing", "dwelling"),
+    "health": ("health", "hospital", "medical", "social work", "pharma"),
+    "energy": ("electric", "energy", "gas", "power", "coal", "petroleum", "oil"),
+}
+_AGRICULTURE = ("agri", "crop", "farm", "fish", "forestry")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account; ``password`` is public (demo only)."""
+
+    username: str
+    password: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What :func:`seed_demo` created (or found)."""
+
+    assembly_id: int
+    round_id: int
+    economy_id: int | None
+    accounts: tuple[DemoAccount, ...]
+    created: bool
+
+
+def demo_password(username: str) -> str:
+    """The demo password of a demo account (public: for trying Commonplan only)."""
+    return f"demo-{username}-pass"
+
+
+def _demo_accounts() -> tuple[DemoAccount, ...]:
+    people = [
+        ("admin", Role.ADMINISTRATOR),
+        ("facilitator", Role.FACILITATOR),
+        ("observer", Role.OBSERVER),
+    ]
+    people += [(f"member{k}", Role.MEMBER) for k in range(1, N_DEMO_MEMBERS + 1)]
+    return tuple(DemoAccount(name, demo_password(name), role) for name, role in people)
+
+
+def demo_target_groups(economy: Economy) -> tuple[TargetGroup, ...]:
+    """Food, housing, health, energy (sectors found by keyword in the sector names), investment, import independence."""
+    sectors = [str(s) for s in economy.sectors]
+    groups = []
+    for name, words in _GROUP_KEYWORDS.items():
+        matched = tuple(s for s in sectors if any(w in s.lower() for w in words))
+        groups.append(TargetGroup(name, f"final output of {name}-related sectors", matched))
+    groups.append(
+        TargetGroup("investment", "new productive capacity for later years", (), "investment")
+    )
+    groups.append(
+        TargetGroup(
+            "import independence", "less dependence on imported inputs", (), "import_independence"
+        )
+    )
+    return tuple(groups)
+
+
+def _existing(db: Database) -> DemoSeed | None:
+    with db.read() as session:
+        assembly = session.execute(
+            select(Assembly).where(Assembly.name == DEMO_ASSEMBLY)
+        ).scalar_one_or_none()
+        if assembly is None:
+            return None
+        round_id = (
+            session.execute(
+                select(PlanningRound.id)
+                .where(PlanningRound.assembly_id == assembly.id)
+                .order_by(PlanningRound.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        return DemoSeed(
+            assembly.id, round_id or 0, assembly.economy_id, _demo_accounts(), created=False
+        )
+
+
+def seed_demo(
+    db: Database, *, economy: Economy | None = None, ballot_days: int = 7, vote_days: int = 14
+) -> DemoSeed:
+    """Create the demo assembly, councils, accounts and an open round (or return the existing demo).
+
+    Runs as the local system administrator (:meth:`Actor.system`), so every step is in
+    the audit log like any other.
+    """
+    found = _existing(db)
+    if found is not None:
+        return found
+    if economy is None:
+        from commonplan.datasets import load_demo
+
+        economy = load_demo()
+    system = Actor.system()
+    stored = assemblies.store_economy(
+        db, system, economy, name=economy.metadata.name or "demo economy"
+    )
+    assembly = assemblies.create_assembly(
+        db,
+        system,
+        DEMO_ASSEMBLY,
+        economy_id=stored.id,
+        description="A demonstration planning body: try ballots, alternatives and the vote.",
+    )
+    demo_accounts = _demo_accounts()
+    users: dict[str, int] = {}
+    for account in demo_accounts:
+        with db.read() as session:
+            existing = session.execute(
+                select(User.id).where(User.username == account.username)
+            ).scalar_one_or_none()
+        users[account.username] = (
+            existing
+            or accounts.create_user(
+                db,
+                system,
+                account.username,
+                account.password,
+                account.role,
+                display_name=account.username.capitalize(),
+            ).id
+        )
+
+    councils = _demo_councils(db, system, assembly.id, economy)
+    members = [a.username for a in demo_accounts if a.role is Role.MEMBER]
+    # every member in one workers'/peasants' council (round robin) and in their region's consumers' council
+    producers = [c for c in councils if c.kind is not CouncilKind.CONSUMERS]
+    consumers = [c for c in councils if c.kind is CouncilKind.CONSUMERS]
+    for k, username in enumerate(members):
+        targets = [producers[k % len(producers)]] + (
+            [consumers[k % len(consumers)]] if consumers else []
+        )
+        for council in targets:
+            with db.read() as session:
+                present = session.execute(
+                    select(Membership.id).where(
+                        Membership.council_id == council.id, Membership.user_id == users[username]
+                    )
+                ).first()
+            if not present:
+                assemblies.add_membership(db, system, council.id, users[username])
+
+    now = utcnow()
+    facilitator = accounts.get_actor(db, users["facilitator"])
+    opened = rounds.open_round(
+        db,
+        facilitator,
+        assembly.id,
+        "Demo planning round",
+        demo_target_groups(economy),
+        base_problem={"horizon": 1},
+        ballot_deadline=now + timedelta(days=ballot_days),
+        vote_deadline=now + timedelta(days=vote_days),
+    )
+    return DemoSeed(assembly.id, opened.id, stored.id, demo_accounts, created=True)
+
+
+def _demo_councils(
+    db: Database, system: Actor, assembly_id: int, economy: Economy
+) -> list[assemblies.CouncilInfo]:
+    sectors = [str(s) for s in economy.sectors]
+    output = np.zeros(len(sectors))
+    if economy.activity_levels is not None:
+        sector_of = economy.activities.get_level_values("sector").astype(str)
+        index = {s: k for k, s in enumerate(sectors)}
+        np.add.at(output, [index[s] for s in sector_of], np.asarray(economy.activity_levels))
+    farm = [s for s in sectors if any(w in s.lower() for w in _AGRICULTURE)]
+    largest = [sectors[k] for k in np.argsort(-output, kind="stable") if sectors[k] not in farm][:3]
+    created = []
+    for sector in largest:
+        created.append(
+            assemblies.create_council(
+                db,
+                system,
+                assembly_id,
+                f"Workers' council: {sector}"[:200],
+                CouncilKind.WORKERS,
+                sector=sector,
+            )
+        )
+    if farm:
+        created.append(
+            assemblies.create_council(
+                db,
+                system,
+                assembly_id,
+                f"Peasants' council: {farm[0]}"[:200],
+                CouncilKind.PEASANTS,
+                sector=farm[0],
+            )
+        )
+    for region in [str(r) for r in economy.regions][:3]:
+        created.append(
+            assemblies.create_council(
+                db,
+                system,
+                assembly_id,
+                f"Consumers' council: {region}"[:200],
+                CouncilKind.CONSUMERS,
+                region=region,
+            )
+        )
+    return created

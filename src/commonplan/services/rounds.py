@@ -1,0 +1,671 @@
+"""Running a planning round (facilitators): open, advance phases, aggregate weights,
+alternatives, tally, publish.
+
+Phases, in order (:class:`~commonplan.store.models.Phase`)::
+
+    ballot ──advance──▶ alternatives ──advance──▶ vote ──advance/tally──▶ tallied ──advance/publish──▶ published
+
+* leaving ``ballot`` aggregates the ballots into the round's target weights (the rule
+  chosen when the round was opened: ``mean`` or ``median``, see
+  :mod:`commonplan.participation.ballots`);
+* in ``alternatives`` the facilitator computes (or adds) the plan alternatives; leaving
+  it needs at least two;
+* leaving ``vote`` counts the rankings with the Schulze method;
+* leaving ``tallied`` publishes the winning alternative's plan, which is immutable.
+
+Each function is one transaction, checks the actor's role and the round's phase, and
+writes an audit entry. The round row is locked for the transaction, so two facilitators
+cannot advance the same round twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from commonplan.errors import BallotError, ConflictError, ParticipationInputError, PhaseError
+from commonplan.participation.ballots import (
+    RULES,
+    TargetGroup,
+    aggregate,
+    target_weights,
+    validate_target_groups,
+)
+from commonplan.participation.voting import schulze
+from commonplan.services._common import assembly_of, audit, aware, get_round, require_phase
+from commonplan.services.roles import Actor, require
+from commonplan.store.database import Database
+from commonplan.store.models import (
+    PHASE_ORDER,
+    Alternative,
+    Ballot,
+    Council,
+    Membership,
+    Phase,
+    PlanningRound,
+    PublishedPlan,
+    Ranking,
+    RoundResult,
+)
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """A planning round as the services return it.
+
+    ``weights`` is ``None`` until the ballot phase ends; then target group → weight
+    (summing to 1).
+    """
+
+    id: int
+    assembly_id: int
+    title: str
+    phase: Phase
+    target_groups: tuple[TargetGroup, ...]
+    aggregation_rule: str
+    weights: dict[str, float] | None
+    ballot_deadline: datetime | None
+    vote_deadline: datetime | None
+    base_problem: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def group_names(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.target_groups)
+
+
+@dataclass(frozen=True)
+class AggregatedWeights:
+    """The outcome of aggregating a round's ballots.
+
+    ``points`` is the assembly allocation (points per group, summing to 100),
+    ``weights`` the same divided by 100; ``councils`` each council's allocation
+    (council name → group → points); ``membership`` council name → number of members.
+    """
+
+    round_id: int
+    rule: str
+    points: dict[str, float]
+    weights: dict[str, float]
+    councils: dict[str, dict[str, float]]
+    membership: dict[str, int]
+    n_ballots: int
+
+
+@dataclass(frozen=True)
+class AlternativeInfo:
+    """A plan alternative: its label (``A``, ``B``, …), weights, key figures and plan blob hash."""
+
+    id: int
+    round_id: int
+    position: int
+    label: str
+    title: str
+    description: str
+    weights: dict[str, float]
+    figures: dict[str, Any]
+    plan_sha256: str | None
+
+
+@dataclass(frozen=True)
+class ResultInfo:
+    """The Schulze result of a round, with the full pairwise and strongest-path matrices."""
+
+    round_id: int
+    winner: str
+    order: tuple[str, ...]
+    labels: tuple[str, ...]
+    pairwise: pd.DataFrame
+    strongest: pd.DataFrame
+    tie_break: str
+    n_rankings: int
+    computed_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedPlanInfo:
+    round_id: int
+    alternative_id: int
+    label: str
+    title: str
+    figures: dict[str, Any]
+    plan_sha256: str | None
+    published_by: int
+    published_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def round_info(row: PlanningRound) -> RoundInfo:
+    weights = row.weights or None
+    return RoundInfo(
+        id=row.id,
+        assembly_id=row.assembly_id,
+        title=row.title,
+        phase=Phase(row.phase),
+        target_groups=tuple(TargetGroup.from_value(g) for g in row.target_groups),
+        aggregation_rule=row.aggregation_rule,
+        weights=dict(weights["weights"]) if weights else None,
+        ballot_deadline=aware(row.ballot_deadline),
+        vote_deadline=aware(row.vote_deadline),
+        base_problem=dict(row.base_problem or {}),
+        created_at=row.created_at,
+    )
+
+
+def alternative_info(row: Alternative) -> AlternativeInfo:
+    return AlternativeInfo(
+        row.id,
+        row.round_id,
+        row.position,
+        row.label,
+        row.title,
+        row.description,
+        dict(row.weights),
+        dict(row.figures),
+        row.plan_sha256,
+    )
+
+
+def result_info(row: RoundResult) -> ResultInfo:
+    labels = pd.Index(row.labels, name="alternative")
+    return ResultInfo(
+        round_id=row.round_id,
+        winner=row.winner_label,
+        order=tuple(row.order),
+        labels=tuple(row.labels),
+        pairwise=pd.DataFrame(row.pairwise, index=labels, columns=labels),
+        strongest=pd.DataFrame(row.strongest, index=labels, columns=labels),
+        tie_break=row.tie_break,
+        n_rankings=row.n_rankings,
+        computed_at=row.computed_at,
+    )
+
+
+def open_round(
+    db: Database,
+    actor: Actor,
+    assembly_id: int,
+    title: str,
+    target_groups: Sequence[TargetGroup | Mapping[str, Any] | str],
+    *,
+    base_problem: Mapping[str, Any] | None = None,
+    ballot_deadline: datetime | None = None,
+    vote_deadline: datetime | None = None,
+    aggregation_rule: str = "mean",
+) -> RoundInfo:
+    """Open a planning round in the ballot phase (facilitators and administrators).
+
+    ``base_problem`` holds the JSON parameters of the base plan problem (see
+    :func:`commonplan.participation.alternatives.compute_alternatives`); deadlines are
+    timezone-aware datetimes (ballots after ``ballot_deadline`` are refused).
+    """
+    require(actor, "open_round")
+    groups = validate_target_groups(target_groups)
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ParticipationInputError(
+            "the round's title is empty or too long", where="title", expected="1–200 characters"
+        )
+    if aggregation_rule not in RULES:
+        raise ParticipationInputError(
+            f"unknown aggregation rule {aggregation_rule!r}",
+            where="aggregation rule",
+            expected="one of " + ", ".join(RULES),
+        )
+    for name, moment in (("ballot_deadline", ballot_deadline), ("vote_deadline", vote_deadline)):
+        if moment is not None and moment.tzinfo is None:
+            raise ParticipationInputError(
+                f"{name} has no time zone",
+                where=name,
+                expected="a timezone-aware datetime (e.g. UTC)",
+            )
+    if ballot_deadline and vote_deadline and vote_deadline <= ballot_deadline:
+        raise ParticipationInputError(
+            "the vote deadline must come after the ballot deadline", where="vote_deadline"
+        )
+    with db.transaction() as session:
+        assembly_of(session, assembly_id)
+        row = PlanningRound(
+            assembly_id=assembly_id,
+            title=title,
+            phase=Phase.BALLOT.value,
+            target_groups=[g.to_dict() for g in groups],
+            base_problem=dict(base_problem or {}),
+            aggregation_rule=aggregation_rule,
+            ballot_deadline=ballot_deadline,
+            vote_deadline=vote_deadline,
+            created_by=actor.user_id,
+        )
+        session.add(row)
+        session.flush()
+        audit(
+            session,
+            actor,
+            "round.open",
+            f"round {row.id}",
+            {
+                "assembly_id": assembly_id,
+                "title": title,
+                "groups": [g.name for g in groups],
+                "rule": aggregation_rule,
+            },
+        )
+        return round_info(row)
+
+
+def next_phase(phase: Phase | str) -> Phase | None:
+    """The phase after ``phase`` (None after ``published``)."""
+    k = PHASE_ORDER.index(Phase(phase))
+    return PHASE_ORDER[k + 1] if k + 1 < len(PHASE_ORDER) else None
+
+
+def advance_phase(
+    db: Database, actor: Actor, round_id: int, *, expected: Phase | str | None = None
+) -> RoundInfo:
+    """Move the round to its next phase, doing what the move requires (see module doc).
+
+    ``expected``, if given, is the phase the caller believes the round is in; a
+    different phase raises :class:`PhaseError` (so a repeated click does not skip a phase).
+    """
+    require(actor, "advance_phase")
+    with db.transaction() as session:
+        row = get_round(session, round_id, lock=True)
+        if expected is not None and row.phase != Phase(expected).value:
+            raise PhaseError(
+                f"round {round_id} is in the {row.phase} phase, not {Phase(expected).value}",
+                where=f"round {round_id}",
+                fix="reload the page and try again",
+            )
+        current = Phase(row.phase)
+        if current is Phase.BALLOT:
+            _aggregate_into(session, row, row.aggregation_rule)
+        elif current is Phase.ALTERNATIVES:
+            n = session.execute(
+                select(func.count(Alternative.id)).where(Alternative.round_id == round_id)
+            ).scalar_one()
+            if n < 2:
+                raise PhaseError(
+                    f"round {round_id} has {n} alternatives; a vote needs at least two",
+                    where=f"round {round_id}",
+                    fix="compute or add alternatives first",
+                )
+        elif current is Phase.VOTE:
+            _tally_into(session, row)
+        elif current is Phase.TALLIED:
+            _publish_into(session, row, actor)
+        else:
+            raise ConflictError(
+                f"round {round_id} is published; its plan cannot be changed",
+                where=f"round {round_id}",
+                fix="open a new round",
+            )
+        target = next_phase(current)
+        assert target is not None
+        row.phase = target.value
+        audit(
+            session,
+            actor,
+            "round.advance",
+            f"round {round_id}",
+            {"from": current.value, "to": target.value},
+        )
+        return round_info(row)
+
+
+def _round_ballots(
+    session: Session, row: PlanningRound
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str]]:
+    groups = [g["name"] for g in row.target_groups]
+    ballots = session.execute(
+        select(Ballot.user_id, Ballot.points).where(
+            Ballot.round_id == row.id, Ballot.is_current.is_(True)
+        )
+    ).all()
+    matrix = pd.DataFrame.from_dict(
+        {u: p for u, p in ballots}, orient="index", columns=groups, dtype=float
+    )
+    matrix = matrix.fillna(0.0)
+    pairs = session.execute(
+        select(Membership.council_id, Membership.user_id)
+        .join(Council, Council.id == Membership.council_id)
+        .where(Council.assembly_id == row.assembly_id)
+    ).all()
+    memberships = pd.DataFrame(pairs, columns=["council", "member"])
+    counts = memberships.groupby("council").size().to_dict() if len(memberships) else {}
+    names = dict(
+        session.execute(
+            select(Council.id, Council.name).where(Council.assembly_id == row.assembly_id)
+        ).all()
+    )
+    return matrix, memberships, counts, names
+
+
+def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> AggregatedWeights:
+    matrix, memberships, counts, names = _round_ballots(session, row)
+    try:
+        councils, assembly = aggregate(matrix, memberships, counts, rule=rule)
+    except BallotError as error:
+        raise PhaseError(
+            f"cannot aggregate round {row.id}: {error.message}",
+            where=f"round {row.id}",
+            fix=error.fix,
+        ) from None
+    weights = target_weights(assembly)
+    result = AggregatedWeights(
+        round_id=row.id,
+        rule=rule,
+        points={g: float(v) for g, v in assembly.items()},
+        weights={g: float(v) for g, v in weights.items()},
+        councils={
+            names[c]: {g: float(v) for g, v in councils.loc[c].items()} for c in councils.index
+        },
+        membership={names[c]: int(counts[c]) for c in councils.index},
+        n_ballots=len(matrix),
+    )
+    row.aggregation_rule = rule
+    row.weights = {
+        "rule": rule,
+        "points": result.points,
+        "weights": result.weights,
+        "councils": result.councils,
+        "membership": result.membership,
+        "n_ballots": result.n_ballots,
+    }
+    return result
+
+
+def aggregate_weights(
+    db: Database, actor: Actor, round_id: int, *, rule: str | None = None
+) -> AggregatedWeights:
+    """Re-aggregate the (closed) ballots with ``rule`` (``mean`` or ``median``) in the alternatives phase.
+
+    The ballot phase's end aggregates with the round's rule automatically; this lets the
+    facilitator switch rules before alternatives are computed.
+    """
+    require(actor, "aggregate_weights")
+    if rule is not None and rule not in RULES:
+        raise ParticipationInputError(
+            f"unknown aggregation rule {rule!r}",
+            where="rule",
+            expected="one of " + ", ".join(RULES),
+        )
+    with db.transaction() as session:
+        row = get_round(session, round_id, lock=True)
+        require_phase(row, Phase.ALTERNATIVES, "aggregate the ballots")
+        result = _aggregate_into(session, row, rule or row.aggregation_rule)
+        audit(
+            session,
+            actor,
+            "round.aggregate",
+            f"round {round_id}",
+            {"rule": result.rule, "points": result.points},
+        )
+        return result
+
+
+def add_alternative(
+    db: Database,
+    actor: Actor,
+    round_id: int,
+    title: str,
+    *,
+    description: str = "",
+    weights: Mapping[str, float] | None = None,
+    figures: Mapping[str, Any] | None = None,
+    plan: pd.DataFrame | None = None,
+) -> AlternativeInfo:
+    """Add one alternative by hand in the alternatives phase (facilitators); labelled A, B, C, … in order.
+
+    ``plan`` (optional) is a labelled DataFrame (e.g. activity levels and outputs per
+    product) stored as a Parquet blob.
+    """
+    require(actor, "compute_alternatives")
+    with db.transaction() as session:
+        row = get_round(session, round_id, lock=True)
+        require_phase(row, Phase.ALTERNATIVES, "add alternatives")
+        return alternative_info(
+            _insert_alternative(session, row, actor, title, description, weights, figures, plan)
+        )
+
+
+MAX_ALTERNATIVES = 26
+
+
+def _insert_alternative(
+    session: Session,
+    row: PlanningRound,
+    actor: Actor,
+    title: str,
+    description: str,
+    weights: Mapping[str, float] | None,
+    figures: Mapping[str, Any] | None,
+    plan: pd.DataFrame | None,
+) -> Alternative:
+    from commonplan.store.audit import canonical_json
+    from commonplan.store.blobs import frame_to_parquet, put_blob
+
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ParticipationInputError(
+            "an alternative's title is empty or too long",
+            where="title",
+            expected="1–200 characters",
+        )
+    n = session.execute(
+        select(func.count(Alternative.id)).where(Alternative.round_id == row.id)
+    ).scalar_one()
+    if n >= MAX_ALTERNATIVES:
+        raise ConflictError(f"round {row.id} already has {n} alternatives", where=f"round {row.id}")
+    figures = dict(figures or {})
+    canonical_json(figures)  # refuses NaN and infinities
+    digest = put_blob(session, frame_to_parquet(plan), kind="plan") if plan is not None else None
+    alternative = Alternative(
+        round_id=row.id,
+        position=n,
+        label=chr(ord("A") + n),
+        title=title,
+        description=description,
+        weights=dict(weights or {}),
+        figures=figures,
+        plan_sha256=digest,
+    )
+    session.add(alternative)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "alternative.add",
+        f"round {row.id}",
+        {"label": alternative.label, "title": title, "plan_sha256": digest},
+    )
+    return alternative
+
+
+def compute_alternatives(
+    db: Database, actor: Actor, round_id: int, **options: Any
+) -> list[AlternativeInfo]:
+    """Compute the round's plan alternatives from its aggregated weights and stated trade-offs.
+
+    Uses :func:`commonplan.participation.alternatives.compute_alternatives` on the
+    assembly's stored economy and the round's ``base_problem``; ``options`` are passed
+    on (e.g. ``trade_offs``). Replaces nothing: the round must have no alternatives yet.
+    The planning runs before the write transaction, so the database is not held
+    during the solve.
+    """
+    require(actor, "compute_alternatives")
+    from commonplan.participation.alternatives import compute_alternatives as compute
+    from commonplan.services.assemblies import load_economy
+    from commonplan.store.models import Assembly
+
+    with db.read() as session:
+        row = get_round(session, round_id)
+        require_phase(row, Phase.ALTERNATIVES, "compute alternatives")
+        info = round_info(row)
+        assembly = session.get(Assembly, row.assembly_id)
+        economy_id = assembly.economy_id if assembly is not None else None
+    if economy_id is None:
+        raise ConflictError(
+            f"the assembly of round {round_id} has no economy",
+            where=f"round {round_id}",
+            fix="create the assembly with an economy",
+        )
+    assert info.weights is not None
+    economy = load_economy(db, economy_id)
+    computed = compute(
+        economy, info.target_groups, info.weights, base_problem=info.base_problem, **options
+    )
+    with db.transaction() as session:
+        row = get_round(session, round_id, lock=True)
+        require_phase(row, Phase.ALTERNATIVES, "compute alternatives")
+        existing = session.execute(
+            select(func.count(Alternative.id)).where(Alternative.round_id == round_id)
+        ).scalar_one()
+        if existing:
+            raise ConflictError(
+                f"round {round_id} already has {existing} alternatives", where=f"round {round_id}"
+            )
+        rows = [
+            _insert_alternative(
+                session,
+                row,
+                actor,
+                alt.title,
+                alt.description,
+                alt.weights,
+                alt.figures,
+                alt.plan_frame,
+            )
+            for alt in computed
+        ]
+        return [alternative_info(r) for r in rows]
+
+
+def _tally_into(session: Session, row: PlanningRound) -> RoundResult:
+    alternatives = (
+        session.execute(
+            select(Alternative.label)
+            .where(Alternative.round_id == row.id)
+            .order_by(Alternative.position)
+        )
+        .scalars()
+        .all()
+    )
+    rankings = (
+        session.execute(
+            select(Ranking.order).where(Ranking.round_id == row.id).order_by(Ranking.id)
+        )
+        .scalars()
+        .all()
+    )
+    if not rankings:
+        raise PhaseError(
+            f"round {row.id} has no rankings to count",
+            where=f"round {row.id}",
+            fix="wait for members to rank the alternatives",
+        )
+    outcome = schulze([list(r) for r in rankings], alternatives)
+    result = RoundResult(
+        round_id=row.id,
+        winner_label=outcome.winner,
+        order=list(outcome.order),
+        labels=list(outcome.alternatives),
+        pairwise=outcome.pairwise.to_numpy().tolist(),
+        strongest=outcome.strongest.to_numpy().tolist(),
+        tie_break=outcome.tie_break_rule if outcome.tie_broken else "",
+        n_rankings=outcome.n_ballots,
+    )
+    session.add(result)
+    session.flush()
+    return result
+
+
+def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
+    """Count the rankings with the Schulze method and move the round to ``tallied``."""
+    require(actor, "tally_round")
+    with db.transaction() as session:
+        row = get_round(session, round_id, lock=True)
+        require_phase(row, Phase.VOTE, "tally the vote")
+        result = _tally_into(session, row)
+        row.phase = Phase.TALLIED.value
+        audit(
+            session,
+            actor,
+            "round.tally",
+            f"round {round_id}",
+            {"winner": result.winner_label, "order": result.order, "n_rankings": result.n_rankings},
+        )
+        return result_info(result)
+
+
+def _publish_into(session: Session, row: PlanningRound, actor: Actor) -> PublishedPlan:
+    if session.execute(select(PublishedPlan.id).where(PublishedPlan.round_id == row.id)).first():
+        raise ConflictError(
+            f"round {row.id}'s plan is already published and cannot be changed",
+            where=f"round {row.id}",
+            fix="open a new round",
+        )
+    result = session.execute(select(RoundResult).where(RoundResult.round_id == row.id)).scalar_one()
+    winner = session.execute(
+        select(Alternative).where(
+            Alternative.round_id == row.id, Alternative.label == result.winner_label
+        )
+    ).scalar_one()
+    if actor.user_id is None:
+        raise ConflictError(
+            "publishing needs an account (the system actor cannot sign a publication)",
+            where="publish",
+            fix="publish as a facilitator",
+        )
+    published = PublishedPlan(
+        round_id=row.id,
+        alternative_id=winner.id,
+        plan_sha256=winner.plan_sha256,
+        figures=dict(winner.figures),
+        published_by=actor.user_id,
+    )
+    session.add(published)
+    session.flush()
+    return published
+
+
+def publish_plan(db: Database, actor: Actor, round_id: int) -> PublishedPlanInfo:
+    """Publish the winning alternative's plan (facilitators); afterwards it cannot be changed.
+
+    Publishing again, or publishing before the tally, is refused.
+    """
+    require(actor, "publish_plan")
+    with db.transaction() as session:
+        row = get_round(session, round_id, lock=True)
+        if row.phase == Phase.PUBLISHED.value:
+            raise ConflictError(
+                f"round {round_id}'s plan is already published and cannot be changed",
+                where=f"round {round_id}",
+                fix="open a new round",
+            )
+        require_phase(row, Phase.TALLIED, "publish the plan")
+        published = _publish_into(session, row, actor)
+        row.phase = Phase.PUBLISHED.value
+        audit(
+            session,
+            actor,
+            "plan.publish",
+            f"round {round_id}",
+            {"alternative_id": published.alternative_id, "plan_sha256": published.plan_sha256},
+        )
+        winner = session.get(Alternative, published.alternative_id)
+        return PublishedPlanInfo(
+            round_id,
+            published.alternative_id,
+            winner.label,
+            winner.title,
+            dict(published.figures),
+            published.plan_sha256,
+            published.published_by,
+            published.published_at,
+        )

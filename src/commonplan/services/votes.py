@@ -1,0 +1,156 @@
+"""Rankings (council members): rank the round's alternatives once, during the vote phase.
+
+A member cannot vote twice: a second ranking is refused with a
+:class:`~commonplan.errors.ConflictError` (a retry of the same request, recognised by
+its ``request_id``, gets the stored receipt back instead). The count itself is
+:func:`commonplan.services.rounds.tally_round` (Schulze method).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from commonplan.errors import ConflictError, PermissionDeniedError, PhaseError
+from commonplan.participation.voting import validate_ranking
+from commonplan.services._common import (
+    audit,
+    aware,
+    get_round,
+    is_member_of_assembly,
+    lock_user,
+    require_phase,
+)
+from commonplan.services.ballots import check_request_id
+from commonplan.services.roles import Actor, require
+from commonplan.store.database import Database
+from commonplan.store.models import Alternative, Phase, Ranking, utcnow
+
+
+@dataclass(frozen=True)
+class RankingReceipt:
+    """A stored ranking (labels, best first); ``replayed`` when the request had been stored before."""
+
+    id: int
+    round_id: int
+    user_id: int
+    order: tuple[str, ...]
+    request_id: str
+    submitted_at: datetime
+    replayed: bool = False
+
+
+def _receipt(row: Ranking, replayed: bool = False) -> RankingReceipt:
+    return RankingReceipt(
+        row.id,
+        row.round_id,
+        row.user_id,
+        tuple(row.order),
+        row.request_id,
+        aware(row.submitted_at),
+        replayed,
+    )
+
+
+def _already_voted(round_id: int) -> ConflictError:
+    return ConflictError(
+        f"you have already ranked the alternatives of round {round_id}",
+        where=f"round {round_id}",
+        expected="one ranking per member",
+        fix="a ranking cannot be changed once cast",
+    )
+
+
+def submit_ranking(
+    db: Database,
+    actor: Actor,
+    round_id: int,
+    order: Sequence[str],
+    *,
+    request_id: str | None = None,
+    member_id: int | None = None,
+) -> RankingReceipt:
+    """Store the actor's ranking of the round's alternatives (labels, best first), once.
+
+    Council members only, in the vote phase, for themselves; unlisted alternatives rank
+    last. Duplicates or unknown labels raise :class:`~commonplan.errors.BallotError`.
+    """
+    require(actor, "submit_ranking")
+    if member_id is not None and member_id != actor.user_id:
+        raise PermissionDeniedError(
+            "a member can only cast their own ranking", where=f"member {member_id}"
+        )
+    request_id = check_request_id(request_id)
+    assert actor.user_id is not None
+    try:
+        with db.transaction() as session:
+            lock_user(session, actor.user_id)
+            row = get_round(session, round_id)
+            labels = (
+                session.execute(
+                    select(Alternative.label)
+                    .where(Alternative.round_id == round_id)
+                    .order_by(Alternative.position)
+                )
+                .scalars()
+                .all()
+            )
+            ranking = list(validate_ranking(order, labels)) if labels else None
+            stored = session.execute(
+                select(Ranking).where(
+                    Ranking.user_id == actor.user_id, Ranking.request_id == request_id
+                )
+            ).scalar_one_or_none()
+            if stored is not None:
+                if stored.round_id != round_id or list(stored.order) != ranking:
+                    raise ConflictError(
+                        "this request id was already used for a different ranking",
+                        where="request id",
+                        fix="send a fresh request id",
+                    )
+                return _receipt(stored, replayed=True)
+            require_phase(row, Phase.VOTE, "rank the alternatives")
+            deadline = aware(row.vote_deadline)
+            if deadline is not None and utcnow() > deadline:
+                raise PhaseError(
+                    f"the vote deadline of round {round_id} has passed", where=f"round {round_id}"
+                )
+            if not is_member_of_assembly(session, actor.user_id, row.assembly_id):
+                raise PermissionDeniedError(
+                    f"user {actor.username!r} is not a member of any council of this assembly",
+                    where=f"round {round_id}",
+                )
+            if session.execute(
+                select(Ranking.id).where(
+                    Ranking.round_id == round_id, Ranking.user_id == actor.user_id
+                )
+            ).first():
+                raise _already_voted(round_id)
+            stored = Ranking(
+                round_id=round_id, user_id=actor.user_id, order=ranking, request_id=request_id
+            )
+            session.add(stored)
+            session.flush()
+            audit(
+                session,
+                actor,
+                "ranking.submit",
+                f"round {round_id}",
+                {"ranking_id": stored.id, "order": ranking},
+            )
+            return _receipt(stored)
+    except IntegrityError as error:  # the unique (round, user) constraint: a concurrent second vote
+        raise _already_voted(round_id) from error
+
+
+def my_ranking(db: Database, actor: Actor, round_id: int) -> RankingReceipt | None:
+    """The actor's ranking for a round, or None."""
+    with db.read() as session:
+        row = session.execute(
+            select(Ranking).where(Ranking.round_id == round_id, Ranking.user_id == actor.user_id)
+        ).scalar_one_or_none()
+        return _receipt(row) if row is not None else None

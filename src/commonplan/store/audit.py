@@ -1,0 +1,197 @@
+"""The append-only, hash-chained audit log.
+
+Every change a service makes appends one :class:`~commonplan.store.models.AuditEntry`
+in the same transaction. Entry ``k`` stores
+
+    hash_k = SHA-256( prev_hash_k ‖ "\\n" ‖ canonical JSON [created_at, actor_id, actor, action, subject] ‖ "\\n" ‖ payload )
+
+with ``prev_hash_k = hash_{k-1}`` (``GENESIS`` = 64 zeros for the first), and the
+entries are numbered ``seq = 1, 2, 3, …`` without gaps. The single ``audit_head`` row
+holds the last ``seq`` and ``hash``; appending locks it, so concurrent transactions
+never fork the chain. The database also refuses ``UPDATE`` and ``DELETE`` on the log
+(triggers created by the migration); the chain detects tampering by anyone who gets
+around that.
+
+:func:`verify_audit` walks the chain and names each broken entry:
+
+* **edited** — an entry's content no longer matches its stored hash (or its hash was
+  recomputed, which breaks the next entry's link);
+* **deleted** — a gap in ``seq``, or the head records more entries than remain;
+* **inserted** — an entry whose successor links past it to its predecessor, or an entry
+  beyond the recorded head.
+
+A hash chain without a secret only shows tampering by someone who did not rewrite the
+whole tail and the head; keep a copy of the head hash elsewhere (``commonplan audit
+verify`` prints it) to detect that too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commonplan.errors import AuditIntegrityError
+from commonplan.store.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+"""``prev_hash`` of the first entry."""
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 text, no NaN."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+
+
+def entry_hash(
+    prev_hash: str, created_at: str, actor_id: int | None, actor: str, action: str, subject: str, payload: str
+) -> str:
+    """The SHA-256 (hex) of one entry chained to ``prev_hash``."""
+    header = canonical_json([created_at, actor_id, actor, action, subject])
+    return hashlib.sha256(f"{prev_hash}\n{header}\n{payload}".encode()).hexdigest()
+
+
+def _hash_of(entry: AuditEntry) -> str:
+    return entry_hash(
+        entry.prev_hash, entry.created_at, entry.actor_id, entry.actor, entry.action, entry.subject, entry.payload
+    )
+
+
+def append_audit(
+    session: Session,
+    *,
+    action: str,
+    subject: str,
+    actor: str,
+    actor_id: int | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain inside the caller's transaction and return it.
+
+    ``action`` is a dotted verb (``"ballot.submit"``), ``subject`` what it concerns
+    (``"round 3"``), ``payload`` a JSON-able mapping of the details.
+    """
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:  # a database created outside the migrations
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    created_at = datetime.now(UTC).isoformat(timespec="microseconds")
+    payload_text = canonical_json(dict(payload or {}))
+    digest = entry_hash(head.hash, created_at, actor_id, actor, action, subject, payload_text)
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        created_at=created_at,
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        subject=subject,
+        payload=payload_text,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(entry)
+    head.seq = entry.seq
+    head.hash = digest
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """One break in the chain: ``kind`` is ``"edited"``, ``"deleted"`` or ``"inserted"``."""
+
+    seq: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Result of :func:`verify_audit`."""
+
+    n_entries: int
+    head_seq: int
+    head_hash: str
+    problems: list[AuditProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_broken(self) -> None:
+        """Raise :class:`AuditIntegrityError` naming the first broken entry."""
+        if self.problems:
+            first = self.problems[0]
+            raise AuditIntegrityError(
+                f"the audit log's hash chain is broken: {first.message}"
+                + (f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""),
+                where=f"audit entry {first.seq}",
+                expected="every entry's hash to match its content and the previous entry's hash",
+                fix="restore the audit log from a backup and investigate who changed it",
+            )
+
+
+def verify_audit(session: Session) -> AuditReport:
+    """Walk the whole chain and report every edited, deleted or inserted entry (see module doc)."""
+    head = session.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    entries = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
+    problems: list[AuditProblem] = []
+    prev_seq, prev_hash, prev_prev_hash = 0, GENESIS, None
+    for entry in entries:
+        recomputed = _hash_of(entry)
+        if entry.seq > prev_seq + 1:
+            missing = (
+                f"entry {prev_seq + 1}" if entry.seq == prev_seq + 2 else f"entries {prev_seq + 1}–{entry.seq - 1}"
+            )
+            problems.append(AuditProblem(prev_seq + 1, "deleted", f"{missing} deleted (gap before entry {entry.seq})"))
+        elif entry.prev_hash != prev_hash:
+            if prev_prev_hash is not None and entry.prev_hash == prev_prev_hash:
+                problems.append(
+                    AuditProblem(prev_seq, "inserted", f"entry {prev_seq} was inserted (entry {entry.seq} links past it)")
+                )
+            elif recomputed == entry.hash and prev_seq > 0 and not any(p.seq == prev_seq for p in problems):
+                problems.append(
+                    AuditProblem(
+                        prev_seq,
+                        "edited",
+                        f"entry {prev_seq} was edited and its hash recomputed (entry {entry.seq} no longer links to it)",
+                    )
+                )
+            elif prev_seq == 0:
+                problems.append(AuditProblem(entry.seq, "edited", f"entry {entry.seq} does not start from the genesis hash"))
+        if recomputed != entry.hash:
+            problems.append(AuditProblem(entry.seq, "edited", f"entry {entry.seq} was edited (its content does not match its hash)"))
+        if entry.seq > head_seq:
+            problems.append(
+                AuditProblem(entry.seq, "inserted", f"entry {entry.seq} was inserted after the recorded head (seq {head_seq})")
+            )
+        prev_prev_hash, prev_hash, prev_seq = prev_hash, entry.hash, entry.seq
+    if prev_seq < head_seq:
+        problems.append(
+            AuditProblem(
+                prev_seq + 1,
+                "deleted",
+                f"entries {prev_seq + 1}–{head_seq} deleted (the head records {head_seq} entries, {prev_seq} remain)"
+                if head_seq > prev_seq + 1
+                else f"entry {head_seq} deleted (the last entry; the head records {head_seq})",
+            )
+        )
+    elif prev_seq == head_seq and prev_hash != head_hash and not problems:
+        problems.append(AuditProblem(prev_seq, "edited", f"entry {prev_seq} does not match the recorded head hash"))
+    return AuditReport(n_entries=len(entries), head_seq=head_seq, head_hash=head_hash, problems=problems)
+
+
+def audit_entries(session: Session, *, limit: int = 100, before_seq: int | None = None) -> list[AuditEntry]:
+    """The latest entries, newest first (``before_seq`` pages backwards)."""
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if before_seq is not None:
+        query = query.where(AuditEntry.seq < before_seq)
+    return list(session.execute(query).scalars())

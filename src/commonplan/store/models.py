@@ -1,0 +1,382 @@
+"""The database schema: SQLAlchemy 2 declarative models of everything people do.
+
+Large arrays (an economy, a plan's activity levels) live in :class:`Blob` rows as
+Parquet bytes addressed by their SHA-256 content hash; everything people do (ballots,
+rankings, publications) is a row. The schema is created and changed only by the
+Alembic migrations in ``store/migrations`` (see :func:`commonplan.store.upgrade`);
+these classes must match the latest migration, which a test checks.
+
+Times are timezone-aware UTC. Ballot points are stored as a JSON object
+``{group: points}`` with at most two decimals per value (see
+:mod:`commonplan.participation.ballots`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from commonplan.errors import ConflictError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable names for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    """What an account may do. One role per account.
+
+    * ``administrator`` — creates accounts, assemblies, councils, memberships; may also
+      facilitate rounds.
+    * ``facilitator`` — opens planning rounds, advances phases, computes alternatives,
+      tallies and publishes.
+    * ``member`` — a council member: submits their own priority ballot and ranking.
+    * ``observer`` — reads only (dashboards, results, the audit log).
+    """
+
+    ADMINISTRATOR = "administrator"
+    FACILITATOR = "facilitator"
+    MEMBER = "member"
+    OBSERVER = "observer"
+
+
+class CouncilKind(enum.StrEnum):
+    """Kinds of council: workers' (per sector or enterprise), peasants' (agricultural
+    sectors), consumers' (per region)."""
+
+    WORKERS = "workers"
+    PEASANTS = "peasants"
+    CONSUMERS = "consumers"
+
+
+class Phase(enum.StrEnum):
+    """Phases of a planning round, in order.
+
+    ``ballot`` (members submit priority ballots) → ``alternatives`` (ballots closed;
+    weights aggregated; alternatives computed) → ``vote`` (members rank the
+    alternatives) → ``tallied`` (Schulze result computed) → ``published`` (the winning
+    plan is published and immutable).
+    """
+
+    BALLOT = "ballot"
+    ALTERNATIVES = "alternatives"
+    VOTE = "vote"
+    TALLIED = "tallied"
+    PUBLISHED = "published"
+
+
+PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+
+
+class User(Base):
+    """An account. ``password_hash`` is an argon2id hash (never the password)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    """A bearer token for programs. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Blob(Base):
+    """Content-addressed bytes (Parquet files): ``sha256`` is the hex SHA-256 of ``data``."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(64), default="application/vnd.apache.parquet")
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EconomyRecord(Base):
+    """A stored :class:`~commonplan.economy.Economy` (its Parquet blob and a summary)."""
+
+    __tablename__ = "economies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    n_products: Mapped[int] = mapped_column(Integer)
+    n_activities: Mapped[int] = mapped_column(Integer)
+    units: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assembly(Base):
+    """A planning body for one economy, made of councils."""
+
+    __tablename__ = "assemblies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    economy_id: Mapped[int | None] = mapped_column(ForeignKey("economies.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    councils: Mapped[list[Council]] = relationship(back_populates="assembly")
+
+
+class Council(Base):
+    """A council of an assembly: workers' (sector or enterprise), peasants' or consumers' (region)."""
+
+    __tablename__ = "councils"
+    __table_args__ = (UniqueConstraint("assembly_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    sector: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    enterprise: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assembly: Mapped[Assembly] = relationship(back_populates="councils")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="council")
+
+
+class Membership(Base):
+    """A user's membership in a council (a user may belong to several councils)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("council_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    council: Mapped[Council] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class PlanningRound(Base):
+    """A planning round of an assembly.
+
+    ``target_groups`` is a JSON list of ``{"name", "description", "sectors"}``;
+    ``base_problem`` the JSON parameters of the base plan problem (see
+    :mod:`commonplan.participation.alternatives`); ``weights`` the aggregated target
+    weights (``{group: weight}``, summing to 1) once the ballot phase is over.
+    """
+
+    __tablename__ = "planning_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str] = mapped_column(String(20), default=Phase.BALLOT.value)
+    target_groups: Mapped[list[Any]] = mapped_column(default=list)
+    base_problem: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    aggregation_rule: Mapped[str] = mapped_column(String(20), default="mean")
+    weights: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    ballot_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    vote_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assembly: Mapped[Assembly] = relationship()
+
+
+class Ballot(Base):
+    """A priority ballot: ``points`` maps target group → points (sum 100).
+
+    Resubmission marks the earlier row ``is_current = False`` and inserts a new one, so
+    the history is kept; a partial unique index allows one current ballot per member and
+    round. ``request_id`` is the client's idempotency key, unique per user: a retried
+    request returns the ballot already stored instead of storing it twice.
+    """
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("user_id", "request_id"),
+        Index(
+            "uq_ballots_current",
+            "round_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    points: Mapped[dict[str, Any]] = mapped_column()
+    request_id: Mapped[str] = mapped_column(String(64))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Alternative(Base):
+    """A plan alternative computed for a round, with its key figures and its plan blob."""
+
+    __tablename__ = "alternatives"
+    __table_args__ = (UniqueConstraint("round_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    plan_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ranking(Base):
+    """A member's ranking of a round's alternatives (labels, best first). One per member."""
+
+    __tablename__ = "rankings"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"), UniqueConstraint("user_id", "request_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    order: Mapped[list[Any]] = mapped_column()
+    request_id: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RoundResult(Base):
+    """The Schulze tally of a round: winner, full order, pairwise and strongest-path matrices."""
+
+    __tablename__ = "round_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), unique=True)
+    winner_label: Mapped[str] = mapped_column(String(100))
+    order: Mapped[list[Any]] = mapped_column()
+    labels: Mapped[list[Any]] = mapped_column()
+    pairwise: Mapped[list[Any]] = mapped_column()
+    strongest: Mapped[list[Any]] = mapped_column()
+    tie_break: Mapped[str] = mapped_column(Text, default="")
+    n_rankings: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PublishedPlan(Base):
+    """The published plan of a round. Immutable: the ORM refuses updates and deletes."""
+
+    __tablename__ = "published_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), unique=True)
+    alternative_id: Mapped[int] = mapped_column(ForeignKey("alternatives.id"))
+    plan_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only audit log.
+
+    ``hash = SHA-256(prev_hash ‖ canonical JSON of (created_at, actor, action, subject,
+    payload))``; ``seq`` numbers the entries 1, 2, 3, … without gaps. See
+    :mod:`commonplan.store.audit`.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row that records the chain's last ``seq`` and ``hash``.
+
+    Writers lock it (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers)
+    to append, so the chain never forks; verification compares it with the last entry,
+    which detects a deleted or appended tail.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_published_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Published plans are immutable: refuse any update or delete of one through the ORM."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, PublishedPlan) and (obj in session.deleted or session.is_modified(obj)):
+            raise ConflictError(
+                "a published plan cannot be changed or deleted",
+                where=f"published plan of round {obj.round_id}",
+                expected="no changes after publication",
+                fix="open a new planning round to make a new plan",
+            )

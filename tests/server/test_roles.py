@@ -1,0 +1,130 @@
+"""The role × endpoint matrix: every write endpoint refuses every role that may not use it,
+through the JSON API and through the pages, and nothing is stored when it refuses."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from server_helpers import audit_head, bearer, csrf_of, sign_in
+
+from commonplan.services.roles import PERMISSIONS
+
+EVERYONE = (None, "admin", "fac", "obs", "m1")
+ROLE_OF = {None: None, "admin": "administrator", "fac": "facilitator", "obs": "observer", "m1": "member"}
+
+# (method, path template, service action, body). Path ids are filled from the world.
+WRITE_ENDPOINTS = [
+    ("POST", "/api/v1/users", "create_user",
+     {"username": "newbie", "password": "long-enough-pass", "role": "observer"}),
+    ("POST", "/api/v1/assemblies", "create_assembly", {"name": "Another assembly"}),
+    ("POST", "/api/v1/assemblies/{assembly_id}/councils", "create_council",
+     {"name": "Peasants: grain", "kind": "peasants", "sector": "A01"}),
+    ("POST", "/api/v1/councils/{council_id}/members", "add_membership", {"user_id": "{outsider}"}),
+    ("DELETE", "/api/v1/councils/{council_id}/members/{m1}", "remove_membership", None),
+    ("POST", "/api/v1/assemblies/{assembly_id}/rounds", "open_round",
+     {"title": "New round", "target_groups": [{"name": "food"}, {"name": "energy"}]}),
+    ("POST", "/api/v1/rounds/{round_id}/advance", "advance_phase", {}),
+    ("POST", "/api/v1/rounds/{round_id}/aggregate", "aggregate_weights", {}),
+    ("POST", "/api/v1/rounds/{round_id}/alternatives", "compute_alternatives", {"title": "Plan X"}),
+    ("POST", "/api/v1/rounds/{round_id}/alternatives/compute", "compute_alternatives", {}),
+    ("POST", "/api/v1/rounds/{round_id}/tally", "tally_round", None),
+    ("POST", "/api/v1/rounds/{round_id}/publish", "publish_plan", None),
+    ("POST", "/api/v1/rounds/{round_id}/ballots", "submit_ballot", {"points": {"food": 100}}),
+    ("POST", "/api/v1/rounds/{round_id}/rankings", "submit_ranking", {"order": ["A", "B"]}),
+]
+
+
+def _fill(template, world, round_id):
+    ids = {"assembly_id": world.assembly_id, "council_id": world.council_ids[0],
+           "round_id": round_id, **world.users}
+    if isinstance(template, str):
+        out = template
+        for key, value in ids.items():
+            out = out.replace("{" + key + "}", str(value))
+        return int(out) if out.isdigit() and template.startswith("{") else out
+    if isinstance(template, dict):
+        return {k: _fill(v, world, round_id) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, world, round_id) for v in template]
+    return template
+
+
+def test_matrix_covers_every_write_endpoint(app):
+    """No write endpoint of the API escapes the matrix."""
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if getattr(route, "path", "").startswith("/api/")
+        for method in getattr(route, "methods", ())
+        if method not in ("GET", "HEAD")
+    }
+    listed = {(m, p) for m, p, _, _ in WRITE_ENDPOINTS} | {("POST", "/api/v1/tokens")}
+    assert routes == listed
+
+
+@pytest.mark.parametrize(("method", "path", "action", "body"), WRITE_ENDPOINTS,
+                         ids=[f"{m} {p}" for m, p, _, _ in WRITE_ENDPOINTS])
+def test_write_endpoints_refuse_roles_without_permission(client, world, method, path, action, body):
+    allowed = {role.value for role in PERMISSIONS[action]}
+    refused = [user for user in EVERYONE if ROLE_OF[user] not in allowed]
+    assert refused, "every action is refused to someone"
+    round_id = world.open_round(f"Matrix {action} {path}")
+    for user in refused:
+        before = audit_head(world)
+        response = client.request(
+            method, _fill(path, world, round_id), json=_fill(body, world, round_id),
+            headers=bearer(world, user),
+        )
+        expected = 401 if user is None else 403
+        assert response.status_code == expected, (user, response.text)
+        assert response.json()["message"]
+        assert audit_head(world) == before, f"{user} changed the store through {path}"
+
+
+def test_allowed_roles_get_past_the_role_check(client, world):
+    """The matrix's other half: allowed roles are not refused with 401/403."""
+    round_id = world.open_round("Allowed roles")
+    for method, path, action, body in WRITE_ENDPOINTS:
+        for user in EVERYONE:
+            if user is None or ROLE_OF[user] not in {r.value for r in PERMISSIONS[action]}:
+                continue
+            if user == "admin" and action in ("advance_phase", "tally_round", "publish_plan"):
+                continue  # one allowed role suffices for phase moves; keeps the round in order
+            response = client.request(
+                method, _fill(path, world, round_id), json=_fill(body, world, round_id),
+                headers=bearer(world, user),
+            )
+            assert response.status_code not in (401, 403), (user, path, response.text)
+
+
+@pytest.fixture()
+def browser(app):
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("user", ["obs", "fac", "admin", None])
+def test_pages_refuse_ballots_and_rankings_from_non_members(browser, world, user):
+    world.open_round(f"Pages refuse {user}")
+    if user is not None:
+        sign_in(browser, user)
+    for page, action, fields in (
+        ("/ballot", "/ballot", {"points:food": "100"}),
+        ("/alternatives", "/ranking", {"rank:A": "1", "rank:B": "2"}),
+    ):
+        token = csrf_of(browser.get(page).text)
+        before = audit_head(world)
+        response = browser.post(action, data={**fields, "csrf_token": token}, follow_redirects=False)
+        assert response.status_code == (401 if user is None else 403), response.text
+        assert audit_head(world) == before
+
+
+def test_pages_refuse_forms_without_the_csrf_token(browser, world):
+    world.open_round("CSRF")
+    sign_in(browser, "m1")
+    before = audit_head(world)
+    for token in ("", "forged-token"):
+        response = browser.post("/ballot", data={"points:food": "100", "csrf_token": token})
+        assert response.status_code == 403
+        assert "anti-forgery" in response.text
+    assert audit_head(world) == before

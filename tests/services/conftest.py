@@ -1,0 +1,3 @@
+"""Fixtures for the services tests: the same tests on SQLite and PostgreSQL."""
+
+from db_fixtures import colombia, db, db_url, pg_session_url, sqlite_template  # noqa: F401

@@ -1,0 +1,105 @@
+"""Migrations, engine settings, and refusing unreachable or outdated databases."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from commonplan.errors import DatabaseError
+from commonplan.store import Database, downgrade, head_revision, open_database, resolve_url, upgrade
+from commonplan.store.models import Base
+from db_fixtures import create_pg_database, drop_pg_database, pg_url
+
+
+def test_migrated_schema_matches_the_models(db):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_all_tables_exist_and_revision_is_head(db):
+    tables = set(inspect(db.engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    with db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision()
+
+
+def test_sqlite_pragmas(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sub' / 'new.sqlite3'}"
+    upgrade(url)  # creates the folder and the file on first use
+    database = open_database(url)
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    database.dispose()
+
+
+def test_default_url_is_a_sqlite_file_in_the_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("COMMONPLAN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COMMONPLAN_HOME", str(tmp_path))
+    assert resolve_url() == f"sqlite:///{tmp_path / 'commonplan.sqlite3'}"
+    monkeypatch.setenv("COMMONPLAN_DATABASE_URL", "postgresql://u@h:5432/db")
+    assert resolve_url() == "postgresql+psycopg://u@h:5432/db"
+
+
+def test_empty_database_is_refused_until_upgraded(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    with pytest.raises(DatabaseError, match="no Commonplan schema") as error:
+        open_database(url)
+    assert "commonplan db upgrade" in error.value.fix
+    assert open_database(url, migrate=True).url == url
+
+
+def test_older_schema_is_refused_with_a_clear_error(db_url):
+    downgrade(db_url, "base")
+    try:
+        with pytest.raises(DatabaseError, match="no Commonplan schema"):
+            open_database(db_url)
+        with Database(db_url).engine.begin() as connection:
+            # a database left at an older revision than this code's head
+            connection.execute(text("INSERT INTO alembic_version VALUES ('0000_older')"))
+        with pytest.raises(DatabaseError, match="at revision 0000_older") as error:
+            open_database(db_url)
+        assert head_revision() in str(error.value)
+    finally:
+        with Database(db_url).engine.begin() as connection:
+            connection.execute(text("DELETE FROM alembic_version"))
+        upgrade(db_url)
+
+
+@pytest.mark.postgres
+def test_unreachable_postgres_is_a_clear_error():
+    with pytest.raises(DatabaseError, match="cannot reach the database") as error:
+        open_database("postgresql://postgres@127.0.0.1:1/nothing")
+    assert "COMMONPLAN_DATABASE_URL" in error.value.fix
+    with pytest.raises(DatabaseError, match="cannot reach"):
+        upgrade("postgresql://postgres:secret@127.0.0.1:1/nothing")
+
+
+def test_unwritable_sqlite_is_a_clear_error():
+    with pytest.raises(DatabaseError, match="cannot reach the database"):
+        open_database("sqlite:////proc/no/such/place.sqlite3")
+
+
+def test_unsupported_backend_is_refused():
+    with pytest.raises(DatabaseError, match="not supported"):
+        open_database("mysql://u@localhost/db")
+
+
+@pytest.mark.postgres
+def test_upgrade_on_a_fresh_postgres_database_and_downgrade_to_base():
+    name = create_pg_database("cp_migr")
+    try:
+        url = pg_url(name)
+        assert upgrade(url) == head_revision()
+        assert upgrade(url) == head_revision()  # idempotent
+        open_database(url).dispose()
+        downgrade(url, "base")
+        with Database(url).engine.connect() as connection:
+            assert not inspect(connection).has_table("users")
+    finally:
+        drop_pg_database(name)
