@@ -66,6 +66,7 @@ def child(implementation: str, size: str, repeats: int, out: Path) -> None:
         sys.path.insert(0, str(ROOT / "tests"))
         from demplan import run as run_demplan
         from demplan.prefabs import HahnelBook2021
+
         from participation.oracle import demplan_order, to_demplan
 
         theirs = to_demplan(economy)

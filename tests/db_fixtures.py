@@ -137,3 +137,17 @@ def read_colombia_2019(shared_data: Path):
 def colombia(shared_data: Path):
     """The Colombia 2019 economy (68 sectors)."""
     return read_colombia_2019(shared_data)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Real argon2id, with the cheapest parameters, so that creating accounts in tests is fast."""
+    import os
+
+    previous = os.environ.get("COMMONPLAN_ARGON2_PROFILE")
+    os.environ["COMMONPLAN_ARGON2_PROFILE"] = "test"
+    yield
+    if previous is None:
+        os.environ.pop("COMMONPLAN_ARGON2_PROFILE", None)
+    else:
+        os.environ["COMMONPLAN_ARGON2_PROFILE"] = previous

@@ -10,9 +10,15 @@ from commonplan.analysis import HouseholdClosure, analyse, write_results
 from commonplan.errors import FileFormatError, MissingBlockError
 
 
-def test_analyse_multiregional_with_final_demand_by_destination(wiod_economy):
+@pytest.fixture(scope="module")
+def wiod_analysis(wiod_economy):
     calls = []
     results = analyse(wiod_economy, progress=lambda step, done, total: calls.append((step, done, total)))
+    return results, calls
+
+
+def test_analyse_multiregional_with_final_demand_by_destination(wiod_economy, wiod_analysis):
+    results, calls = wiod_analysis
     assert calls[-1] == ("done", len(calls) - 1, len(calls) - 1)
     assert [done for _, done, _ in calls] == list(range(len(calls)))
     assert results.footprints is not None and results.value_added_origin is not None
@@ -54,7 +60,7 @@ def uk_like_economy():
     return Economy.from_flows(Z, Y, x, accounts={"compensation": 0.3 * x}, products=["a", "b", "c"])
 
 
-def test_write_results_round_trips(tmp_path, wiod_economy, miller_blair):
+def test_write_results_round_trips(tmp_path, wiod_analysis, miller_blair):
     economy, _ = miller_blair
     results = analyse(economy)
     written = write_results(results, tmp_path / "out", excel=True)
@@ -71,7 +77,7 @@ def test_write_results_round_trips(tmp_path, wiod_economy, miller_blair):
     sheets = pd.read_excel(tmp_path / "out" / "results.xlsx", sheet_name=None)
     assert set(sheets) == {name[:31] for name in tables}
     # a large multi-regional result also writes (no Excel)
-    big = analyse(wiod_economy)
+    big = wiod_analysis[0]
     paths = write_results(big, tmp_path / "wiod")
     assert len(paths) == 2 * len(big.tables())
     back = pd.read_parquet(tmp_path / "wiod" / "footprint_D_cba.parquet")

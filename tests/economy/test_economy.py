@@ -80,3 +80,12 @@ def test_spectral_radius_bounds_bracket_the_eigenvalue():
     rho = max(abs(np.linalg.eigvals(A.toarray())))
     lo, hi = spectral_radius_bounds(A, tol=1e-9, iterations=2000)
     assert lo - 1e-9 <= rho <= hi + 1e-9
+
+
+def test_replace_revalidates_and_keeps_the_original():
+    e = miller_blair()
+    bigger = e.replace(activity_levels=np.array([2000.0, 4000.0]))
+    assert bigger.gross_output.sum() == 6000.0
+    assert e.gross_output.sum() == 3000.0
+    with pytest.raises(InvalidValueError):
+        e.replace(activity_levels=np.array([-1.0, 1.0]))

@@ -140,6 +140,7 @@ def test_niot_accounts_match_the_sea_rows(shared_data: Path, year: int) -> None:
 def test_niot_bad_input(tmp_path: Path, shared_data: Path) -> None:
     iot = shared_data / NIOT / "usaiot.csv"
     sea = shared_data / NIOT / "usasea.csv"
+    assert read_wiod_niot(iot, year=None).metadata.year == 2014  # latest year by default
     with pytest.raises(MissingBlockError, match="no domestic rows for year 1999.*2000, 2001"):
         read_wiod_niot(iot, year=1999)
     frame = pd.read_csv(iot)

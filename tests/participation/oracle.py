@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from commonplan.participation import ParticipatoryEconomy, read_experiment
+
+from commonplan.participation import ParticipatoryEconomy
 
 DEMPLAN_BLOCK = np.array([0, 2, 3, 4, 1])
 """demplan orders classes private, public, intermediate, nature, labour; ours private,

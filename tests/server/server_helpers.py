@@ -14,7 +14,7 @@ def bearer(world, username: str | None) -> dict[str, str]:
     return {} if username is None else {"Authorization": f"Bearer {world.tokens[username]}"}
 
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def csrf_of(html: str) -> str:

@@ -208,7 +208,8 @@ class LeontiefSolver:
             residual = np.empty(b.shape[1])
             for start in range(0, b.shape[1], self.block_size):
                 block = slice(start, start + self.block_size)
-                x[:, block], residual[block], its, mv = _block_gmres(
+                kernel = _gmres_single if b[:, block].shape[1] == 1 else _block_gmres
+                x[:, block], residual[block], its, mv = kernel(
                     M, np.ascontiguousarray(b[:, block]), self.tol, self.restart, self.maxiter
                 )
                 iterations += its
@@ -329,3 +330,80 @@ not from the GMRES estimate.
         active = active[keep]
         r = r[:, keep]
     return x, relative, iterations, matvecs
+
+
+def _gmres_single(
+    M: sp.csr_array, b: np.ndarray, tol: float, restart: int, maxiter: int
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """:func:`_block_gmres` for one right-hand side: the same algorithm on a 2-D basis.
+
+    With one column the Gram–Schmidt steps are matrix–vector products handed to BLAS and
+    the Givens rotations act on scalars, which keeps the work per iteration close to the
+    one sparse product it needs (this is the path of a single large solve).
+    """
+    rhs = b[:, 0]
+    n = rhs.size
+    x = np.zeros(n)
+    bnorm = float(np.linalg.norm(rhs))
+    if bnorm == 0.0:
+        return x[:, None], np.zeros(1), 0, 0
+    target = 0.5 * tol * bnorm
+    r = rhs.copy()
+    beta = bnorm
+    iterations = matvecs = 0
+    relative = 1.0
+    V = np.empty((restart + 1, n))
+    while iterations < maxiter:
+        V[0] = r / beta
+        H = np.zeros((restart + 1, restart))
+        cs = np.zeros(restart)
+        sn = np.zeros(restart)
+        g = np.zeros(restart + 1)
+        g[0] = beta
+        steps = 0
+        for j in range(restart):
+            w = V[j] - M @ V[j]
+            iterations += 1
+            matvecs += 1
+            basis = V[: j + 1]
+            h = basis @ w
+            w -= h @ basis
+            h2 = basis @ w
+            w -= h2 @ basis
+            h += h2
+            hnext = float(np.linalg.norm(w))
+            if hnext > 0:
+                np.multiply(w, 1.0 / hnext, out=V[j + 1])
+            else:
+                V[j + 1] = 0.0
+            col = np.empty(j + 2)
+            col[: j + 1] = h
+            col[j + 1] = hnext
+            for i in range(j):  # earlier rotations, scalars (loop over basis size)
+                upper = cs[i] * col[i] + sn[i] * col[i + 1]
+                col[i + 1] = -sn[i] * col[i] + cs[i] * col[i + 1]
+                col[i] = upper
+            denom = float(np.hypot(col[j], col[j + 1]))
+            cs[j], sn[j] = (col[j] / denom, col[j + 1] / denom) if denom > 0 else (1.0, 0.0)
+            col[j] = denom
+            col[j + 1] = 0.0
+            g[j + 1] = -sn[j] * g[j]
+            g[j] = cs[j] * g[j]
+            H[: j + 2, j] = col
+            steps = j + 1
+            if abs(g[j + 1]) <= target or iterations >= maxiter or hnext == 0.0:
+                break
+        R = H[:steps, :steps].copy()
+        R[np.diag_indices(steps)] = np.where(np.diag(R) != 0, np.diag(R), 1.0)
+        y = la.solve_triangular(R, g[:steps], check_finite=False)
+        x += y @ V[:steps]
+        r = rhs - x + M @ x
+        matvecs += 1
+        beta = float(np.linalg.norm(r))
+        relative = beta / bnorm
+        if not np.isfinite(beta):
+            relative = np.inf
+            break
+        if beta <= target:
+            break
+    return x[:, None], np.array([relative]), iterations, matvecs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,15 +13,19 @@ _COLOUR_STYLE = {"blue": "blue", "green": "green", "yellow": "yellow", "orange":
 
 
 def participate(
-    experiment: Path = typer.Argument(..., help="Experiment file in the pequod-cljs format (.clj or .clj.gz)."),
-    threshold: float = typer.Option(
-        0.03, "--threshold", help="Stop a year once no imbalance exceeds this fraction (the program: 0.03)."
-    ),
-    years: int = typer.Option(2, "--years", help="Years to plan; years after the first perturb the exponents."),
-    output: Path | None = typer.Option(None, "--output", help="Folder for the Parquet results and run_configuration.json."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the year-two exponent changes."),
-    max_rounds: int = typer.Option(200, "--max-rounds", help="Round cap per year."),
-    compare: bool = typer.Option(False, "--compare", help="Also compare the plan's labour with the minimum-labour plan."),
+    experiment: Annotated[Path, typer.Argument(help="Experiment file in the pequod-cljs format (.clj or .clj.gz).")],
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Stop a year once no imbalance exceeds this fraction (the program: 0.03).")
+    ] = 0.03,
+    years: Annotated[int, typer.Option("--years", help="Years to plan; years after the first perturb the exponents.")] = 2,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Folder for the Parquet results and run_configuration.json.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the year-two exponent changes.")] = 0,
+    max_rounds: Annotated[int, typer.Option("--max-rounds", help="Round cap per year.")] = 200,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also compare the plan's labour with the minimum-labour plan.")
+    ] = False,
 ) -> None:
     """Run participatory planning: councils propose, the facilitation board moves prices until proposals balance."""
     from rich.console import Console

@@ -74,6 +74,8 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 
 
 def _readonly_sparse(matrix: sp.sparray) -> sp.csr_array:
+    if isinstance(matrix, sp.csr_array) and not matrix.data.flags.writeable:
+        return matrix  # already canonical and frozen by an earlier construction
     matrix = sp.csr_array(matrix, dtype=np.float64)
     matrix.sum_duplicates()
     matrix.eliminate_zeros()

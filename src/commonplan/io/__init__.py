@@ -9,7 +9,6 @@ themselves live in modules named for what they read (``bea``, ``dane``, ``icio``
 from __future__ import annotations
 
 import importlib
-import inspect
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from commonplan.economy import Economy
-from commonplan.errors import FileFormatError, MissingBlockError
-
-
-class MissingOptionError(MissingBlockError):
-    """A reader needs an option the caller did not give (e.g. which year of a multi-year file)."""
+from commonplan.errors import FileFormatError
 
 
 @dataclass(frozen=True)
@@ -93,6 +88,8 @@ def _sniff(path: Path) -> str | None:
         except OSError:
             return None
         fields = [f.strip().strip('"') for f in header.split(",")]
+        if "wiot" in path.name.lower():
+            return "wiot"
         if {"Year", "Code", "Origin"} <= set(fields):
             return "wiod-niot"
         if fields[:2] == ["", "D01"] or path.name.lower().endswith("ttl.csv"):
@@ -133,21 +130,7 @@ def read_table(path: str | Path, format: str | None = None, **options: Any) -> E
             expected=f"one of {sorted(FORMATS)}",
             fix="choose a format listed by `commonplan formats`",
         )
-    reader = FORMATS[name].load()
-    missing = [
-        parameter.name
-        for parameter in inspect.signature(reader).parameters.values()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-        and parameter.default is inspect.Parameter.empty
-        and parameter.name not in options
-    ]
-    if missing:
-        raise MissingOptionError(
-            f"the {name!r} reader needs the option(s) {missing}",
-            where=str(path),
-            fix=f"pass {', '.join('--' + m for m in missing)} (e.g. the year to read from a multi-year file)",
-        )
-    return reader(path, **options)
+    return FORMATS[name].load()(path, **options)
 
 
 def write_economy(economy: Economy, folder: str | Path) -> Path:

@@ -210,7 +210,7 @@ def read_wiod_niot(
     path: str | Path,
     sea_path: str | Path | None = None,
     *,
-    year: int,
+    year: int | None = None,
     name: str | None = None,
 ) -> Economy:
     """Read one year of a WIOD 2016 national input-output table with its SEA accounts.
@@ -221,6 +221,7 @@ def read_wiod_niot(
     of ``Origin == "Domestic"`` are used, so ``Z`` is the domestic intermediate block.
     ``sea_path`` is the Socio-Economic Accounts file (``country, description, code,
     year, …``); by default the ``*sea.csv`` beside ``path`` with the same prefix.
+    ``year`` defaults to the latest year in the table.
 
     The economy has products ``(country, industry)``, final demand by category with
     exports ``EXP`` as one category, gross output ``GO`` (USD million), and the accounts
@@ -243,6 +244,8 @@ def read_wiod_niot(
             fix="extract the 'National IO-tables' sheet with one row per (year, industry, origin)",
         )
     years = numeric_frame(iot[["Year"]], path=path, what="year").iloc[:, 0]
+    if year is None:
+        year = int(years.max())
     chosen = iot[(years.to_numpy() == year) & (iot["Origin"].str.strip() == "Domestic").to_numpy()]
     if chosen.empty:
         available = sorted({int(y) for y in years.unique()})

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
-import scipy.sparse as sp
 
 from commonplan.errors import ParticipationInputError
 from commonplan.participation.economy import GoodClass, ParticipatoryEconomy

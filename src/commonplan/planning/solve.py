@@ -96,10 +96,7 @@ def _collect(h: highspy.Highs, seconds: float) -> HighsResult:
     info = h.getInfo()
     solution = h.getSolution()
     iterations = int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0)
-    try:
-        dual_objective = float(h.getDualObjectiveValue()[1])
-    except Exception:  # pragma: no cover - older highspy
-        dual_objective = float("nan")
+    dual_objective = float("nan")
     return HighsResult(
         status=status,
         col_value=np.asarray(solution.col_value),
@@ -197,6 +194,23 @@ def _solution_from_lp(problem: PlanProblem, lp: LinearProgram, primal: HighsResu
     )
 
 
+def dual_objective(lp: LinearProgram, col_value: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarray) -> float:
+    """The Lagrangian dual bound ``Σ y_i·b_i + Σ r_j·u_j`` of ``min c·v`` at the given duals.
+
+    Each dual multiplies the bound its sign makes active (lower for ``≥ 0``, upper for ``< 0``);
+    where that bound is infinite (a dual-infeasible sign) the primal activity stands in, so the
+    gap then also measures the dual infeasibility.
+    """
+    activity = lp.A @ col_value
+
+    def part(duals: np.ndarray, lower: np.ndarray, upper: np.ndarray, value: np.ndarray) -> float:
+        bound = np.where(duals >= 0, lower, upper)
+        bound = np.where(np.isfinite(bound), bound, value)
+        return float(duals @ bound)
+
+    return part(row_dual, lp.row_lower, lp.row_upper, activity) + part(col_dual, lp.col_lower, lp.col_upper, col_value)
+
+
 def _relative_gap(result: HighsResult) -> float:
     if not np.isfinite(result.dual_objective):
         return float("nan")
@@ -251,6 +265,7 @@ def solve(
     chosen = choose_method(lp) if method == "auto" else method
     result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
     result = _fail_unless_optimal(result, problem, lp, chosen)
+    result.dual_objective = dual_objective(lp, result.col_value, result.row_dual, result.col_dual)
     first = result
     solve_seconds = result.seconds
     iterations = result.iterations

@@ -142,8 +142,7 @@ async def _client(
                 try:
                     status, body = await connection.request(call, timeout_s)
                     outcome = Outcome(call, status, time.perf_counter() - start, body)
-                except (OSError, ConnectionError, asyncio.TimeoutError, ValueError,
-                        asyncio.IncompleteReadError) as error:
+                except (TimeoutError, OSError, ConnectionError, ValueError, asyncio.IncompleteReadError) as error:
                     connection.close()
                     outcome = Outcome(call, None, time.perf_counter() - start, error=repr(error))
                     if time.monotonic() < retry_until:

@@ -35,7 +35,7 @@ from commonplan.server.context import (
     state_of,
 )
 from commonplan.server.problems import RateLimited, problem_body, problem_response, status_for
-from commonplan.services import accounts, assemblies, ballots, queries, votes
+from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
 from commonplan.store.models import Phase, Role
@@ -208,12 +208,54 @@ async def dashboard(request: Request) -> HTMLResponse:
                 "members": t.n_members, "ballots": t.n_ballots, "rankings": t.n_rankings,
                 "ballot_share": t.ballot_share, "ranking_share": t.ranking_share,
             }
+        current = board.current_round
+        if current is not None and actor is not None and actor.role in (
+            Role.ADMINISTRATOR, Role.FACILITATOR
+        ) and current.phase is not Phase.PUBLISHED:
+            context["can_facilitate"] = True
+            context["advance_label"] = _ADVANCE_LABELS[current.phase]
         if board.current_round is not None and board.current_round.weights:
             context["charts"] = {
                 "weights": charts.weights_figure(board.current_round.weights,
                                                  "Aggregated target weights")
             }
     return _render(request, "dashboard.html", actor, context)
+
+
+_ADVANCE_LABELS = {
+    Phase.BALLOT: "Close ballots and aggregate the weights",
+    Phase.ALTERNATIVES: "Open the vote on the alternatives",
+    Phase.VOTE: "Close the vote and count it (Schulze)",
+    Phase.TALLIED: "Publish the winning plan",
+}
+
+
+@router.post("/round/advance", name="page_advance", response_class=HTMLResponse)
+async def advance_submit(request: Request) -> Response:
+    """Facilitators move the round to its next phase from the dashboard."""
+    form = await request.form()
+    actor = await page_actor(request)
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        if actor is None:
+            raise AuthenticationError(
+                "signing in is required to run a round", where="round", fix="sign in as a facilitator"
+            )
+        round_text = str(form.get("round_id") or "")
+        if not round_text.isdigit() or len(round_text) > 9:
+            raise BallotError("the form names no valid round", where="round_id")
+        expected = str(form.get("expected") or "") or None
+        if expected is not None and expected not in {p.value for p in Phase}:
+            raise BallotError(f"unknown phase {expected!r}", where="expected")
+        info = await run_write(request, rounds.advance_phase, actor, int(round_text),
+                               expected=expected)
+    except CommonplanError as error:
+        return _render(request, "error.html", actor,
+                       {"title": "Not done", "heading": "The round was not changed",
+                        "problem": problem_body(error), "back_url": _back(request, "page_dashboard")},
+                       status=status_for(error))
+    _flash(request, "ok", f"The round is now in the {info.phase.value} phase.")
+    return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
 
 def _explore(db: Database, assembly_param: str | None) -> tuple[str | None, explorer.ExplorerView]:

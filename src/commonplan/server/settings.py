@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from commonplan.errors import CommonplanError
 
+
 class SettingsError(CommonplanError):
     """An environment variable for the server has a value that cannot be used."""
 

@@ -1,7 +1,11 @@
 """Accounts: users with argon2id-hashed passwords, sign-in, and API bearer tokens.
 
-Passwords are hashed with argon2id (``argon2-cffi``'s defaults, RFC 9106 parameters);
-only the hash is stored. An API token is ``cp_<id>_<secret>`` with a 256-bit random
+Passwords are hashed with argon2id; only the hash is stored. The parameters are RFC
+9106's "low memory" recommendation (t = 3 passes, 64 MiB, 4 lanes; argon2-cffi's
+default) unless ``COMMONPLAN_ARGON2_PROFILE`` names another: ``rfc9106-high-memory``
+(t = 1, 2 GiB) or ``test`` (the cheapest argon2id settings, for test suites only —
+never for real accounts). Verification reads the parameters from the stored hash, so
+accounts hashed under one profile keep working under another. An API token is ``cp_<id>_<secret>`` with a 256-bit random
 secret; only the SHA-256 of the whole token is stored (a fast hash is right here because
 the secret is random, not a human password), so a token is checked with one indexed
 lookup per request.
@@ -10,12 +14,13 @@ lookup per request.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +38,38 @@ from commonplan.store.audit import append_audit
 from commonplan.store.database import Database
 from commonplan.store.models import ApiToken, Role, User, utcnow
 
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("commonplan-timing-equaliser")
+ARGON2_PROFILES = {
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+    "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,
+    "test": profiles.CHEAPEST,
+}
+_HASHERS: dict[str, PasswordHasher] = {}
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _profile() -> str:
+    name = os.environ.get("COMMONPLAN_ARGON2_PROFILE", "rfc9106-low-memory")
+    if name not in ARGON2_PROFILES:
+        raise ParticipationInputError(
+            f"unknown argon2 profile {name!r}",
+            where="COMMONPLAN_ARGON2_PROFILE",
+            expected="one of " + ", ".join(ARGON2_PROFILES),
+        )
+    return name
+
+
+def _hasher() -> PasswordHasher:
+    name = _profile()
+    if name not in _HASHERS:
+        _HASHERS[name] = PasswordHasher.from_parameters(ARGON2_PROFILES[name])
+    return _HASHERS[name]
+
+
+def _dummy_hash() -> str:
+    name = _profile()
+    if name not in _DUMMY_HASHES:
+        _DUMMY_HASHES[name] = _hasher().hash("commonplan-timing-equaliser")
+    return _DUMMY_HASHES[name]
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "cp_"
@@ -85,13 +120,13 @@ class TokenInfo:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of ``password``."""
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """True when ``password`` matches ``password_hash``."""
     try:
-        return _HASHER.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -196,7 +231,7 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
     """
     with db.read() as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        stored = user.password_hash if user is not None else _DUMMY_HASH
+        stored = user.password_hash if user is not None else _dummy_hash()
         ok = verify_password(stored, password or "")
         if user is None or not ok or not user.active:
             raise AuthenticationError(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import select
 
 from commonplan.economy import Economy
@@ -201,10 +202,10 @@ def _demo_councils(
 ) -> list[assemblies.CouncilInfo]:
     sectors = [str(s) for s in economy.sectors]
     output = np.zeros(len(sectors))
-    if economy.activity_levels is not None:
-        sector_of = economy.activities.get_level_values("sector").astype(str)
-        index = {s: k for k, s in enumerate(sectors)}
-        np.add.at(output, [index[s] for s in sector_of], np.asarray(economy.activity_levels))
+    if economy.activity_levels is not None:  # gross output per product = make · levels, summed by sector
+        by_product = economy.make @ np.asarray(economy.activity_levels)
+        codes = pd.Index(sectors).get_indexer(economy.products.get_level_values("sector").astype(str))
+        np.add.at(output, codes, by_product)
     farm = [s for s in sectors if any(w in s.lower() for w in _AGRICULTURE)]
     largest = [sectors[k] for k in np.argsort(-output, kind="stable") if sectors[k] not in farm][:3]
     created = []

@@ -170,12 +170,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (its transaction is rolled back at the end)."""
+        """A session for reading; closing it at the end rolls its transaction back (nothing is committed)."""
         with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def check(self) -> None:
         """Raise :class:`DatabaseError` unless the database is reachable and at the current schema."""

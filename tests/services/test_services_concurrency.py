@@ -1,0 +1,130 @@
+"""Ballots under concurrency and crashes: every acknowledged ballot is stored exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from services_world import build_world
+from sqlalchemy import func, select
+
+from commonplan import services as S
+from commonplan.store.models import Ballot
+
+
+def _check_exactly_once(db, acknowledged: dict[str, int]):
+    with db.read() as session:
+        rows = session.execute(
+            select(Ballot.request_id, Ballot.id, Ballot.user_id, Ballot.is_current)
+        ).all()
+    stored = {r.request_id: r.id for r in rows}
+    assert len(stored) == len(rows), "a request id was stored twice"
+    for request_id, ballot_id in acknowledged.items():
+        assert stored.get(request_id) == ballot_id, (
+            f"acknowledged ballot {request_id} not stored as acknowledged"
+        )
+    current = {}
+    for r in rows:
+        if r.is_current:
+            assert r.user_id not in current, "two current ballots for one member"
+            current[r.user_id] = r.id
+    # each member's current ballot is their latest stored one
+    latest = {}
+    for r in rows:
+        latest[r.user_id] = max(latest.get(r.user_id, 0), r.id)
+    assert current == latest
+    return rows
+
+
+def test_concurrent_submissions_and_retries(db):
+    w = build_world(db, n_extra_members=14)
+    voters = [w.member, w.member2, *w.extras]
+    jobs = []
+    for k, voter in enumerate(voters):
+        for n in range(4):
+            points = {"food": (k * 7 + n * 13) % 101}
+            points["housing"] = 100 - points["food"]
+            request_id = f"u{voter.user_id}-n{n}"
+            jobs += [(voter, points, request_id)] * 2  # every request is also retried
+
+    def submit(job):
+        voter, points, request_id = job
+        return S.submit_ballot(db, voter, w.round_id, points, request_id=request_id)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        receipts = list(pool.map(submit, jobs))
+    acknowledged = {}
+    for receipt in receipts:
+        assert acknowledged.setdefault(receipt.request_id, receipt.id) == receipt.id
+    assert sum(not r.replayed for r in receipts) == len(acknowledged) == len(voters) * 4
+    rows = _check_exactly_once(db, acknowledged)
+    assert len(rows) == len(voters) * 4
+    report = S.verify_audit_log(db)
+    assert report.ok
+    assert [r.action for r in S.audit_log(db, limit=1000)].count("ballot.submit") == len(rows)
+
+
+WORKER = """
+import sys
+from commonplan.services import authenticate, submit_ballot
+from commonplan.store import Database
+db = Database(sys.argv[1])
+actor = authenticate(db, sys.argv[2], sys.argv[3])
+for n in range(100000):
+    receipt = submit_ballot(db, actor, int(sys.argv[4]), {"food": n % 101, "health": 100 - n % 101},
+                            request_id=f"kill-{n}")
+    print(receipt.request_id, receipt.id, flush=True)
+"""
+
+
+def test_killed_process_loses_no_acknowledged_ballot(db, tmp_path: Path):
+    from services_world import PASSWORD
+
+    w = build_world(db)
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    env = dict(os.environ, COMMONPLAN_ARGON2_PROFILE="test")
+    process = subprocess.Popen(
+        [sys.executable, str(script), db.url, "member", PASSWORD, str(w.round_id)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    acknowledged = {}
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 40 and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        request_id, ballot_id = line.split()
+        acknowledged[request_id] = int(ballot_id)
+    process.send_signal(signal.SIGKILL)  # mid-run, possibly inside a transaction
+    process.wait()
+    for line in process.stdout:  # acknowledged just before the kill
+        request_id, ballot_id = line.split()
+        acknowledged[request_id] = int(ballot_id)
+    assert len(acknowledged) >= 40
+    db.dispose()
+    _check_exactly_once(db, acknowledged)
+    # the client retries everything it sent, acknowledged or not: nothing is stored twice
+    with db.read() as session:
+        before = session.execute(select(func.count(Ballot.id))).scalar_one()
+    last = max(int(r.split("-")[1]) for r in acknowledged)
+    for n in range(last + 2):
+        S.submit_ballot(
+            db,
+            w.member,
+            w.round_id,
+            {"food": n % 101, "health": 100 - n % 101},
+            request_id=f"kill-{n}",
+        )
+    with db.read() as session:
+        after = session.execute(select(func.count(Ballot.id))).scalar_one()
+    assert before <= after <= last + 2
+    _check_exactly_once(db, acknowledged)
+    assert S.verify_audit_log(db).ok
