@@ -45,11 +45,12 @@ def generate(n: int, mean_inputs: float = 40.0, seed: int = 0) -> sp.csr_array:
     return A
 
 
-def best_of(function, repeats: int) -> float:
+def best_of(function, argument, repeats: int) -> float:
+    """Shortest of ``repeats`` timings of ``function(argument)``, seconds."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        function()
+        function(argument)
         times.append(time.perf_counter() - start)
     return min(times)
 
@@ -59,7 +60,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--tol", type=float, default=1e-10)
     args = parser.parse_args()
-    print(f"bench_leontief_scale: relative residual ≤ {args.tol:g}; figure = time per solve / time of one A @ v")
+    print(
+        f"bench_leontief_scale: relative residual ≤ {args.tol:g}; figure = time per solve / time of one A @ v"
+    )
     rng = np.random.default_rng(1)
     for n in args.sizes:
         A = generate(n)
@@ -67,18 +70,21 @@ def main() -> None:
         labour = rng.random(n)
         v = rng.random(n)
         repeats = 20 if n <= 100_000 else 5
-        matvec = best_of(lambda: A @ v, repeats * 5)
+        matvec = best_of(A.__matmul__, v, repeats * 5)
         solver = LeontiefSolver(A, tol=args.tol)
         solver.solve_transpose(labour)  # builds the CSR transpose once (set-up, not per solve)
-        quantity_time = best_of(lambda: solver.solve(y), max(2, repeats // 4))
+        quantity_time = best_of(solver.solve, y, max(3, repeats // 2))
         q_report = solver.last_report
-        labour_time = best_of(lambda: solver.solve_transpose(labour), max(2, repeats // 4))
+        labour_time = best_of(solver.solve_transpose, labour, max(3, repeats // 2))
         l_report = solver.last_report
         print(
             f"  n = {n:>9,}  nnz = {A.nnz:>11,} ({A.nnz / n:.1f}/product, max {np.diff(A.tocsc().indptr).max()})  "
             f"matvec {matvec * 1e3:8.2f} ms"
         )
-        for label, seconds, report in (("quantities", quantity_time, q_report), ("labour values", labour_time, l_report)):
+        for label, seconds, report in (
+            ("quantities", quantity_time, q_report),
+            ("labour values", labour_time, l_report),
+        ):
             print(
                 f"      {label:<14} {seconds * 1e3:9.1f} ms = {seconds / matvec:5.1f} matvecs "
                 f"(target ≤ 25; {report.iterations} GMRES iterations, residual {report.max_relative_residual:.1e})"

@@ -18,7 +18,9 @@ from commonplan.economy import Metadata
 
 
 def icio_arrays(shared_data: Path) -> dict[str, np.ndarray]:
-    with np.load(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz", allow_pickle=False) as data:
+    with np.load(
+        shared_data / "mrio" / "icio2025_y2022_americas11x50.npz", allow_pickle=False
+    ) as data:
         return {key: data[key] for key in ("Z", "x", "fu_plus", "va_plus", "labels")}
 
 
@@ -36,7 +38,9 @@ def icio_frames(shared_data: Path):
     """
     arrays = icio_arrays(shared_data)
     labels = [str(label).split("_", 1) for label in arrays["labels"]]
-    products = pd.MultiIndex.from_tuples([tuple(label) for label in labels], names=["region", "sector"])
+    products = pd.MultiIndex.from_tuples(
+        [tuple(label) for label in labels], names=["region", "sector"]
+    )
     regions = list(dict.fromkeys(products.get_level_values("region")))
     sectors = list(dict.fromkeys(products.get_level_values("sector")))
     Z = pd.DataFrame(arrays["Z"], index=products, columns=products)
@@ -79,16 +83,25 @@ def wiod_frames(shared_data: Path, year: int = 2011):
     Y = pd.DataFrame(
         Fv,
         index=products,
-        columns=pd.MultiIndex.from_tuples([tuple(f) for f in fd_labels], names=["region", "category"]),
+        columns=pd.MultiIndex.from_tuples(
+            [tuple(f) for f in fd_labels], names=["region", "category"]
+        ),
     )
     x = pd.Series(xv, index=products)
-    F = pd.DataFrame([xv - Zv.sum(axis=0)], index=pd.Index(["value_added"], name="stressor"), columns=products)
+    F = pd.DataFrame(
+        [xv - Zv.sum(axis=0)], index=pd.Index(["value_added"], name="stressor"), columns=products
+    )
     return Z, Y, x, F
 
 
 def economy_from(Z, Y, x, F, name: str) -> Economy:
     return Economy.from_flows(
-        Z, Y, x, accounts=F, account_units={a: "USD million" for a in F.index}, metadata=Metadata(name=name)
+        Z,
+        Y,
+        x,
+        accounts=F,
+        account_units={a: "USD million" for a in F.index},
+        metadata=Metadata(name=name),
     )
 
 
@@ -114,8 +127,12 @@ def wiod_economy(wiod_data) -> Economy:
 
 @pytest.fixture(scope="session")
 def miller_blair(shared_data) -> tuple[Economy, pd.DataFrame]:
-    table = pd.read_csv(shared_data / "textbook_examples" / "miller_blair_2009_table2_3.csv", index_col=0)
-    expected = pd.read_csv(shared_data / "textbook_examples" / "miller_blair_2009_table2_3_expected.csv")
+    table = pd.read_csv(
+        shared_data / "textbook_examples" / "miller_blair_2009_table2_3.csv", index_col=0
+    )
+    expected = pd.read_csv(
+        shared_data / "textbook_examples" / "miller_blair_2009_table2_3_expected.csv"
+    )
     sectors = list(table.index)
     Z = table[[f"Z_{s}" for s in sectors]].to_numpy()
     x = table["total_output"].to_numpy()

@@ -20,9 +20,19 @@ def test_from_pymrio_maps_flows_extensions_and_units(test_system):
     economy = from_pymrio(test_system)
     reference = pymrio.load_test().calc_all()
     np.testing.assert_allclose(economy.A.toarray(), reference.A.to_numpy(), rtol=1e-14)
-    np.testing.assert_allclose(economy.gross_output.to_numpy(), reference.x["indout"].to_numpy(), rtol=1e-14)
-    assert economy.account_names == ("Value Added", "emission_type1 / air", "emission_type2 / water")
-    assert economy.account_units == {"Value Added": "Mill USD", "emission_type1 / air": "kg", "emission_type2 / water": "kg"}
+    np.testing.assert_allclose(
+        economy.gross_output.to_numpy(), reference.x["indout"].to_numpy(), rtol=1e-14
+    )
+    assert economy.account_names == (
+        "Value Added",
+        "emission_type1 / air",
+        "emission_type2 / water",
+    )
+    assert economy.account_units == {
+        "Value Added": "Mill USD",
+        "emission_type1 / air": "kg",
+        "emission_type2 / water": "kg",
+    }
     assert economy.metadata.units == "Mill USD" and economy.metadata.name == "testmrio"
     assert economy.final_demand_columns.names == ["region", "category"]
     np.testing.assert_allclose(
@@ -39,7 +49,9 @@ def test_footprints_through_the_bridge_equal_pymrio(test_system):
     reference = pymrio.load_test().calc_all()
     for name in ("M", "D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"):
         ours = getattr(result, name).loc[["emission_type1 / air", "emission_type2 / water"]]
-        np.testing.assert_allclose(ours.to_numpy(), getattr(reference.emissions, name).to_numpy(), rtol=1e-10)
+        np.testing.assert_allclose(
+            ours.to_numpy(), getattr(reference.emissions, name).to_numpy(), rtol=1e-10
+        )
 
 
 def test_round_trip_through_pymrio(test_system):
@@ -63,7 +75,9 @@ def test_round_trip_through_pymrio(test_system):
 def test_coefficient_only_system_and_chosen_extensions(test_system):
     reference = pymrio.load_test().calc_all()
     system = pymrio.IOSystem(A=reference.A, Y=reference.Y, x=reference.x)
-    system.emissions = pymrio.Extension(name="Emissions", S=reference.emissions.S, unit=reference.emissions.unit)
+    system.emissions = pymrio.Extension(
+        name="Emissions", S=reference.emissions.S, unit=reference.emissions.unit
+    )
     economy = from_pymrio(system, extensions=["Emissions"])
     np.testing.assert_allclose(economy.A.toarray(), reference.A.to_numpy())
     assert economy.account_names == ("emission_type1 / air", "emission_type2 / water")
@@ -84,4 +98,6 @@ def miller_blair_like():
 
     Z = np.array([[150.0, 500.0], [200.0, 100.0]])
     x = np.array([1000.0, 2000.0])
-    return Economy.from_flows(Z, x - Z.sum(axis=1), x, accounts={"labour": 0.3 * x}, products=["a", "b"])
+    return Economy.from_flows(
+        Z, x - Z.sum(axis=1), x, accounts={"labour": 0.3 * x}, products=["a", "b"]
+    )

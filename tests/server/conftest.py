@@ -3,53 +3,17 @@ API clients with bearer tokens, and browser-style clients with session cookies."
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from server_helpers import PASSWORD, database_url
 
 from commonplan.server import Settings, create_app
 from commonplan.services import accounts, assemblies, rounds
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database, open_database
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-PASSWORD = "correct-horse-battery"
-ROLES = ("administrator", "facilitator", "member", "observer")
-
-
-@dataclass
-class TempPostgres:
-    """A PostgreSQL database with a random name, created for a test module and dropped after."""
-
-    name: str
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:5432/{self.name}"
-
-    @classmethod
-    def create(cls) -> TempPostgres:
-        name = f"commonplan_test_{secrets.token_hex(6)}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        return cls(name)
-
-    def drop(self) -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-def database_url(backend: str, tmp_path: Path) -> tuple[str, TempPostgres | None]:
-    """A fresh, empty database of the given backend: its URL and the PostgreSQL handle to drop."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'commonplan.sqlite3'}", None
-    pg = TempPostgres.create()
-    return pg.url, pg
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

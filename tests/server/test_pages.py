@@ -44,11 +44,11 @@ def test_session_cookie_and_security_headers(browser, world):
 def test_sign_in_failure_and_rate_limit(browser, world):
     token = csrf_of(browser.get("/login").text)
     for _ in range(3):
-        wrong = browser.post("/login", data={"username": "m2", "password": "nope-nope",
+        wrong = browser.post("/login", data={"username": "outsider", "password": "nope-nope",
                                              "csrf_token": token})
         assert wrong.status_code == 401
         assert "wrong user name or password" in wrong.text
-    blocked = browser.post("/login", data={"username": "m2", "password": "correct-horse-battery",
+    blocked = browser.post("/login", data={"username": "outsider", "password": "correct-horse-battery",
                                            "csrf_token": token})
     assert blocked.status_code == 429
 
@@ -206,3 +206,16 @@ def test_economy_explorer_shows_key_sectors(browser, world):
         assert power[k] > 1, label
         assert f"{power[k]:.3f}" in cells
     assert strongest_key in shown or len(shown) == 15
+
+
+def test_turnout_fragment_refreshes_with_htmx(browser, world):
+    round_id = world.open_round("Turnout fragment")
+    dashboard = browser.get("/").text
+    assert f'hx-get="http://testserver/fragments/turnout?round={round_id}"' in dashboard
+    before = browser.get(f"/fragments/turnout?round={round_id}").text
+    assert "0 / 3" in before
+    browser.post(f"/api/v1/rounds/{round_id}/ballots", json={"points": {"food": 100}},
+                 headers=bearer(world, "m2"))
+    after = browser.get(f"/fragments/turnout?round={round_id}").text
+    assert "1 / 3" in after and "<html" not in after
+    assert browser.get("/fragments/turnout?round=x", headers={"Accept": "text/html"}).status_code == 422

@@ -20,7 +20,7 @@ WRITE_ENDPOINTS = [
     ("POST", "/api/v1/assemblies/{assembly_id}/councils", "create_council",
      {"name": "Peasants: grain", "kind": "peasants", "sector": "A01"}),
     ("POST", "/api/v1/councils/{council_id}/members", "add_membership", {"user_id": "{outsider}"}),
-    ("DELETE", "/api/v1/councils/{council_id}/members/{user_id}", "remove_membership", None),
+    ("DELETE", "/api/v1/councils/{council_id}/members/{user_id}", "remove_membership", None),  # user_id: outsider
     ("POST", "/api/v1/assemblies/{assembly_id}/rounds", "open_round",
      {"title": "New round", "target_groups": [{"name": "food"}, {"name": "energy"}]}),
     ("POST", "/api/v1/rounds/{round_id}/advance", "advance_phase", {}),
@@ -36,7 +36,7 @@ WRITE_ENDPOINTS = [
 
 def _fill(template, world, round_id):
     ids = {"assembly_id": world.assembly_id, "council_id": world.council_ids[0],
-           "round_id": round_id, "user_id": world.users["m1"], **world.users}
+           "round_id": round_id, "user_id": world.users["outsider"], **world.users}
     if isinstance(template, str):
         out = template
         for key, value in ids.items():

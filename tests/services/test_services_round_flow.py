@@ -129,3 +129,24 @@ def test_stored_economy_round_trips(db, colombia):
     assert again.sha256 == info.sha256 and again.id != info.id
     loaded = S.load_economy(db, info.id)
     assert loaded.n_products == 68 and (loaded.use != colombia.use).nnz == 0
+
+
+def test_compute_alternatives_from_the_rounds_weights(db, colombia):
+    seed = S.seed_demo(db, economy=colombia)
+    members = [a for a in seed.accounts if a.role.value == "member"]
+    for k, account in enumerate(members):
+        actor = S.authenticate(db, account.username, account.password)
+        S.submit_ballot(db, actor, seed.round_id, {"food": 40 - 5 * k, "investment": 30 + 5 * k, "health": 30})
+    facilitator = next(a for a in seed.accounts if a.role.value == "facilitator")
+    facilitator = S.authenticate(db, facilitator.username, facilitator.password)
+    closed = S.advance_phase(db, facilitator, seed.round_id)
+    stored = S.compute_alternatives(db, facilitator, seed.round_id)
+    assert [a.label for a in stored] == ["A", "B", "C"]  # no imports account in this table
+    assert [a.title for a in stored] == ["As voted", "More consumption now", "More investment"]
+    assert stored[0].weights == pytest.approx(closed.weights)
+    frame = S.plan_frame(db, stored[2].plan_sha256)
+    assert len(frame) == 68 and set(frame.columns) >= {"target", "delivered", "fulfilment"}
+    assert frame["delivered"].sum() == pytest.approx(stored[2].figures["total_deliveries"])
+    with pytest.raises(ConflictError, match="already has 3 alternatives"):
+        S.compute_alternatives(db, facilitator, seed.round_id)
+    assert S.advance_phase(db, facilitator, seed.round_id).phase.value == "vote"

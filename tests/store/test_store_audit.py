@@ -156,3 +156,29 @@ def test_entry_appended_behind_the_head_is_detected(db):
     )
     report = _report(db)
     assert [(p.seq, p.kind) for p in report.problems] == [(4, "inserted")]
+
+
+def test_verification_during_concurrent_appends_sees_a_consistent_chain(db):
+    import threading
+
+    _fill(db, 50)  # a longer chain makes each verification slower, widening any race
+    stop = threading.Event()
+
+    def writer(w):
+        k = 0
+        while not stop.is_set() and k < 400:
+            with db.transaction() as session:
+                append_audit(session, action="test.act", subject=f"busy {w}.{k}", actor="writer")
+            k += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        reports = [_report(db) for _ in range(30)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert all(r.ok for r in reports), [r.problems[:1] for r in reports if not r.ok]
+    assert _report(db).ok

@@ -36,7 +36,9 @@ def get_solver(economy: Economy, solver: LeontiefSolver | None = None, **options
     return LeontiefSolver(economy.A, **options)
 
 
-def account_rows(economy: Economy, accounts: str | Sequence[str] | None) -> tuple[list[str], np.ndarray]:
+def account_rows(
+    economy: Economy, accounts: str | Sequence[str] | None
+) -> tuple[list[str], np.ndarray]:
     """Names and coefficient rows (k × products) of the requested accounts (all if ``None``)."""
     if accounts is None:
         names = list(economy.account_names)
@@ -115,7 +117,8 @@ def final_demand_by_region(economy: Economy) -> tuple[pd.Index, np.ndarray]:
         regions = pd.Index(pd.unique(labels), name="region")
         codes = regions.get_indexer(labels)
         indicator = sp.csr_array(
-            (np.ones(len(labels)), (np.arange(len(labels)), codes)), shape=(len(labels), len(regions))
+            (np.ones(len(labels)), (np.arange(len(labels)), codes)),
+            shape=(len(labels), len(regions)),
         )
         return regions, np.asarray(values @ indicator)
     if len(economy.regions) == 1:
@@ -134,7 +137,9 @@ def observed_output(economy: Economy) -> np.ndarray:
     return np.asarray(economy.gross_output.to_numpy(), dtype=np.float64)
 
 
-def final_demand_column(economy: Economy, category: object, region: str | None = None) -> np.ndarray:
+def final_demand_column(
+    economy: Economy, category: object, region: str | None = None
+) -> np.ndarray:
     """One final-demand column, by category (and region where columns are (region, category))."""
     columns = economy.final_demand_columns
     if isinstance(columns, pd.MultiIndex):
@@ -149,7 +154,8 @@ def final_demand_column(economy: Economy, category: object, region: str | None =
         available = [str(c) for c in columns]
     if not mask.any():
         raise MissingBlockError(
-            f"no final-demand category {category!r}" + (f" for region {region!r}" if region else ""),
+            f"no final-demand category {category!r}"
+            + (f" for region {region!r}" if region else ""),
             where=_name(economy),
             expected=f"one of {available}",
             fix="choose an existing final-demand category (e.g. household consumption)",

@@ -119,7 +119,9 @@ def intermediate_imports(economy: Economy, region: str, *, by: str = "supplier")
     if by == "supplier":
         values = np.asarray(flows.sum(axis=1)).ravel()
         index = economy.products[foreign]
-        series = pd.Series(values[foreign], index=index.set_names(["partner", "sector"]), name="imports")
+        series = pd.Series(
+            values[foreign], index=index.set_names(["partner", "sector"]), name="imports"
+        )
         return series.to_frame()
     users = economy.products[buyer].get_level_values("sector")
     regions, codes = region_codes(economy)

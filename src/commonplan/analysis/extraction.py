@@ -49,8 +49,14 @@ def _positions(economy: Economy, products: Iterable) -> np.ndarray:
     wanted = list(products)
     if wanted and not isinstance(wanted[0], tuple):
         # plain sector names in a one-region economy
-        wanted = [(str(economy.regions[0]), str(s)) for s in wanted] if len(economy.regions) == 1 else wanted
-    index = economy.products.get_indexer(pd.MultiIndex.from_tuples([tuple(map(str, w)) for w in wanted]))
+        wanted = (
+            [(str(economy.regions[0]), str(s)) for s in wanted]
+            if len(economy.regions) == 1
+            else wanted
+        )
+    index = economy.products.get_indexer(
+        pd.MultiIndex.from_tuples([tuple(map(str, w)) for w in wanted])
+    )
     if (index < 0).any():
         bad = wanted[int(np.flatnonzero(index < 0)[0])]
         raise LabelError(
@@ -60,7 +66,9 @@ def _positions(economy: Economy, products: Iterable) -> np.ndarray:
             fix="choose products from economy.products",
         )
     if not len(index):
-        raise LabelError("no products to extract", where=_name(economy), expected="at least one product")
+        raise LabelError(
+            "no products to extract", where=_name(economy), expected="at least one product"
+        )
     return index
 
 

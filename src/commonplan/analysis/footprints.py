@@ -78,7 +78,17 @@ class Footprints:
         """All frames by pymrio name."""
         return {
             name: getattr(self, name)
-            for name in ("M", "D_cba", "D_pba", "D_imp", "D_exp", "D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")
+            for name in (
+                "M",
+                "D_cba",
+                "D_pba",
+                "D_imp",
+                "D_exp",
+                "D_cba_reg",
+                "D_pba_reg",
+                "D_imp_reg",
+                "D_exp_reg",
+            )
         }
 
     def balance_gap(self) -> pd.DataFrame:
@@ -123,7 +133,9 @@ def footprints(
 
     # Consumption-based, per (destination region, sector): Σ_i M[a,i] Yr[i,r] [sector(i) = s].
     # Domestic part: Σ_i W[i,a,r] Yr[i,r] [sector(i) = s] for the product region r of r.
-    product_region_of_fd = regions.get_indexer(fd_regions)  # position of each FD region among producers
+    product_region_of_fd = regions.get_indexer(
+        fd_regions
+    )  # position of each FD region among producers
     cba = np.empty((k, len(fd_regions), len(sectors)))
     dom = np.zeros_like(cba)
     for a in range(k):
@@ -134,7 +146,9 @@ def footprints(
             dom[a, present] = (by_sector.T @ (Wa * Yr[:, present])).T
     imp = cba - dom
 
-    fd_sector_columns = pd.MultiIndex.from_product([fd_regions, sectors], names=["region", "sector"])
+    fd_sector_columns = pd.MultiIndex.from_product(
+        [fd_regions, sectors], names=["region", "sector"]
+    )
     account_index = pd.Index(names, name="account")
     D_cba = pd.DataFrame(cba.reshape(k, -1), index=account_index, columns=fd_sector_columns)
     D_imp = pd.DataFrame(imp.reshape(k, -1), index=account_index, columns=fd_sector_columns)

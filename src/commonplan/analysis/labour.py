@@ -38,6 +38,8 @@ def labour_values(
     values = get_solver(economy, solver).solve_transpose(rows.T)
     if isinstance(account, str):
         series = pd.Series(values[:, 0], index=economy.products, name=names[0])
-        series.attrs["unit"] = f"{economy.account_units.get(names[0], '') or 'account unit'} per unit of output"
+        series.attrs["unit"] = (
+            f"{economy.account_units.get(names[0], '') or 'account unit'} per unit of output"
+        )
         return series
     return pd.DataFrame(values, index=economy.products, columns=pd.Index(names, name="account"))

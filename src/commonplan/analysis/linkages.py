@@ -58,7 +58,9 @@ def linkages(
         )
     table["power_of_dispersion"] = table["backward"] / means["backward"]
     table["sensitivity_of_dispersion"] = table["forward"] / means["forward"]
-    table["classification"] = classify(table["power_of_dispersion"], table["sensitivity_of_dispersion"])
+    table["classification"] = classify(
+        table["power_of_dispersion"], table["sensitivity_of_dispersion"]
+    )
     return table
 
 

@@ -74,7 +74,10 @@ class HouseholdClosure:
 
 
 def account_multipliers(
-    economy: Economy, accounts: str | Sequence[str] | None = None, *, solver: LeontiefSolver | None = None
+    economy: Economy,
+    accounts: str | Sequence[str] | None = None,
+    *,
+    solver: LeontiefSolver | None = None,
 ) -> pd.DataFrame:
     """``M = S L``: each account embodied per unit of final demand, accounts × products.
 
@@ -83,7 +86,11 @@ def account_multipliers(
     solves instead of the dense inverse.
     """
     names, S = account_rows(economy, accounts)
-    M = get_solver(economy, solver).solve_transpose(S.T).T if names else np.zeros((0, economy.n_products))
+    M = (
+        get_solver(economy, solver).solve_transpose(S.T).T
+        if names
+        else np.zeros((0, economy.n_products))
+    )
     return pd.DataFrame(M, index=pd.Index(names, name="account"), columns=economy.products)
 
 
@@ -101,7 +108,9 @@ def closed_model(economy: Economy, closure: HouseholdClosure) -> tuple[sp.csr_ar
     if isinstance(columns, pd.MultiIndex) and len(economy.regions) > 1:
         groups = [str(r) for r in economy.regions]
         masks = [np.asarray(region_values == r) for r in groups]
-        consumption = [final_demand_column(economy, closure.consumption_category, r) for r in groups]
+        consumption = [
+            final_demand_column(economy, closure.consumption_category, r) for r in groups
+        ]
     else:
         groups = [str(economy.regions[0])] if len(economy.regions) == 1 else ["ALL"]
         masks = [np.ones(economy.n_products, dtype=bool)]
@@ -130,7 +139,9 @@ def closed_model(economy: Economy, closure: HouseholdClosure) -> tuple[sp.csr_ar
     C = sp.csr_array(np.column_stack(cols))
     k = len(groups)
     closed = sp.csr_array(sp.block_array([[A, C], [H, sp.csr_array((k, k))]], format="csr"))
-    labels = pd.MultiIndex.from_tuples([(g, "households") for g in groups], names=["region", "sector"])
+    labels = pd.MultiIndex.from_tuples(
+        [(g, "households") for g in groups], names=["region", "sector"]
+    )
     rho = _spectral_radius(closed)
     if not rho < 1.0 - 1e-9:
         raise NotProductiveError(
@@ -152,7 +163,9 @@ def _spectral_radius(matrix: sp.csr_array) -> float:
         return lower
     if matrix.shape[0] <= 2000:
         return float(np.abs(np.linalg.eigvals(matrix.toarray())).max())
-    values = spla.eigs(sp.csr_array(matrix, dtype=float), k=1, which="LM", return_eigenvectors=False)
+    values = spla.eigs(
+        sp.csr_array(matrix, dtype=float), k=1, which="LM", return_eigenvectors=False
+    )
     return float(np.abs(values).max())
 
 

@@ -40,7 +40,18 @@ from commonplan.errors import CommonplanError, FileFormatError, UnsupportedOpera
 Progress = Callable[[str, int, int], None]
 """``progress(step_description, steps_done, steps_total)``, called before each step and at the end."""
 
-LABOUR_WORDS = ("labour", "labor", "hours", "employ", "persons", "workers", "jobs")
+LABOUR_WORDS = ("labour", "labor", "hours", "employment", "employed", "persons", "workers", "jobs")
+INCOME_WORDS = ("compensation", "wage", "salar", "labour income", "labor income")
+"""Accounts named like these are money paid to labour, not labour: never labour accounts."""
+CONSUMPTION_WORDS = (
+    "household",
+    "hfce",
+    "cons_h",
+    "private consumption",
+    "personal consumption",
+    "f010",
+)
+"""Final-demand categories of household consumption (F010: BEA personal consumption expenditures)."""
 VALUE_ADDED_WORDS = ("value_added", "value added", "gva", "va_plus")
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -112,7 +123,7 @@ def analyse(
     accounts: Sequence[str] | None = None,
     labour_accounts: Sequence[str] | None = None,
     value_added_account: str | None = None,
-    closure: HouseholdClosure | None = None,
+    closure: HouseholdClosure | str | None = "auto",
     method: str = "auto",
     tol: float = 1e-12,
     progress: Progress | None = None,
@@ -125,21 +136,30 @@ def analyse(
         Accounts for multipliers and footprints (default: all).
     labour_accounts:
         Accounts for labour values (default: accounts whose name mentions labour, hours,
-        employment, persons, workers or jobs).
+        employment, persons, workers or jobs, but not compensation, wages or salaries,
+        which are money paid to labour).
     value_added_account:
         Account used for the origin of value added and input dependence (default: the
         first account named like value added / GVA).
     closure:
-        Household closure for Type II multipliers (none by default: Type II needs a
-        choice of income account and consumption category).
+        Household closure for Type II multipliers. ``"auto"`` (default) closes the model
+        when the economy has an income account named like compensation / wages and a
+        final-demand category named like household consumption (HFCE, CONS_h), and
+        skips Type II with a note otherwise, or when that closure is not productive;
+        ``None`` skips Type II.
     method, tol:
         Passed to :class:`LeontiefSolver`.
     progress:
         Called as ``progress(step, done, total)`` before each step and once at the end.
     """
     names = list(economy.account_names if accounts is None else accounts)
+    notes: list[str] = []
+    if isinstance(closure, str):
+        closure = _auto_closure(economy, notes)
     if labour_accounts is None:
-        labour_accounts = [a for a in names if _find([a], LABOUR_WORDS)]
+        labour_accounts = [
+            a for a in names if _find([a], LABOUR_WORDS) and not _find([a], INCOME_WORDS)
+        ]
     va = value_added_account or _find(economy.account_names, VALUE_ADDED_WORDS)
     multi = len(economy.regions) > 1
     try:
@@ -149,7 +169,6 @@ def analyse(
         by_destination = False
 
     steps: list[tuple[str, Callable[[], None]]] = []
-    notes: list[str] = []
     solver = get_solver(economy, None, method=method, tol=tol)
     reports: list[SolveReport] = []
     store: dict[str, object] = {"multiplier_tables": {}}
@@ -219,7 +238,9 @@ def analyse(
                 store["value_added_origin"] = value_added_origin(economy, va, solver=solver)
 
         elif not va:
-            notes.append("origin of value added: no value-added account (name one with value_added_account=)")
+            notes.append(
+                "origin of value added: no value-added account (name one with value_added_account=)"
+            )
         else:
             notes.append("origin of value added: final demand is not split by destination region")
 
@@ -233,7 +254,9 @@ def analyse(
         @step("input dependence on each partner")
         def _() -> None:
             frames = {
-                str(partner): input_dependence(economy, str(partner), value_added_account=va, solver=solver)
+                str(partner): input_dependence(
+                    economy, str(partner), value_added_account=va, solver=solver
+                )
                 for partner in economy.regions
             }
             store["input_dependence"] = pd.concat(frames, axis=1, names=["partner", "measure"])
@@ -279,6 +302,33 @@ def analyse(
     )
 
 
+def _auto_closure(economy: Economy, notes: list[str]) -> HouseholdClosure | None:
+    """The household closure the economy's names suggest, if it is productive; else None with a note."""
+    from commonplan.analysis.multipliers import closed_model
+
+    income = _find(economy.account_names, INCOME_WORDS)
+    columns = economy.final_demand_columns
+    categories = (
+        columns.get_level_values("category" if "category" in columns.names else -1)
+        if isinstance(columns, pd.MultiIndex)
+        else columns
+    )
+    consumption = _find([str(c) for c in pd.unique(categories)], CONSUMPTION_WORDS)
+    if income is None or consumption is None or economy.activity_levels is None:
+        notes.append(
+            "Type II multipliers: no income account (compensation/wages) and household-consumption "
+            "category found (pass closure=HouseholdClosure(...))"
+        )
+        return None
+    closure = HouseholdClosure(income, consumption)
+    try:
+        closed_model(economy, closure)
+    except CommonplanError as error:
+        notes.append(f"Type II multipliers skipped: {error}")
+        return None
+    return closure
+
+
 def _as_frame(value) -> pd.DataFrame | None:
     if value is None or isinstance(value, pd.DataFrame):
         return value
@@ -321,7 +371,9 @@ def _summary(economy: Economy, names, labour, va) -> pd.Series:
     )
 
 
-def write_results(results: AnalysisResults, folder: str | Path, *, excel: bool = False) -> list[Path]:
+def write_results(
+    results: AnalysisResults, folder: str | Path, *, excel: bool = False
+) -> list[Path]:
     """Write every table of ``results`` as ``NAME.csv`` and ``NAME.parquet`` into ``folder``.
 
     With ``excel=True`` also one workbook ``results.xlsx`` with a sheet per table (a table
@@ -374,7 +426,8 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     columns = frame.columns
     if isinstance(columns, pd.MultiIndex):
         columns = pd.MultiIndex.from_arrays(
-            [columns.get_level_values(i).astype(str) for i in range(columns.nlevels)], names=columns.names
+            [columns.get_level_values(i).astype(str) for i in range(columns.nlevels)],
+            names=columns.names,
         )
     else:
         columns = pd.Index(columns.astype(str), name=columns.name)

@@ -1,9 +1,121 @@
-"""CLI commands: plan (to be filled in)."""
+"""CLI commands ``commonplan plan``, ``commonplan cutoff`` and ``commonplan federation``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"), TimeElapsedColumn(), console=console, transient=True)
+
+
+def _plan_table(plan) -> Table:
+    table = Table(title=f"Plan {plan.problem.name!r}")
+    table.add_column("period")
+    table.add_column("worst-met target", justify="right")
+    for limit in plan.problem.resources[:4]:
+        table.add_column(f"{limit.account} used / limit", justify="right")
+    worst = plan.worst_fulfilment
+    for k, period in enumerate(plan.problem.periods):
+        cells = [str(period), f"{worst.iloc[k]:.4f}"]
+        for limit in plan.problem.resources[:4]:
+            row = plan.resources[(plan.resources["account"] == limit.account) & (plan.resources["period"] == period)].iloc[0]
+            mark = " (binding)" if row["binding"] else ""
+            cells.append(f"{row['used']:.6g} / {row['limit']:.6g}{mark}")
+        table.add_row(*cells)
+    return table
+
+
+def plan_command(
+    spec: Annotated[Path, typer.Argument(help="Planning specification (TOML).", exists=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the plan's tables (Parquet and Excel).")] = Path("plan-output"),
+    method: Annotated[str | None, typer.Option(help="auto, structured, simplex, ipm or pdlp (overrides the spec).")] = None,
+    excel: Annotated[bool, typer.Option(help="Also write plan.xlsx.")] = True,
+) -> None:
+    """Compute the optimal plan of SPEC and write its tables to OUTPUT."""
+    from commonplan.planning.solve import solve
+    from commonplan.planning.spec import read_spec
+
+    with _progress() as progress:
+        task = progress.add_task("reading the specification", total=None)
+        parsed = read_spec(spec)
+        problem = parsed.problem
+        progress.update(task, description=f"solving {problem.name!r}: {problem.economy.n_activities} activities × {problem.n_periods} periods")
+        plan = solve(problem, method=method or parsed.method, time_limit=parsed.time_limit, tolerance=parsed.tolerance)
+        progress.update(task, description="writing files")
+        files = plan.to_parquet(output)
+        if excel:
+            files.append(plan.to_excel(output / "plan.xlsx"))
+        (output / "report.txt").write_text(plan.summary() + "\n", encoding="utf-8")
+    console.print(_plan_table(plan))
+    console.print(plan.summary())
+    console.print(f"wrote {len(files) + 1} files to {output}")
+
+
+def _scenario(economy_path: Path, members: list[str], partners: list[str], periods: int, member_trade: str, output: Path | None, compare: bool) -> None:
+    from commonplan.planning.scenarios import TradeAssumptions, federation_scenario, load_icio
+
+    with _progress() as progress:
+        task = progress.add_task("reading the table", total=None)
+        economy = load_icio(economy_path)
+        progress.update(task, description=f"planning {'+'.join(members)} without {'+'.join(partners) or 'no one'}")
+        result = federation_scenario(economy, members, partners, TradeAssumptions(periods=periods, member_trade=member_trade), compare=compare)  # type: ignore[arg-type]
+    table = Table(title=result.plan.problem.name)
+    table.add_column("period")
+    table.add_column("share kept", justify="right")
+    if result.baseline_share is not None:
+        table.add_column("without cut-off", justify="right")
+    for k, period in enumerate(result.share.index):
+        cells = [str(period), f"{result.share.iloc[k]:.4f}"]
+        if result.baseline_share is not None:
+            cells.append(f"{result.baseline_share.iloc[k]:.4f}")
+        table.add_row(*cells)
+    console.print(table)
+    console.print(result.summary())
+    if output is not None:
+        result.plan.to_parquet(output)
+        result.capacity_built.reset_index().rename(columns=str).to_parquet(output / "capacity_built.parquet")
+        if len(result.lost_inputs):
+            result.lost_inputs.to_parquet(output / "lost_inputs.parquet")
+        (output / "report.txt").write_text(result.summary() + "\n", encoding="utf-8")
+        console.print(f"wrote the scenario to {output}")
+
+
+def cutoff_command(
+    table: Annotated[Path, typer.Argument(help="Multi-regional table (ICIO arrays .npz).")],
+    region: Annotated[str, typer.Option(help="The region that plans, e.g. COL.")],
+    partner: Annotated[list[str], typer.Option(help="Partner whose exports stop, e.g. USA (repeatable).")],
+    periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")] = None,
+    compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
+) -> None:
+    """Largest share of base-year final demand REGION keeps each period if imports from PARTNER stop."""
+    _scenario(table, [region], partner, periods, "table", output, compare)
+
+
+def federation_command(
+    table: Annotated[Path, typer.Argument(help="Multi-regional table (ICIO arrays .npz).")],
+    member: Annotated[list[str], typer.Option(help="A member region (repeat for each).")],
+    partner: Annotated[list[str] | None, typer.Option(help="Partner whose exports stop (repeatable).")] = None,
+    periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
+    trade: Annotated[str, typer.Option(help="Trade between members: 'table' (fixed flows) or 'free' (with a cost).")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")] = None,
+    compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
+) -> None:
+    """The cut-off scenario for several member regions planning together."""
+    _scenario(table, member, partner or [], periods, trade, output, compare)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``commonplan`` app."""
+    app.command("plan")(plan_command)
+    app.command("cutoff")(cutoff_command)
+    app.command("federation")(federation_command)

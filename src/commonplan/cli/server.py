@@ -16,6 +16,9 @@ def serve(
     ] = None,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations on start.")] = True,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (for PostgreSQL on several cores).")
+    ] = 1,
 ) -> None:
     """Serve the JSON API (/api/v1, schema at /openapi.json) and the web pages.
 
@@ -31,7 +34,7 @@ def serve(
         overrides["port"] = port
     if database_url is not None:
         overrides["database_url"] = database_url
-    run(Settings.from_env(**overrides), access_log=access_log, echo=typer.echo)
+    run(Settings.from_env(**overrides), access_log=access_log, workers=workers, echo=typer.echo)
 
 
 def register(app: typer.Typer) -> None:

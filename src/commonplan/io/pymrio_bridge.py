@@ -81,7 +81,8 @@ def _account_names(extensions: list[Any]) -> list[tuple[Any, Any, str]]:
             entries.append((ext, row, _label(row)))
     counts = pd.Series([name for _, _, name in entries]).value_counts()
     return [
-        (ext, row, f"{ext.name}: {name}" if counts[name] > 1 else name) for ext, row, name in entries
+        (ext, row, f"{ext.name}: {name}" if counts[name] > 1 else name)
+        for ext, row, name in entries
     ]
 
 
@@ -121,7 +122,13 @@ def from_pymrio(
     for ext, row, account in chosen:
         units[account] = _unit_of(ext, row)
         entry = mapping.setdefault(
-            ext.name, {"index_names": [str(n) for n in (ext.F if ext.F is not None else ext.S).index.names], "rows": {}}
+            ext.name,
+            {
+                "index_names": [
+                    str(n) for n in (ext.F if ext.F is not None else ext.S).index.names
+                ],
+                "rows": {},
+            },
         )
         entry["rows"][account] = [str(p) for p in row] if isinstance(row, tuple) else [str(row)]
         if ext.F is not None:
@@ -145,7 +152,10 @@ def from_pymrio(
         F = None
         if coefficient_rows:
             if x is None:
-                x = pd.Series(np.asarray(Z.sum(axis=1)).ravel() + np.asarray(Y.sum(axis=1)).ravel(), index=Z.index)
+                x = pd.Series(
+                    np.asarray(Z.sum(axis=1)).ravel() + np.asarray(Y.sum(axis=1)).ravel(),
+                    index=Z.index,
+                )
             for account, s in coefficient_rows.items():
                 rows[account] = s * x.reindex(s.index).to_numpy()
         if rows:
@@ -169,7 +179,9 @@ def from_pymrio(
                     where="pymrio IOSystem",
                     fix="compute x (io.calc_system()) or give the extension's coefficients S",
                 )
-            coefficients[account] = ext.F.loc[row] / x.reindex(ext.F.columns).replace(0, np.inf).to_numpy()
+            coefficients[account] = (
+                ext.F.loc[row] / x.reindex(ext.F.columns).replace(0, np.inf).to_numpy()
+            )
     S = pd.DataFrame(coefficients).T.reindex(columns=A.columns) if coefficients else None
     return Economy.from_coefficients(A, Y, x, accounts=S, account_units=units, metadata=metadata)
 
@@ -187,7 +199,9 @@ def _with_category_names(Y: pd.DataFrame) -> pd.DataFrame:
     return Y
 
 
-def final_demand_stressors(iosystem: Any, *, extensions: Sequence[str] | None = None) -> pd.DataFrame | None:
+def final_demand_stressors(
+    iosystem: Any, *, extensions: Sequence[str] | None = None
+) -> pd.DataFrame | None:
     """The extensions' direct final-demand stressors ``F_Y`` with the economy's account names.
 
     Accounts × final-demand columns, in each account's unit; ``None`` when no extension
@@ -228,7 +242,8 @@ def to_pymrio(economy: Economy, *, final_demand_stressors: pd.DataFrame | None =
                 expected="final-demand columns (region, category)",
             )
         Y = Y.set_axis(
-            pd.MultiIndex.from_product([[str(economy.regions[0])], [str(c) for c in Y.columns]]), axis=1
+            pd.MultiIndex.from_product([[str(economy.regions[0])], [str(c) for c in Y.columns]]),
+            axis=1,
         )
     Y = _with_category_names(Y)
     money = economy.metadata.units or ""
@@ -240,7 +255,11 @@ def to_pymrio(economy: Economy, *, final_demand_stressors: pd.DataFrame | None =
     for ext_name, entry in stored.items():
         names = [a for a in entry.get("rows", {}) if a in economy.account_names]
         if names:
-            groups[ext_name] = (names, [tuple(entry["rows"][a]) for a in names], list(entry["index_names"]))
+            groups[ext_name] = (
+                names,
+                [tuple(entry["rows"][a]) for a in names],
+                list(entry["index_names"]),
+            )
             placed.update(names)
     rest = [a for a in economy.account_names if a not in placed]
     if rest:
@@ -254,7 +273,9 @@ def to_pymrio(economy: Economy, *, final_demand_stressors: pd.DataFrame | None =
         )
         F = flows.loc[names].set_axis(index)
         F.columns = products
-        ext_unit = pd.DataFrame({"unit": [economy.account_units.get(a, "") for a in names]}, index=index)
+        ext_unit = pd.DataFrame(
+            {"unit": [economy.account_units.get(a, "") for a in names]}, index=index
+        )
         F_Y = None
         if final_demand_stressors is not None:
             F_Y = (

@@ -74,11 +74,16 @@ def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values
     return sp.csr_array((data, (rows, cols)), shape=shape)
 
 
-def build_model(problem: PlanProblem) -> LinearProgram:
-    """Assemble the LP of ``problem`` (no Python loop over products, activities or targets)."""
+def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearProgram:
+    """Assemble the LP of ``problem`` (no Python loop over products, activities or targets).
+
+    With ``feasibility=True`` every target must be met in full (as in objective (c)) and the
+    objective is zero: the feasibility problem whose infeasibility
+    :mod:`commonplan.planning.infeasibility` explains.
+    """
     eco = problem.economy
     T, n, m = problem.n_periods, eco.n_products, eco.n_activities
-    kind = problem.objective.kind
+    kind = "min_resource" if feasibility else problem.objective.kind
     capital = problem.capital
     q = capital.n_pairs if capital is not None else 0
     bop = problem.balance_of_payments
@@ -114,7 +119,7 @@ def build_model(problem: PlanProblem) -> LinearProgram:
     net = sp.csr_array(eco.make - eco.use)
     parts = {"x": _block_diag(T, net), "d": -sp.identity(n * T, format="csr")}
     if q:
-        G = _selector(capital.goods, np.arange(q), (n, q))
+        G = capital.bundle if capital.bundle is not None else _selector(capital.goods, np.arange(q), (n, q))
         parts["I"] = -_block_diag(T, G)
     if ne:
         E = _selector(export_products, np.arange(ne), (n, ne))
@@ -157,6 +162,8 @@ def build_model(problem: PlanProblem) -> LinearProgram:
         values = harmony(points)
         slopes = np.diff(values) / np.diff(points)
         intercepts = values[:-1] - slopes * points[:-1]
+        # beyond the last breakpoint fulfilment adds no harmony (keeps the objective bounded)
+        slopes, intercepts = np.append(slopes, 0.0), np.append(intercepts, values[-1])
         k = slopes.size
         rows = np.arange(nt * k)
         seg = np.tile(np.arange(k), nt)
@@ -206,10 +213,12 @@ def build_model(problem: PlanProblem) -> LinearProgram:
         c[columns["z"]] = -1.0
     elif kind == "harmony":
         c[columns["h"]] = -problem.targets.weights[tgt_i, tgt_t]
-    else:
+    elif not feasibility:
         maximise = False
         r = eco.account_coefficients[eco.account_names.index(problem.objective.resource)]
         c[columns["x"]] = np.tile(r, T)
+    else:
+        maximise = False
 
     return LinearProgram(
         c=c,

@@ -139,7 +139,9 @@ class Plan:
         if capital is not None and solution.K is not None:
             pairs = pd.MultiIndex.from_arrays(
                 [
-                    eco.products[capital.goods].map(lambda p: f"{p[0]}/{p[1]}"),
+                    ["capacity"] * capital.n_pairs
+                    if capital.bundle is not None
+                    else eco.products[capital.goods].map(lambda p: f"{p[0]}/{p[1]}"),
                     eco.activities[capital.activities].map(lambda a: f"{a[0]}/{a[1]}"),
                 ],
                 names=["capital_good", "activity"],

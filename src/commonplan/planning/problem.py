@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from commonplan.economy import Economy
 from commonplan.errors import SpecError
@@ -113,6 +114,10 @@ class CapitalStocks:
     the stock is ``initial[p]`` in period 1, loses ``depreciation[p]`` (a share per period)
     and grows by investment: ``K_p,t+1 ≤ (1 − δ_p) K_p,t + I_p,t+1−lag``; investment ``I_p,t``
     is a use of product ``goods[p]`` in period ``t``.
+
+    A stock may instead be a *bundle* of goods (capacity built from several goods): then
+    ``bundle[:, p]`` (products × pairs, sparse) is the goods one unit of investment in stock
+    ``p`` uses, and ``goods[p]`` only labels the stock.
     """
 
     goods: np.ndarray
@@ -121,6 +126,7 @@ class CapitalStocks:
     initial: np.ndarray
     depreciation: np.ndarray
     lag: int = 1
+    bundle: sp.sparray | None = None
 
     def __post_init__(self) -> None:
         goods = np.asarray(self.goods, dtype=np.int64).ravel()
@@ -137,6 +143,12 @@ class CapitalStocks:
             _fail("capital.depreciation", "a depreciation rate exceeds 1", expected="a share per period in [0, 1]")
         if int(self.lag) < 1:
             _fail("capital.lag", f"investment lag {self.lag} is below 1", expected="an integer ≥ 1 (periods before new stock works)")
+        if self.bundle is not None:
+            bundle = sp.csr_array(self.bundle, dtype=float)
+            if bundle.shape[1] != q:
+                _fail("capital.bundle", f"bundle has {bundle.shape[1]} columns for {q} stocks", expected="products × stocks")
+            _check_array("capital.bundle", bundle.data)
+            object.__setattr__(self, "bundle", bundle)
         object.__setattr__(self, "goods", goods)
         object.__setattr__(self, "activities", activities)
         object.__setattr__(self, "lag", int(self.lag))
@@ -179,7 +191,8 @@ class Objective:
       fulfilment ratio in period ``t`` (Cockshott & Cottrell); then, if ``lexicographic``,
       maximise the weighted fulfilment ``Σ w·d/y`` keeping ``Σ_t z_t`` at its optimum.
     * ``"harmony"`` (b): maximise ``Σ w·H(d/y)`` with ``H`` the concave harmony function,
-      interpolated linearly between ``breakpoints`` (fulfilment ratios).
+      interpolated linearly between ``breakpoints`` (fulfilment ratios) and flat beyond the
+      last one (fulfilment above it adds nothing).
     * ``"min_resource"`` (c): minimise the total use of account ``resource`` (e.g. labour)
       over all periods, meeting every target in full.
     """
@@ -269,6 +282,8 @@ class PlanProblem:
             object.__setattr__(self, "capacity", cap)
         if self.capital is not None:
             c = self.capital
+            if c.bundle is not None and c.bundle.shape[0] != n:
+                _fail("capital.bundle", f"bundle has {c.bundle.shape[0]} rows for {n} products", expected="products × stocks")
             for name, index, size in (("goods", c.goods, n), ("activities", c.activities, m)):
                 if index.size and (index.min() < 0 or index.max() >= size):
                     _fail(f"capital.{name}", "an index is out of range", expected=f"0 ≤ index < {size}")
@@ -394,7 +409,7 @@ def _align(values, index: pd.Index, T: int, field_: str, what: str, fill: float)
         frame = pd.concat([frame.iloc[:, 0]] * T, axis=1)
     if frame.shape[1] != T:
         _fail(field_, f"{frame.shape[1]} period columns for {T} periods", expected="one column, or one per period")
-    array = frame.groupby(level=[0, 1]).sum().reindex(index).to_numpy(dtype=float)
+    array = frame.groupby(level=[0, 1]).sum().reindex(index).to_numpy(dtype=float, copy=True)
     array[np.isnan(array)] = fill
     return array
 

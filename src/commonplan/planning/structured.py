@@ -161,7 +161,7 @@ def solve_structured(problem: PlanProblem) -> Plan:
     lam = choice.values
     y = problem.targets.amounts
     if kind == "max_min_fulfilment":
-        if not (lam > 0).all():
+        if not (lam[(y > 0).any(axis=1)] > 0).all():
             raise StructureMismatch("some product needs none of the scarce resource, so its delivery is unbounded")
         if not (y > 0).any(axis=0).all():
             raise StructureMismatch("a period without targets has unbounded fulfilment")
@@ -209,7 +209,7 @@ def solve_structured(problem: PlanProblem) -> Plan:
             f"verification failed (residual {residual:.1e}, dual infeasibility {dual_infeasibility:.1e}, gap {gap:.1e})"
         )
     for limit_ in problem.resources:
-        if limit_.account == resource:
+        if limit_.account == resource and kind != "min_resource":
             continue
         use = eco.account_coefficients[eco.account_names.index(limit_.account)] @ x
         if (use > limit_.limits * (1 + 1e-9) + 1e-12).any():

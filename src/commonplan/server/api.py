@@ -293,7 +293,14 @@ async def compute_alternatives(
     """Compute the plan alternatives from the aggregated weights (facilitators, alternatives phase)."""
     options: dict[str, Any] = {}
     if body is not None and body.trade_offs is not None:
-        options["trade_offs"] = body.trade_offs
+        from commonplan.participation.alternatives import TradeOff
+
+        options["trade_offs"] = [
+            TradeOff(t.title, t.description, investment_factor=t.investment_factor,
+                     import_factor=t.import_factor, import_weight_factor=t.import_weight_factor,
+                     needs_imports=t.import_factor is not None)
+            for t in body.trade_offs
+        ]
     computed = await run_write(request, rounds.compute_alternatives, actor, round_id, **options)
     return [dataclasses.asdict(a) for a in computed]
 

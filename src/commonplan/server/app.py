@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan import __version__
 from commonplan.server import api, pages
-from commonplan.server.context import ServerState
+from commonplan.server.context import ServerState, TokenCache
 from commonplan.server.limits import BodySizeLimitMiddleware, LoginRateLimiter
 from commonplan.server.problems import install_handlers
 from commonplan.server.settings import Settings
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         login_limiter=LoginRateLimiter(settings.login_attempts, settings.login_window_s),
         write_limiter=anyio.CapacityLimiter(1 if is_sqlite else 16),
         read_limiter=anyio.CapacityLimiter(32),
+        token_cache=TokenCache(settings.token_cache_s),
     )
     app = FastAPI(
         title="Commonplan",
@@ -135,3 +136,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from the environment alone, for uvicorn worker processes.
+
+    The parent process (:func:`commonplan.server.run` with ``workers > 1``) has already
+    migrated the database, so workers only check its schema.
+    """
+    return create_app(Settings.from_env(apply_migrations=False))

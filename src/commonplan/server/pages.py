@@ -258,6 +258,20 @@ async def advance_submit(request: Request) -> Response:
     return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
 
+@router.get("/fragments/turnout", name="fragment_turnout", response_class=HTMLResponse)
+async def turnout_fragment(request: Request) -> HTMLResponse:
+    """The dashboard's turnout figures alone; the dashboard refreshes them with HTMX."""
+    text = request.query_params.get("round", "")
+    if not text.isdigit() or len(text) > 9:
+        raise BallotError("the fragment needs ?round=<id>", where="round")
+    t = await run_read(request, queries.turnout, int(text))
+    turnout = {"members": t.n_members, "ballots": t.n_ballots, "rankings": t.n_rankings,
+               "ballot_share": t.ballot_share, "ranking_share": t.ranking_share}
+    return TEMPLATES.TemplateResponse(
+        request, "_turnout.html", {"turnout": turnout, "round": {"id": t.round_id}}
+    )
+
+
 def _explore(db: Database, assembly_param: str | None) -> tuple[str | None, explorer.ExplorerView]:
     board = _selection(db, assembly_param)
     if board is None or board.assembly.economy_id is None:

@@ -129,8 +129,22 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    error = errors.DatabaseError(
+        f"the database cannot be used right now ({reason[0][:200] if reason else 'unknown'})",
+        where="database",
+        expected="a reachable database",
+        fix="try again shortly; if it persists, the operator should check the database",
+    )
+    return problem_response(error)
+
+
 def install_handlers(app: Any) -> None:
     """Register the JSON error handlers on a FastAPI app (the pages add their own HTML handling)."""
+    from sqlalchemy.exc import OperationalError
+
+    app.add_exception_handler(OperationalError, _database_error_handler)
     app.add_exception_handler(errors.CommonplanError, _commonplan_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)

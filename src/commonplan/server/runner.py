@@ -6,6 +6,7 @@ This is what ``commonplan serve`` and ``commonplan demo --serve`` call.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 from commonplan.server.settings import Settings
@@ -18,6 +19,7 @@ def run(
     seed_demo: bool = False,
     access_log: bool = False,
     log_level: str = "warning",
+    workers: int = 1,
     echo: Callable[[str], None] = print,
 ) -> None:
     """Serve Commonplan on ``settings.host:settings.port`` until interrupted.
@@ -28,6 +30,12 @@ def run(
     ``seed_demo=True`` the demo assembly, councils, accounts and an open round are created
     (see :func:`commonplan.services.demo.seed_demo`) and the demo accounts are printed.
     ``echo`` receives the start-up lines (the CLI passes ``typer.echo``).
+
+    ``workers > 1`` runs that many server processes on the same port (uvicorn's
+    multiprocess mode), for PostgreSQL deployments with several cores: the parent
+    migrates and seeds, then hands the settings to the workers through ``COMMONPLAN_*``
+    environment variables. Each worker keeps its own sign-in rate limit and token cache.
+    On SQLite, which admits one writer at a time, extra workers mostly wait for each other.
     """
     import uvicorn
 
@@ -46,15 +54,35 @@ def run(
         )
         for account in demo.accounts:
             echo(f"  {account.username:<12} {account.password:<24} {account.role.value}")
-    app = create_app(settings, database=database)
+    if workers > 1:
+        database.dispose()
+    app = create_app(settings, database=database) if workers <= 1 else None
     if not settings.secret_from_environment:
         echo(
             "note: COMMONPLAN_SECRET_KEY is not set; a random key signs sessions, so sign-ins "
             "end when the server restarts"
         )
     echo(f"database: {safe_url(database.url)}")
-    echo(f"Commonplan is serving on http://{settings.host}:{settings.port}/ (Ctrl+C stops it)")
+    echo(
+        f"Commonplan is serving on http://{settings.host}:{settings.port}/"
+        + (f" with {workers} worker processes" if workers > 1 else "")
+        + " (Ctrl+C stops it)"
+    )
     logging.getLogger("uvicorn.error").setLevel(log_level.upper())
+    if workers > 1:
+        os.environ.update(settings.to_env())
+        uvicorn.run(
+            "commonplan.server.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            access_log=access_log,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        return
     uvicorn.run(
         app,
         host=settings.host,

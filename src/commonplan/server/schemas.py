@@ -258,8 +258,28 @@ class AlternativeIn(Input):
     ] = Field(default_factory=dict, max_length=100, description="key figures, name → value")
 
 
+class TradeOffIn(Input):
+    """One alternative's stance on the trade-offs (see :class:`commonplan.participation.alternatives.TradeOff`)."""
+
+    title: Name
+    description: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
+    investment_factor: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = Field(
+        default=1.0, description="multiplies the investment group's weight"
+    )
+    import_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] | None = Field(
+        default=None, description="imports limited to this multiple of the base year's (none: unlimited)"
+    )
+    import_weight_factor: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = Field(
+        default=1.0, description="multiplies the import-independence group's weight"
+    )
+
+
 class ComputeAlternativesIn(Input):
-    trade_offs: list[dict[str, Any]] | None = Field(default=None, max_length=10)
+    trade_offs: list[TradeOffIn] | None = Field(
+        default=None, min_length=1, max_length=5,
+        description="3–5 stances; default: as voted, more consumption now, more investment, "
+        "and (with an imports account) import independence and its opposite",
+    )
 
 
 class ResultOut(BaseModel):

@@ -17,6 +17,9 @@ Environment variables (all optional):
     within this many seconds (10 per 300 s by default); more get HTTP 429.
 ``COMMONPLAN_SESSION_MAX_AGE_S``
     Lifetime of a sign-in session in seconds (8 hours by default).
+``COMMONPLAN_TOKEN_CACHE_S``
+    Seconds a verified API token is remembered (5 by default; 0 turns the cache off): a
+    revoked token or disabled account stops working within this time.
 ``COMMONPLAN_SECURE_COOKIES``
     ``1`` to mark cookies ``Secure`` (set it when the server sits behind HTTPS).
 """
@@ -48,6 +51,7 @@ class Settings:
     login_window_s: float = 300.0
     session_max_age_s: int = 8 * 3600
     secure_cookies: bool = False
+    token_cache_s: float = 5.0
     apply_migrations: bool = True
     secret_from_environment: bool = False
 
@@ -72,6 +76,11 @@ class Settings:
         ):
             if env.get(key):
                 values[name] = _number(env[key], key, kind)
+        if env.get("COMMONPLAN_TOKEN_CACHE_S"):
+            text = env["COMMONPLAN_TOKEN_CACHE_S"].strip()
+            values["token_cache_s"] = (
+                0.0 if text in {"0", "0.0"} else _number(text, "COMMONPLAN_TOKEN_CACHE_S", float)
+            )
         if env.get("COMMONPLAN_SECURE_COOKIES"):
             values["secure_cookies"] = env["COMMONPLAN_SECURE_COOKIES"].strip().lower() in {
                 "1",
@@ -82,6 +91,23 @@ class Settings:
         if "secret_key" in overrides:
             values["secret_from_environment"] = True
         return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``COMMONPLAN_*`` environment variables (for worker processes)."""
+        env = {
+            "COMMONPLAN_SECRET_KEY": self.secret_key,
+            "COMMONPLAN_HOST": self.host,
+            "COMMONPLAN_PORT": str(self.port),
+            "COMMONPLAN_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "COMMONPLAN_LOGIN_ATTEMPTS": str(self.login_attempts),
+            "COMMONPLAN_LOGIN_WINDOW_S": str(self.login_window_s),
+            "COMMONPLAN_SESSION_MAX_AGE_S": str(self.session_max_age_s),
+            "COMMONPLAN_TOKEN_CACHE_S": str(self.token_cache_s),
+            "COMMONPLAN_SECURE_COOKIES": "1" if self.secure_cookies else "0",
+        }
+        if self.database_url:
+            env["COMMONPLAN_DATABASE_URL"] = self.database_url
+        return env
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed."""

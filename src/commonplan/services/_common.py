@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from commonplan.errors import NotFoundError, PhaseError
@@ -74,14 +74,18 @@ def require_phase(planning_round: PlanningRound, phase: Phase, action: str) -> N
         )
 
 
-def lock_user(session: Session, user_id: int) -> User:
+_LOCK_USER = (
+    select(User.__table__.c.active)
+    .where(User.__table__.c.id == bindparam("user_id"))
+    .with_for_update()
+)
+
+
+def lock_user(session: Session, user_id: int) -> None:
     """Lock the user's row for the transaction (serialises one member's concurrent submissions)."""
-    user = session.execute(
-        select(User).where(User.id == user_id).with_for_update()
-    ).scalar_one_or_none()
-    if user is None or not user.active:
+    active = session.connection().execute(_LOCK_USER, {"user_id": user_id}).scalar_one_or_none()
+    if not active:
         raise NotFoundError(f"no active user with id {user_id}", where="user id")
-    return user
 
 
 def is_member_of_assembly(session: Session, user_id: int, assembly_id: int) -> bool:

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from commonplan.errors import (
     ConflictError,
+    NotFoundError,
     ParticipationInputError,
     PermissionDeniedError,
     PhaseError,
@@ -30,16 +31,40 @@ from commonplan.participation.ballots import validate_ballot
 from commonplan.services._common import (
     audit,
     aware,
-    get_round,
-    is_member_of_assembly,
     lock_user,
-    require_phase,
 )
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
-from commonplan.store.models import Ballot, Phase, utcnow
+from commonplan.store.models import Ballot, Council, Membership, Phase, PlanningRound, utcnow
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+# Statements of the hot path, built once (their compiled form is cached by SQLAlchemy).
+_BALLOTS = Ballot.__table__
+_ROUND_FOR_BALLOT = select(
+    PlanningRound.phase,
+    PlanningRound.target_groups,
+    PlanningRound.ballot_deadline,
+    select(Membership.id)
+    .join(Council, Council.id == Membership.council_id)
+    .where(
+        Membership.user_id == bindparam("user_id"), Council.assembly_id == PlanningRound.assembly_id
+    )
+    .exists(),
+).where(PlanningRound.id == bindparam("round_id"))
+_MY_BALLOTS = select(_BALLOTS).where(
+    _BALLOTS.c.user_id == bindparam("user_id"),
+    or_(
+        _BALLOTS.c.request_id == bindparam("request_id"),
+        and_(_BALLOTS.c.round_id == bindparam("round_id"), _BALLOTS.c.is_current),
+    ),
+)
+_SUPERSEDE = (
+    update(_BALLOTS)
+    .where(_BALLOTS.c.id == bindparam("ballot_id"))
+    .values(is_current=False, superseded_at=bindparam("now"))
+)
+_INSERT_BALLOT = insert(_BALLOTS).returning(_BALLOTS.c.id)
 
 
 @dataclass(frozen=True)
@@ -116,15 +141,27 @@ def submit_ballot(
             fix="sign in as that member, or submit your own ballot",
         )
     request_id = check_request_id(request_id)
-    assert actor.user_id is not None
+    user_id = actor.user_id
+    assert user_id is not None
     with db.transaction() as session:
-        lock_user(session, actor.user_id)
-        row = get_round(session, round_id)
-        groups = [g["name"] for g in row.target_groups]
-        complete = validate_ballot(points, groups)
-        stored = session.execute(
-            select(Ballot).where(Ballot.user_id == actor.user_id, Ballot.request_id == request_id)
-        ).scalar_one_or_none()
+        if db.is_postgresql:  # SQLite's BEGIN IMMEDIATE already serialises writers
+            lock_user(session, user_id)
+        connection = session.connection()
+        row = connection.execute(
+            _ROUND_FOR_BALLOT, {"round_id": round_id, "user_id": user_id}
+        ).first()
+        if row is None:
+            raise NotFoundError(
+                f"no planning round with id {round_id}",
+                where="round id",
+                fix="check the round's id",
+            )
+        phase, target_groups, ballot_deadline, is_member = row
+        complete = validate_ballot(points, [g["name"] for g in target_groups])
+        mine = connection.execute(
+            _MY_BALLOTS, {"user_id": user_id, "request_id": request_id, "round_id": round_id}
+        ).all()
+        stored = next((b for b in mine if b.request_id == request_id), None)
         if stored is not None:
             if stored.round_id != round_id or dict(stored.points) != complete:
                 raise ConflictError(
@@ -133,54 +170,52 @@ def submit_ballot(
                     fix="send a fresh request id for a new ballot",
                 )
             return _receipt(stored, replayed=True)
-        require_phase(row, Phase.BALLOT, "submit a ballot")
-        deadline = aware(row.ballot_deadline)
-        if deadline is not None and utcnow() > deadline:
+        if phase != Phase.BALLOT.value:
+            raise PhaseError(
+                f"cannot submit a ballot: round {round_id} is in the {phase} phase",
+                where=f"round {round_id}",
+                expected="the ballot phase",
+                fix="wait for the facilitator to move the round to the right phase",
+            )
+        deadline = aware(ballot_deadline)
+        now = utcnow()
+        if deadline is not None and now > deadline:
             raise PhaseError(
                 f"the ballot deadline of round {round_id} has passed ({deadline.isoformat()})",
                 where=f"round {round_id}",
                 expected="a submission before the deadline",
             )
-        if not is_member_of_assembly(session, actor.user_id, row.assembly_id):
+        if not is_member:
             raise PermissionDeniedError(
                 f"user {actor.username!r} is not a member of any council of this assembly",
                 where=f"round {round_id}",
                 fix="ask an administrator to add you to your council",
             )
-        previous = session.execute(
-            select(Ballot).where(
-                Ballot.round_id == round_id,
-                Ballot.user_id == actor.user_id,
-                Ballot.is_current.is_(True),
-            )
-        ).scalar_one_or_none()
-        now = utcnow()
-        if previous is not None:
-            previous.is_current = False
-            previous.superseded_at = now
-            session.flush()  # free the one-current-ballot index before inserting
-        ballot = Ballot(
-            round_id=round_id,
-            user_id=actor.user_id,
-            points=complete,
-            request_id=request_id,
-            is_current=True,
-            submitted_at=now,
-        )
-        session.add(ballot)
-        session.flush()
+        previous = next((b for b in mine if b.round_id == round_id and b.is_current), None)
+        if previous is not None:  # free the one-current-ballot index before inserting
+            connection.execute(_SUPERSEDE, {"ballot_id": previous.id, "now": now})
+        ballot_id = connection.execute(
+            _INSERT_BALLOT,
+            {
+                "round_id": round_id,
+                "user_id": user_id,
+                "points": complete,
+                "request_id": request_id,
+                "is_current": True,
+                "submitted_at": now,
+            },
+        ).scalar_one()
+        replaced = previous.id if previous is not None else None
         audit(
             session,
             actor,
             "ballot.submit",
             f"round {round_id}",
-            {
-                "ballot_id": ballot.id,
-                "points": complete,
-                "replaces": previous.id if previous else None,
-            },
+            {"ballot_id": ballot_id, "points": complete, "replaces": replaced},
         )
-        return _receipt(ballot, replaced_id=previous.id if previous else None)
+        return BallotReceipt(
+            ballot_id, round_id, user_id, complete, request_id, now, True, replaced, False
+        )
 
 
 def my_ballot(db: Database, actor: Actor, round_id: int) -> BallotReceipt | None:

@@ -36,12 +36,49 @@ DEMO_ASSEMBLY = "Demo assembly"
 N_DEMO_MEMBERS = 6
 
 _GROUP_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "food": ("agri", "food", "farm", "crop", "fish", "forestry"),
-    "housing": ("construct", "real estate", "housing", "dwelling"),
-    "health": ("health", "hospital", "medical", "social work", "pharma"),
-    "energy": ("electric", "energy", "gas", "power", "coal", "petroleum", "oil"),
+    "food": (
+        "agri",
+        "food",
+        "farm",
+        "crop",
+        "fish",
+        "forestry",
+        "ganader",
+        "pesca",
+        "café",
+        "alimento",
+    ),
+    "housing": (
+        "construct",
+        "real estate",
+        "housing",
+        "dwelling",
+        "construcci",
+        "inmobiliari",
+        "vivienda",
+    ),
+    "health": ("health", "hospital", "medical", "social work", "pharma", "salud"),
+    "energy": (
+        "electric",
+        "energy",
+        "gas",
+        "power",
+        "coal",
+        "petroleum",
+        "oil",
+        "energ",
+        "carb",
+        "petr",
+    ),
 }
-_AGRICULTURE = ("agri", "crop", "farm", "fish", "forestry")
+# BEA summary codes (the demo economy is labelled with them)
+_GROUP_CODES: dict[str, tuple[str, ...]] = {
+    "food": ("111CA", "113FF", "311FT"),
+    "housing": ("23", "HS", "ORE"),
+    "health": ("621", "622", "623", "624"),
+    "energy": ("211", "22", "324"),
+}
+_AGRICULTURE = ("agri", "crop", "farm", "fish", "forestry", "111ca", "113ff")
 
 
 @dataclass(frozen=True)
@@ -84,7 +121,9 @@ def demo_target_groups(economy: Economy) -> tuple[TargetGroup, ...]:
     sectors = [str(s) for s in economy.sectors]
     groups = []
     for name, words in _GROUP_KEYWORDS.items():
-        matched = tuple(s for s in sectors if any(w in s.lower() for w in words))
+        matched = tuple(
+            s for s in sectors if s in _GROUP_CODES[name] or any(w in s.lower() for w in words)
+        )
         groups.append(TargetGroup(name, f"final output of {name}-related sectors", matched))
     groups.append(
         TargetGroup("investment", "new productive capacity for later years", (), "investment")
@@ -190,7 +229,7 @@ def seed_demo(
         assembly.id,
         "Demo planning round",
         demo_target_groups(economy),
-        base_problem={"horizon": 1},
+        base_problem={"ambition": 0.1, "resource_share": 1.0, "objective": "harmony"},
         ballot_deadline=now + timedelta(days=ballot_days),
         vote_deadline=now + timedelta(days=vote_days),
     )
@@ -202,11 +241,19 @@ def _demo_councils(
 ) -> list[assemblies.CouncilInfo]:
     sectors = [str(s) for s in economy.sectors]
     output = np.zeros(len(sectors))
-    if economy.activity_levels is not None:  # gross output per product = make · levels, summed by sector
+    if (
+        economy.activity_levels is not None
+    ):  # gross output per product = make · levels, summed by sector
         by_product = economy.make @ np.asarray(economy.activity_levels)
-        codes = pd.Index(sectors).get_indexer(economy.products.get_level_values("sector").astype(str))
+        codes = pd.Index(sectors).get_indexer(
+            economy.products.get_level_values("sector").astype(str)
+        )
         np.add.at(output, codes, by_product)
-    farm = [s for s in sectors if any(w in s.lower() for w in _AGRICULTURE)]
+    farm = [
+        s
+        for s in sectors
+        if s.lower() in _AGRICULTURE or any(w in s.lower() for w in _AGRICULTURE[:5])
+    ]
     largest = [sectors[k] for k in np.argsort(-output, kind="stable") if sectors[k] not in farm][:3]
     created = []
     for sector in largest:

@@ -32,9 +32,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from commonplan.errors import AuditIntegrityError
@@ -46,11 +46,24 @@ GENESIS = "0" * 64
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 text, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=str,
+    )
 
 
 def entry_hash(
-    prev_hash: str, created_at: str, actor_id: int | None, actor: str, action: str, subject: str, payload: str
+    prev_hash: str,
+    created_at: str,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: str,
 ) -> str:
     """The SHA-256 (hex) of one entry chained to ``prev_hash``."""
     header = canonical_json([created_at, actor_id, actor, action, subject])
@@ -59,8 +72,31 @@ def entry_hash(
 
 def _hash_of(entry: AuditEntry) -> str:
     return entry_hash(
-        entry.prev_hash, entry.created_at, entry.actor_id, entry.actor, entry.action, entry.subject, entry.payload
+        entry.prev_hash,
+        entry.created_at,
+        entry.actor_id,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        entry.payload,
     )
+
+
+_HEAD, _LOG = AuditHead.__table__, AuditEntry.__table__
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_ENTRY = insert(_LOG)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+class AppendedEntry(NamedTuple):
+    """The number and hash of an entry just appended."""
+
+    seq: int
+    hash: str
 
 
 def append_audit(
@@ -71,36 +107,38 @@ def append_audit(
     actor: str,
     actor_id: int | None = None,
     payload: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction and return it.
+) -> AppendedEntry:
+    """Append one entry to the chain inside the caller's transaction; return its ``seq`` and ``hash``.
 
     ``action`` is a dotted verb (``"ballot.submit"``), ``subject`` what it concerns
-    (``"round 3"``), ``payload`` a JSON-able mapping of the details.
+    (``"round 3"``), ``payload`` a JSON-able mapping of the details. Three statements on
+    the hot path: lock the head, insert the entry, move the head.
     """
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    connection = session.connection()
+    head = connection.execute(_LOCK_HEAD).first()
     if head is None:  # a database created outside the migrations
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+        connection.execute(insert(AuditHead.__table__).values(id=1, seq=0, hash=GENESIS))
+        head = (0, GENESIS)
+    prev_seq, prev_hash = head
     created_at = datetime.now(UTC).isoformat(timespec="microseconds")
     payload_text = canonical_json(dict(payload or {}))
-    digest = entry_hash(head.hash, created_at, actor_id, actor, action, subject, payload_text)
-    entry = AuditEntry(
-        seq=head.seq + 1,
-        created_at=created_at,
-        actor_id=actor_id,
-        actor=actor,
-        action=action,
-        subject=subject,
-        payload=payload_text,
-        prev_hash=head.hash,
-        hash=digest,
+    digest = entry_hash(prev_hash, created_at, actor_id, actor, action, subject, payload_text)
+    connection.execute(
+        _INSERT_ENTRY,
+        {
+            "seq": prev_seq + 1,
+            "created_at": created_at,
+            "actor_id": actor_id,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "payload": payload_text,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
     )
-    session.add(entry)
-    head.seq = entry.seq
-    head.hash = digest
-    session.flush()
-    return entry
+    connection.execute(_MOVE_HEAD, {"new_seq": prev_seq + 1, "new_hash": digest})
+    return AppendedEntry(prev_seq + 1, digest)
 
 
 @dataclass(frozen=True)
@@ -131,7 +169,11 @@ class AuditReport:
             first = self.problems[0]
             raise AuditIntegrityError(
                 f"the audit log's hash chain is broken: {first.message}"
-                + (f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""),
+                + (
+                    f" (and {len(self.problems) - 1} more problems)"
+                    if len(self.problems) > 1
+                    else ""
+                ),
                 where=f"audit entry {first.seq}",
                 expected="every entry's hash to match its content and the previous entry's hash",
                 fix="restore the audit log from a backup and investigate who changed it",
@@ -140,7 +182,10 @@ class AuditReport:
 
 def verify_audit(session: Session) -> AuditReport:
     """Walk the whole chain and report every edited, deleted or inserted entry (see module doc)."""
-    head = session.get(AuditHead, 1)
+    # a shared lock on the head: appenders wait, so the head and the entries read are consistent
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update(read=True)
+    ).scalar_one_or_none()
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
     entries = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
     problems: list[AuditProblem] = []
@@ -149,15 +194,29 @@ def verify_audit(session: Session) -> AuditReport:
         recomputed = _hash_of(entry)
         if entry.seq > prev_seq + 1:
             missing = (
-                f"entry {prev_seq + 1}" if entry.seq == prev_seq + 2 else f"entries {prev_seq + 1}–{entry.seq - 1}"
+                f"entry {prev_seq + 1}"
+                if entry.seq == prev_seq + 2
+                else f"entries {prev_seq + 1}–{entry.seq - 1}"
             )
-            problems.append(AuditProblem(prev_seq + 1, "deleted", f"{missing} deleted (gap before entry {entry.seq})"))
+            problems.append(
+                AuditProblem(
+                    prev_seq + 1, "deleted", f"{missing} deleted (gap before entry {entry.seq})"
+                )
+            )
         elif entry.prev_hash != prev_hash:
             if prev_prev_hash is not None and entry.prev_hash == prev_prev_hash:
                 problems.append(
-                    AuditProblem(prev_seq, "inserted", f"entry {prev_seq} was inserted (entry {entry.seq} links past it)")
+                    AuditProblem(
+                        prev_seq,
+                        "inserted",
+                        f"entry {prev_seq} was inserted (entry {entry.seq} links past it)",
+                    )
                 )
-            elif recomputed == entry.hash and prev_seq > 0 and not any(p.seq == prev_seq for p in problems):
+            elif (
+                recomputed == entry.hash
+                and prev_seq > 0
+                and not any(p.seq == prev_seq for p in problems)
+            ):
                 problems.append(
                     AuditProblem(
                         prev_seq,
@@ -166,12 +225,28 @@ def verify_audit(session: Session) -> AuditReport:
                     )
                 )
             elif prev_seq == 0:
-                problems.append(AuditProblem(entry.seq, "edited", f"entry {entry.seq} does not start from the genesis hash"))
+                problems.append(
+                    AuditProblem(
+                        entry.seq,
+                        "edited",
+                        f"entry {entry.seq} does not start from the genesis hash",
+                    )
+                )
         if recomputed != entry.hash:
-            problems.append(AuditProblem(entry.seq, "edited", f"entry {entry.seq} was edited (its content does not match its hash)"))
+            problems.append(
+                AuditProblem(
+                    entry.seq,
+                    "edited",
+                    f"entry {entry.seq} was edited (its content does not match its hash)",
+                )
+            )
         if entry.seq > head_seq:
             problems.append(
-                AuditProblem(entry.seq, "inserted", f"entry {entry.seq} was inserted after the recorded head (seq {head_seq})")
+                AuditProblem(
+                    entry.seq,
+                    "inserted",
+                    f"entry {entry.seq} was inserted after the recorded head (seq {head_seq})",
+                )
             )
         prev_prev_hash, prev_hash, prev_seq = prev_hash, entry.hash, entry.seq
     if prev_seq < head_seq:
@@ -185,11 +260,19 @@ def verify_audit(session: Session) -> AuditReport:
             )
         )
     elif prev_seq == head_seq and prev_hash != head_hash and not problems:
-        problems.append(AuditProblem(prev_seq, "edited", f"entry {prev_seq} does not match the recorded head hash"))
-    return AuditReport(n_entries=len(entries), head_seq=head_seq, head_hash=head_hash, problems=problems)
+        problems.append(
+            AuditProblem(
+                prev_seq, "edited", f"entry {prev_seq} does not match the recorded head hash"
+            )
+        )
+    return AuditReport(
+        n_entries=len(entries), head_seq=head_seq, head_hash=head_hash, problems=problems
+    )
 
 
-def audit_entries(session: Session, *, limit: int = 100, before_seq: int | None = None) -> list[AuditEntry]:
+def audit_entries(
+    session: Session, *, limit: int = 100, before_seq: int | None = None
+) -> list[AuditEntry]:
     """The latest entries, newest first (``before_seq`` pages backwards)."""
     query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
     if before_seq is not None:

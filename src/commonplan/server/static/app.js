@@ -10,7 +10,7 @@
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
       var layout = Object.assign({ margin: { l: 50, r: 10, t: 30, b: 60 }, autosize: true }, figure.layout || {});
-      Plotly.newPlot(el, figure.data, layout, { responsive: true, displaylogo: false });
+      Plotly.newPlot(el, figure.data, layout, { responsive: true, displaylogo: false, displayModeBar: false });
       el.dataset.drawn = "1";
     });
   }

@@ -38,7 +38,9 @@ def test_unknown_account(miller_blair):
         lambda: account_multipliers(economy, ["labour", "hours"]),
         lambda: multiplier_table(economy, "hours"),
     ):
-        with pytest.raises(MissingBlockError, match=r"no account named 'hours'.*expected one of \['labour'\]"):
+        with pytest.raises(
+            MissingBlockError, match=r"no account named 'hours'.*expected one of \['labour'\]"
+        ):
             call()
 
 
@@ -64,7 +66,9 @@ def test_value_added_share_needs_final_demand_by_destination(shared_data):
 
 
 def test_economy_without_final_demand():
-    economy = Economy.from_coefficients(np.array([[0.1, 0.2], [0.3, 0.1]]), accounts={"labour": [1.0, 2.0]})
+    economy = Economy.from_coefficients(
+        np.array([[0.1, 0.2], [0.3, 0.1]]), accounts={"labour": [1.0, 2.0]}
+    )
     with pytest.raises(MissingBlockError, match="no final demand"):
         footprints(economy)
     with pytest.raises(MissingBlockError, match="no observed activity levels"):
@@ -98,7 +102,9 @@ def test_type_ii_closure_problems(miller_blair):
     with pytest.raises(NotProductiveError, match="households endogenous is not productive"):
         output_multipliers(spendthrift, closure=HouseholdClosure("wages", "households"))
     with pytest.raises(InvalidValueError, match="household income"):
-        output_multipliers(spendthrift, closure=HouseholdClosure("wages", "households", household_income=0.0))
+        output_multipliers(
+            spendthrift, closure=HouseholdClosure("wages", "households", household_income=0.0)
+        )
 
 
 def test_non_symmetric_economy_is_unsupported():

@@ -28,7 +28,9 @@ def test_miller_blair_leontief_inverse_and_new_demand(miller_blair):
     L = total_requirements(economy)
     np.testing.assert_allclose(L.to_numpy(), expected_rows(expected, "L"), rtol=1e-7)
     x_new = quantities(economy, np.array([600.0, 1500.0]))
-    np.testing.assert_allclose(x_new.to_numpy(), expected_rows(expected, "x_new(f=[600;1500])")[0], atol=0.05)
+    np.testing.assert_allclose(
+        x_new.to_numpy(), expected_rows(expected, "x_new(f=[600;1500])")[0], atol=0.05
+    )
     labour = economy.account("labour").to_numpy() * x_new.to_numpy()
     np.testing.assert_allclose(labour, expected_rows(expected, "labour_total(x_new)")[0], atol=0.05)
     # the observed final demand reproduces the observed output exactly
@@ -70,26 +72,38 @@ def test_miller_blair_type_ii_closed_form():
     )
     wage_table = multiplier_table(economy, "wages", closure=closure)
     h = wages / x
-    np.testing.assert_allclose(wage_table["effect_type_II"].to_numpy(), h @ Lbar[:2, :2], rtol=1e-12)
-    np.testing.assert_allclose(wage_table["multiplier_type_II"].to_numpy(), (h @ Lbar[:2, :2]) / h, rtol=1e-12)
+    np.testing.assert_allclose(
+        wage_table["effect_type_II"].to_numpy(), h @ Lbar[:2, :2], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        wage_table["multiplier_type_II"].to_numpy(), (h @ Lbar[:2, :2]) / h, rtol=1e-12
+    )
     assert (table["type_II"] > table["type_I"]).all()
 
 
 @pytest.fixture(scope="module")
 def uk(shared_data):
     folder = shared_data / "uk_ons_ioat_2010"
-    coefficients = pd.read_csv(folder / "uk2010_coefficients_pxp.csv", index_col=0, dtype={"uk_row": str})
-    published_L = pd.read_csv(folder / "uk2010_leontief_inverse_pxp.csv", index_col=0, dtype={"uk_row": str})
+    coefficients = pd.read_csv(
+        folder / "uk2010_coefficients_pxp.csv", index_col=0, dtype={"uk_row": str}
+    )
+    published_L = pd.read_csv(
+        folder / "uk2010_leontief_inverse_pxp.csv", index_col=0, dtype={"uk_row": str}
+    )
     results = pd.read_csv(folder / "uk_test_results.csv")
     n = coefficients.shape[1]
     A = coefficients.iloc[:n]
     assert list(A.index) == list(A.columns)
     compensation = coefficients.loc["Compensation of employees"]
-    gva = compensation + coefficients.loc["Gross Operating Surplus"] + coefficients.loc[
-        "Taxes less subsidies on production"
-    ]
+    gva = (
+        compensation
+        + coefficients.loc["Gross Operating Surplus"]
+        + coefficients.loc["Taxes less subsidies on production"]
+    )
     economy = Economy.from_coefficients(
-        A, accounts={"compensation": compensation, "gva": gva}, region="UK",
+        A,
+        accounts={"compensation": compensation, "gva": gva},
+        region="UK",
         account_units={"compensation": "GBP million", "gva": "GBP million"},
     )
     return economy, published_L.iloc[:n, :n], results
@@ -98,7 +112,9 @@ def uk(shared_data):
 def test_uk_2010_published_leontief_inverse(uk):
     economy, published_L, _ = uk
     L = total_requirements(economy)
-    np.testing.assert_allclose(L.to_numpy(), published_L.to_numpy(dtype=float), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(
+        L.to_numpy(), published_L.to_numpy(dtype=float), rtol=1e-9, atol=1e-13
+    )
 
 
 def test_uk_2010_published_type_i_multipliers_and_effects(uk):
@@ -108,7 +124,9 @@ def test_uk_2010_published_type_i_multipliers_and_effects(uk):
         output_multipliers(economy)["type_I"].to_numpy(), results["Output multiplier"], rtol=1e-12
     )
     compensation = multiplier_table(economy, "compensation")
-    np.testing.assert_allclose(compensation["effect_type_I"], results["Employment cost effects"], rtol=1e-12)
+    np.testing.assert_allclose(
+        compensation["effect_type_I"], results["Employment cost effects"], rtol=1e-12
+    )
     np.testing.assert_allclose(
         compensation["multiplier_type_I"], results["Employment cost multiplier"], rtol=1e-12
     )
@@ -126,3 +144,47 @@ def test_uk_2010_price_model_is_dual(uk):
     total_inputs = 1.0 - np.asarray(economy.A.sum(axis=0)).ravel()
     p = prices(economy, pd.Series(total_inputs, index=economy.products))
     np.testing.assert_allclose(p.to_numpy(), 1.0, rtol=1e-12)
+
+
+def test_eurostat_manual_beutel_germany_linkages(shared_data):
+    """Eurostat Manual of Supply, Use and Input-Output Tables (2008), Beutel ch. 15, Germany,
+    6 product groups: Leontief inverse diagonal (Table 15.10) and backward/forward linkages,
+    as quoted in rOpenGov/iotables' tests (4 decimals)."""
+    table = pd.read_csv(shared_data / "textbook_examples" / "Beutel_15_4.csv", index_col=0)
+    sectors = [
+        "agriculture_group",
+        "manufacturing_group",
+        "construction_group",
+        "trade_group",
+        "business_services_group",
+        "other_services_group",
+    ]
+    final = [
+        "consumption_expenditure_household",
+        "consumption_expenditure_government",
+        "gross_capital_formation",
+        "inventory_change",
+        "export_goods_services",
+    ]
+    economy = Economy.from_flows(
+        table.iloc[:6][sectors].to_numpy(float),
+        table.iloc[:6][final].to_numpy(float),
+        table.loc["P1", sectors].to_numpy(float),
+        products=sectors,
+        region="DE",
+    )
+    L = total_requirements(economy).to_numpy()
+    np.testing.assert_allclose(np.diag(L)[:3], [1.0339, 1.4292, 1.0289], atol=5e-5)
+    from commonplan.analysis import linkages
+
+    links = linkages(economy)
+    np.testing.assert_allclose(
+        links["backward"].to_numpy(), [1.7048, 1.8413, 1.8136, 1.6035, 1.5951, 1.3782], atol=5e-5
+    )
+    # forward (Ghosh) linkages: five of six agree to 4 decimals; manufacturing is quoted as
+    # 1.6691, which iotables accepts only within its 1e-2 vector tolerance (we get 1.6910)
+    forward = links["forward"].to_numpy()
+    np.testing.assert_allclose(
+        forward[[0, 2, 3, 4, 5]], [2.1126, 1.3558, 1.5848, 2.1037, 1.2106], atol=2e-4
+    )
+    assert forward[1] == pytest.approx(1.6691, abs=0.025)

@@ -34,8 +34,12 @@ def economies(draw) -> Economy:
     Z = Z * np.minimum(1.0, 0.9 * x / np.maximum(Z.sum(axis=0), 1e-300))[None, :]
     x = Z.sum(axis=1) + Y.sum(axis=1)
     va = x - Z.sum(axis=0)
-    products = pd.MultiIndex.from_product([[f"R{r}" for r in range(regions)], [f"s{s}" for s in range(sectors)]])
-    columns = pd.MultiIndex.from_product([[f"R{r}" for r in range(regions)], ["households", "other"]])
+    products = pd.MultiIndex.from_product(
+        [[f"R{r}" for r in range(regions)], [f"s{s}" for s in range(sectors)]]
+    )
+    columns = pd.MultiIndex.from_product(
+        [[f"R{r}" for r in range(regions)], ["households", "other"]]
+    )
     accounts = {"value_added": va, "emissions": rng.random(n) * x, "labour": rng.random(n) * x / 10}
     return Economy.from_flows(
         pd.DataFrame(Z, index=products, columns=products),
@@ -55,7 +59,9 @@ def test_quantity_solution_balances_rows(economy, method):
     solver = LeontiefSolver(economy.A, method=method, tol=1e-13)
     x = quantities(economy, solver=solver).to_numpy()
     Z = economy.A.toarray() * x[None, :]
-    np.testing.assert_allclose(x, Z.sum(axis=1) + economy.final_demand_values.sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(
+        x, Z.sum(axis=1) + economy.final_demand_values.sum(axis=1), rtol=1e-10
+    )
     np.testing.assert_allclose(x, economy.gross_output.to_numpy(), rtol=1e-9)
 
 
@@ -76,9 +82,15 @@ def test_dual_identity_and_unit_prices(economy):
 def test_footprint_balances(economy):
     """cba = pba + imp − exp per region, and Σ_r D_pba = Σ_r D_cba per account."""
     result = footprints(economy)
-    np.testing.assert_allclose(result.balance_gap().to_numpy(), 0.0, atol=1e-9 * result.D_pba_reg.abs().to_numpy().max())
-    np.testing.assert_allclose(result.D_cba_reg.sum(axis=1), result.D_pba_reg.sum(axis=1), rtol=1e-10)
-    np.testing.assert_allclose(result.D_imp_reg.sum(axis=1), result.D_exp_reg.sum(axis=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        result.balance_gap().to_numpy(), 0.0, atol=1e-9 * result.D_pba_reg.abs().to_numpy().max()
+    )
+    np.testing.assert_allclose(
+        result.D_cba_reg.sum(axis=1), result.D_pba_reg.sum(axis=1), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        result.D_imp_reg.sum(axis=1), result.D_exp_reg.sum(axis=1), rtol=1e-9, atol=1e-9
+    )
     # the value-added footprint of all final demand is total value added
     va_total = economy.account_totals().loc["value_added"].sum()
     assert np.isclose(result.D_cba_reg.loc["value_added"].sum(), va_total, rtol=1e-10)
@@ -97,7 +109,9 @@ def test_extraction_closed_form_equals_recomputation(economy, data):
     expected = np.zeros(n)
     if keep.size:
         expected[keep] = np.linalg.solve(np.eye(keep.size) - A, y)
-    np.testing.assert_allclose(table["output_after"].to_numpy(), expected, rtol=1e-9, atol=1e-9 * y.sum())
+    np.testing.assert_allclose(
+        table["output_after"].to_numpy(), expected, rtol=1e-9, atol=1e-9 * y.sum()
+    )
     assert (table["output_lost"].to_numpy() >= -1e-9 * y.sum()).all()
 
 

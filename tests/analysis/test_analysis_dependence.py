@@ -57,15 +57,21 @@ def test_colombia_plausible_against_tiva_with_synthetic_destinations(shared_data
     """ICIO 2022 lacks final demand by destination; with the documented synthetic split the
     two largest single-country sources of Colombia's foreign VA are TiVA's (USA, CHN)."""
     tiva = pd.read_csv(shared_data / "mrio" / "tiva2025_fdva_foreign_shares_COL_and_selected.csv")
-    tiva = tiva[(tiva["exposed_iso3"] == "COL") & (tiva["year"] == 2022)].set_index("source_iso3")["w"]
-    ours = foreign_value_added_shares(icio_economy, "COL", "value_added")["share_of_foreign"].drop(["COL", "OTH"])
+    tiva = tiva[(tiva["exposed_iso3"] == "COL") & (tiva["year"] == 2022)].set_index("source_iso3")[
+        "w"
+    ]
+    ours = foreign_value_added_shares(icio_economy, "COL", "value_added")["share_of_foreign"].drop(
+        ["COL", "OTH"]
+    )
     assert set(ours.nlargest(2).index) == set(tiva.nlargest(2).index) == {"USA", "CHN"}
     common = [s for s in ours.index if s in tiva.index]
     np.testing.assert_allclose(ours[common].to_numpy(), tiva[common].to_numpy(), atol=0.12)
 
 
 def test_icio_imports_by_partner_and_supplying_sector_match_published(shared_data, icio_economy):
-    published = pd.read_csv(shared_data / "mrio" / "icio2025_y2022_americas_interm_imports_by_partner_sector.csv")
+    published = pd.read_csv(
+        shared_data / "mrio" / "icio2025_y2022_americas_interm_imports_by_partner_sector.csv"
+    )
     regions = set(icio_economy.regions) - {"OTH"}
     published["partner"] = np.where(published["partner"].isin(regions), published["partner"], "OTH")
     checked = 0
@@ -78,13 +84,17 @@ def test_icio_imports_by_partner_and_supplying_sector_match_published(shared_dat
         assert len(both) == len(expected)
         assert ours.drop(both).abs().max() < 1e-4 if len(ours) > len(both) else True
         rounding = np.where(both.get_level_values(0) == "OTH", 5e-3, 6e-5)
-        np.testing.assert_array_less(np.abs(ours[both].to_numpy() - expected[both].to_numpy()), rounding)
+        np.testing.assert_array_less(
+            np.abs(ours[both].to_numpy() - expected[both].to_numpy()), rounding
+        )
         checked += len(both)
     assert checked > 4000  # 9 importers × (partner, sector) pairs with non-zero flows
 
 
 def test_colombia_imports_by_partner_and_using_sector_match_published(shared_data, icio_economy):
-    published = pd.read_csv(shared_data / "mrio" / "icio2025_y2022_COL_interm_imports_by_partner_usersector.csv")
+    published = pd.read_csv(
+        shared_data / "mrio" / "icio2025_y2022_COL_interm_imports_by_partner_usersector.csv"
+    )
     regions = set(icio_economy.regions) - {"OTH"}
     published["partner"] = np.where(published["partner"].isin(regions), published["partner"], "OTH")
     expected = published.groupby(["partner", "user_sector"])["usd_mn"].sum()
@@ -93,7 +103,9 @@ def test_colombia_imports_by_partner_and_using_sector_match_published(shared_dat
     both = expected.index.intersection(ours.index)
     assert len(both) == len(expected)
     rounding = np.where(both.get_level_values(0) == "OTH", 5e-3, 6e-5)
-    np.testing.assert_array_less(np.abs(ours[both].to_numpy() - expected[both].to_numpy()), rounding)
+    np.testing.assert_array_less(
+        np.abs(ours[both].to_numpy() - expected[both].to_numpy()), rounding
+    )
     # PROVENANCE.md: Colombia's intermediate imports 2022 = 44.7 bn USD, USA 29.0 %, China 19.6 %
     total = ours.sum()
     assert total == pytest.approx(44_700, rel=0.01)
@@ -110,6 +122,8 @@ def test_input_dependence_direct_and_total_against_dense_inverse(icio_economy):
     v = icio_economy.account("value_added").to_numpy()
     np.testing.assert_allclose(table["direct"].to_numpy(), A[usa][:, col].sum(axis=0), rtol=1e-12)
     np.testing.assert_allclose(table["total"].to_numpy(), L[usa][:, col].sum(axis=0), rtol=1e-10)
-    np.testing.assert_allclose(table["value_added"].to_numpy(), (v[usa] @ L[usa][:, col]), rtol=1e-10)
+    np.testing.assert_allclose(
+        table["value_added"].to_numpy(), (v[usa] @ L[usa][:, col]), rtol=1e-10
+    )
     assert (table["total"] >= table["direct"] - 1e-15).all()
     assert table.index.get_level_values("region").unique().tolist() == ["COL"]

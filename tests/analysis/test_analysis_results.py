@@ -13,7 +13,9 @@ from commonplan.errors import FileFormatError, MissingBlockError
 @pytest.fixture(scope="module")
 def wiod_analysis(wiod_economy):
     calls = []
-    results = analyse(wiod_economy, progress=lambda step, done, total: calls.append((step, done, total)))
+    results = analyse(
+        wiod_economy, progress=lambda step, done, total: calls.append((step, done, total))
+    )
     return results, calls
 
 
@@ -42,12 +44,19 @@ def test_analyse_single_region_with_type_ii(miller_blair):
     assert results.footprints is not None  # one region: all final demand is its own
     assert any("single region" in note for note in results.notes)
     assert "type_II" not in results.output_multipliers
+    assert any(note.startswith("Type II multipliers") for note in results.notes)
 
 
 def test_type_ii_closure_through_analyse(uk_like_economy):
     results = analyse(uk_like_economy, closure=HouseholdClosure("compensation", "households"))
     table = results.output_multipliers
     assert (table["type_II"] > table["type_I"]).all()
+    # "auto" finds the same closure from the names; None skips Type II
+    automatic = analyse(uk_like_economy).output_multipliers
+    np.testing.assert_allclose(automatic["type_II"].to_numpy(), table["type_II"].to_numpy())
+    assert "type_II" not in analyse(uk_like_economy, closure=None).output_multipliers
+    # compensation is money paid to labour, not a labour account
+    assert results.labour_values is None
 
 
 @pytest.fixture()
@@ -55,7 +64,9 @@ def uk_like_economy():
     from commonplan import Economy
 
     Z = np.array([[10.0, 20.0, 5.0], [15.0, 5.0, 10.0], [5.0, 10.0, 20.0]])
-    Y = pd.DataFrame({"households": [30.0, 40.0, 50.0], "exports": [35.0, 30.0, 25.0]}, index=["a", "b", "c"])
+    Y = pd.DataFrame(
+        {"households": [30.0, 40.0, 50.0], "exports": [35.0, 30.0, 25.0]}, index=["a", "b", "c"]
+    )
     x = Z.sum(axis=1) + Y.sum(axis=1).to_numpy()
     return Economy.from_flows(Z, Y, x, accounts={"compensation": 0.3 * x}, products=["a", "b", "c"])
 
@@ -71,7 +82,9 @@ def test_write_results_round_trips(tmp_path, wiod_analysis, miller_blair):
         assert back.shape == frame.shape, name
         numeric = frame.select_dtypes("number")
         if not numeric.empty:
-            np.testing.assert_array_equal(back.select_dtypes("number").to_numpy(), numeric.to_numpy())
+            np.testing.assert_array_equal(
+                back.select_dtypes("number").to_numpy(), numeric.to_numpy()
+            )
         csv = pd.read_csv(tmp_path / "out" / f"{name}.csv")
         assert len(csv) >= len(frame) if frame.columns.nlevels == 1 else True
     sheets = pd.read_excel(tmp_path / "out" / "results.xlsx", sheet_name=None)

@@ -26,7 +26,9 @@ def test_linkages_match_pymrio_leontief_and_ghosh(icio_data, icio_economy):
     table = linkages(icio_economy)
     np.testing.assert_allclose(table["backward"].to_numpy(), L.sum(axis=0).to_numpy(), rtol=1e-10)
     active = x.to_numpy() > 0
-    np.testing.assert_allclose(table["forward"].to_numpy()[active], G.sum(axis=1).to_numpy()[active], rtol=1e-10)
+    np.testing.assert_allclose(
+        table["forward"].to_numpy()[active], G.sum(axis=1).to_numpy()[active], rtol=1e-10
+    )
     # inactive products (zero output): zero row of B, so G's row sum is 1
     np.testing.assert_allclose(table["forward"].to_numpy()[~active], 1.0)
     np.testing.assert_allclose(table["power_of_dispersion"].mean(), 1.0)
@@ -35,14 +37,22 @@ def test_linkages_match_pymrio_leontief_and_ghosh(icio_data, icio_economy):
 
 def test_linkages_within_region_normalise_per_region(icio_economy):
     table = linkages(icio_economy, within_region=True)
-    means = table.groupby(level="region")[["power_of_dispersion", "sensitivity_of_dispersion"]].mean()
+    means = table.groupby(level="region")[
+        ["power_of_dispersion", "sensitivity_of_dispersion"]
+    ].mean()
     np.testing.assert_allclose(means.to_numpy(), 1.0)
 
 
 def test_four_way_classification_rules():
     power = pd.Series([1.2, 1.2, 0.8, 0.8, 1.0])
     sensitivity = pd.Series([1.1, 0.9, 1.1, 0.9, 1.0])
-    assert list(classify(power, sensitivity)) == ["key", "backward-oriented", "forward-oriented", "weak", "weak"]
+    assert list(classify(power, sensitivity)) == [
+        "key",
+        "backward-oriented",
+        "forward-oriented",
+        "weak",
+        "weak",
+    ]
 
 
 def test_key_sectors_are_ranked(icio_economy):

@@ -18,10 +18,22 @@ import pytest
 from commonplan import Economy
 from commonplan.analysis import LeontiefSolver, footprints
 
-FRAMES = ("M", "D_cba", "D_pba", "D_imp", "D_exp", "D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")
+FRAMES = (
+    "M",
+    "D_cba",
+    "D_pba",
+    "D_imp",
+    "D_exp",
+    "D_cba_reg",
+    "D_pba_reg",
+    "D_imp_reg",
+    "D_exp_reg",
+)
 
 
-def assert_frame_close(ours: pd.DataFrame, theirs: pd.DataFrame, name: str, rtol: float = 1e-9) -> None:
+def assert_frame_close(
+    ours: pd.DataFrame, theirs: pd.DataFrame, name: str, rtol: float = 1e-9
+) -> None:
     theirs = theirs.astype(float)
     assert list(ours.columns) == list(theirs.columns), name
     a, b = ours.to_numpy(dtype=float), theirs.to_numpy(dtype=float)
@@ -60,8 +72,13 @@ def test_pymrio_test_system_with_final_demand_stressors():
             assert ours.columns.equals(theirs.columns)
         assert_frame_close(ours, theirs, name)
     # F_Y enters the regional consumption- and production-based accounts only
-    gap = result.D_cba_reg.iloc[:2] - result.D_cba.iloc[:2].T.groupby(level="region", sort=False).sum().T
-    np.testing.assert_allclose(gap.to_numpy(), F_Y.T.groupby(level="region", sort=False).sum().T.to_numpy())
+    gap = (
+        result.D_cba_reg.iloc[:2]
+        - result.D_cba.iloc[:2].T.groupby(level="region", sort=False).sum().T
+    )
+    np.testing.assert_allclose(
+        gap.to_numpy(), F_Y.T.groupby(level="region", sort=False).sum().T.to_numpy()
+    )
 
 
 @pytest.mark.parametrize("method", ["dense", "gmres"])

@@ -1,0 +1,83 @@
+"""Starting the server: settings from the environment, and clear errors (not tracebacks)
+for an unreachable database or one at an older schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from commonplan.errors import DatabaseError
+from commonplan.server import Settings, SettingsError, create_app
+from commonplan.server.loadgen import free_port
+from commonplan.store.migrate import head_revision, upgrade
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:{port}/nothing_here"
+
+
+def test_settings_from_environment():
+    settings = Settings.from_env({
+        "COMMONPLAN_DATABASE_URL": "sqlite:////tmp/x.sqlite3",
+        "COMMONPLAN_SECRET_KEY": "s3cret",
+        "COMMONPLAN_PORT": "8123",
+        "COMMONPLAN_MAX_BODY_BYTES": "1024",
+        "COMMONPLAN_SECURE_COOKIES": "1",
+        "COMMONPLAN_TOKEN_CACHE_S": "0",
+    })
+    assert settings.database_url == "sqlite:////tmp/x.sqlite3"
+    assert settings.secret_key == "s3cret" and settings.secret_from_environment
+    assert (settings.port, settings.max_body_bytes, settings.secure_cookies) == (8123, 1024, True)
+    assert settings.token_cache_s == 0.0
+    assert "s3cret" not in repr(settings)
+    defaults = Settings.from_env({})
+    assert (defaults.host, defaults.port) == ("127.0.0.1", 8000)
+    assert not defaults.secret_from_environment and len(defaults.secret_key) >= 32
+
+
+@pytest.mark.parametrize("value", ["eighty", "-5", "0"])
+def test_bad_setting_is_a_clear_error(value):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"COMMONPLAN_PORT": value})
+    assert "COMMONPLAN_PORT" in str(caught.value)
+
+
+def test_unreachable_database_is_a_clear_error():
+    url = UNREACHABLE.format(port=free_port())
+    with pytest.raises(DatabaseError) as caught:
+        create_app(Settings(database_url=url))
+    message = str(caught.value)
+    assert "cannot reach the database" in message and "COMMONPLAN_DATABASE_URL" in message
+
+
+def test_empty_database_without_migrations_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    with pytest.raises(DatabaseError) as caught:
+        create_app(Settings(database_url=url, apply_migrations=False))
+    assert "commonplan db upgrade" in str(caught.value)
+    create_app(Settings(database_url=url))  # with migrations (the default) it starts
+
+
+def test_older_schema_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0000_older'"))
+    engine.dispose()
+    with pytest.raises(DatabaseError) as caught:
+        create_app(Settings(database_url=url, apply_migrations=False))
+    assert "0000_older" in str(caught.value) and head_revision() in str(caught.value)
+
+
+def test_serve_command_prints_one_line_for_an_unreachable_database():
+    url = UNREACHABLE.format(port=free_port())
+    done = subprocess.run(
+        [sys.executable, "-m", "commonplan.cli.main", "serve", "--port", str(free_port()),
+         "--database-url", url],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("error:") and "cannot reach the database" in done.stderr
