@@ -12,7 +12,8 @@ Printed per backend: ballots/s, p50/p99 latency (ms), the ratio to the target
 — the same server answering ``GET /healthz`` with the same client, i.e. the ceiling of the
 HTTP stack itself — and the server's peak memory (VmHWM).
 
-    .venv/bin/python benchmarks/bench_ballots.py [--per-voter 200] [--voters 50] [--backends sqlite,postgresql]
+    .venv/bin/python benchmarks/bench_ballots.py [--per-voter 200] [--voters 50]
+        [--backends sqlite,postgresql] [--workers 1]
 
 Network traffic goes to 127.0.0.1 only; every loop is bounded.
 """
@@ -52,6 +53,13 @@ def _peak_memory_mib(pid: int) -> float:
     return float("nan")
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its child processes (uvicorn workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [pid, *[q for k in kids for q in _process_tree(k)]]
+
+
 def _measure(port: int, per_client: list[list[Call]]) -> tuple[float, float, float, int]:
     run = asyncio.run(run_clients("127.0.0.1", port, per_client, timeout_s=60))
     ok = [o for o in run.outcomes if o.status in (200, 201)]
@@ -60,7 +68,7 @@ def _measure(port: int, per_client: list[list[Call]]) -> tuple[float, float, flo
             1000 * percentile(latencies, 99), len(run.outcomes) - len(ok))
 
 
-def bench(backend: str, voters: int, per_voter: int) -> dict[str, float]:
+def bench(backend: str, voters: int, per_voter: int, workers: int = 1) -> dict[str, float]:
     pg_name = None
     folder = tempfile.mkdtemp(prefix="bench-ballots-")
     if backend == "sqlite":
@@ -74,7 +82,7 @@ def bench(backend: str, voters: int, per_voter: int) -> dict[str, float]:
     server = None
     try:
         seeded = seed_voters(database, voters)
-        server = ServerProcess(url, free_port()).start()
+        server = ServerProcess(url, free_port(), workers=workers).start()
         warm = ballot_calls(seeded, 2, seed=1)
         for client, calls in enumerate(warm):
             warm[client] = [Call(c.method, c.path, {**c.body, "request_id": "warm-" + c.body["request_id"]},
@@ -83,7 +91,7 @@ def bench(backend: str, voters: int, per_voter: int) -> dict[str, float]:
         rate, p50, p99, failed = _measure(server.port, ballot_calls(seeded, per_voter, seed=2))
         peer_calls = [[Call("GET", "/healthz") for _ in range(per_voter)] for _ in range(voters)]
         peer_rate, peer_p50, peer_p99, _ = _measure(server.port, peer_calls)
-        memory = _peak_memory_mib(server.process.pid)
+        memory = sum(_peak_memory_mib(pid) for pid in _process_tree(server.process.pid))
         return {"rate": rate, "p50": p50, "p99": p99, "failed": failed, "peer_rate": peer_rate,
                 "peer_p50": peer_p50, "peer_p99": peer_p99, "memory_mib": memory}
     finally:
@@ -100,13 +108,15 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=50)
     parser.add_argument("--per-voter", type=int, default=200)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (commonplan serve --workers)")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"bench_ballots: {args.voters} concurrent clients × {args.per_voter} ballots each, "
-          f"{os.cpu_count()} CPUs, load average at start {load:.1f}")
+          f"{args.workers} server process(es), {os.cpu_count()} CPUs, load average at start {load:.1f}")
     for backend in args.backends.split(","):
         started = time.perf_counter()
-        r = bench(backend, args.voters, args.per_voter)
+        r = bench(backend, args.voters, args.per_voter, args.workers)
         print(
             f"{backend:>10}: {r['rate']:7.1f} ballots/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
             f"  failed {int(r['failed'])}  | target ratio {r['rate'] / TARGET_PER_S:.2f}× rate, "

@@ -118,10 +118,10 @@ def test_technique_choice_matches_enumeration(shared_data):
     best_values = None
     for choice in itertools.product([0, 1], repeat=4):
         A = np.column_stack([As[c][:, i] for i, c in enumerate(choice)])
-        l = np.array([ls[c][i] for i, c in enumerate(choice)])
+        labour = np.array([ls[c][i] for i, c in enumerate(choice)])
         if np.abs(np.linalg.eigvals(A)).max() >= 1:
             continue
-        values = np.linalg.solve(np.eye(4) - A.T, l)
+        values = np.linalg.solve(np.eye(4) - A.T, labour)
         if values @ y < best:
             best, best_values = values @ y, values
     problem = PlanProblem.build(eco, target_share=1.0, objective=Objective("min_resource", resource="labour"))

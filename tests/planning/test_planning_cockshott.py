@@ -76,7 +76,8 @@ def test_uk_127_equals_independent_formulation(folders):
     """The 127-product UK economy over 5 years: HiGHS IPM on both formulations."""
     plan = solve(read_cockshott(folders / "uk_127"))
     literal, _ = cockshott_literal(folders / "uk_127", method="highs-ipm")
-    assert plan.objective == pytest.approx(literal, rel=1e-6)
+    # measured: 7.68152760 (ours, IPM + crossover) vs 7.68152372 (literal, linprog IPM): 5e-7
+    assert plan.objective == pytest.approx(literal, rel=2e-6)
     assert plan.report.relative_gap < 1e-6
 
 

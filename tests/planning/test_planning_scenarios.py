@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from commonplan.errors import SpecError
-from commonplan.planning.scenarios import TradeAssumptions, cutoff_scenario, federation_scenario, load_icio, trade_problem
+from commonplan.planning.scenarios import (
+    TradeAssumptions,
+    cutoff_scenario,
+    federation_scenario,
+    load_icio,
+    trade_problem,
+)
 
 
 @pytest.fixture(scope="module")

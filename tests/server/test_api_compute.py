@@ -58,4 +58,4 @@ def test_computed_alternatives_over_the_api(demo):
         assert page.status_code == 200
         for alternative in alternatives:
             assert alternative["title"] in page.text
-        assert 'id="fulfilment-data"' in page.text
+        assert 'id="fulfilment-data"' in page.text and "Target fulfilment by group" in page.text

@@ -87,6 +87,9 @@ def test_sign_in_ballot_rank_and_result_on_a_phone(served, chromium, artifacts_d
 
     # 1. sign in and cast a ballot, watching the live total
     _sign_in(page, base, "ana")
+    assert "Spring round" in page.inner_text("main") and "0 / 3" in page.inner_text("#turnout")
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts_dir / "server-dashboard-phone.png"), full_page=True)
     page.goto(f"{base}/ballot")
     page.fill("input[name='points:food']", "50")
     page.fill("input[name='points:housing']", "20")

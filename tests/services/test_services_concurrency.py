@@ -128,3 +128,95 @@ def test_killed_process_loses_no_acknowledged_ballot(db, tmp_path: Path):
     assert before <= after <= last + 2
     _check_exactly_once(db, acknowledged)
     assert S.verify_audit_log(db).ok
+
+
+def test_closing_the_ballot_phase_counts_every_acknowledged_ballot(db):
+    import threading
+
+    from commonplan.errors import PhaseError
+    from commonplan.store.models import PlanningRound
+
+    w = build_world(db, n_extra_members=24)
+    voters = [w.member, w.member2, *w.extras]
+    acknowledged: dict[int, int] = {}
+    lock = threading.Lock()
+    started = threading.Barrier(len(voters) + 1)
+
+    def vote(voter):
+        started.wait()
+        for n in range(20):
+            try:
+                receipt = S.submit_ballot(db, voter, w.round_id, {"food": n, "housing": 100 - n})
+            except PhaseError:
+                return
+            with lock:
+                acknowledged[voter.user_id] = receipt.id
+
+    threads = [threading.Thread(target=vote, args=(v,)) for v in voters]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    time.sleep(0.05)
+    S.advance_phase(db, w.facilitator, w.round_id)
+    for thread in threads:
+        thread.join()
+    with db.read() as session:
+        stored = session.get(PlanningRound, w.round_id).weights
+        current = dict(
+            session.execute(
+                select(Ballot.user_id, Ballot.id).where(Ballot.is_current.is_(True))
+            ).all()
+        )
+    assert current == acknowledged  # nothing acknowledged after the close, nothing lost
+    assert stored["n_ballots"] == len(acknowledged) > 0
+
+
+def test_a_ballot_in_flight_when_the_phase_closes_is_counted_or_refused(db):
+    """Pause a ballot's transaction right after it has read the round (a real pause on a real
+    connection), close the ballot phase meanwhile, and check the ballot is in the aggregation."""
+    import threading
+
+    from sqlalchemy import event
+
+    from commonplan.store.models import PlanningRound
+
+    w = build_world(db)
+    S.submit_ballot(db, w.member2, w.round_id, {"food": 100})
+    paused, resume = threading.Event(), threading.Event()
+
+    def pause_after_round_read(conn, cursor, statement, parameters, context, executemany):
+        if (
+            threading.current_thread().name == "ballot"
+            and "FROM planning_rounds" in statement
+            and not paused.is_set()
+        ):
+            paused.set()
+            resume.wait(2)
+
+    event.listen(db.engine, "after_cursor_execute", pause_after_round_read)
+    outcome = {}
+
+    def ballot():
+        try:
+            outcome["receipt"] = S.submit_ballot(db, w.member, w.round_id, {"health": 100})
+        except Exception as error:  # noqa: BLE001 - recorded and checked below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=ballot, name="ballot")
+    thread.start()
+    assert paused.wait(10)
+    closer = threading.Thread(
+        target=lambda: outcome.setdefault("closed", S.advance_phase(db, w.facilitator, w.round_id))
+    )
+    closer.start()
+    time.sleep(0.5)  # the close runs (or waits for the ballot's lock) while the ballot is paused
+    resume.set()
+    thread.join()
+    closer.join()
+    event.remove(db.engine, "after_cursor_execute", pause_after_round_read)
+    with db.read() as session:
+        stored = session.get(PlanningRound, w.round_id).weights
+    if "receipt" in outcome:  # acknowledged: it must be in the aggregation
+        assert stored["n_ballots"] == 2 and stored["points"]["health"] > 0
+    else:
+        assert "phase" in str(outcome["error"]) and stored["n_ballots"] == 1

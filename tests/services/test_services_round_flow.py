@@ -136,7 +136,9 @@ def test_compute_alternatives_from_the_rounds_weights(db, colombia):
     members = [a for a in seed.accounts if a.role.value == "member"]
     for k, account in enumerate(members):
         actor = S.authenticate(db, account.username, account.password)
-        S.submit_ballot(db, actor, seed.round_id, {"food": 40 - 5 * k, "investment": 30 + 5 * k, "health": 30})
+        S.submit_ballot(
+            db, actor, seed.round_id, {"food": 40 - 5 * k, "investment": 30 + 5 * k, "health": 30}
+        )
     facilitator = next(a for a in seed.accounts if a.role.value == "facilitator")
     facilitator = S.authenticate(db, facilitator.username, facilitator.password)
     closed = S.advance_phase(db, facilitator, seed.round_id)

@@ -182,3 +182,24 @@ def test_verification_during_concurrent_appends_sees_a_consistent_chain(db):
             thread.join()
     assert all(r.ok for r in reports), [r.problems[:1] for r in reports if not r.ok]
     assert _report(db).ok
+
+
+def test_deletion_with_renumbering_is_detected_as_a_deletion(db):
+    _fill(db)
+    _raw(
+        db,
+        [
+            ("DELETE FROM audit_log WHERE seq = 3", {}),
+            ("UPDATE audit_log SET seq = seq - 1 WHERE seq > 3", {}),
+        ],
+    )
+    report = _report(db)
+    assert (report.problems[0].seq, report.problems[0].kind) == (3, "deleted")
+    assert "renumbered" in report.problems[0].message
+
+
+def test_deleting_the_last_entry_is_detected(db):
+    _fill(db, 4)
+    _raw(db, [("DELETE FROM audit_log WHERE seq = 4", {})])
+    report = _report(db)
+    assert [(p.seq, p.kind) for p in report.problems] == [(4, "deleted")]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from commonplan.cli.main import app_typer
 from commonplan.errors import AuditIntegrityError, ConflictError, DatabaseError
-from commonplan.store import Database
+from commonplan.store import Database, head_revision
 
 
 def _invoke(*args, url, error=None, **env):
@@ -29,7 +29,7 @@ def test_db_upgrade_create_user_and_audit_verify(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     status = _invoke("db", "status", url=url, error=DatabaseError)
     assert "no Commonplan schema" in str(status.exception)
-    assert "schema revision 0001" in _invoke("db", "upgrade", url=url).output
+    assert f"schema revision {head_revision()}" in _invoke("db", "upgrade", url=url).output
     created = _invoke(
         "admin",
         "create-user",

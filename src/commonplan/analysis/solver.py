@@ -92,6 +92,12 @@ class LeontiefSolver:
     block_size:
         Right-hand sides solved together by GMRES (bounds memory: the basis holds
         ``(restart + 1) · n · block_size`` numbers).
+    neumann_degree:
+        Degree ``d`` of the Neumann-series preconditioner of GMRES (1 = none): GMRES runs
+        on ``(I − A) P = I − Aᵈ`` with ``P = I + A + … + Aᵈ⁻¹`` (right preconditioning,
+        so its residual is the true one) and ``x = P u``. With ``d = 2`` it needs about
+        half the Krylov steps for the same number of products with ``A``, which halves
+        the basis and quarters the orthogonalisation work.
     """
 
     def __init__(
@@ -104,6 +110,7 @@ class LeontiefSolver:
         maxiter: int = 1000,
         block_size: int = 64,
         dense_limit: int = DENSE_LIMIT,
+        neumann_degree: int = 2,
     ) -> None:
         matrix = sp.csr_array(A, dtype=np.float64)
         if matrix.shape[0] != matrix.shape[1]:
@@ -129,6 +136,7 @@ class LeontiefSolver:
         self.restart = int(max(1, restart))
         self.maxiter = int(maxiter)
         self.block_size = int(max(1, block_size))
+        self.neumann_degree = int(max(1, neumann_degree))
         if method == "auto":
             method = "dense" if self.n <= dense_limit else "gmres"
         if method not in ("dense", "gmres", "splu"):
@@ -210,14 +218,21 @@ class LeontiefSolver:
             residual = np.empty(b.shape[1])
             blocks = -(-b.shape[1] // self.block_size)  # equal blocks: 147 → 3 × 49, not 64+64+19
             width = -(-b.shape[1] // blocks)
+            d = self.neumann_degree
+            operator = M if d == 1 else _MatrixPower(M, d)
             for start in range(0, b.shape[1], width):
                 block = slice(start, start + width)
                 kernel = _gmres_single if b[:, block].shape[1] == 1 else _block_gmres
-                x[:, block], residual[block], its, mv = kernel(
-                    M, np.ascontiguousarray(b[:, block]), self.tol, self.restart, self.maxiter
+                u, residual[block], its, mv = kernel(
+                    operator,
+                    np.ascontiguousarray(b[:, block]),
+                    self.tol,
+                    self.restart,
+                    self.maxiter,
                 )
+                x[:, block] = _neumann_sum(M, u, d)  # x = (I + A + … + Aᵈ⁻¹) u
                 iterations += its
-                matvecs += mv
+                matvecs += mv * d + (d - 1) * u.shape[1]
         if residual is None:
             residual = _relative_residuals(M, x, b)
         worst = float(residual.max(initial=0.0))
@@ -242,6 +257,29 @@ class LeontiefSolver:
         return x[:, 0] if vector else x
 
 
+class _MatrixPower:
+    """``Aᵈ`` as an operator: ``op @ V`` applies the sparse matrix ``d`` times (never forms Aᵈ)."""
+
+    def __init__(self, matrix: sp.csr_array, degree: int) -> None:
+        self.matrix = matrix
+        self.degree = degree
+
+    def __matmul__(self, V: np.ndarray) -> np.ndarray:
+        for _ in range(self.degree):
+            V = self.matrix @ V
+        return V
+
+
+def _neumann_sum(M: sp.csr_array, u: np.ndarray, degree: int) -> np.ndarray:
+    """``(I + M + … + M^(degree−1)) u``."""
+    x = u.copy()
+    term = u
+    for _ in range(degree - 1):
+        term = M @ term
+        x += term
+    return x
+
+
 def _relative_residuals(M: sp.csr_array, x: np.ndarray, b: np.ndarray) -> np.ndarray:
     """‖b − (x − M x)‖₂ / ‖b‖₂ per column (0 where b = 0 and x = 0)."""
     r = b - x + M @ x
@@ -259,30 +297,32 @@ def _block_gmres(
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Restarted GMRES for ``(I − M) X = B``, one Krylov space per column, products batched.
 
-        Classical Gram–Schmidt with one re-orthogonalisation (CGS2, as stable as modified
-        Gram–Schmidt) and Givens rotations, all vectorised over the columns. Columns that
-        have converged are dropped from the block. Returns (X, true relative residual per
-    column, block iterations, matvecs); the residual is computed from ``B − (I − M)X``,
-    not from the GMRES estimate.
+    Classical Gram–Schmidt with one re-orthogonalisation (CGS2, as stable as modified
+    Gram–Schmidt) and Givens rotations, all vectorised over the columns. Vectors are
+    stored one right-hand side per row (``(k, n)``) so that the Gram–Schmidt steps are
+    batched BLAS matrix–vector products; only the sparse product sees the ``(n, k)``
+    block. Columns that have converged are dropped from the block. Returns (X, true
+    relative residual per column, block iterations, matvecs); the residual is computed
+    from ``B − (I − M)X``, not from the GMRES estimate.
     """
     n, m = b.shape
-    x = np.zeros_like(b)
-    bnorm = np.linalg.norm(b, axis=0)
+    bt = np.ascontiguousarray(b.T)  # (m, n)
+    xt = np.zeros_like(bt)
+    bnorm = np.linalg.norm(bt, axis=1)
     # Aim a little below tol so that the true residual (checked by the caller) passes.
     target = 0.5 * tol * bnorm
     active = np.flatnonzero(bnorm > 0)
     relative = np.zeros(m)
     relative[active] = 1.0
-    r = b[:, active].copy()
+    r = bt[active].copy()
     iterations = matvecs = 0
     while active.size and iterations < maxiter:
         k = active.size
-        beta = np.linalg.norm(r, axis=0)
-        done = beta <= target[active]
-        if done.all():
+        beta = np.linalg.norm(r, axis=1)
+        if (beta <= target[active]).all():
             break
-        V = np.empty((restart + 1, n, k))
-        V[0] = r / np.where(beta > 0, beta, 1.0)
+        V = np.empty((k, restart + 1, n))  # basis vectors of column c: V[c, :j+1]
+        V[:, 0] = r / np.where(beta > 0, beta, 1.0)[:, None]
         H = np.zeros((k, restart + 1, restart))
         cs = np.zeros((restart, k))
         sn = np.zeros((restart, k))
@@ -290,17 +330,18 @@ def _block_gmres(
         g[0] = beta
         steps = 0
         for j in range(restart):
-            w = V[j] - M @ V[j]
+            v = V[:, j]
+            w = v - (M @ v.T).T
             iterations += 1
             matvecs += k
-            basis = V[: j + 1]
-            h = np.einsum("jnk,nk->kj", basis, w)
-            w -= np.einsum("jnk,kj->nk", basis, h)
-            h2 = np.einsum("jnk,nk->kj", basis, w)
-            w -= np.einsum("jnk,kj->nk", basis, h2)
-            h += h2
-            hnext = np.linalg.norm(w, axis=0)
-            V[j + 1] = w / np.where(hnext > 0, hnext, 1.0)
+            basis = V[:, : j + 1]  # (k, j+1, n)
+            h = np.matmul(basis, w[:, :, None])  # (k, j+1, 1)
+            w -= np.matmul(h.transpose(0, 2, 1), basis)[:, 0]
+            h2 = np.matmul(basis, w[:, :, None])
+            w -= np.matmul(h2.transpose(0, 2, 1), basis)[:, 0]
+            h = (h + h2)[:, :, 0]  # (k, j+1)
+            hnext = np.linalg.norm(w, axis=1)
+            V[:, j + 1] = w / np.where(hnext > 0, hnext, 1.0)[:, None]
             col = np.empty((j + 2, k))
             col[: j + 1] = h.T
             col[j + 1] = hnext
@@ -323,19 +364,20 @@ def _block_gmres(
         R = H[:, :steps, :steps]
         diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
         R = R + np.where(diag > 0, 0.0, 1.0)[:, :, None] * np.eye(steps)[None]
-        y = np.linalg.solve(R, g[:steps].T[:, :, None])[:, :, 0]
-        x[:, active] += np.einsum("jnk,kj->nk", V[:steps], y)
-        r = b[:, active] - x[:, active] + M @ x[:, active]
+        y = np.linalg.solve(R, g[:steps].T[:, :, None])  # (k, steps, 1)
+        xt[active] += np.matmul(y.transpose(0, 2, 1), V[:, :steps])[:, 0]
+        xa = xt[active]
+        r = bt[active] - xa + (M @ xa.T).T
         matvecs += k
-        rnorm = np.linalg.norm(r, axis=0)
+        rnorm = np.linalg.norm(r, axis=1)
         relative[active] = rnorm / bnorm[active]
-        keep = rnorm > target[active]
         if not np.isfinite(rnorm).all():
             relative[active] = np.inf
             break
+        keep = rnorm > target[active]
         active = active[keep]
-        r = r[:, keep]
-    return x, relative, iterations, matvecs
+        r = r[keep]
+    return np.ascontiguousarray(xt.T), relative, iterations, matvecs
 
 
 def _gmres_single(

@@ -90,7 +90,9 @@ def audit_verify(database_url: DatabaseUrl = None) -> None:
     finally:
         database.dispose()
     for problem in report.problems:
-        typer.secho(f"entry {problem.seq}: {problem.kind}: {problem.message}", fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"entry {problem.seq}: {problem.kind}: {problem.message}", fg=typer.colors.RED, err=True
+        )
     report.raise_if_broken()
     typer.echo(
         f"audit log intact: {report.n_entries} entries, head hash {report.head_hash} "

@@ -167,6 +167,6 @@ def register(app: typer.Typer) -> None:
         _print_summary(economy, results)
         console.print(f"full results: {len(files)} files in {output.resolve()}")
         if serve:
-            from commonplan.server import run_demo
+            from commonplan.server import Settings, run
 
-            run_demo(host=host, port=port)
+            run(Settings.from_env(host=host, port=port), seed_demo=True, echo=typer.echo)

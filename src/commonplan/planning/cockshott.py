@@ -40,7 +40,13 @@ import scipy.sparse as sp
 
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import FileFormatError, MissingBlockError, SpecError
-from commonplan.planning.problem import CapitalStocks, Objective, PlanProblem, ResourceLimit, Targets
+from commonplan.planning.problem import (
+    CapitalStocks,
+    Objective,
+    PlanProblem,
+    ResourceLimit,
+    Targets,
+)
 
 FILES = ("flows.csv", "cap.csv", "dep.csv", "labtarg.csv")
 

@@ -29,7 +29,7 @@ def elastic_program(problem: PlanProblem) -> tuple[LinearProgram, pd.DataFrame]:
     """The elastic LP and a table describing each relaxation column (kind, name, period, requirement)."""
     lp = build_model(problem, feasibility=True)
     eco = problem.economy
-    T, n, m = problem.n_periods, eco.n_products, eco.n_activities
+    n, m = eco.n_products, eco.n_activities
     A = sp.csr_array(lp.A)
     n_cols = lp.n_cols
     col_lower, col_upper = lp.col_lower.copy(), lp.col_upper.copy()
@@ -37,7 +37,6 @@ def elastic_program(problem: PlanProblem) -> tuple[LinearProgram, pd.DataFrame]:
     extra_rows: list[sp.csr_array] = []
     extra_lower: list[np.ndarray] = []
     extra_upper: list[np.ndarray] = []
-    relax_cols: list[sp.csr_array] = []  # columns over (existing rows + new rows), assembled below
     descriptions: list[pd.DataFrame] = []
 
     # targets: d + s ≥ y

@@ -57,7 +57,7 @@ class Solution:
     """Accounts (in ``problem.resources`` order) × periods: objective gained per unit more of the account."""
     objective: float
     K: np.ndarray | None = None
-    I: np.ndarray | None = None
+    I: np.ndarray | None = None  # noqa: E741 - investment, as in the model's notation
     exports: np.ndarray | None = None
     export_products: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 

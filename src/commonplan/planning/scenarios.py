@@ -51,7 +51,13 @@ import scipy.sparse as sp
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import SpecError
 from commonplan.planning.plan import Plan
-from commonplan.planning.problem import CapitalStocks, Objective, PlanProblem, ResourceLimit, Targets
+from commonplan.planning.problem import (
+    CapitalStocks,
+    Objective,
+    PlanProblem,
+    ResourceLimit,
+    Targets,
+)
 from commonplan.planning.solve import solve
 
 

@@ -173,10 +173,10 @@ def _solution_from_lp(problem: PlanProblem, lp: LinearProgram, primal: HighsResu
     else:
         res = np.zeros((0, T))
     q = problem.capital.n_pairs if problem.capital is not None else 0
-    K = I = exports = None
+    K = I = exports = None  # noqa: E741
     if q:
         K = v[lp.columns["K"]].reshape(T, q).T
-        I = v[lp.columns["I"]].reshape(T, q).T
+        I = v[lp.columns["I"]].reshape(T, q).T  # noqa: E741
     ne = lp.export_products.size
     if ne:
         exports = v[lp.columns["e"]].reshape(T, ne).T

@@ -218,7 +218,7 @@ def _economy_section(spec: dict[str, Any], base: Path) -> tuple[Economy, PlanPro
 def _add_techniques(economy: Economy, entries: list[Any]) -> Economy:
     if not entries:
         return economy
-    n, m = economy.n_products, economy.n_activities
+    n = economy.n_products
     make_cols, use_cols, account_cols, labels = [], [], [], []
     for k, entry in enumerate(entries):
         field = f"techniques[{k}]"
@@ -303,7 +303,7 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
     periods = _periods(spec, base_problem)
     T = len(periods)
     economy = _add_techniques(economy, spec.get("techniques", []))
-    n, m = economy.n_products, economy.n_activities
+    n, m = economy.n_products, economy.n_activities  # noqa: F841
 
     # targets
     amounts = np.zeros((n, T))

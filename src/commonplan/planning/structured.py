@@ -32,7 +32,7 @@ import scipy.sparse.linalg as spla
 from commonplan.planning.plan import Plan, Solution, SolveReport
 from commonplan.planning.problem import PlanProblem
 
-#: Products up to which Leontief systems are factorised (SuperLU); above, GMRES iterates.
+#: Products up to which Leontief systems are factorised (SuperLU); above, BiCGSTAB iterates.
 DIRECT_MAX = 4000
 #: Relative accuracy the certificates must reach for the answer to be accepted.
 ACCEPT_TOLERANCE = 1e-6
@@ -52,8 +52,8 @@ class LinearSolves:
 def leontief_solve(A: sp.sparray, b: np.ndarray, *, transpose: bool = False, x0: np.ndarray | None = None, counter: LinearSolves | None = None) -> np.ndarray:
     """Solve ``(I − A) x = b`` (or ``(I − Aᵀ) x = b``) for a productive non-negative ``A``.
 
-    Small systems are factorised; large ones use restarted GMRES to a relative residual of
-    1e-13, whose convergence is fast because the spectral radius of ``A`` is below 1.
+    Small systems are factorised; large ones use BiCGSTAB (GMRES if it stalls) to a relative
+    residual of 1e-13, whose convergence is fast because the spectral radius of ``A`` is below 1.
     """
     n = A.shape[0]
     M = sp.csc_array(A.T if transpose else A)
@@ -67,13 +67,15 @@ def leontief_solve(A: sp.sparray, b: np.ndarray, *, transpose: bool = False, x0:
         iterations += 1
 
     system = sp.csr_array(system)
-    x, info = spla.gmres(system, b, x0=x0, rtol=1e-13, atol=0.0, restart=60, maxiter=50, callback=count, callback_type="pr_norm")
+    x, info = spla.bicgstab(system, b, x0=x0, rtol=1e-13, atol=0.0, maxiter=2000, callback=count)
+    if info != 0:
+        x, info = spla.gmres(system, b, x0=x, rtol=1e-13, atol=0.0, restart=60, maxiter=50, callback=count, callback_type="pr_norm")
     if counter is not None:
         counter.iterations += iterations
     if info != 0:
         residual = np.linalg.norm(system @ x - b) / max(np.linalg.norm(b), 1e-300)
         if residual > 1e-10:
-            raise StructureMismatch(f"GMRES did not converge on the Leontief system (relative residual {residual:.1e})")
+            raise StructureMismatch(f"the iterative solver did not converge on the Leontief system (relative residual {residual:.1e})")
     return x
 
 
@@ -105,23 +107,24 @@ def cheapest_techniques(use: sp.sparray, cost: np.ndarray, product_of: np.ndarra
     """
     U = sp.csc_array(use) @ sp.diags_array(1.0 / output)
     U = sp.csc_array(U)
-    l = cost / output
-    m = l.size
+    unit_cost = cost / output
+    m = unit_cost.size
     has = np.zeros(n, bool)
     has[product_of] = True
     if not has.all():
         raise StructureMismatch(f"{int((~has).sum())} product(s) have no activity making them")
-    order = np.lexsort((l, product_of))
+    order = np.lexsort((unit_cost, product_of))
     first = np.unique(product_of[order], return_index=True)[1]
     choice = order[first]
     counter = LinearSolves()
     values = None
-    for iteration in range(1, 200):
+    iteration = 0
+    for iteration in range(1, 200):  # noqa: B007 - the count is reported
         A_pi = sp.csc_array(U[:, choice])
-        values = leontief_solve(A_pi, l[choice], transpose=True, x0=values, counter=counter)
+        values = leontief_solve(A_pi, unit_cost[choice], transpose=True, x0=values, counter=counter)
         if m == n:
             break
-        reduced = l + U.T @ values
+        reduced = unit_cost + U.T @ values
         current = reduced[choice]
         order = np.lexsort((reduced, product_of))
         best = order[np.unique(product_of[order], return_index=True)[1]]

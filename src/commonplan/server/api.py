@@ -28,6 +28,7 @@ from commonplan.server.context import (
     api_actor_required,
     client_address,
     run_read,
+    run_short_write,
     run_write,
     state_of,
 )
@@ -344,7 +345,7 @@ async def submit_ballot(
 
     Resubmission replaces the earlier ballot; the history is kept.
     """
-    receipt = await run_write(
+    receipt = await run_short_write(
         request, ballots.submit_ballot, actor, round_id, body.points,
         request_id=body.request_id or idempotency_key,
     )
@@ -370,7 +371,7 @@ async def submit_ranking(
     body: schemas.RankingIn, idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Rank the round's alternatives, best first, once (members, vote phase)."""
-    receipt = await run_write(
+    receipt = await run_short_write(
         request, votes.submit_ranking, actor, round_id, body.order,
         request_id=body.request_id or idempotency_key,
     )

@@ -38,25 +38,35 @@ def weights_figure(weights: Mapping[str, float], title: str = "Target weights") 
 
 
 def alternatives_figure(alternatives: Sequence[Any]) -> dict[str, Any]:
-    """Grouped bars: each alternative's weight on each target group (%), side by side."""
+    """Grouped bars comparing the alternatives side by side, one bar group per target group.
+
+    When every alternative reports ``fulfilment_by_group`` (computed alternatives: deliveries
+    over targets per group), the bars show that fulfilment in %; otherwise each
+    alternative's priority weight per group in %.
+    """
+    fulfilment = all(isinstance(a.figures.get("fulfilment_by_group"), Mapping) for a in alternatives)
+    values = [a.figures["fulfilment_by_group"] if fulfilment else a.weights for a in alternatives]
     groups: list[str] = []
-    for alt in alternatives:
-        groups.extend(g for g in alt.weights if g not in groups)
+    for shares in values:
+        groups.extend(g for g in shares if g not in groups)
     data = [
         {
             "type": "bar",
             "name": f"{alt.label}: {alt.title}",
             "x": groups,
-            "y": [round(100 * float(alt.weights.get(g, 0.0)), 2) for g in groups],
+            "y": [None if shares.get(g) is None else round(100 * float(shares[g]), 2)
+                  for g in groups],
         }
-        for alt in alternatives
+        for alt, shares in zip(alternatives, values, strict=True)
     ]
+    title = "Target fulfilment by group" if fulfilment else "Priority weights behind each alternative"
+    axis = "deliveries / targets (%)" if fulfilment else "weight (%)"
     return {
         "data": data,
         "layout": {
             "barmode": "group",
-            "title": {"text": "Priority weights behind each alternative"},
-            "yaxis": {"title": {"text": "weight (%)"}},
+            "title": {"text": title},
+            "yaxis": {"title": {"text": axis}},
             "legend": {"orientation": "h", "y": -0.3},
         },
     }

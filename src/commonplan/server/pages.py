@@ -30,6 +30,7 @@ from commonplan.server.context import (
     csrf_token,
     page_actor,
     run_read,
+    run_short_write,
     run_write,
     start_session,
     state_of,
@@ -429,7 +430,7 @@ async def ballot_submit(request: Request) -> Response:
             raise BallotError("there is no open planning round", where="ballot")
         points = _form_points(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_write(request, ballots.submit_ballot, actor, context["round_id"], points,
+        await run_short_write(request, ballots.submit_ballot, actor, context["round_id"], points,
                         request_id=request_id)
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
@@ -537,7 +538,7 @@ async def ranking_submit(request: Request) -> Response:
             raise BallotError("there is no planning round to vote in", where="ranking")
         order = form_ranking(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_write(request, votes.submit_ranking, actor, context["round_id"], order,
+        await run_short_write(request, votes.submit_ranking, actor, context["round_id"], order,
                         request_id=request_id)
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex

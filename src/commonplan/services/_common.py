@@ -50,10 +50,13 @@ def get_or_404(session: Session, model: type, key: int, what: str) -> Any:
     return row
 
 
-def get_round(session: Session, round_id: int, *, lock: bool = False) -> PlanningRound:
-    """The planning round ``round_id`` (row-locked for update when ``lock``)."""
+def get_round(session: Session, round_id: int, *, lock: bool | str = False) -> PlanningRound:
+    """The planning round ``round_id``, row-locked ``FOR UPDATE`` when ``lock`` is True, ``FOR SHARE``
+    when ``lock == "share"`` (PostgreSQL; SQLite serialises writers anyway)."""
     query = select(PlanningRound).where(PlanningRound.id == round_id)
-    if lock:
+    if lock == "share":
+        query = query.with_for_update(read=True)
+    elif lock:
         query = query.with_for_update()
     row = session.execute(query).scalar_one_or_none()
     if row is None:

@@ -70,6 +70,8 @@ def _dummy_hash() -> str:
     if name not in _DUMMY_HASHES:
         _DUMMY_HASHES[name] = _hasher().hash("commonplan-timing-equaliser")
     return _DUMMY_HASHES[name]
+
+
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "cp_"

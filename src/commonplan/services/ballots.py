@@ -52,6 +52,9 @@ _ROUND_FOR_BALLOT = select(
     )
     .exists(),
 ).where(PlanningRound.id == bindparam("round_id"))
+# FOR SHARE on the round (PostgreSQL): closing the ballot phase (FOR UPDATE) waits for ballots in flight,
+# so no acknowledged ballot is left out of the aggregation. SQLite serialises writers anyway.
+_ROUND_FOR_BALLOT = _ROUND_FOR_BALLOT.with_for_update(read=True, of=PlanningRound.__table__)
 _MY_BALLOTS = select(_BALLOTS).where(
     _BALLOTS.c.user_id == bindparam("user_id"),
     or_(

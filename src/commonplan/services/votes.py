@@ -89,7 +89,9 @@ def submit_ranking(
     try:
         with db.transaction() as session:
             lock_user(session, actor.user_id)
-            row = get_round(session, round_id)
+            row = get_round(
+                session, round_id, lock="share"
+            )  # the tally waits for rankings in flight
             labels = (
                 session.execute(
                     select(Alternative.label)

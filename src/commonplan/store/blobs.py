@@ -51,7 +51,12 @@ def _index(data: dict[str, Any]) -> pd.Index:
 def _coo(block: str, matrix: Any) -> pd.DataFrame:
     coo = sp.coo_array(matrix)
     return pd.DataFrame(
-        {"block": block, "row": coo.row.astype(np.int64), "col": coo.col.astype(np.int64), "value": coo.data}
+        {
+            "block": block,
+            "row": coo.row.astype(np.int64),
+            "col": coo.col.astype(np.int64),
+            "value": coo.data,
+        }
     )
 
 
@@ -66,7 +71,9 @@ def economy_to_parquet(economy: Economy) -> bytes:
     if economy.activity_levels is not None:
         levels = np.asarray(economy.activity_levels)
         blocks.append(
-            pd.DataFrame({"block": "levels", "row": np.arange(levels.size), "col": 0, "value": levels})
+            pd.DataFrame(
+                {"block": "levels", "row": np.arange(levels.size), "col": 0, "value": levels}
+            )
         )
     frame = pd.concat(blocks, ignore_index=True)
     manifest = {
@@ -85,7 +92,9 @@ def economy_to_parquet(economy: Economy) -> bytes:
         "check_productive": economy.check_productive,
     }
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({_MANIFEST_KEY: json.dumps(manifest, default=str).encode()})
+    table = table.replace_schema_metadata(
+        {_MANIFEST_KEY: json.dumps(manifest, default=str).encode()}
+    )
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
@@ -107,7 +116,8 @@ def economy_from_parquet(data: bytes) -> Economy:
     for block, shape in shapes.items():
         rows = frame[frame["block"] == block]
         parts[block] = sp.csr_array(
-            (rows["value"].to_numpy(), (rows["row"].to_numpy(), rows["col"].to_numpy())), shape=shape
+            (rows["value"].to_numpy(), (rows["row"].to_numpy(), rows["col"].to_numpy())),
+            shape=shape,
         )
     levels = None
     if manifest["has_levels"]:
@@ -154,7 +164,9 @@ def get_blob(session: Session, digest: str) -> bytes:
     """The bytes stored under ``digest``, after checking that they still hash to it."""
     blob = session.get(Blob, digest)
     if blob is None:
-        raise NotFoundError(f"no stored blob {digest[:12]}…", where="blobs", fix="store the economy or plan again")
+        raise NotFoundError(
+            f"no stored blob {digest[:12]}…", where="blobs", fix="store the economy or plan again"
+        )
     data = bytes(blob.data)
     if sha256_hex(data) != digest:
         raise ConflictError(

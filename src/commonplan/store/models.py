@@ -292,7 +292,10 @@ class Ranking(Base):
     """A member's ranking of a round's alternatives (labels, best first). One per member."""
 
     __tablename__ = "rankings"
-    __table_args__ = (UniqueConstraint("round_id", "user_id"), UniqueConstraint("user_id", "request_id"))
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id"),
+        UniqueConstraint("user_id", "request_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
