@@ -59,3 +59,25 @@ def test_computed_alternatives_over_the_api(demo):
         for alternative in alternatives:
             assert alternative["title"] in page.text
         assert 'id="fulfilment-data"' in page.text and "Target fulfilment by group" in page.text
+
+
+def test_published_computed_plan_page(demo):
+    """Vote, tally and publish the computed alternatives; the plan page lists its products."""
+    seed, app, tokens = demo
+    url = f"/api/v1/rounds/{seed.round_id}"
+    fac = {"Authorization": f"Bearer {tokens['facilitator']}"}
+    with TestClient(app) as client:
+        assert client.get(url).json()["phase"] == "alternatives"
+        assert client.post(f"{url}/advance", headers=fac).status_code == 200
+        labels = [a["label"] for a in client.get(f"{url}/alternatives").json()]
+        for k, name in enumerate(n for n in tokens if n.startswith("member")):
+            order = labels[k % len(labels):] + labels[: k % len(labels)]
+            response = client.post(f"{url}/rankings", json={"order": order},
+                                   headers={"Authorization": f"Bearer {tokens[name]}"})
+            assert response.status_code == 201, response.text
+        assert client.post(f"{url}/tally", headers=fac).status_code == 200
+        published = client.post(f"{url}/publish", headers=fac)
+        assert published.status_code == 201
+        page = client.get("/plan")
+        assert 'id="plan-products"' in page.text and published.json()["plan_sha256"] in page.text
+        assert page.text.count("<tr><td>USA / ") == 17  # every product of the 15-sector table

@@ -282,3 +282,23 @@ def test_login_rate_limit(client, world):
     # another user is not locked out by it
     other = client.post("/api/v1/tokens", json={"username": "m2", "password": "correct-horse-battery"})
     assert other.status_code == 201
+
+
+def test_revoked_token_stops_working_within_the_cache_time(world):
+    """Tokens are cached for ``token_cache_s``; after that a revoked token is refused."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from commonplan.server import Settings, create_app
+    from commonplan.services import accounts
+
+    app = create_app(Settings(secret_key="x", token_cache_s=0.3), database=world.database)
+    new = accounts.create_token(world.database, world.actor("obs"), name="to revoke")
+    headers = {"Authorization": f"Bearer {new.token}"}
+    with TestClient(app) as client:
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        accounts.revoke_token(world.database, world.actor("obs"), new.id)
+        time.sleep(0.4)
+        refused = client.get("/api/v1/me", headers=headers)
+        assert refused.status_code == 401 and "revoked" in refused.json()["message"]

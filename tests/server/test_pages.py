@@ -11,6 +11,12 @@ from commonplan.services import assemblies
 from commonplan.services.roles import Actor
 
 
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """SQLite only: the PostgreSQL paths are covered by test_api_round and test_load."""
+    return "sqlite"
+
+
 @pytest.fixture()
 def browser(app):
     with TestClient(app) as test_client:
@@ -219,3 +225,17 @@ def test_turnout_fragment_refreshes_with_htmx(browser, world):
     after = browser.get(f"/fragments/turnout?round={round_id}").text
     assert "1 / 3" in after and "<html" not in after
     assert browser.get("/fragments/turnout?round=x", headers={"Accept": "text/html"}).status_code == 422
+
+
+def test_audit_page_verifies_the_chain_on_request(browser, world):
+    page = browser.get("/audit")
+    assert "was not checked" in page.text and "round.open" in page.text
+    checked = browser.get("/audit?verify=1")
+    assert "verifies: no entry was edited, deleted or inserted" in checked.text
+
+
+def test_unknown_page_is_an_html_404(browser, world):
+    page = browser.get("/no-such-page", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "<html" in page.text
+    api = browser.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json()["error"] == "HTTPError"

@@ -9,6 +9,13 @@ from server_helpers import audit_head, bearer, csrf_of, sign_in
 
 from commonplan.services.roles import PERMISSIONS
 
+
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """SQLite only: the PostgreSQL paths are covered by test_api_round and test_load."""
+    return "sqlite"
+
+
 EVERYONE = (None, "admin", "fac", "obs", "m1")
 ROLE_OF = {None: None, "admin": "administrator", "fac": "facilitator", "obs": "observer", "m1": "member"}
 

@@ -81,3 +81,31 @@ def test_serve_command_prints_one_line_for_an_unreachable_database():
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("error:") and "cannot reach the database" in done.stderr
+
+
+def test_run_with_demo_seed_serves_the_demo(tmp_path):
+    """``run(settings, seed_demo=True)``, what ``commonplan demo --serve`` calls."""
+    import httpx
+
+    from commonplan.server.loadgen import ServerProcess
+    from commonplan.services.demo import demo_password
+
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    code = (
+        "from commonplan.server import Settings, run; "
+        f"run(Settings.from_env(port={port}), seed_demo=True)"
+    )
+    server = ServerProcess(url, port, command=[sys.executable, "-c", code]).start(timeout_s=180)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assemblies = httpx.get(f"{base}/api/v1/assemblies").json()
+        assert [a["name"] for a in assemblies] == ["Demo assembly"]
+        token = httpx.post(f"{base}/api/v1/tokens",
+                           json={"username": "member1", "password": demo_password("member1")})
+        assert token.status_code == 201
+        rounds = httpx.get(f"{base}/api/v1/assemblies/{assemblies[0]['id']}/rounds").json()
+        assert rounds[0]["phase"] == "ballot" and len(rounds[0]["target_groups"]) == 6
+        assert "Demo assembly" in httpx.get(f"{base}/").text
+    finally:
+        server.stop()

@@ -191,7 +191,7 @@ def test_a_ballot_in_flight_when_the_phase_closes_is_counted_or_refused(db):
             and not paused.is_set()
         ):
             paused.set()
-            resume.wait(2)
+            resume.wait(10)
 
     event.listen(db.engine, "after_cursor_execute", pause_after_round_read)
     outcome = {}
@@ -209,7 +209,7 @@ def test_a_ballot_in_flight_when_the_phase_closes_is_counted_or_refused(db):
         target=lambda: outcome.setdefault("closed", S.advance_phase(db, w.facilitator, w.round_id))
     )
     closer.start()
-    time.sleep(0.5)  # the close runs (or waits for the ballot's lock) while the ballot is paused
+    closer.join(3)  # the close finishes, or waits for the ballot's lock, while the ballot is paused
     resume.set()
     thread.join()
     closer.join()
@@ -220,3 +220,52 @@ def test_a_ballot_in_flight_when_the_phase_closes_is_counted_or_refused(db):
         assert stored["n_ballots"] == 2 and stored["points"]["health"] > 0
     else:
         assert "phase" in str(outcome["error"]) and stored["n_ballots"] == 1
+
+
+def test_a_ranking_in_flight_when_the_vote_closes_is_counted_or_refused(db):
+    import threading
+
+    from sqlalchemy import event
+
+    w = build_world(db)
+    S.submit_ballot(db, w.member, w.round_id, {"food": 100})
+    S.advance_phase(db, w.facilitator, w.round_id)
+    S.add_alternative(db, w.facilitator, w.round_id, "one")
+    S.add_alternative(db, w.facilitator, w.round_id, "two")
+    S.advance_phase(db, w.facilitator, w.round_id)
+    S.submit_ranking(db, w.member2, w.round_id, ["A", "B"])
+    paused, resume = threading.Event(), threading.Event()
+
+    def pause_after_round_read(conn, cursor, statement, parameters, context, executemany):
+        if (
+            threading.current_thread().name == "ranking"
+            and "FROM planning_rounds" in statement
+            and not paused.is_set()
+        ):
+            paused.set()
+            resume.wait(10)
+
+    event.listen(db.engine, "after_cursor_execute", pause_after_round_read)
+    outcome = {}
+
+    def rank():
+        try:
+            outcome["receipt"] = S.submit_ranking(db, w.member, w.round_id, ["B", "A"])
+        except Exception as error:  # noqa: BLE001 - recorded and checked below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=rank, name="ranking")
+    thread.start()
+    assert paused.wait(10)
+    closer = threading.Thread(target=lambda: S.advance_phase(db, w.facilitator, w.round_id))
+    closer.start()
+    closer.join(3)  # the tally finishes, or waits for the ranking's lock, while it is paused
+    resume.set()
+    thread.join()
+    closer.join()
+    event.remove(db.engine, "after_cursor_execute", pause_after_round_read)
+    result = S.get_result(db, w.round_id)
+    if "receipt" in outcome:
+        assert result.n_rankings == 2
+    else:
+        assert "phase" in str(outcome["error"]) and result.n_rankings == 1

@@ -441,3 +441,22 @@ def split_unit(label: str) -> tuple[str, str]:
     if match and match.group(1):
         return match.group(1), match.group(2).strip()
     return label.strip(), ""
+
+
+def check_cells(
+    values: np.ndarray, path: Path, block: str, rows: Sequence[Any], columns: Sequence[Any], *, nonnegative: bool
+) -> None:
+    """Raise for the first non-finite (or, if required, negative) cell, naming it."""
+    bad = ~np.isfinite(values)
+    problem, expected = "is not finite", "finite numbers"
+    if not bad.any() and nonnegative:
+        bad = values < 0
+        problem, expected = "is negative", f"{block} values ≥ 0"
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InvalidValueError(
+            f"{block} cell {float(values[r, c])!r} {problem} ({int(bad.sum())} such cell(s))",
+            where=cell(path, rows[r], columns[c]),
+            expected=expected,
+            fix="correct the cell in the source table",
+        )

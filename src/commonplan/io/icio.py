@@ -42,7 +42,7 @@ from commonplan.errors import (
     MissingBlockError,
     ShapeError,
 )
-from commonplan.io._common import cell, existing_file
+from commonplan.io._common import cell, check_cells, existing_file
 
 UNITS = "USD million, current prices, basic prices"
 CITATION_2025 = "OECD (2025), Inter-Country Input-Output Database, 2025 edition, http://oe.cd/icio"
@@ -170,9 +170,9 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
                 where=cell(path, column=key),
                 expected=f"{n} values, one per label",
             )
-    _check_cells(Z, path, "Z", labels, labels, nonnegative=True)
+    check_cells(Z, path, "Z", labels, labels, nonnegative=True)
     for key in ("x", "fu_plus", "va_plus"):
-        _check_cells(vectors[key][:, None], path, key, labels, [key], nonnegative=key == "x")
+        check_cells(vectors[key][:, None], path, key, labels, [key], nonnegative=key == "x")
 
     readme = str(arrays["readme"]) if "readme" in arrays else ""
     year = _year_from(readme) or _year_from(path.name)
@@ -269,23 +269,6 @@ def _split_labels(labels: list[str], path: Path) -> list[tuple[str, str]]:
             fix="aggregate or rename the duplicated node",
         )
     return products  # type: ignore[return-value]
-
-
-def _check_cells(values: np.ndarray, path: Path, block: str, rows, columns, *, nonnegative: bool) -> None:
-    """Raise for the first non-finite (or, if required, negative) cell, naming it."""
-    bad = ~np.isfinite(values)
-    problem, expected = "is not finite", "finite numbers"
-    if not bad.any() and nonnegative:
-        bad = values < 0
-        problem, expected = "is negative", f"{block} values ≥ 0"
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"{block} cell {float(values[r, c])!r} {problem} ({int(bad.sum())} such cell(s))",
-            where=cell(path, rows[r], columns[c]),
-            expected=expected,
-            fix="correct the cell in the source table",
-        )
 
 
 def _year_from(text: str) -> int | None:

@@ -24,7 +24,7 @@ licensed CC BY 4.0 (doi:10.34894/PJ2M1C).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from commonplan.errors import (
     MissingBlockError,
     ShapeError,
 )
-from commonplan.io._common import cell, existing_file, numeric_frame, read_frame
+from commonplan.io._common import cell, check_cells, existing_file, numeric_frame, read_frame
 
 UNITS = "USD million, current prices, basic prices"
 CITATION = (
@@ -108,9 +108,9 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
                 expected=f"{shape} for {len(countries)} countries × {len(codes)} industries",
             )
     labels = [f"{r}_{s}" for r, s in products]
-    _check(Z, path, "Z", labels, labels, nonnegative=True)
-    _check(F, path, "F", labels, fd_labels, nonnegative=False)
-    _check(x[:, None], path, "x", labels, ["x"], nonnegative=True)
+    check_cells(Z, path, "Z", labels, labels, nonnegative=True)
+    check_cells(F, path, "F", labels, fd_labels, nonnegative=False)
+    check_cells(x[:, None], path, "x", labels, ["x"], nonnegative=True)
     year = int(arrays["year"]) if "year" in arrays else _year(path.name)
     metadata = Metadata(
         name=name or f"WIOD 2013 world table {len(countries)}×{len(codes)}",
@@ -170,22 +170,6 @@ def _load_npz(path: Path) -> Mapping[str, np.ndarray]:
                 expected="a numeric array",
             )
     return arrays
-
-
-def _check(values: np.ndarray, path: Path, block: str, rows: Sequence[str], columns: Sequence[str], *, nonnegative: bool) -> None:
-    bad = ~np.isfinite(values)
-    problem, expected = "is not finite", "finite numbers"
-    if not bad.any() and nonnegative:
-        bad = values < 0
-        problem, expected = "is negative", f"{block} values ≥ 0"
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"{block} cell {float(values[r, c])!r} {problem} ({int(bad.sum())} such cell(s))",
-            where=cell(path, rows[r], columns[c]),
-            expected=expected,
-            fix="correct the cell in the source table",
-        )
 
 
 def _year(text: str) -> int | None:

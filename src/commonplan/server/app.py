@@ -87,10 +87,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         settings=settings,
         database=database,
         login_limiter=LoginRateLimiter(settings.login_attempts, settings.login_window_s),
-        write_limiter=anyio.CapacityLimiter(1 if is_sqlite else int(__import__("os").environ.get("CP_WL", "16"))),
+        write_limiter=anyio.CapacityLimiter(1 if is_sqlite else 16),
         read_limiter=anyio.CapacityLimiter(32),
         token_cache=TokenCache(settings.token_cache_s),
-        inline_short_writes=is_sqlite or bool(__import__("os").environ.get("CP_INLINE")),
+        inline_short_writes=is_sqlite,
     )
     app = FastAPI(
         title="Commonplan",

@@ -84,6 +84,11 @@ def figure_rows(figures: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def format_value(value: Any) -> str:
+    """A number or value formatted for a table cell (thousands separators, 3–4 significant digits)."""
+    return _format(value)
+
+
 def _format(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return str(value)
@@ -91,6 +96,8 @@ def _format(value: Any) -> str:
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
         v = float(value)
+        if v != v:
+            return "—"
         if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
             return f"{v:.4g}"
         return f"{v:,.3f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.1f}"

@@ -215,12 +215,16 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    """``commonplan serve`` running in a child process on 127.0.0.1 (start, wait, kill)."""
+    """``commonplan serve`` running in a child process on 127.0.0.1 (start, wait, kill).
+
+    ``command`` replaces the ``commonplan serve`` command line (it must serve ``port``).
+    """
 
     database_url: str
     port: int
     secret_key: str = "load-test-secret"
     workers: int = 1
+    command: list[str] | None = None
     process: Any = None
     _log: Any = None
 
@@ -234,9 +238,12 @@ class ServerProcess:
             COMMONPLAN_SECRET_KEY=self.secret_key,
             PYTHONUNBUFFERED="1",
         )
+        command = self.command or [
+            sys.executable, "-m", "commonplan.cli.main", "serve",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+        ]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "commonplan.cli.main", "serve",
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self._log,

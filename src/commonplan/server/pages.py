@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commonplan.errors import AuthenticationError, BallotError, CommonplanError
 from commonplan.server import charts, explorer, views
@@ -35,7 +36,13 @@ from commonplan.server.context import (
     start_session,
     state_of,
 )
-from commonplan.server.problems import RateLimited, problem_body, problem_response, status_for
+from commonplan.server.problems import (
+    RateLimited,
+    http_error_response,
+    problem_body,
+    problem_response,
+    status_for,
+)
 from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
@@ -316,6 +323,23 @@ async def results_page(request: Request) -> HTMLResponse:
     return _render(request, "results.html", actor, context)
 
 
+PLAN_ROWS = 60
+
+
+def _plan_rows(db: Database, sha256: str | None) -> tuple[list[str], list[list[str]], int]:
+    """The published plan's product table (largest targets first, at most ``PLAN_ROWS``)."""
+    if not sha256:
+        return [], [], 0
+    frame = queries.plan_frame(db, sha256)
+    if "target" in frame.columns:
+        frame = frame.sort_values("target", ascending=False)
+    shown = frame.head(PLAN_ROWS)
+    labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in shown.index]
+    rows = [[label, *(charts.format_value(v) for v in values)]
+            for label, values in zip(labels, shown.itertuples(index=False), strict=True)]
+    return [str(c) for c in frame.columns], rows, len(frame)
+
+
 @router.get("/plan", name="page_plan", response_class=HTMLResponse)
 async def plan_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
@@ -325,17 +349,19 @@ async def plan_page(request: Request) -> HTMLResponse:
         context["round"] = _round_view(board.current_round)
         if board.published is not None:
             p = board.published
+            columns, rows, n_products = await run_read(request, _plan_rows, p.plan_sha256)
             context["plan"] = {
                 "label": p.label, "title": p.title, "plan_sha256": p.plan_sha256,
                 "published_at": p.published_at.strftime("%Y-%m-%d %H:%M UTC"),
                 "figure_rows": charts.figure_rows(p.figures),
+                "columns": columns, "rows": rows, "n_products": n_products,
             }
     return _render(request, "plan.html", actor, context)
 
 
-def _audit(db: Database, before: int | None) -> tuple[list[Any], Any]:
+def _audit(db: Database, before: int | None, verify: bool) -> tuple[list[Any], Any]:
     entries = queries.audit_log(db, limit=101, before_seq=before)
-    report = queries.verify_audit_log(db)
+    report = queries.verify_audit_log(db) if verify else None
     return entries, report
 
 
@@ -344,9 +370,10 @@ async def audit_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     before_text = request.query_params.get("before", "")
     before = int(before_text) if before_text.isdigit() and len(before_text) < 10 else None
-    entries, report = await run_read(request, _audit, before)
+    verify = request.query_params.get("verify") == "1"
+    entries, report = await run_read(request, _audit, before, verify)
     problem = ""
-    if not report.ok:
+    if report is not None and not report.ok:
         problem = "The hash chain is broken: " + "; ".join(p.message for p in report.problems[:5])
     return _render(
         request, "audit.html", actor,
@@ -354,9 +381,9 @@ async def audit_page(request: Request) -> HTMLResponse:
             "title": "Audit log",
             "entries": entries[:100],
             "more": len(entries) > 100,
-            "verified": report.ok,
+            "verified": None if report is None else report.ok,
             "verify_problem": problem,
-            "total": report.n_entries,
+            "total": None if report is None else report.n_entries,
         },
     )
 
@@ -572,3 +599,17 @@ def install_page_errors(app: Any) -> None:
         )
 
     app.add_exception_handler(CommonplanError, handle)
+
+    async def handle_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+            "accept", ""
+        ):
+            return await http_error_response(request, exc)
+        problem = {"message": str(exc.detail), "where": request.url.path,
+                   "expected": None, "fix": None}
+        return _render(request, "error.html", await page_actor(request),
+                       {"title": "Error", "heading": str(exc.detail), "problem": problem},
+                       status=exc.status_code)
+
+    app.add_exception_handler(StarletteHTTPException, handle_http)

@@ -38,6 +38,7 @@ class Problem(BaseModel):
     where: str | None = None
     expected: str | None = None
     fix: str | None = None
+    details: list[dict[str, str]] | None = None
 
 
 class CsrfError(errors.CommonplanError):
@@ -74,7 +75,7 @@ def problem_body(error: errors.CommonplanError) -> dict[str, Any]:
         where=error.where,
         expected=error.expected,
         fix=error.fix,
-    ).model_dump()
+    ).model_dump(exclude_none=False, exclude={"details"})
 
 
 def problem_response(error: errors.CommonplanError) -> JSONResponse:
@@ -117,7 +118,7 @@ async def _validation_error_handler(request: Request, exc: Exception) -> JSONRes
     return JSONResponse(validation_problem(exc), status_code=422)
 
 
-async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def http_error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     body = {
         "error": "HTTPError",
@@ -147,4 +148,4 @@ def install_handlers(app: Any) -> None:
     app.add_exception_handler(OperationalError, _database_error_handler)
     app.add_exception_handler(errors.CommonplanError, _commonplan_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
-    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_response)

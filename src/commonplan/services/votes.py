@@ -89,9 +89,8 @@ def submit_ranking(
     try:
         with db.transaction() as session:
             lock_user(session, actor.user_id)
-            row = get_round(
-                session, round_id, lock="share"
-            )  # the tally waits for rankings in flight
+            # FOR SHARE: closing the vote (FOR UPDATE) waits for rankings in flight
+            row = get_round(session, round_id, lock="share")
             labels = (
                 session.execute(
                     select(Alternative.label)
