@@ -109,3 +109,32 @@ def test_run_with_demo_seed_serves_the_demo(tmp_path):
         assert "Demo assembly" in httpx.get(f"{base}/").text
     finally:
         server.stop()
+
+
+def test_serve_with_two_worker_processes(tmp_path):
+    """``commonplan serve --workers 2``: both processes answer with one database and secret."""
+    import httpx
+
+    from commonplan.server.loadgen import ServerProcess, seed_voters
+    from commonplan.store.database import open_database
+
+    url = f"sqlite:///{tmp_path / 'workers.sqlite3'}"
+    database = open_database(url, migrate=True)
+    voters = seed_voters(database, 2)
+    database.dispose()
+    server = ServerProcess(url, free_port(), workers=2).start(timeout_s=120)
+    try:
+        base = f"http://127.0.0.1:{server.port}/api/v1"
+        for k in range(6):  # new connections land on either worker
+            with httpx.Client() as client:
+                response = client.post(
+                    f"{base}/rounds/{voters.round_id}/ballots",
+                    json={"points": {"food": 100 - k, "housing": k}, "request_id": f"w{k}"},
+                    headers={"Authorization": f"Bearer {voters.tokens[k % 2]}"},
+                )
+                assert response.status_code == 201, response.text
+        mine = httpx.get(f"{base}/rounds/{voters.round_id}/ballots/me",
+                         headers={"Authorization": f"Bearer {voters.tokens[0]}"}).json()
+        assert [b["request_id"] for b in mine] == ["w0", "w2", "w4"]
+    finally:
+        server.stop()
