@@ -7,18 +7,18 @@ import pandas as pd
 import pytest
 
 from commonplan.errors import SpecError
+from commonplan.io.icio import read_icio_arrays
 from commonplan.planning.scenarios import (
     TradeAssumptions,
     cutoff_scenario,
     federation_scenario,
-    load_icio,
     trade_problem,
 )
 
 
 @pytest.fixture(scope="module")
 def icio(shared_data):
-    return load_icio(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz")
+    return read_icio_arrays(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz")
 
 
 @pytest.fixture(scope="module")

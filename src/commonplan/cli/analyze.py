@@ -108,6 +108,52 @@ def _print_summary(economy, results, top: int = 10) -> None:
         console.print(dtable)
 
 
+def _print_partner_scenario(region: str, partner: str, periods: int, output: Path) -> list[Path]:
+    """Dependence of ``region`` on ``partner`` and the cut-off scenario, on the bundled ICIO table."""
+    from commonplan.analysis.dependence import input_dependence, intermediate_imports
+    from commonplan.datasets import load_dataset
+    from commonplan.planning.scenarios import TradeAssumptions, cutoff_scenario
+
+    economy = load_dataset("icio2022_americas")
+    meta = economy.metadata
+    console.print(
+        f"\n[bold]Dependence on a partner and a cut-off: {meta.name}[/bold] "
+        f"({economy.n_products} products; {meta.units or 'n/a'}; {meta.citation})"
+    )
+    imports = intermediate_imports(economy, region)["imports"].groupby(level="partner").sum()
+    shares = (imports / imports.sum()).sort_values(ascending=False)
+    table = Table(title=f"{region}: intermediate imports by partner ({imports.sum():,.0f} in all)", min_width=60)
+    table.add_column("partner")
+    table.add_column("share", justify="right")
+    for name, share in shares.head(6).items():
+        table.add_row(str(name), f"{share:.1%}")
+    console.print(table)
+
+    dependence = input_dependence(economy, partner, region=region)
+    dtable = Table(title=f"{region} sectors most dependent on inputs from {partner} (per unit of final demand)")
+    for column in ("sector", "direct", "total"):
+        dtable.add_column(column)
+    for label, row in dependence.sort_values("total", ascending=False).head(5).iterrows():
+        dtable.add_row(_label(economy, label), f"{row['direct']:.4f}", f"{row['total']:.4f}")
+    console.print(dtable)
+
+    with console.status(f"planning {region} without imports from {partner} over {periods} periods"):
+        result = cutoff_scenario(economy, region, partner, TradeAssumptions(periods=periods))
+    stable = Table(title=f"Largest uniform share of base-year final demand {region} can keep without {partner}")
+    stable.add_column("period")
+    stable.add_column("share kept", justify="right")
+    stable.add_column("without the cut-off", justify="right")
+    for period, share in result.share.items():
+        base = result.baseline_share.loc[period] if result.baseline_share is not None else float("nan")
+        stable.add_row(str(period), f"{share:.1%}", f"{base:.1%}")
+    console.print(stable)
+    console.print(result.summary().split("\n", 3)[-1])
+    folder = output / f"cutoff_{region}_without_{partner}"
+    files = result.plan.to_parquet(folder)
+    (folder / "report.txt").write_text(result.summary() + "\n", encoding="utf-8")
+    return [*files, folder / "report.txt"]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``analyze`` and ``demo`` to the ``commonplan`` app."""
 
@@ -158,13 +204,17 @@ def register(app: typer.Typer) -> None:
         ] = False,
         host: Annotated[str, typer.Option(help="Address to serve on (with --serve).")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to serve on (with --serve).")] = 8000,
+        region: Annotated[str, typer.Option(help="Region of the cut-off scenario (bundled ICIO table).")] = "COL",
+        partner: Annotated[str, typer.Option(help="Partner whose exports stop in the scenario.")] = "USA",
+        periods: Annotated[int, typer.Option(help="Periods of the cut-off scenario.")] = 3,
     ) -> None:
-        """Analyse the bundled real economy (BEA, USA 2021) and print a summary."""
+        """Analyse the bundled real economies (BEA USA 2021; OECD ICIO 2022 Americas) and print a summary."""
         from commonplan.datasets import load_demo
 
         economy = load_demo()
         results, files = _run_analysis(economy, output, excel=False)
         _print_summary(economy, results)
+        files += _print_partner_scenario(region, partner, periods, output)
         console.print(f"full results: {len(files)} files in {output.resolve()}")
         if serve:
             from commonplan.server import Settings, run

@@ -60,12 +60,22 @@ def plan_command(
     console.print(f"wrote {len(files) + 1} files to {output}")
 
 
-def _scenario(economy_path: Path, members: list[str], partners: list[str], periods: int, member_trade: str, output: Path | None, compare: bool) -> None:
-    from commonplan.planning.scenarios import TradeAssumptions, federation_scenario, load_icio
+def _scenario(
+    economy_path: Path,
+    table_format: str | None,
+    members: list[str],
+    partners: list[str],
+    periods: int,
+    member_trade: str,
+    output: Path | None,
+    compare: bool,
+) -> None:
+    from commonplan.io import read_table
+    from commonplan.planning.scenarios import TradeAssumptions, federation_scenario
 
     with _progress() as progress:
         task = progress.add_task("reading the table", total=None)
-        economy = load_icio(economy_path)
+        economy = read_table(economy_path, format=table_format)
         progress.update(task, description=f"planning {'+'.join(members)} without {'+'.join(partners) or 'no one'}")
         result = federation_scenario(economy, members, partners, TradeAssumptions(periods=periods, member_trade=member_trade), compare=compare)  # type: ignore[arg-type]
     table = Table(title=result.plan.problem.name)
@@ -90,28 +100,30 @@ def _scenario(economy_path: Path, members: list[str], partners: list[str], perio
 
 
 def cutoff_command(
-    table: Annotated[Path, typer.Argument(help="Multi-regional table (ICIO arrays .npz).")],
+    table: Annotated[Path, typer.Argument(help="Multi-regional table (see `commonplan formats`).")],
     region: Annotated[str, typer.Option(help="The region that plans, e.g. COL.")],
     partner: Annotated[list[str], typer.Option(help="Partner whose exports stop, e.g. USA (repeatable).")],
     periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")] = None,
     compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")] = None,
 ) -> None:
     """Largest share of base-year final demand REGION keeps each period if imports from PARTNER stop."""
-    _scenario(table, [region], partner, periods, "table", output, compare)
+    _scenario(table, format, [region], partner, periods, "table", output, compare)
 
 
 def federation_command(
-    table: Annotated[Path, typer.Argument(help="Multi-regional table (ICIO arrays .npz).")],
+    table: Annotated[Path, typer.Argument(help="Multi-regional table (see `commonplan formats`).")],
     member: Annotated[list[str], typer.Option(help="A member region (repeat for each).")],
     partner: Annotated[list[str] | None, typer.Option(help="Partner whose exports stop (repeatable).")] = None,
     periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
     trade: Annotated[str, typer.Option(help="Trade between members: 'table' (fixed flows) or 'free' (with a cost).")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")] = None,
     compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")] = None,
 ) -> None:
     """The cut-off scenario for several member regions planning together."""
-    _scenario(table, member, partner or [], periods, trade, output, compare)
+    _scenario(table, format, member, partner or [], periods, trade, output, compare)
 
 
 def register(app: typer.Typer) -> None:

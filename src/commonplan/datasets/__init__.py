@@ -3,9 +3,17 @@
 * ``"bea2021"`` (the demo): USA 2021, BEA supply and use tables at 71 industries, as a
   73-product domestic product-by-product table (industry-technology assumption), million USD.
 * ``"bea2021_15"``: the same at the 15-sector level (17 products).
+* ``"icio2022_americas"``: multi-regional, OECD ICIO 2025 edition for 2022 aggregated to
+  11 regions (ARG BRA CAN CHL CHN COL CRI MEX PER USA + OTH, the other 70 ICIO
+  economies) × 10 sector groups = 110 products, USD million; for dependence on trading
+  partners and partner cut-off scenarios.
 
-Both come from the MIT-licensed PyPI package ``quantecon-book-networks`` (BEA data are
-public domain); ``datasets/bea2021/README.md`` gives source, licence and citation.
+Both BEA datasets come from the MIT-licensed PyPI package ``quantecon-book-networks`` (BEA
+data are public domain); ``datasets/bea2021/README.md`` gives source, licence and
+citation. The ICIO dataset is derived from the copy in the MIT-licensed PyPI package
+``sanction-simulator`` 0.1.4 (OECD data, CC BY 4.0: cite OECD (2025), Inter-Country
+Input-Output Database); ``datasets/icio2022_americas/README.md`` and ``derive.py`` there
+give source, licence, citation and the derivation.
 """
 
 from __future__ import annotations
@@ -50,10 +58,35 @@ def _bea(size: int) -> Callable[[bool], Economy]:
     return load
 
 
+def _icio_americas(domestic: bool = True) -> Economy:
+    """OECD ICIO 2022, 11 regions × 10 sector groups (``domestic`` does not apply: the
+    flows between regions are the imports by partner)."""
+    from dataclasses import replace
+
+    from commonplan.io.icio import read_icio_arrays
+
+    folder = dataset_path("icio2022_americas")
+    economy = read_icio_arrays(
+        folder / "icio2022_americas11x10.npz", name="OECD ICIO 2022, Americas 11 regions × 10 sector groups"
+    )
+    extra = {
+        **economy.metadata.extra,
+        "dataset": "icio2022_americas",
+        "licence": "OECD data: CC BY 4.0; carried by sanction-simulator 0.1.4 (MIT)",
+        "dataset_readme": str(folder / "README.md"),
+    }
+    return economy.replace(metadata=replace(economy.metadata, extra=extra))
+
+
 #: name → (folder, loader, one-line description)
 _DATASETS: dict[str, tuple[str, Callable[[bool], Economy], str]] = {
     "bea2021": ("bea2021", _bea(71), "USA 2021, BEA supply-use, 71 industries → 73 products, USD million (demo)"),
     "bea2021_15": ("bea2021", _bea(15), "USA 2021, BEA supply-use, 15 sectors → 17 products, USD million"),
+    "icio2022_americas": (
+        "icio2022_americas",
+        _icio_americas,
+        "OECD ICIO 2022, 10 American economies + rest of world × 10 sector groups → 110 products, USD million",
+    ),
 }
 
 
@@ -65,7 +98,8 @@ def list_datasets() -> dict[str, str]:
 def load_dataset(name: str, *, domestic: bool = True) -> Economy:
     """Load a shipped dataset as a validated :class:`~commonplan.economy.Economy`.
 
-    ``domestic=False`` keeps imported inputs inside the flows (total-flows table).
+    ``domestic=False`` keeps imported inputs inside the flows (total-flows table); it
+    has no effect on the multi-regional ``"icio2022_americas"``.
     """
     if name not in _DATASETS:
         _unknown(name)

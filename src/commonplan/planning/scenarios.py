@@ -41,7 +41,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -59,13 +58,6 @@ from commonplan.planning.problem import (
     Targets,
 )
 from commonplan.planning.solve import solve
-
-
-def load_icio(path: str | Path) -> Economy:
-    """The ICIO arrays file (``Z``, ``x``, ``fu_plus``, ``va_plus``, labels) as an :class:`Economy`."""
-    from commonplan.io.icio import read_icio_arrays
-
-    return read_icio_arrays(path)
 
 
 @dataclass(frozen=True)

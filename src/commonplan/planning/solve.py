@@ -16,6 +16,8 @@ which targets and limits conflict.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -112,9 +114,27 @@ def _collect(h: highspy.Highs, seconds: float) -> HighsResult:
     )
 
 
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance, without the copyright banner HiGHS writes to the C-level stdout.
+
+    The banner comes once per process, from the C++ constructor, before any option can
+    silence it, so file descriptor 1 is pointed at /dev/null while the instance is made.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
 def run_highs(lp: LinearProgram, method: str, *, time_limit: float | None = None, tolerance: float = 1e-7) -> HighsResult:
     """Solve ``lp`` with HiGHS (``method`` ∈ simplex, ipm, pdlp) and collect the outcome."""
-    h = highspy.Highs()
+    h = _new_highs()
     _configure(h, method, time_limit, tolerance)
     h.passModel(_highs_model(lp))
     start = time.perf_counter()

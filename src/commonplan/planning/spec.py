@@ -186,7 +186,7 @@ def _read_icio_npz(path: Path) -> Economy:
     try:
         from commonplan.io.icio import read_icio_arrays  # type: ignore[import-not-found]
     except ImportError:
-        from commonplan.planning.scenarios import load_icio as read_icio_arrays
+        from commonplan.io.icio import read_icio_arrays
     return read_icio_arrays(path)
 
 
