@@ -27,6 +27,7 @@ from commonplan.server.context import (
     api_actor,
     api_actor_required,
     client_address,
+    run_long_write,
     run_read,
     run_short_write,
     run_write,
@@ -302,7 +303,9 @@ async def compute_alternatives(
                      needs_imports=t.import_factor is not None)
             for t in body.trade_offs
         ]
-    computed = await run_write(request, rounds.compute_alternatives, actor, round_id, **options)
+    computed = await run_long_write(
+        request, rounds.compute_alternatives, actor, round_id, **options
+    )
     return [dataclasses.asdict(a) for a in computed]
 
 

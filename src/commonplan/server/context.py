@@ -8,12 +8,13 @@ may read public pages and endpoints, and every write refuses them.
 Service calls are synchronous (SQLAlchemy); they run in worker threads. Writes go
 through a capacity limiter: one at a time on SQLite — which allows one writer anyway,
 and whose busy-wait back-off would otherwise add tens of milliseconds under load — and
-a bounded number on PostgreSQL. On SQLite the *short* writes of the hot path (a
-ballot, a ranking: one small transaction, about a millisecond) run directly on the
-event loop's thread instead: they are serialised anyway, and skipping the hand-off to a
+four at a time on PostgreSQL. On SQLite the *short* writes of the hot path (a ballot,
+a ranking: one small transaction, about a millisecond) run directly on the event
+loop's thread instead: they are serialised anyway, and skipping the hand-off to a
 worker thread and the GIL contention that comes with it raised sustained ballot
-throughput by about 60 % in ``benchmarks/bench_ballots.py``. Long writes (computing
-alternatives) always run in a worker thread.
+throughput by about 60 % in ``benchmarks/bench_ballots.py``. Long calls (computing
+alternatives: seconds of planning, then one short transaction) run in a worker thread
+outside the limiter (:func:`run_long_write`), so they never hold up ballots.
 """
 
 from __future__ import annotations
@@ -77,6 +78,17 @@ async def run_short_write(
     if state.inline_short_writes:
         return func(state.database, *args, **kwargs)
     return await run_write(request, func, *args, **kwargs)
+
+
+async def run_long_write(
+    request: Request, func: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """Run a long service call that writes briefly at its end (computing alternatives).
+
+    It runs in a worker thread outside the write limiter, so that the seconds it spends
+    planning do not hold up ballots; its own short transaction queues in the database.
+    """
+    return await run_read(request, func, *args, **kwargs)
 
 
 async def run_read(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
