@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 from server_helpers import PASSWORD
 
+from commonplan.datasets import load_dataset
 from commonplan.server.loadgen import ServerProcess, free_port
 from commonplan.services import accounts, assemblies, ballots, rounds
 from commonplan.services.roles import Actor
@@ -31,7 +32,8 @@ def served(tmp_path_factory):
         for name, role in (("fac", "facilitator"), ("ana", "member"), ("ben", "member"),
                            ("cai", "member"))
     }
-    assembly = assemblies.create_assembly(db, system, "Browser assembly",
+    economy = assemblies.store_economy(db, system, load_dataset("bea2021_15"))
+    assembly = assemblies.create_assembly(db, system, "Browser assembly", economy_id=economy.id,
                                           description="Planning body for the browser test")
     council = assemblies.create_council(db, system, assembly.id, "Workers: energy", "workers",
                                         sector="D35")
@@ -147,5 +149,13 @@ def test_sign_in_ballot_rank_and_result_on_a_phone(served, chromium, artifacts_d
     page.wait_for_selector("#weights .main-svg")
     _no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts_dir / "server-results-phone.png"), full_page=True)
+
+    # 5. the economy explorer draws its key-sector and dependence charts
+    page.goto(f"{base}/economy")
+    page.wait_for_selector("#linkages .main-svg")
+    page.wait_for_selector("#dependence .main-svg")
+    assert page.locator("table tbody tr").count() >= 1
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts_dir / "server-economy-phone.png"), full_page=True)
     assert requests_elsewhere == [], f"the pages fetched from elsewhere: {requests_elsewhere}"
     context.close()

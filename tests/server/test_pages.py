@@ -239,3 +239,29 @@ def test_unknown_page_is_an_html_404(browser, world):
     assert page.status_code == 404 and "<html" in page.text
     api = browser.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.json()["error"] == "HTTPError"
+
+
+def test_ballot_form_of_a_second_assembly_goes_to_its_round(browser, world):
+    from commonplan.services import rounds
+
+    system = Actor.system()
+    other = assemblies.create_assembly(world.database, system, "Second assembly")
+    council = assemblies.create_council(world.database, system, other.id, "Consumers: south",
+                                        "consumers", region="south")
+    assemblies.add_membership(world.database, system, council.id, world.users["m3"])
+    other_round = rounds.open_round(world.database, world.actor("fac"), other.id, "South round",
+                                    ["water", "schools"]).id
+    world.open_round("First assembly, newer round")
+    sign_in(browser, "m3")
+    page = browser.get(f"/ballot?assembly={other.id}")
+    assert "South round" in page.text and 'name="points:water"' in page.text
+    assert f'action="http://testserver/ballot?assembly={other.id}"' in page.text
+    assert f'href="/alternatives?assembly={other.id}"' in page.text
+    response = browser.post(f"/ballot?assembly={other.id}",
+                            data={"points:water": "70", "points:schools": "30",
+                                  "round_id": str(other_round), "csrf_token": csrf_of(page.text)},
+                            follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/ballot?assembly={other.id}"
+    stored = _ballots(browser, world, "m3", other_round)
+    assert len(stored) == 1 and stored[0]["points"] == {"water": 70.0, "schools": 30.0}

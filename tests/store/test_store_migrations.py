@@ -103,3 +103,17 @@ def test_upgrade_on_a_fresh_postgres_database_and_downgrade_to_base():
             assert not inspect(connection).has_table("users")
     finally:
         drop_pg_database(name)
+
+
+def test_upgrade_of_a_database_from_a_newer_version_is_a_clear_error(tmp_path):
+    import sqlite3
+
+    from commonplan.errors import DatabaseError
+    from commonplan.store.migrate import upgrade
+
+    path = tmp_path / "newer.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    with pytest.raises(DatabaseError, match="9999_future"):
+        upgrade(f"sqlite:///{path}")

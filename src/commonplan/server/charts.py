@@ -131,16 +131,16 @@ def linkages_figure(table: pd.DataFrame) -> dict[str, Any]:
     return {
         "data": data,
         "layout": {
-            "title": {"text": "Key sectors (Rasmussen backward, Ghosh forward)"},
-            "xaxis": {"title": {"text": "backward index (power of dispersion)"}},
-            "yaxis": {"title": {"text": "forward index (sensitivity of dispersion)"}},
+            "xaxis": {"title": {"text": "backward index"}},
+            "yaxis": {"title": {"text": "forward index"}},
+            "margin": {"t": 40, "b": 50},
             "shapes": [
                 {"type": "line", "x0": 1, "x1": 1, "yref": "paper", "y0": 0, "y1": 1,
                  "line": {"dash": "dot", "color": "#888"}},
                 {"type": "line", "y0": 1, "y1": 1, "xref": "paper", "x0": 0, "x1": 1,
                  "line": {"dash": "dot", "color": "#888"}},
             ],
-            "legend": {"orientation": "h", "y": -0.25},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         },
     }
 

@@ -18,6 +18,7 @@ Results are cached per stored economy (its content hash), since the analysis is 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,13 +124,11 @@ def _dependence(economy: Economy, solver: Any, figures: dict[str, dict[str, Any]
         return ""
     multipliers = analysis.account_multipliers(economy, account, solver=solver)
     series = multipliers.loc[account] if account in multipliers.index else multipliers.iloc[0]
-    unit = ""
-    try:
-        unit = str(dict(zip(economy.account_names, economy.account_units, strict=False))[account])
-    except (KeyError, TypeError):
-        unit = ""
+    units = economy.account_units
+    unit = str(units.get(account, "")) if isinstance(units, Mapping) else ""
+    axis = f"{account} ({unit}) per money unit" if unit else f"{account} per money unit"
     figures["dependence-data"] = charts.bar_figure(
-        series, "Imports embodied per unit of final demand", f"{account} per unit {unit}".strip()
+        series, "Imports embodied per unit of final demand", axis
     )
     return (
         f"Account '{account}' embodied per money unit of final demand for each product "

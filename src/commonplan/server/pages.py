@@ -78,8 +78,10 @@ def _render(
     notices = _notices(request)
     if error is not None:
         notices.append(("error", str(error)))
+    assembly = request.query_params.get("assembly", "")
     base = {
         "request": request,
+        "assembly_query": f"?{urlencode({'assembly': assembly})}" if assembly.isdigit() else "",
         "user": actor,
         "csrf_token": csrf_token(request),
         "notices": notices,
@@ -432,6 +434,20 @@ async def ballot_page(request: Request) -> HTMLResponse:
     return _render(request, "ballot.html", actor, context)
 
 
+def _form_round(form: Any, default: int) -> int:
+    """The round a form was filled in for (its hidden ``round_id``), else the page's current round.
+
+    Submitting for the round the member saw, not whatever round is current by the time the
+    form arrives, keeps a late form from landing in a newer round.
+    """
+    text = str(form.get("round_id") or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or len(text) > 9:
+        raise BallotError(f"the form names no valid round: {text[:20]!r}", where="round_id")
+    return int(text)
+
+
 def _form_points(form: Any) -> dict[str, Any]:
     points: dict[str, Any] = {}
     for key, value in form.multi_items():
@@ -457,8 +473,9 @@ async def ballot_submit(request: Request) -> Response:
             raise BallotError("there is no open planning round", where="ballot")
         points = _form_points(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_short_write(request, ballots.submit_ballot, actor, context["round_id"], points,
-                        request_id=request_id)
+        await run_short_write(request, ballots.submit_ballot, actor,
+                              _form_round(form, context["round_id"]), points,
+                              request_id=request_id)
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
         return _render(request, "ballot.html", actor, context, status=status_for(error),
@@ -565,8 +582,9 @@ async def ranking_submit(request: Request) -> Response:
             raise BallotError("there is no planning round to vote in", where="ranking")
         order = form_ranking(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_short_write(request, votes.submit_ranking, actor, context["round_id"], order,
-                        request_id=request_id)
+        await run_short_write(request, votes.submit_ranking, actor,
+                              _form_round(form, context["round_id"]), order,
+                              request_id=request_id)
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
         return _render(request, "alternatives.html", actor, context,

@@ -14,8 +14,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
+
+from commonplan.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -46,7 +49,12 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
 
     Raises :class:`~commonplan.errors.DatabaseError` if the database cannot be reached.
     """
-    from commonplan.store.database import create_engine_for, resolve_url, unreachable_error
+    from commonplan.store.database import (
+        create_engine_for,
+        resolve_url,
+        safe_url,
+        unreachable_error,
+    )
 
     url = resolve_url(url)
     engine = create_engine_for(url)
@@ -57,6 +65,13 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
             command.upgrade(config, revision)
         with engine.connect() as connection:
             reached = current_revision(connection)
+    except CommandError as error:
+        raise DatabaseError(
+            f"cannot migrate the database: {error}",
+            where=safe_url(url),
+            expected=f"a database at a schema revision this version of Commonplan knows (latest {head_revision()})",
+            fix="upgrade Commonplan to the version that wrote this database, or point COMMONPLAN_DATABASE_URL at another database",
+        ) from error
     except SQLAlchemyError as error:
         raise unreachable_error(url, error) from error
     finally:
