@@ -138,8 +138,6 @@ def _check_finite(array: np.ndarray, name: str, labels: pd.MultiIndex) -> None:
 
 
 def economy_from_flows(cls, Z, Y, x, accounts, *, account_units, products, region, metadata, balance_tolerance):
-    from commonplan.economy.model import Metadata
-
     flows, labels = _square_matrix(Z, "Z", products, region)
     if flows.nnz and not np.isfinite(flows.data).all():
         k = int(np.flatnonzero(~np.isfinite(flows.data))[0])
@@ -197,26 +195,30 @@ def economy_from_flows(cls, Z, Y, x, accounts, *, account_units, products, regio
     inverse[~zero] = 1.0 / output[~zero]
     A = sp.csr_array(flows @ sp.diags_array(inverse))
     coefficients = account_flows * inverse
-    n = len(labels)
+    return _symmetric(cls, labels, A, coefficients, names, account_units, fd, fd_columns, output, metadata)
+
+
+def _symmetric(cls, labels, A, coefficients, names, account_units, fd, fd_columns, levels, metadata):
+    """A symmetric economy (make = identity; activities named like the products)."""
+    from commonplan.economy.model import Metadata
+
     units = dict(account_units or {})
     return cls(
         products=labels,
         activities=labels.set_names(["region", "activity"]),
         use=A,
-        make=sp.identity(n, format="csr"),
+        make=sp.identity(len(labels), format="csr"),
         account_coefficients=coefficients,
         account_names=names,
         account_units={name: units.get(name, "") for name in names},
         final_demand_values=fd,
         final_demand_columns=fd_columns,
-        activity_levels=output,
+        activity_levels=levels,
         metadata=metadata or Metadata(),
     )
 
 
 def economy_from_coefficients(cls, A, y, x, accounts, *, account_units, products, region, metadata):
-    from commonplan.economy.model import Metadata
-
     matrix, labels = _square_matrix(A, "A", products, region)
     n = len(labels)
     if y is None:
@@ -226,20 +228,8 @@ def economy_from_coefficients(cls, A, y, x, accounts, *, account_units, products
     _check_finite(fd, "y", labels)
     coefficients, names = _accounts_block(accounts, labels, region)
     _check_finite(coefficients, "accounts", labels)
-    units = dict(account_units or {})
-    economy = cls(
-        products=labels,
-        activities=labels.set_names(["region", "activity"]),
-        use=matrix,
-        make=sp.identity(n, format="csr"),
-        account_coefficients=coefficients,
-        account_names=names,
-        account_units={name: units.get(name, "") for name in names},
-        final_demand_values=fd,
-        final_demand_columns=fd_columns,
-        activity_levels=None if x is None else _vector_block(x, labels, "x", region)[0].ravel(),
-        metadata=metadata or Metadata(),
-    )
+    levels = None if x is None else _vector_block(x, labels, "x", region)[0].ravel()
+    economy = _symmetric(cls, labels, matrix, coefficients, names, account_units, fd, fd_columns, levels, metadata)
     if x is None and fd.shape[1]:
         from scipy.sparse.linalg import spsolve
 
