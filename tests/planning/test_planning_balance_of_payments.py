@@ -23,6 +23,8 @@ minimum-labour objective, minimising ``Σ_t labour·x_t`` with ``z_t = 1`` fixed
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -212,3 +214,22 @@ def test_balance_of_payments_errors():
         BalanceOfPayments(("imports:USA",), np.array([-1.0, 1.0]), 0.0)
     with pytest.raises(SpecError, match="3 values for 2 periods"):
         PlanProblem.build(eco, periods=2, target_share=1.0, limits={"labour": 1.0}, balance_of_payments=BalanceOfPayments(("imports:USA",), PRICES, np.zeros(3)))
+
+
+def test_lexicographic_plan_reports_first_stage_prices():
+    """Under (a) with the second stage the labour price is the marginal value of Σ_t z_t (finite difference)."""
+    deficit = np.array([0.0, 1.5])
+    plan = solve(_lexicographic(deficit), method="simplex")
+    assert any("stage 2" in note for note in plan.report.notes)
+    prices = plan.resources.set_index("account").loc["labour", "shadow_price"].to_numpy()
+    step = 1e-3
+    for t in range(2):
+        more = LABOUR_LIMITS.copy()
+        more[t] += step
+        gain = (_oracle(deficit, labour=more)[0] - _oracle(deficit)[0]) / step
+        assert prices[t] == pytest.approx(gain, rel=1e-6)
+    assert (prices > 0).all()
+
+
+def _lexicographic(deficit) -> PlanProblem:
+    return replace(_problem(deficit), objective=Objective(lexicographic=True))

@@ -73,3 +73,98 @@ def test_scenario_errors(icio):
         trade_problem(icio, ["COL"], ["COL"])
     with pytest.raises(SpecError, match="import_flexibility"):
         TradeAssumptions(import_flexibility=-1)
+
+
+# ---- federation with free trade between members (COL + PER + CHL, USA cut off) ----------
+
+MEMBERS = ["COL", "PER", "CHL"]
+
+
+def _federation(icio, member_trade: str, trade_cost: float = 0.05):
+    assumptions = TradeAssumptions(periods=2, member_trade=member_trade, trade_cost=trade_cost)
+    return federation_scenario(icio, MEMBERS, "USA", assumptions, compare=False)
+
+
+@pytest.fixture(scope="module")
+def federations(icio):
+    return {
+        "table": _federation(icio, "table"),
+        "free 0": _federation(icio, "free", 0.0),
+        "free 0.05": _federation(icio, "free", 0.05),
+        "free 0.5": _federation(icio, "free", 0.5),
+    }
+
+
+def test_free_trade_keeps_at_least_the_table_share(federations):
+    # at zero cost, shipping can reproduce the table's inter-member flows: more freedom cannot hurt
+    table, free = federations["table"], federations["free 0"]
+    assert free.plan.objective >= table.plan.objective * (1 - 1e-9)
+    assert (free.share.to_numpy() >= table.share.to_numpy() - 1e-7).all()
+    # dearer shipping shrinks what is possible: the share falls (weakly) as the cost rises
+    objectives = [federations[k].plan.objective for k in ("free 0", "free 0.05", "free 0.5")]
+    assert objectives[0] >= objectives[1] * (1 - 1e-9) >= objectives[2] * (1 - 2e-9)
+    # and free trade is actually used (the table's fixed flows bind in the cut-off)
+    assert free.plan.objective > table.plan.objective * 1.01
+    assert _shipping(free.plan).to_numpy().sum() > 0
+
+
+def _shipping(plan):
+    names = plan.problem.economy.activities.get_level_values(1)
+    return plan.activity_levels[names.str.startswith("ship ")]
+
+
+def test_each_member_keeps_its_own_limits(icio, federations):
+    levels = icio.activity_levels
+    region = icio.products.get_level_values(0)
+    va = icio.account("value_added").to_numpy()
+    for key, result in federations.items():
+        plan = result.plan
+        res = plan.resources.set_index(["account", "period"])
+        for member in MEMBERS:
+            # the limit is the member's own base-year value added (computed here from the table)
+            own = float(va[region == member] @ levels[region == member])
+            used = res.loc[f"value_added:{member}", "used"].to_numpy()
+            np.testing.assert_allclose(res.loc[f"value_added:{member}", "limit"].to_numpy(), own, rtol=1e-12)
+            assert (used <= own * (1 + 1e-9)).all(), (key, member)
+        assert plan.resource_use("imports:USA").abs().max() < 1e-6
+        # member activities within their capital stock; stocks grow only by investment
+        n = plan.problem.economy.n_products
+        x = plan.activity_levels.to_numpy()[:n]
+        K, I = plan.capital_stocks.to_numpy(), plan.investment.to_numpy()  # noqa: E741
+        assert (x <= K * (1 + 1e-9) + 1e-6).all(), key
+        assert (K[:, 1] <= K[:, 0] + I[:, 0] + 1e-6).all(), key
+        assert (K[:, 0] <= levels[np.isin(region, MEMBERS)] * (1 + 1e-9) + 1e-6).all(), key  # base-year capacity
+        # import activities within their capacity (0 from the USA)
+        cap = plan.problem.capacity
+        assert (plan.activity_levels.to_numpy() <= cap * (1 + 1e-9) + 1e-6).all(), key
+
+
+def test_trade_costs_are_charged_as_documented(federations):
+    for key, cost in (("free 0.05", 0.05), ("free 0.5", 0.5)):
+        plan = federations[key].plan
+        eco = plan.problem.economy
+        names = eco.activities.get_level_values(1)
+        ship = np.flatnonzero(names.str.startswith("ship "))
+        assert ship.size == len(MEMBERS) * (len(MEMBERS) - 1) * 50
+        use = eco.use.toarray()[:, ship] if hasattr(eco.use, "toarray") else eco.use[:, ship]
+        make = eco.make.toarray()[:, ship] if hasattr(eco.make, "toarray") else eco.make[:, ship]
+        # each shipment "ship O->D s" makes one unit of (D, s) from 1 + cost units of (O, s)
+        for column, j in enumerate(ship):
+            origin, destination, sector = _parse_ship(names[j])
+            assert eco.activities[j][0] == destination
+            assert np.flatnonzero(make[:, column]).tolist() == [eco.products.get_loc((destination, sector))]
+            assert make[eco.products.get_loc((destination, sector)), column] == 1.0
+            assert np.flatnonzero(use[:, column]).tolist() == [eco.products.get_loc((origin, sector))]
+            assert use[eco.products.get_loc((origin, sector)), column] == pytest.approx(1.0 + cost)
+        # shipping uses no member resource
+        assert np.all(eco.account_coefficients[:, ship] == 0)
+        # the plan's product balances hold with the cost charged: make·x − use·x − bundle·I = d
+        x = plan.activity_levels.to_numpy()
+        net = eco.make @ x - eco.use @ x - plan.problem.capital.bundle @ plan.investment.to_numpy()
+        np.testing.assert_allclose(net, plan.deliveries.to_numpy(), atol=1e-6 * max(1.0, np.abs(x).max()))
+
+
+def _parse_ship(label: str) -> tuple[str, str, str]:
+    _, route, sector = label.split(" ", 2)
+    origin, destination = route.split("->")
+    return origin, destination, sector

@@ -49,6 +49,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from commonplan.economy import Economy
 from commonplan.errors import InvalidValueError, ShapeError, SolverError
 
 Method = Literal["auto", "dense", "gmres", "splu"]
@@ -83,7 +84,8 @@ class LeontiefSolver:
     Parameters
     ----------
     A:
-        Square technical-coefficient matrix (sparse or dense), non-negative with spectral
+        Square technical-coefficient matrix (sparse or dense), or an :class:`~commonplan.economy.Economy`
+        whose ``A`` is used; non-negative with spectral
         radius below 1 (a validated :class:`~commonplan.economy.Economy` guarantees both).
     method:
         ``"auto"`` (dense LU up to ``dense_limit`` products, block GMRES above),
@@ -107,7 +109,7 @@ class LeontiefSolver:
 
     def __init__(
         self,
-        A: sp.sparray | np.ndarray,
+        A: sp.sparray | np.ndarray | Economy,
         *,
         method: Method = "auto",
         tol: float = 1e-12,
@@ -117,6 +119,8 @@ class LeontiefSolver:
         dense_limit: int = DENSE_LIMIT,
         neumann_degree: int = 2,
     ) -> None:
+        if isinstance(A, Economy):
+            A = A.A
         matrix = sp.csr_array(A, dtype=np.float64)
         if matrix.shape[0] != matrix.shape[1]:
             raise ShapeError(

@@ -64,14 +64,50 @@ class LinearProgram:
         return int(self.row_lower.size)
 
 
-def _block_diag(T: int, block: sp.sparray) -> sp.csr_array:
-    """``I_T ⊗ block``: the same block once per period."""
-    return sp.csr_array(sp.kron(sp.identity(T, format="csr"), sp.csr_array(block), format="csr"))
+def _block_diag(T: int, block: sp.sparray) -> sp.coo_array:
+    """``I_T ⊗ block``: the same block once per period (COO, built from index arithmetic)."""
+    b = sp.coo_array(block)
+    r, c = b.shape
+    shift = np.arange(T)[:, None]
+    rows = (b.row[None, :] + r * shift).ravel()
+    cols = (b.col[None, :] + c * shift).ravel()
+    return sp.coo_array((np.tile(b.data, T), (rows, cols)), shape=(r * T, c * T))
 
 
-def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0) -> sp.csr_array:
+def _identity(size: int, scale: float = 1.0) -> sp.coo_array:
+    k = np.arange(size)
+    return sp.coo_array((np.full(size, scale), (k, k)), shape=(size, size))
+
+
+def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0) -> sp.coo_array:
     data = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
-    return sp.csr_array((data, (rows, cols)), shape=shape)
+    return sp.coo_array((data, (rows, cols)), shape=shape)
+
+
+def _assemble(blocks: list[dict[str, sp.sparray]], row_sizes: list[int], columns: dict[str, slice], n_cols: int) -> sp.csc_array:
+    """Place every block at its (row block, column block) offset and convert to CSC once.
+
+    Each block is read as COO triplets; the triplets of all blocks are concatenated with
+    their offsets and turned into one CSC matrix (no intermediate hstack/vstack copies).
+    """
+    offsets = np.concatenate([[0], np.cumsum(row_sizes)]).astype(np.int64)
+    rows, cols, data = [], [], []
+    for k, parts in enumerate(blocks):
+        for name, block in parts.items():
+            b = sp.coo_array(block)
+            rows.append(b.row.astype(np.int64) + offsets[k])
+            cols.append(b.col.astype(np.int64) + columns[name].start)
+            data.append(b.data)
+    n_rows = int(offsets[-1])
+    if not data:
+        return sp.csc_array((n_rows, n_cols))
+    row, col, values = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
+    return _coo_to_csc(row, col, values, (n_rows, n_cols))
+
+
+def _coo_to_csc(row: np.ndarray, col: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csc_array:
+    """CSC from triplets by scipy's linear-time counting sort (the blocks never overlap)."""
+    return sp.coo_array((values, (row, col)), shape=shape).tocsc()
 
 
 def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearProgram:
@@ -117,7 +153,7 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
 
     # product balances
     net = sp.csr_array(eco.make - eco.use)
-    parts = {"x": _block_diag(T, net), "d": -sp.identity(n * T, format="csr")}
+    parts = {"x": _block_diag(T, net), "d": _identity(n * T, -1.0)}
     if q:
         G = capital.bundle if capital.bundle is not None else _selector(capital.goods, np.arange(q), (n, q))
         parts["I"] = -_block_diag(T, G)
@@ -138,7 +174,7 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
     # capital: use and dynamics
     if q:
         Kuse = _selector(np.arange(q), capital.activities, (q, m), capital.coefficients)
-        add("capital_use", {"x": _block_diag(T, Kuse), "K": -sp.identity(q * T, format="csr")}, np.full(q * T, -INF), np.zeros(q * T))
+        add("capital_use", {"x": _block_diag(T, Kuse), "K": _identity(q * T, -1.0)}, np.full(q * T, -INF), np.zeros(q * T))
         if T > 1:
             t_rows = np.arange(T - 1)
             this = _selector(t_rows, t_rows + 1, (T - 1, T))
@@ -182,13 +218,7 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         add("balance_of_payments", parts, np.full(T, -INF), bop.max_deficit.astype(float))
 
     # stack
-    present = [name for name in sizes if sizes[name]]
-    matrix_rows = []
-    for parts in blocks:
-        n_r = next(iter(parts.values())).shape[0]
-        row = [parts.get(name, sp.csr_array((n_r, sizes[name]))) for name in present]
-        matrix_rows.append(sp.hstack(row, format="csr"))
-    A = sp.csc_array(sp.vstack(matrix_rows, format="csr"))
+    A = _assemble(blocks, [size for _, size in row_names], columns, n_cols)
     rows, start = {}, 0
     for name, size in row_names:
         rows[name] = slice(start, start + size)

@@ -70,6 +70,20 @@ class Plan:
     outputs and deliveries in product units; resource use in each account's unit; shadow
     prices in objective units per unit of the product or account (for the minimum-labour
     objective: hours of labour saved per unit, i.e. labour values).
+
+    Shadow prices under objective (a) with the lexicographic second stage are those of the
+    *first* stage, the Cockshott–Cottrell objective ``Σ_t z_t``: ``resources.shadow_price``
+    is the gain in ``Σ_t z_t`` (fulfilment ratio of the worst-met target, summed over
+    periods) per extra unit of the account (e.g. per person-year of labour), and
+    ``product_prices`` the gain per extra unit of the product. That is the reading "the
+    marginal value of labour time". The second stage's duals would instead price the
+    weighted fulfilment ``Σ w·d/y`` with ``Σ_t z_t`` held fixed (a tie-breaker among equally
+    good plans), which is not a marginal value of anything the planner limits, so they are
+    not reported. The plan itself (levels, deliveries, ``binding``) is the second stage's,
+    which is also optimal for the first stage, so the prices and the plan satisfy the first
+    stage's optimality conditions together (complementary slackness). Where the optimum is
+    degenerate a shadow price is one of several valid marginal values (a one-sided
+    derivative may differ).
     """
 
     problem: PlanProblem
