@@ -64,50 +64,42 @@ class LinearProgram:
         return int(self.row_lower.size)
 
 
-def _block_diag(T: int, block: sp.sparray) -> sp.coo_array:
-    """``I_T ⊗ block``: the same block once per period (COO, built from index arithmetic)."""
-    b = sp.coo_array(block)
+def _block_diag(T: int, block: sp.sparray) -> sp.csc_array:
+    """``I_T ⊗ block``: the same block once per period, as CSC built by index arithmetic."""
+    b = sp.csc_array(block)
     r, c = b.shape
-    shift = np.arange(T)[:, None]
-    rows = (b.row[None, :] + r * shift).ravel()
-    cols = (b.col[None, :] + c * shift).ravel()
-    return sp.coo_array((np.tile(b.data, T), (rows, cols)), shape=(r * T, c * T))
+    nnz = b.indptr[-1]
+    shift = np.arange(T, dtype=np.int64)[:, None]
+    indptr = np.append((b.indptr[:-1][None, :] + nnz * shift).ravel(), nnz * T)
+    indices = (b.indices[None, :nnz] + r * shift).ravel()
+    return sp.csc_array((np.tile(b.data[:nnz], T), indices, indptr), shape=(r * T, c * T))
 
 
-def _identity(size: int, scale: float = 1.0) -> sp.coo_array:
-    k = np.arange(size)
-    return sp.coo_array((np.full(size, scale), (k, k)), shape=(size, size))
+def _identity(size: int, scale: float = 1.0) -> sp.csc_array:
+    k = np.arange(size + 1)
+    return sp.csc_array((np.full(size, scale), k[:-1], k), shape=(size, size))
 
 
-def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0) -> sp.coo_array:
+def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0) -> sp.csc_array:
     data = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
-    return sp.coo_array((data, (rows, cols)), shape=shape)
+    return sp.csc_array((data, (rows, cols)), shape=shape)
 
 
-def _assemble(blocks: list[dict[str, sp.sparray]], row_sizes: list[int], columns: dict[str, slice], n_cols: int) -> sp.csc_array:
-    """Place every block at its (row block, column block) offset and convert to CSC once.
+def _assemble(blocks: list[dict[str, sp.sparray]], row_sizes: list[int], columns: dict[str, slice]) -> sp.csc_array:
+    """The constraint matrix from its blocks: each column block stacked down its row blocks, then side by side.
 
-    Each block is read as COO triplets; the triplets of all blocks are concatenated with
-    their offsets and turned into one CSC matrix (no intermediate hstack/vstack copies).
+    All blocks are CSC, so stacking down a column block is one linear pass per column block
+    and putting column blocks side by side only concatenates arrays (no conversions).
     """
-    offsets = np.concatenate([[0], np.cumsum(row_sizes)]).astype(np.int64)
-    rows, cols, data = [], [], []
-    for k, parts in enumerate(blocks):
-        for name, block in parts.items():
-            b = sp.coo_array(block)
-            rows.append(b.row.astype(np.int64) + offsets[k])
-            cols.append(b.col.astype(np.int64) + columns[name].start)
-            data.append(b.data)
-    n_rows = int(offsets[-1])
-    if not data:
-        return sp.csc_array((n_rows, n_cols))
-    row, col, values = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
-    return _coo_to_csc(row, col, values, (n_rows, n_cols))
-
-
-def _coo_to_csc(row: np.ndarray, col: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csc_array:
-    """CSC from triplets by scipy's linear-time counting sort (the blocks never overlap)."""
-    return sp.coo_array((values, (row, col)), shape=shape).tocsc()
+    stacks = []
+    for name, cols in columns.items():
+        width = cols.stop - cols.start
+        if not width:
+            continue
+        parts = [sp.csc_array(parts.get(name, sp.csc_array((size, width)))) for parts, size in zip(blocks, row_sizes, strict=True)]
+        stacks.append(sp.vstack(parts, format="csc") if parts else sp.csc_array((0, width)))
+    n_rows = int(sum(row_sizes))
+    return sp.csc_array(sp.hstack(stacks, format="csc")) if stacks else sp.csc_array((n_rows, 0))
 
 
 def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearProgram:
@@ -218,7 +210,7 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         add("balance_of_payments", parts, np.full(T, -INF), bop.max_deficit.astype(float))
 
     # stack
-    A = _assemble(blocks, [size for _, size in row_names], columns, n_cols)
+    A = _assemble(blocks, [size for _, size in row_names], columns)
     rows, start = {}, 0
     for name, size in row_names:
         rows[name] = slice(start, start + size)
