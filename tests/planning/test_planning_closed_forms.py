@@ -144,3 +144,15 @@ def test_structured_falls_back_when_a_second_limit_binds(shared_data):
     assert any("structured solver not used" in note for note in plan.report.notes)
     used = plan.resources.set_index("account")["used"]
     assert used["land"] <= 4.0 + 1e-7 and used["labour"] <= 5.0 + 1e-7
+
+
+def test_a_limit_object_is_not_changed_by_the_problems_that_use_it(icio):
+    from dataclasses import replace
+
+    from commonplan.planning.problem import ResourceLimit
+
+    limit = ResourceLimit("value_added", 1.0e6)
+    one = replace(PlanProblem.build(icio, target_share=1.0, periods=1), resources=(limit,))
+    three = replace(PlanProblem.build(icio, target_share=1.0, periods=3), resources=(limit,))
+    assert limit.limits.size == 1
+    assert one.resources[0].limits.size == 1 and three.resources[0].limits.size == 3

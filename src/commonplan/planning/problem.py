@@ -18,7 +18,7 @@ field and the fix.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -248,7 +248,11 @@ class PlanProblem:
                 fix="give one amount per product and period (or one for all periods)",
             )
         accounts = set(self.economy.account_names)
-        resources = tuple(self.resources)
+        resources = tuple(
+            # spread one limit over all periods on a copy: the caller's object stays as it was
+            replace(limit, limits=np.repeat(limit.limits, T)) if limit.limits.size == 1 and T > 1 else limit
+            for limit in self.resources
+        )
         seen: set[str] = set()
         for limit in resources:
             if limit.account not in accounts:
@@ -261,8 +265,6 @@ class PlanProblem:
             if limit.account in seen:
                 _fail(f"limits[{limit.account!r}]", "the account is limited twice", fix="give one limit per account")
             seen.add(limit.account)
-            if limit.limits.size == 1 and T > 1:
-                object.__setattr__(limit, "limits", np.repeat(limit.limits, T))
             if limit.limits.size != T:
                 _fail(
                     f"limits[{limit.account!r}]",
@@ -295,7 +297,8 @@ class PlanProblem:
             if bop.export_prices.size != n:
                 _fail("balance_of_payments.export_prices", f"{bop.export_prices.size} prices for {n} products", expected="one per product")
             if bop.max_deficit.size == 1 and T > 1:
-                object.__setattr__(bop, "max_deficit", np.repeat(bop.max_deficit, T))
+                bop = replace(bop, max_deficit=np.repeat(bop.max_deficit, T))
+                object.__setattr__(self, "balance_of_payments", bop)
             if bop.max_deficit.size != T:
                 _fail("balance_of_payments.max_deficit", f"{bop.max_deficit.size} values for {T} periods", expected="one, or one per period")
 
