@@ -21,19 +21,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from commonplan.errors import AuthenticationError
 from commonplan.server import schemas, views
 from commonplan.server.context import (
     api_actor,
     api_actor_required,
-    client_address,
     run_long_write,
     run_read,
     run_short_write,
     run_write,
-    state_of,
+    sign_in,
 )
-from commonplan.server.problems import Problem, RateLimited
+from commonplan.server.problems import Problem
 from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
 from commonplan.services.roles import Actor
 
@@ -99,22 +97,7 @@ def _plain(value: Any) -> dict[str, Any]:
              responses={**_REFUSALS, 429: {"model": Problem, "description": "too many failed sign-ins"}})
 async def create_token(request: Request, body: schemas.TokenRequest) -> Any:
     """Exchange a user name and password for a bearer token (rate-limited per address and user)."""
-    state = state_of(request)
-    key = (client_address(request), body.username.lower())
-    wait = state.login_limiter.retry_after(key)
-    if wait > 0:
-        raise RateLimited(
-            "too many failed sign-ins for this user from this address",
-            retry_after_s=wait,
-            where="sign-in",
-            fix=f"wait {max(1, round(wait))} seconds and try again",
-        )
-    try:
-        actor = await run_read(request, accounts.authenticate, body.username, body.password)
-    except AuthenticationError:
-        state.login_limiter.record_failure(key)
-        raise
-    state.login_limiter.reset(key)
+    actor = await sign_in(request, body.username, body.password)
     token = await run_write(request, accounts.create_token, actor, name=body.name)
     return schemas.TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)
 

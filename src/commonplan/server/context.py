@@ -32,7 +32,7 @@ from fastapi import Request
 
 from commonplan.errors import AuthenticationError
 from commonplan.server.limits import LoginRateLimiter
-from commonplan.server.problems import CsrfError
+from commonplan.server.problems import CsrfError, RateLimited
 from commonplan.server.settings import Settings
 from commonplan.services import accounts
 from commonplan.services.roles import Actor
@@ -222,3 +222,29 @@ def start_session(request: Request, actor: Actor) -> None:
 def client_address(request: Request) -> str:
     """The peer address, for the sign-in rate limit."""
     return request.client.host if request.client else "unknown"
+
+
+async def sign_in(request: Request, username: str, password: str) -> Actor:
+    """The actor a user name and password belong to, under the sign-in rate limit.
+
+    Refused with :class:`~commonplan.server.problems.RateLimited` while this address has
+    failed too often for this user; a wrong password counts as a failure, a success
+    clears them. Used by ``POST /api/v1/tokens`` and the sign-in page.
+    """
+    limiter = state_of(request).login_limiter
+    key = (client_address(request), username.lower())
+    wait = limiter.retry_after(key)
+    if wait > 0:
+        raise RateLimited(
+            "too many failed sign-ins for this user from this address",
+            retry_after_s=wait,
+            where="sign-in",
+            fix=f"wait {max(1, round(wait))} seconds and try again",
+        )
+    try:
+        actor = await run_read(request, accounts.authenticate, username, password)
+    except AuthenticationError:
+        limiter.record_failure(key)
+        raise
+    limiter.reset(key)
+    return actor

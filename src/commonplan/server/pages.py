@@ -27,14 +27,13 @@ from commonplan.errors import AuthenticationError, BallotError, CommonplanError
 from commonplan.server import charts, explorer, views
 from commonplan.server.context import (
     check_csrf,
-    client_address,
     csrf_token,
     page_actor,
     run_read,
     run_short_write,
     run_write,
+    sign_in,
     start_session,
-    state_of,
 )
 from commonplan.server.problems import (
     RateLimited,
@@ -43,7 +42,7 @@ from commonplan.server.problems import (
     problem_response,
     status_for,
 )
-from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
+from commonplan.services import assemblies, ballots, queries, rounds, votes
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
 from commonplan.store.models import Phase, Role
@@ -153,28 +152,13 @@ async def login_submit(request: Request) -> Response:
     context = {"title": "Sign in", "next_url": next_url, "username": username}
     try:
         check_csrf(request, str(form.get("csrf_token") or ""))
-        state = state_of(request)
-        key = (client_address(request), username.lower())
-        wait = state.login_limiter.retry_after(key)
-        if wait > 0:
-            raise RateLimited(
-                "too many failed sign-ins for this user from this address",
-                retry_after_s=wait,
-                where="sign-in",
-                fix=f"wait {max(1, round(wait))} seconds and try again",
-            )
-        try:
-            actor = await run_read(request, accounts.authenticate, username, password)
-        except AuthenticationError:
-            state.login_limiter.record_failure(key)
-            raise
+        actor = await sign_in(request, username, password)
     except CommonplanError as error:
         response = _render(request, "login.html", None, context,
                            status=status_for(error), error=error)
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
         return response
-    state.login_limiter.reset(key)
     start_session(request, actor)
     _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
     return RedirectResponse(next_url, status_code=303)

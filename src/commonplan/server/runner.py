@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import Any
 
 from commonplan.server.settings import Settings
 from commonplan.store.database import open_database, safe_url
@@ -69,26 +70,18 @@ def run(
         + " (Ctrl+C stops it)"
     )
     logging.getLogger("uvicorn.error").setLevel(log_level.upper())
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "server_header": False,
+        "timeout_graceful_shutdown": 5,
+    }
     if workers > 1:
         os.environ.update(settings.to_env())
         uvicorn.run(
-            "commonplan.server.app:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=settings.host,
-            port=settings.port,
-            log_level=log_level,
-            access_log=access_log,
-            server_header=False,
-            timeout_graceful_shutdown=5,
+            "commonplan.server.app:app_from_environment", factory=True, workers=workers, **options
         )
         return
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        access_log=access_log,
-        server_header=False,
-        timeout_graceful_shutdown=5,
-    )
+    uvicorn.run(app, **options)

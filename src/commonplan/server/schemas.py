@@ -1,4 +1,8 @@
-"""The JSON shapes of the HTTP API (pydantic models; they make the OpenAPI schema).
+"""The JSON shapes of the HTTP API (they make the OpenAPI schema).
+
+Outputs that have exactly the fields of a service's dataclass are that dataclass
+(FastAPI accepts standard dataclasses as response models); the pydantic ``*Out`` models
+are kept only where the API shows a different shape, each with a comment saying how.
 
 Inputs forbid unknown fields, so a ballot that names another member (``"user_id": …``)
 is refused rather than silently ignored: a member always votes as themselves. Numbers
@@ -14,6 +18,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from commonplan.services.assemblies import MembershipInfo
+from commonplan.services.ballots import BallotReceipt
+from commonplan.services.queries import CouncilTurnout
+from commonplan.services.rounds import AggregatedWeights, AlternativeInfo
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -48,6 +57,7 @@ class TokenRequest(Input):
     name: Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")] = ""
 
 
+# Same fields as accounts.NewToken, kept to document the one-time ``token`` field.
 class TokenOut(BaseModel):
     id: int
     name: str
@@ -62,6 +72,7 @@ class UserIn(Input):
     display_name: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")] = ""
 
 
+# Not accounts.UserInfo: the API leaves out created_at (and /me builds it from the Actor).
 class UserOut(BaseModel):
     id: int
     username: str
@@ -79,6 +90,7 @@ class AssemblyIn(Input):
     economy_id: Id | None = None
 
 
+# Not assemblies.AssemblyInfo: the API leaves out created_at.
 class AssemblyOut(BaseModel):
     id: int
     name: str
@@ -94,6 +106,7 @@ class CouncilIn(Input):
     enterprise: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")] | None = None
 
 
+# Not assemblies.CouncilInfo: ``kind`` is shown as a plain string, not the CouncilKind enum.
 class CouncilOut(BaseModel):
     id: int
     assembly_id: int
@@ -109,10 +122,7 @@ class MembershipIn(Input):
     user_id: Id
 
 
-class MembershipOut(BaseModel):
-    id: int
-    council_id: int
-    user_id: int
+MembershipOut = MembershipInfo
 
 
 # --- rounds ------------------------------------------------------------------------------
@@ -135,12 +145,14 @@ class RoundIn(Input):
     base_problem: dict[str, Any] = Field(default_factory=dict)
 
 
+# Not participation.ballots.TargetGroup: the API leaves out ``kind``.
 class TargetGroupOut(BaseModel):
     name: str
     description: str
     sectors: list[str]
 
 
+# Not rounds.RoundInfo: phase as a string, without base_problem and created_at.
 class RoundOut(BaseModel):
     id: int
     assembly_id: int
@@ -166,25 +178,13 @@ class AggregateIn(Input):
     rule: Annotated[str, Field(pattern=r"^(mean|median)$")] | None = None
 
 
-class AggregatedOut(BaseModel):
-    round_id: int
-    rule: str
-    points: dict[str, float]
-    weights: dict[str, float]
-    councils: dict[str, dict[str, float]]
-    membership: dict[str, int]
-    n_ballots: int
+AggregatedOut = AggregatedWeights
 
 
-class CouncilTurnoutOut(BaseModel):
-    council_id: int
-    name: str
-    kind: str
-    n_members: int
-    n_ballots: int
-    n_rankings: int
+CouncilTurnoutOut = CouncilTurnout
 
 
+# Same fields as queries.Turnout, kept for the field descriptions in the OpenAPI schema.
 class TurnoutOut(BaseModel):
     round_id: int
     n_members: int = Field(description="members of the assembly's councils (each counted once)")
@@ -206,16 +206,7 @@ class BallotIn(Input):
     request_id: RequestId | None = None
 
 
-class BallotOut(BaseModel):
-    id: int
-    round_id: int
-    user_id: int
-    points: dict[str, float]
-    request_id: str
-    submitted_at: datetime
-    is_current: bool
-    replaced_id: int | None = None
-    replayed: bool = False
+BallotOut = BallotReceipt
 
 
 class RankingIn(Input):
@@ -225,6 +216,7 @@ class RankingIn(Input):
     request_id: RequestId | None = None
 
 
+# Not votes.RankingReceipt: the API leaves out ``replayed`` (the status code says it).
 class RankingOut(BaseModel):
     id: int
     round_id: int
@@ -234,16 +226,7 @@ class RankingOut(BaseModel):
     submitted_at: datetime
 
 
-class AlternativeOut(BaseModel):
-    id: int
-    round_id: int
-    position: int
-    label: str
-    title: str
-    description: str
-    weights: dict[str, float]
-    figures: dict[str, Any]
-    plan_sha256: str | None
+AlternativeOut = AlternativeInfo
 
 
 class AlternativeIn(Input):
@@ -282,6 +265,7 @@ class ComputeAlternativesIn(Input):
     )
 
 
+# Not rounds.ResultInfo: matrices as nested lists (not DataFrames), without computed_at.
 class ResultOut(BaseModel):
     round_id: int
     winner: str
@@ -295,6 +279,7 @@ class ResultOut(BaseModel):
     n_rankings: int
 
 
+# Not rounds.PublishedPlanInfo: the API leaves out ``extra``.
 class PlanOut(BaseModel):
     round_id: int
     alternative_id: int
@@ -306,6 +291,7 @@ class PlanOut(BaseModel):
     published_at: datetime
 
 
+# Not queries.AuditRecord: ``payload`` is the parsed JSON, not its text.
 class AuditEntryOut(BaseModel):
     seq: int
     created_at: str
@@ -316,6 +302,7 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
+# Not store.audit.AuditReport: ``ok`` is a field and problems are plain objects.
 class AuditVerifyOut(BaseModel):
     ok: bool
     n_entries: int
