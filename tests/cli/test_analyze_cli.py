@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from commonplan.errors import CommonplanError, FileFormatError
-from commonplan.io import FORMATS, read_table
+from commonplan.io import FORMATS, detect_format, read_table
 
 CLI = [sys.executable, "-c", "from commonplan.cli.main import app; app()"]
 
@@ -31,10 +31,8 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     ],
 )
 def test_read_table_detects_the_format(shared_data, relative, expected_format, n_products):
-    from commonplan.io import _sniff
-
     path = shared_data / relative
-    assert _sniff(path) == expected_format
+    assert detect_format(path) == expected_format
     assert read_table(path).n_products == n_products
 
 

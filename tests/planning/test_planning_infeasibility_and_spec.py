@@ -48,7 +48,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 BASE = """
 periods = 2
 [economy]
-flows_csv = "bread_and_coal_flows.csv"
+table = "bread_and_coal_flows.csv"
 accounts = ["labour"]
 """
 
@@ -123,3 +123,25 @@ def test_example_script_runs(shared_data):
 
     namespace = runpy.run_path(str(EXAMPLES / "plan_in_python.py"), run_name="example")
     assert namespace["plan"].report.status == "optimal"
+
+
+def test_spec_reads_any_table_format(tmp_path, shared_data):
+    table = shared_data / "mrio" / "icio2025_y2022_americas11x50.npz"
+    path = tmp_path / "icio.toml"
+    path.write_text(
+        f'name = "Colombia at base-year demand"\n[economy]\ntable = "{table}"\n'
+        '[target_share]\nshare = 1.0\n[objective]\nkind = "min_resource"\nresource = "value_added"\n'
+    )
+    parsed = read_spec(path)
+    assert parsed.problem.economy.n_products == 550
+    assert len(parsed.problem.economy.regions) == 11
+
+
+def test_plain_table_options_on_another_format_are_refused(tmp_path, shared_data):
+    table = shared_data / "mrio" / "icio2025_y2022_americas11x50.npz"
+    path = tmp_path / "icio.toml"
+    path.write_text(f'[economy]\ntable = "{table}"\naccounts = ["labour"]\n[target_share]\nshare = 1.0\n')
+    with pytest.raises(SpecError) as caught:
+        read_spec(path)
+    assert caught.value.where == "economy.accounts"
+    assert "icio-arrays" in str(caught.value)

@@ -51,8 +51,9 @@ FORMATS: dict[str, Reader] = {
 }
 
 
-def _sniff(path: Path) -> str | None:
-    """Guess the format of ``path`` from its name, its members or its first line."""
+def detect_format(path: str | Path) -> str | None:
+    """The format of ``path`` guessed from its name, its members or its first line (None if unknown)."""
+    path = Path(path)
     if path.is_dir():
         names = {p.name.lower() for p in path.iterdir()}
         if "manifest.json" in names:
@@ -115,7 +116,7 @@ def read_table(path: str | Path, format: str | None = None, **options: Any) -> E
             where=str(path),
             fix="check the path; tables are files (CSV, Excel, Parquet, .npz) or folders",
         )
-    name = format or _sniff(path)
+    name = format or detect_format(path)
     if name is None:
         raise FileFormatError(
             "cannot tell which kind of table this is",
@@ -147,4 +148,4 @@ def read_economy(folder: str | Path) -> Economy:
     return _read(folder)
 
 
-__all__ = ["FORMATS", "Reader", "read_table", "read_economy", "write_economy"]
+__all__ = ["FORMATS", "Reader", "detect_format", "read_table", "read_economy", "write_economy"]

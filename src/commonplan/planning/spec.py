@@ -6,8 +6,8 @@ A specification names an economy and says what is wanted and what is available::
     periods = 3                      # or a list of labels: ["2026", "2027", "2028"]
 
     [economy]
-    flows_csv = "flows.csv"          # or cockshott = "folder", or icio_npz = "table.npz"
-    accounts = ["labour"]            # rows of flows.csv that are accounts (flows_csv only)
+    table = "flows.csv"              # any table `commonplan formats` lists, or cockshott = "folder"
+    accounts = ["labour"]            # rows of a plain flow table that are accounts
 
     [objective]
     kind = "max_min_fulfilment"      # or "harmony", "min_resource"
@@ -68,7 +68,7 @@ from commonplan.planning.problem import (
 
 TOP_KEYS = {"name", "periods", "economy", "objective", "targets", "target_share", "limits", "capacity", "techniques", "solver"}
 SECTION_KEYS = {
-    "economy": {"cockshott", "flows_csv", "icio_npz", "accounts", "region", "units"},
+    "economy": {"cockshott", "table", "format", "accounts", "region", "units", "year"},
     "objective": {"kind", "resource", "lexicographic", "breakpoints"},
     "targets": {"product", "region", "amount", "weight"},
     "target_share": {"share", "regions", "weight"},
@@ -160,44 +160,18 @@ def _find(labels: pd.MultiIndex, name: Any, region: Any, field: str, what: str) 
 # ---- economies ---------------------------------------------------------------------------------
 
 
-def _read_flows_csv(path: Path, accounts: list[str], region: str, units: str) -> Economy:
-    try:
-        table = pd.read_csv(path, index_col=0)
-    except (OSError, pd.errors.ParserError) as error:
-        raise _error("economy.flows_csv", f"cannot read {path}: {error}", fix="give the path of a CSV flow table") from None
-    table.index = table.index.astype(str).str.strip()
-    table.columns = table.columns.astype(str).str.strip()
-    products = [c for c in table.columns if c in table.index]
-    if not products:
-        raise _error("economy.flows_csv", f"{path.name}: no column label is also a row label", expected="a square products × products block")
-    for account in accounts:
-        if account not in table.index:
-            raise _error("economy.accounts", f"row {account!r} not found in {path.name}", expected=f"one of {list(table.index)}")
-    final = [c for c in table.columns if c not in products]
-    Z = table.loc[products, products].to_numpy(dtype=float)
-    Y = table.loc[products, final].to_numpy(dtype=float) if final else np.zeros((len(products), 1))
-    x = table.loc["output", products].to_numpy(dtype=float) if "output" in table.index else None
-    account_flows = {a: table.loc[a, products].to_numpy(dtype=float) for a in accounts}
-    economy = Economy.from_flows(Z, pd.DataFrame(Y, index=products, columns=final or ["final_demand"]), x, account_flows or None, products=products, region=region)
-    return economy.replace(metadata=replace(economy.metadata, name=path.stem, units=units, source=str(path)))
-
-
-def _read_icio_npz(path: Path) -> Economy:
-    try:
-        from commonplan.io.icio import read_icio_arrays  # type: ignore[import-not-found]
-    except ImportError:
-        from commonplan.io.icio import read_icio_arrays
-    return read_icio_arrays(path)
+PLAIN_TABLE_KEYS = ("accounts", "region", "units", "year")
+"""Keys of ``[economy]`` passed to the plain flow-table reader (``format = "flows"``)."""
 
 
 def _economy_section(spec: dict[str, Any], base: Path) -> tuple[Economy, PlanProblem | None]:
     section = spec.get("economy")
     if not isinstance(section, dict):
-        raise _error("economy", "missing [economy] section", expected="cockshott, flows_csv or icio_npz", fix="add [economy] with a data path")
+        raise _error("economy", "missing [economy] section", expected="table = PATH or cockshott = FOLDER", fix="add [economy] with a data path")
     _check_keys(section, SECTION_KEYS["economy"], "economy")
-    sources = [k for k in ("cockshott", "flows_csv", "icio_npz") if k in section]
+    sources = [k for k in ("cockshott", "table") if k in section]
     if len(sources) != 1:
-        raise _error("economy", f"give exactly one data source, got {sources}", expected="one of cockshott, flows_csv, icio_npz")
+        raise _error("economy", f"give exactly one data source, got {sources}", expected="table = PATH (any format of `commonplan formats`) or cockshott = FOLDER")
     key = sources[0]
     path = (base / str(section[key])).resolve()
     if not path.exists():
@@ -207,12 +181,20 @@ def _economy_section(spec: dict[str, Any], base: Path) -> tuple[Economy, PlanPro
 
         problem = read_cockshott(path)
         return problem.economy, problem
-    if key == "icio_npz":
-        return _read_icio_npz(path), None
-    accounts = section.get("accounts", [])
+    from commonplan.io import detect_format, read_table
+
+    table_format = section.get("format") or detect_format(path)
+    options = {k: section[k] for k in PLAIN_TABLE_KEYS if k in section}
+    if options and table_format != "flows":
+        raise _error(
+            f"economy.{next(iter(options))}",
+            f"options {sorted(options)} apply to plain flow tables, but this table is read as {table_format!r}",
+            fix='remove them, or set format = "flows"',
+        )
+    accounts = options.get("accounts", [])
     if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
         raise _error("economy.accounts", f"{accounts!r} is not a list of row names", expected='e.g. ["labour"]')
-    return _read_flows_csv(path, accounts, str(section.get("region", "ALL")), str(section.get("units", ""))), None
+    return read_table(path, format=table_format, **options), None
 
 
 def _add_techniques(economy: Economy, entries: list[Any]) -> Economy:
