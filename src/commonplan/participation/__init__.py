@@ -11,8 +11,27 @@ The Hahnel–Szczepanczyk annual planning procedure (Hahnel, *Democratic Economi
 * :mod:`~commonplan.participation.procedure` — the rounds, the price rule, year two;
 * :mod:`~commonplan.participation.result` — labelled results, Parquet and run configuration;
 * :mod:`~commonplan.participation.compare` — labour against the minimum-labour plan.
+
+and the rules by which councils decide (see ``docs/councils.md``):
+
+* :mod:`~commonplan.participation.ballots` — priority ballots and their aggregation;
+* :mod:`~commonplan.participation.voting` — the Schulze method;
+* :mod:`~commonplan.participation.alternatives` — plan alternatives from weights and trade-offs.
 """
 
+from commonplan.participation.alternatives import (
+    ComputedAlternative,
+    TradeOff,
+    compute_alternatives,
+)
+from commonplan.participation.ballots import (
+    TargetGroup,
+    aggregate,
+    assembly_allocation,
+    council_allocations,
+    target_weights,
+    validate_ballot,
+)
 from commonplan.participation.compare import LabourComparison, compare_with_minimum_labour
 from commonplan.participation.economy import (
     ConsumerCouncils,
@@ -34,8 +53,27 @@ from commonplan.participation.procedure import (
     stateless,
 )
 from commonplan.participation.result import ParticipationResult, YearPlan
+from commonplan.participation.voting import (
+    SchulzeResult,
+    pairwise_matrix,
+    schulze,
+    validate_ranking,
+)
 
 __all__ = [
+    "ComputedAlternative",
+    "SchulzeResult",
+    "TargetGroup",
+    "TradeOff",
+    "aggregate",
+    "assembly_allocation",
+    "compute_alternatives",
+    "council_allocations",
+    "pairwise_matrix",
+    "schulze",
+    "target_weights",
+    "validate_ballot",
+    "validate_ranking",
     "ConsumerCouncils",
     "GeneratorSpec",
     "GoodClass",

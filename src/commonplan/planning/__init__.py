@@ -16,7 +16,14 @@ from commonplan.planning.problem import (
     Targets,
     harmony,
 )
+from commonplan.planning.scenarios import (
+    ScenarioResult,
+    TradeAssumptions,
+    cutoff_scenario,
+    federation_scenario,
+)
 from commonplan.planning.solve import solve
+from commonplan.planning.spec import read_spec
 
 __all__ = [
     "BalanceOfPayments",
@@ -25,9 +32,14 @@ __all__ = [
     "Plan",
     "PlanProblem",
     "ResourceLimit",
+    "ScenarioResult",
     "SolveReport",
     "Targets",
+    "TradeAssumptions",
+    "cutoff_scenario",
+    "federation_scenario",
     "harmony",
     "read_cockshott",
+    "read_spec",
     "solve",
 ]
