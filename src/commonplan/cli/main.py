@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from commonplan.cli import admin, analyze, participate, plan, server
+from commonplan.cli import admin, analyze, demo, participate, plan, server
 from commonplan.errors import CommonplanError
 
 app_typer = typer.Typer(
@@ -28,7 +28,7 @@ def main() -> None:
     """Commonplan: read input-output tables, analyse them, compute plans, and let councils decide."""
 
 
-for module in (analyze, plan, participate, server, admin):
+for module in (analyze, demo, plan, participate, server, admin):
     module.register(app_typer)
 
 
