@@ -24,6 +24,7 @@ objective is always stated as a minimisation (maximisations are negated).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -64,15 +65,45 @@ class LinearProgram:
         return int(self.row_lower.size)
 
 
-def _block_diag(T: int, block: sp.sparray) -> sp.csc_array:
-    """``I_T ⊗ block``: the same block once per period, as CSC built by index arithmetic."""
-    b = sp.csc_array(block)
-    r, c = b.shape
-    nnz = b.indptr[-1]
-    shift = np.arange(T, dtype=np.int64)[:, None]
-    indptr = np.append((b.indptr[:-1][None, :] + nnz * shift).ravel(), nnz * T)
-    indices = (b.indices[None, :nnz] + r * shift).ravel()
-    return sp.csc_array((np.tile(b.data[:nnz], T), indices, indptr), shape=(r * T, c * T))
+@dataclass
+class _Block:
+    """A sparse block; with ``periods > 1`` it stands for ``I_periods ⊗ matrix``.
+
+    The per-period copies are never materialised: :func:`_assemble` writes them straight into
+    the constraint matrix. ``indptr``, ``indices`` and ``data`` are one period's CSC arrays.
+    """
+
+    matrix: sp.sparray
+    periods: int = 1
+
+    @cached_property
+    def _csc(self) -> sp.csc_array:
+        return sp.csc_array(self.matrix)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self._csc.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self._csc.indices[: self._csc.indptr[-1]]
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._csc.data[: self._csc.indptr[-1]]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.matrix.nnz) * self.periods
+
+
+def _block(matrix: sp.sparray, periods: int = 1, *, negate: bool = False) -> _Block:
+    """``matrix`` (or ``−matrix``) as a block, repeated down the diagonal ``periods`` times."""
+    return _Block(-matrix if negate else matrix, periods)
 
 
 def _identity(size: int, scale: float = 1.0) -> sp.csc_array:
@@ -82,24 +113,124 @@ def _identity(size: int, scale: float = 1.0) -> sp.csc_array:
 
 def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0) -> sp.csc_array:
     data = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
+    if rows.size and (np.diff(rows) > 0).all() and (np.diff(cols) >= 0).all():
+        # already in CSC order without duplicates: what the COO conversion would give, without its sort
+        indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
+        return sp.csc_array((data.copy(), rows.copy(), indptr), shape=shape)
     return sp.csc_array((data, (rows, cols)), shape=shape)
 
 
-def _assemble(blocks: list[dict[str, sp.sparray]], row_sizes: list[int], columns: dict[str, slice]) -> sp.csc_array:
-    """The constraint matrix from its blocks: each column block stacked down its row blocks, then side by side.
+def _interleave(parts: list[tuple[_Block, int]], width: int, pos: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> int:
+    """Stack one-period ``parts`` (block, row offset) down each column, writing at ``pos``.
 
-    All blocks are CSC, so stacking down a column block is one linear pass per column block
-    and putting column blocks side by side only concatenates arrays (no conversions).
+    Within a column the entries of each part keep their order and parts follow each other in
+    list order (as ``scipy.sparse.vstack`` does). ``indptr`` receives the ``width`` column
+    starts. Returns the position after the last entry.
     """
-    stacks = []
+    counts = [np.diff(block.indptr) for block, _ in parts]
+    starts = np.empty(width + 1, dtype=np.int64)
+    starts[0] = pos
+    np.cumsum(np.sum(counts, axis=0), out=starts[1:])
+    starts[1:] += pos
+    indptr[:] = starts[:-1]
+    first = starts[:-1].copy()
+    for (block, offset), count in zip(parts, counts, strict=True):
+        dest = np.repeat(first - block.indptr[:-1], count)
+        dest += np.arange(dest.size)
+        indices[dest] = block.indices.astype(indices.dtype, copy=False) + offset
+        data[dest] = block.data
+        first += count
+    return int(starts[-1])
+
+
+def _expand(block: _Block, dtype: type) -> _Block:
+    """The one-period block equal to ``I_periods ⊗ block``."""
+    T = block.periods
+    if T == 1:
+        return block
+    r, c = block.shape
+    indptr = np.empty(c * T + 1, dtype=dtype)
+    indices = np.empty(block.nnz, dtype=dtype)
+    data = np.empty(block.nnz)
+    _repeat_periods(block.indptr, block.indices, block.data, c, r, T, 0, indptr, indices, data)
+    indptr[-1] = block.nnz
+    return _Block(sp.csc_array((data, indices, indptr), shape=(r * T, c * T)))
+
+
+def _repeat_periods(
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    c: int,
+    step: int | np.ndarray,
+    T: int,
+    pos: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+) -> int:
+    """Write periods ``t = 0 … T−1`` of a one-period template (``c`` columns) at ``pos``: rows move by ``t·step``."""
+    tn = int(t_indptr[-1])
+    end = pos + tn * T
+    data[pos:end].reshape(T, tn)[...] = t_data
+    out = indices[pos:end].reshape(T, tn)
+    out[0] = t_indices
+    for t in range(1, T):
+        np.add(out[t - 1], step, out=out[t], casting="unsafe")
+    for t in range(T):
+        np.add(t_indptr[:-1], pos + t * tn, out=indptr[t * c : (t + 1) * c], casting="unsafe")
+    return end
+
+
+def _assemble(blocks: list[dict[str, _Block]], row_sizes: list[int], columns: dict[str, slice], n_cols: int) -> sp.csc_array:
+    """The constraint matrix from its blocks, written straight into preallocated CSC arrays.
+
+    Column block by column block: where every part repeats per period, one period's parts are
+    stacked (a template, 1/T of the work) and then copied once per period with shifted rows;
+    otherwise the parts are stacked directly. Indices are int32 where the sizes allow.
+    """
+    offsets = np.concatenate([[0], np.cumsum(row_sizes, dtype=np.int64)]).tolist()
+    n_rows = offsets[-1]
+    nnz = sum(part.nnz for parts in blocks for part in parts.values())
+    dtype = np.int32 if max(n_rows, n_cols, nnz) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.empty(n_cols + 1, dtype=dtype)
+    indices = np.empty(nnz, dtype=dtype)
+    data = np.empty(nnz)
+    pos = 0
     for name, cols in columns.items():
         width = cols.stop - cols.start
         if not width:
             continue
-        parts = [sp.csc_array(parts.get(name, sp.csc_array((size, width)))) for parts, size in zip(blocks, row_sizes, strict=True)]
-        stacks.append(sp.vstack(parts, format="csc") if parts else sp.csc_array((0, width)))
-    n_rows = int(sum(row_sizes))
-    return sp.csc_array(sp.hstack(stacks, format="csc")) if stacks else sp.csc_array((n_rows, 0))
+        parts = [(parts[name], offsets[k], row_sizes[k]) for k, parts in enumerate(blocks) if name in parts]
+        if not parts:
+            indptr[cols] = pos
+            continue
+        periods = {block.periods for block, _, _ in parts}
+        if len(periods) == 1:
+            T = periods.pop()
+            c = width // T
+            if len(parts) == 1:
+                block, offset, size = parts[0]
+                t_indices = block.indices.astype(dtype, copy=False) + dtype(offset)
+                pos = _repeat_periods(block.indptr, t_indices, block.data, c, dtype(size // T), T, pos, indptr[cols], indices, data)
+            else:
+                # one period's parts stacked as CSR (a concatenation), then one CSR→CSC pass (a
+                # stable sort by row within each column): the parts' entries in part order, each
+                # part's as its own CSR→CSC conversion orders them — what a CSC vstack gives, as
+                # the parts here are CSR or canonical CSC (identities, selectors)
+                template = sp.csc_array(sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr"))
+                base = np.concatenate([np.arange(offset, offset + size // T, dtype=dtype) for _, offset, size in parts])
+                step = np.concatenate([np.full(size // T, size // T, dtype=dtype) for _, _, size in parts])
+                t_nnz = template.indptr[-1]
+                local = template.indices[:t_nnz]
+                pos = _repeat_periods(template.indptr, base[local], template.data[:t_nnz], c, step[local], T, pos, indptr[cols], indices, data)
+        else:
+            expanded = [(_expand(block, dtype), offset) for block, offset, _ in parts]
+            pos = _interleave(expanded, width, pos, indptr[cols], indices, data)
+    indptr[n_cols] = pos
+    assert pos == nnz
+    return sp.csc_array((data, indices, indptr), shape=(n_rows, n_cols))
 
 
 def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearProgram:
@@ -131,12 +262,12 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         start += size
     n_cols = start
 
-    blocks: list[dict[str, sp.sparray]] = []
+    blocks: list[dict[str, _Block]] = []
     lower: list[np.ndarray] = []
     upper: list[np.ndarray] = []
     row_names: list[tuple[str, int]] = []
 
-    def add(name: str, parts: dict[str, sp.sparray], lo: np.ndarray, hi: np.ndarray) -> None:
+    def add(name: str, parts: dict[str, _Block], lo: np.ndarray, hi: np.ndarray) -> None:
         if lo.size:
             blocks.append(parts)
             lower.append(lo)
@@ -145,13 +276,13 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
 
     # product balances
     net = sp.csr_array(eco.make - eco.use)
-    parts = {"x": _block_diag(T, net), "d": _identity(n * T, -1.0)}
+    parts = {"x": _block(net, T), "d": _block(_identity(n, -1.0), T)}
     if q:
         G = capital.bundle if capital.bundle is not None else _selector(capital.goods, np.arange(q), (n, q))
-        parts["I"] = -_block_diag(T, G)
+        parts["I"] = _block(G, T, negate=True)
     if ne:
         E = _selector(export_products, np.arange(ne), (n, ne))
-        parts["e"] = -_block_diag(T, E)
+        parts["e"] = _block(E, T, negate=True)
     add("balance", parts, np.zeros(n * T), np.zeros(n * T))
 
     # resource limits
@@ -160,13 +291,13 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         positions = [eco.account_names.index(r.account) for r in problem.resources]
         R = sp.csr_array(eco.account_coefficients[positions])
         L = np.vstack([r.limits for r in problem.resources])  # accounts × T
-        add("resources", {"x": _block_diag(T, R)}, np.full(L.size, -INF), L.T.ravel())
+        add("resources", {"x": _block(R, T)}, np.full(L.size, -INF), L.T.ravel())
         resource_rows = [(r.account, t) for t in range(T) for r in problem.resources]
 
     # capital: use and dynamics
     if q:
         Kuse = _selector(np.arange(q), capital.activities, (q, m), capital.coefficients)
-        add("capital_use", {"x": _block_diag(T, Kuse), "K": _identity(q * T, -1.0)}, np.full(q * T, -INF), np.zeros(q * T))
+        add("capital_use", {"x": _block(Kuse, T), "K": _block(_identity(q, -1.0), T)}, np.full(q * T, -INF), np.zeros(q * T))
         if T > 1:
             t_rows = np.arange(T - 1)
             this = _selector(t_rows, t_rows + 1, (T - 1, T))
@@ -177,14 +308,14 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
             ok = source >= 0
             inv = _selector(t_rows[ok], source[ok], (T - 1, T))
             I_part = -sp.kron(inv, sp.identity(q), format="csr")
-            add("capital_stock", {"K": K_part, "I": I_part}, np.full(q * (T - 1), -INF), np.zeros(q * (T - 1)))
+            add("capital_stock", {"K": _block(K_part), "I": _block(I_part)}, np.full(q * (T - 1), -INF), np.zeros(q * (T - 1)))
 
     # objective-specific rows
     d_pos = tgt_t * n + tgt_i
     if kind == "max_min_fulfilment" and nt:
         Dsel = _selector(np.arange(nt), d_pos, (nt, n * T))
         Zsel = _selector(np.arange(nt), tgt_t, (nt, T), -y_t)
-        add("fulfilment", {"d": Dsel, "z": Zsel}, np.zeros(nt), np.full(nt, INF))
+        add("fulfilment", {"d": _block(Dsel), "z": _block(Zsel)}, np.zeros(nt), np.full(nt, INF))
     if kind == "harmony" and nt:
         points = np.asarray(problem.objective.breakpoints)
         values = harmony(points)
@@ -198,19 +329,19 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         tgt = np.repeat(np.arange(nt), k)
         Dsel = _selector(rows, d_pos[tgt], (nt * k, n * T), -slopes[seg] / y_t[tgt])
         Hsel = _selector(rows, tgt, (nt * k, nt))
-        add("harmony", {"d": Dsel, "h": Hsel}, np.full(nt * k, -INF), intercepts[seg])
+        add("harmony", {"d": _block(Dsel), "h": _block(Hsel)}, np.full(nt * k, -INF), intercepts[seg])
 
     # balance of payments
     if bop is not None:
         positions = [eco.account_names.index(a) for a in bop.import_accounts]
         imports = sp.csr_array(eco.account_coefficients[positions].sum(axis=0, keepdims=True))
-        parts = {"x": _block_diag(T, imports)}
+        parts = {"x": _block(imports, T)}
         if ne:
-            parts["e"] = -_block_diag(T, sp.csr_array(bop.export_prices[export_products][None, :]))
+            parts["e"] = _block(sp.csr_array(bop.export_prices[export_products][None, :]), T, negate=True)
         add("balance_of_payments", parts, np.full(T, -INF), bop.max_deficit.astype(float))
 
     # stack
-    A = _assemble(blocks, [size for _, size in row_names], columns)
+    A = _assemble(blocks, [size for _, size in row_names], columns, n_cols)
     rows, start = {}, 0
     for name, size in row_names:
         rows[name] = slice(start, start + size)

@@ -74,8 +74,8 @@ def _highs_model(lp: LinearProgram) -> highspy.HighsLp:
     model.row_upper_ = lp.row_upper
     A = lp.A
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = A.indptr.astype(np.int32)
-    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.start_ = A.indptr.astype(np.int32, copy=False)
+    model.a_matrix_.index_ = A.indices.astype(np.int32, copy=False)
     model.a_matrix_.value_ = A.data
     model.a_matrix_.num_col_ = lp.n_cols
     model.a_matrix_.num_row_ = lp.n_rows
