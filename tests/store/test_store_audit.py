@@ -7,7 +7,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from commonplan.errors import AuditIntegrityError
-from commonplan.store.audit import GENESIS, append_audit, entry_hash, verify_audit
+from commonplan.store.audit import (
+    GENESIS,
+    append_audit,
+    append_audit_on_commit,
+    entry_hash,
+    verify_audit,
+)
 
 
 def _fill(db, n=6):
@@ -203,3 +209,42 @@ def test_deleting_the_last_entry_is_detected(db):
     _raw(db, [("DELETE FROM audit_log WHERE seq = 4", {})])
     report = _report(db)
     assert [(p.seq, p.kind) for p in report.problems] == [(4, "deleted")]
+
+
+def test_entries_appended_on_commit_chain_with_the_others(db):
+    """append_audit_on_commit (PostgreSQL: appended by the database in the commit's round trip)
+    and append_audit interleave into one chain whose hashes Python recomputes."""
+    payload = {"text": "é✓ \u0000 \\ \n", "n": [1, 2.5, None]}
+    for k in range(1, 7):
+        with db.transaction() as session:
+            append = append_audit_on_commit if k % 2 else append_audit
+            append(session, action="test.act", subject=f"thïng {k}", actor="Zoë", actor_id=k,
+                   payload=payload)
+    with db.transaction() as session:  # two entries left for one commit
+        append_audit_on_commit(session, action="test.a", subject="s", actor="t")
+        append_audit_on_commit(session, action="test.b", subject="s", actor="t")
+    report = _report(db)
+    assert report.ok and report.n_entries == 8 and report.head_seq == 8
+    with db.read() as session:
+        rows = session.execute(text("SELECT * FROM audit_log ORDER BY seq")).all()
+    assert [r.action for r in rows[-2:]] == ["test.a", "test.b"]
+    for row in rows:
+        assert row.hash == entry_hash(row.prev_hash, row.created_at, row.actor_id, row.actor,
+                                      row.action, row.subject, row.payload)
+
+
+def test_a_failed_block_stores_neither_the_write_nor_its_entry_left_for_the_commit(db):
+    _fill(db, 1)
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        append_audit_on_commit(session, action="test.act", subject="x", actor="tester")
+        raise RuntimeError("refused after the entry was left for the commit")
+    # the append itself fails (on PostgreSQL in the commit's round trip: its seq is taken by a
+    # row this block wrote): nothing of the block is committed, the row included
+    with pytest.raises(DBAPIError), db.transaction() as session:
+        session.execute(
+            text("INSERT INTO audit_log (seq, created_at, actor, action, subject, payload, "
+                 "prev_hash, hash) VALUES (2, 'now', 'x', 'x', 'x', '{}', 'x', 'x')")
+        )
+        append_audit_on_commit(session, action="test.act", subject="x", actor="tester")
+    report = _report(db)
+    assert report.ok and report.n_entries == 1 and report.head_seq == 1

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from commonplan.errors import NotFoundError, PhaseError
 from commonplan.services.roles import Actor
-from commonplan.store.audit import append_audit
+from commonplan.store.audit import append_audit, append_audit_on_commit
 from commonplan.store.models import Assembly, Council, Phase, PlanningRound, User
 
 
@@ -24,6 +24,25 @@ def audit(
 ) -> None:
     """Append an audit entry for ``actor`` inside the current transaction."""
     append_audit(
+        session,
+        action=action,
+        subject=subject,
+        actor=actor.username,
+        actor_id=actor.user_id,
+        payload=payload,
+    )
+
+
+def audit_on_commit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    subject: str,
+    payload: Mapping[str, Any] | None = None,
+) -> None:
+    """Like :func:`audit`, as the transaction's last write: on PostgreSQL the entry is appended
+    by the commit, in one round trip with it (see :func:`~commonplan.store.audit.append_audit_on_commit`)."""
+    append_audit_on_commit(
         session,
         action=action,
         subject=subject,

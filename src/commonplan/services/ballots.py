@@ -29,7 +29,7 @@ from commonplan.errors import (
 )
 from commonplan.participation.ballots import validate_ballot
 from commonplan.services._common import (
-    audit,
+    audit_on_commit,
     aware,
     lock_user,
 )
@@ -209,7 +209,7 @@ def submit_ballot(
             },
         ).scalar_one()
         replaced = previous.id if previous is not None else None
-        audit(
+        audit_on_commit(  # the last write: appended together with the commit
             session,
             actor,
             "ballot.submit",

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from commonplan.errors import AuditIntegrityError
@@ -92,6 +93,64 @@ _MOVE_HEAD = (
 )
 
 
+# PostgreSQL: lock the head, insert the entry chained to it and move the head in ONE statement
+# (one round trip while the head is locked instead of three). The database computes the hash
+# with the formula of entry_hash: SHA-256 of the UTF-8 bytes of prev_hash ‖ "\n" ‖ header ‖
+# "\n" ‖ payload. Every value is a bound parameter (psycopg's %(name)s placeholders).
+# ``locked`` waits for the head row (FOR UPDATE); under READ COMMITTED it then holds the latest
+# committed head. Without a head row (a database created outside the migrations) the chain
+# starts from GENESIS and the head row is created, as append_audit's general path does. The
+# statement always returns exactly one row (or fails, and then nothing is committed).
+_APPEND_PG = """
+WITH locked AS (
+    SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
+), head AS (
+    SELECT seq, hash FROM locked
+    UNION ALL SELECT 0, %(genesis)s WHERE NOT EXISTS (SELECT 1 FROM locked)
+), entry AS (
+    INSERT INTO audit_log
+        (seq, created_at, actor_id, actor, action, subject, payload, prev_hash, hash)
+    SELECT head.seq + 1, %(created_at)s, %(actor_id)s, %(actor)s, %(action)s, %(subject)s,
+           %(payload)s, head.hash,
+           encode(sha256(convert_to(
+               head.hash || E'\\n' || %(header)s || E'\\n' || %(payload)s, 'UTF8')), 'hex')
+    FROM head
+    RETURNING seq, hash
+)
+INSERT INTO audit_head (id, seq, hash) SELECT 1, seq, hash FROM entry
+ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
+RETURNING seq, hash
+"""
+_ON_COMMIT = "commonplan.audit_on_commit"
+"""``session.info`` key: the entries :func:`append_audit_on_commit` left for the commit."""
+TRANSACTION = "commonplan.transaction"
+"""``session.info`` key set by :meth:`Database.transaction` (which calls :func:`commit_with_audit`)."""
+
+
+def _one_statement_append(connection: Connection) -> bool:
+    """True on PostgreSQL with a UTF-8 database (the database hashes the same bytes as Python)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    info = getattr(connection.connection.dbapi_connection, "info", None)
+    return info is not None and info.parameter_status("server_encoding") == "UTF8"
+
+
+def _pg_parameters(
+    action: str, subject: str, actor: str, actor_id: int | None, payload: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    created_at = datetime.now(UTC).isoformat(timespec="microseconds")
+    return {
+        "created_at": created_at,
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "payload": canonical_json(dict(payload or {})),
+        "header": canonical_json([created_at, actor_id, actor, action, subject]),
+        "genesis": GENESIS,
+    }
+
+
 class AppendedEntry(NamedTuple):
     """The number and hash of the entry just appended."""
 
@@ -111,15 +170,20 @@ def append_audit(
     """Append one entry to the chain inside the caller's transaction; return its ``seq`` and ``hash``.
 
     ``action`` is a dotted verb (``"ballot.submit"``), ``subject`` what it concerns
-    (``"round 3"``), ``payload`` a JSON-able mapping of the details. Three statements:
-    lock the head, insert the entry, move the head. The head lock is held until the
-    caller commits, so on PostgreSQL writers' commits follow one another (measured
-    faster here than chaining pending entries in a second transaction after each commit,
-    which costs more round trips than it saves in waiting).
+    (``"round 3"``), ``payload`` a JSON-able mapping of the details. The head lock is
+    held until the caller commits, so on PostgreSQL writers' commits follow one another
+    (measured faster here than chaining pending entries in a second transaction after each
+    commit, which costs more round trips than it saves in waiting); call it as the last
+    statement of the transaction. On PostgreSQL it is one statement (lock the head, insert
+    the entry, move the head), elsewhere three.
     """
+    connection = session.connection()
+    if _one_statement_append(connection):
+        parameters = _pg_parameters(action, subject, actor, actor_id, payload)
+        seq, digest = connection.exec_driver_sql(_APPEND_PG, parameters).one()
+        return AppendedEntry(seq, digest)
     created_at = datetime.now(UTC).isoformat(timespec="microseconds")
     payload_text = canonical_json(dict(payload or {}))
-    connection = session.connection()
     head = connection.execute(_LOCK_HEAD).first()
     if head is None:  # a database created outside the migrations
         connection.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS))
@@ -142,6 +206,64 @@ def append_audit(
     )
     connection.execute(_MOVE_HEAD, {"new_seq": prev_seq + 1, "new_hash": digest})
     return AppendedEntry(prev_seq + 1, digest)
+
+
+def append_audit_on_commit(
+    session: Session,
+    *,
+    action: str,
+    subject: str,
+    actor: str,
+    actor_id: int | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> None:
+    """Like :func:`append_audit`, for the last write of a short transaction: on PostgreSQL the
+    entry is appended by the commit.
+
+    Inside :meth:`~commonplan.store.database.Database.transaction` on PostgreSQL the entry is
+    kept until the block ends; :func:`commit_with_audit` then sends the append and ``COMMIT``
+    together in one pipelined round trip, so the chain head is locked only while the database
+    runs those two statements, not while the server answers a round trip (a thread waiting
+    for the GIL on a busy machine). The entry is in the same transaction as the write it
+    records: both are committed, or neither. Elsewhere (SQLite, another session) it is
+    appended at once, as :func:`append_audit` does.
+    """
+    connection = session.connection()
+    if session.info.get(TRANSACTION) and _one_statement_append(connection):
+        session.info.setdefault(_ON_COMMIT, []).append(
+            _pg_parameters(action, subject, actor, actor_id, payload)
+        )
+        return
+    append_audit(
+        session, action=action, subject=subject, actor=actor, actor_id=actor_id, payload=payload
+    )
+
+
+def commit_with_audit(session: Session) -> None:
+    """Append the entries left by :func:`append_audit_on_commit` and commit, in one round trip.
+
+    Called by :meth:`Database.transaction` at the end of the block; does nothing when no
+    entry is waiting (the caller's commit follows as usual). After it the DBAPI connection
+    is committed, so SQLAlchemy's own commit that follows sends nothing. A failing append
+    or commit raises, and the block rolls back: nothing is stored.
+    """
+    pending = session.info.pop(_ON_COMMIT, None)
+    if not pending:
+        return
+    session.flush()
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            for parameters in pending:
+                cursor.execute(_APPEND_PG, parameters)
+            cursor.execute("COMMIT")
+    except dbapi_error as error:  # raised as SQLAlchemy raises it for any statement
+        raise DBAPIError.instance(
+            _APPEND_PG, pending, error, dbapi_error, dialect=connection.dialect
+        ) from error
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back on any error."""
+        from commonplan.store.audit import TRANSACTION, commit_with_audit
+
         with self._write_sessions() as session, session.begin():
+            session.info[TRANSACTION] = True
             yield session
+            commit_with_audit(session)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
