@@ -78,3 +78,24 @@ def test_pdlp_never_returns_a_wrong_plan_on_a_badly_scaled_table(shared_data):
         assert "stopped without a proven optimum" in str(error)
     else:
         assert plan.objective == pytest.approx(exact.objective, rel=1e-3)
+
+
+def test_auto_falls_back_to_interior_point_when_pdlp_stops(shared_data, monkeypatch):
+    """``auto`` picks PDLP for the largest models; where PDLP stops unproven, IPM solves."""
+    import importlib
+
+    solve_module = importlib.import_module("commonplan.planning.solve")  # the package exports a function of that name
+
+    icio = read_icio_arrays(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz")
+    need = float(icio.account("value_added").to_numpy() @ icio.activity_levels)
+    problem = PlanProblem.build(icio, target_share=1.0, limits={"value_added": 0.8 * need}, objective=Objective("harmony"))
+    exact = solve(problem, method="simplex")
+    # make this 550-product model count as "large", so that auto chooses PDLP
+    monkeypatch.setattr(solve_module, "SIMPLEX_MAX_NNZ", 0)
+    monkeypatch.setattr(solve_module, "IPM_MAX_NNZ", 0)
+    plan = solve(problem, method="auto", tolerance=1e-4, time_limit=5)
+    assert plan.objective == pytest.approx(exact.objective, rel=1e-6)
+    if plan.report.method == "highs-ipm":
+        assert any("PDLP stopped" in note for note in plan.report.notes)
+    else:  # PDLP converged on its own: then it must agree, as asserted above
+        assert plan.report.method == "highs-pdlp"

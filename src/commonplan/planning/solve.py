@@ -35,6 +35,9 @@ METHODS = ("auto", "structured", "simplex", "ipm", "pdlp")
 SIMPLEX_MAX_NNZ = 300_000
 IPM_MAX_NNZ = 5_000_000
 
+#: HiGHS statuses that settle a problem (anything else is a stop without an answer).
+PROVEN = ("Optimal", "Infeasible", "Unbounded", "Primal infeasible or unbounded", "Unbounded or infeasible")
+
 
 @dataclass
 class HighsResult:
@@ -284,6 +287,13 @@ def solve(
     build_seconds = time.perf_counter() - start
     chosen = choose_method(lp) if method == "auto" else method
     result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
+    if method == "auto" and chosen == "pdlp" and result.status not in PROVEN:
+        # PDLP's tolerance is relative to the data's scale; on tables in large money units it
+        # can stop without a proven optimum, so auto falls back to interior point
+        notes.append(f"PDLP stopped with status {result.status!r} after {result.seconds:.3g} s; solved again with interior point")
+        chosen, pdlp_seconds = "ipm", result.seconds
+        result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
+        result.seconds += pdlp_seconds  # the report's solve time counts both runs
     result = _fail_unless_optimal(result, problem, lp, chosen)
     result.dual_objective = dual_objective(lp, result.col_value, result.row_dual, result.col_dual)
     first = result
