@@ -64,8 +64,12 @@ def _measure(port: int, per_client: list[list[Call]]) -> tuple[float, float, flo
     run = asyncio.run(run_clients("127.0.0.1", port, per_client, timeout_s=60))
     ok = [o for o in run.outcomes if o.status in (200, 201)]
     latencies = [o.latency_s for o in ok]
-    return (len(ok) / run.wall_s, 1000 * percentile(latencies, 50),
-            1000 * percentile(latencies, 99), len(run.outcomes) - len(ok))
+    return (
+        len(ok) / run.wall_s,
+        1000 * percentile(latencies, 50),
+        1000 * percentile(latencies, 99),
+        len(run.outcomes) - len(ok),
+    )
 
 
 def bench(backend: str, voters: int, per_voter: int, workers: int = 1) -> dict[str, float]:
@@ -85,15 +89,31 @@ def bench(backend: str, voters: int, per_voter: int, workers: int = 1) -> dict[s
         server = ServerProcess(url, free_port(), workers=workers).start()
         warm = ballot_calls(seeded, 2, seed=1)
         for client, calls in enumerate(warm):
-            warm[client] = [Call(c.method, c.path, {**c.body, "request_id": "warm-" + c.body["request_id"]},
-                                 c.headers, c.tag) for c in calls]
+            warm[client] = [
+                Call(
+                    c.method,
+                    c.path,
+                    {**c.body, "request_id": "warm-" + c.body["request_id"]},
+                    c.headers,
+                    c.tag,
+                )
+                for c in calls
+            ]
         _measure(server.port, warm)
         rate, p50, p99, failed = _measure(server.port, ballot_calls(seeded, per_voter, seed=2))
         peer_calls = [[Call("GET", "/healthz") for _ in range(per_voter)] for _ in range(voters)]
         peer_rate, peer_p50, peer_p99, _ = _measure(server.port, peer_calls)
         memory = sum(_peak_memory_mib(pid) for pid in _process_tree(server.process.pid))
-        return {"rate": rate, "p50": p50, "p99": p99, "failed": failed, "peer_rate": peer_rate,
-                "peer_p50": peer_p50, "peer_p99": peer_p99, "memory_mib": memory}
+        return {
+            "rate": rate,
+            "p50": p50,
+            "p99": p99,
+            "failed": failed,
+            "peer_rate": peer_rate,
+            "peer_p50": peer_p50,
+            "peer_p99": peer_p99,
+            "memory_mib": memory,
+        }
     finally:
         if server is not None:
             server.stop()
@@ -108,12 +128,15 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=50)
     parser.add_argument("--per-voter", type=int, default=200)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="server processes (commonplan serve --workers)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (commonplan serve --workers)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    print(f"bench_ballots: {args.voters} concurrent clients × {args.per_voter} ballots each, "
-          f"{args.workers} server process(es), {os.cpu_count()} CPUs, load average at start {load:.1f}")
+    print(
+        f"bench_ballots: {args.voters} concurrent clients × {args.per_voter} ballots each, "
+        f"{args.workers} server process(es), {os.cpu_count()} CPUs, load average at start {load:.1f}"
+    )
     for backend in args.backends.split(","):
         started = time.perf_counter()
         r = bench(backend, args.voters, args.per_voter, args.workers)

@@ -73,7 +73,9 @@ def child(implementation: str, size: str, repeats: int, out: Path) -> None:
         del economy
         for _ in range(repeats):
             start = time.perf_counter()
-            result = run_demplan(HahnelBook2021(threshold_pct=5.0, max_rounds=200), theirs, seed=0, differences=False)
+            result = run_demplan(
+                HahnelBook2021(threshold_pct=5.0, max_rounds=200), theirs, seed=0, differences=False
+            )
             times.append(time.perf_counter() - start)
         rounds = result.summary.rounds
         perm = demplan_order(100 if SIZES[size][1] else 10)
@@ -81,7 +83,16 @@ def child(implementation: str, size: str, repeats: int, out: Path) -> None:
         output = np.asarray(result.plan.output)
     np.savez(out, price=price, output=output)
     seconds = float(np.median(times))
-    print(json.dumps({"rounds": int(rounds), "seconds": seconds, "per_round": seconds / rounds, "peak_rss_mib": _peak_rss_mib()}))
+    print(
+        json.dumps(
+            {
+                "rounds": int(rounds),
+                "seconds": seconds,
+                "per_round": seconds / rounds,
+                "peak_rss_mib": _peak_rss_mib(),
+            }
+        )
+    )
 
 
 def _commonplan_output(run) -> np.ndarray:
@@ -135,7 +146,9 @@ def main() -> None:
                 f"(max price gap {price_gap:.1e}, max output gap {output_gap:.1e})"
             )
             if size == "large":
-                print(f"  -> commonplan peak RSS {ours['peak_rss_mib'] / 1024:.2f} GiB (target < 8 GB)")
+                print(
+                    f"  -> commonplan peak RSS {ours['peak_rss_mib'] / 1024:.2f} GiB (target < 8 GB)"
+                )
 
 
 if __name__ == "__main__":

@@ -24,10 +24,16 @@ from commonplan.planning.model import build_model
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated numbers of products")
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="comma-separated numbers of products"
+    )
     parser.add_argument("--periods", default="1,5", help="comma-separated numbers of periods")
-    parser.add_argument("--exact-max", type=int, default=10000, help="largest size given to the exact LP solver")
-    parser.add_argument("--exact-time-limit", type=float, default=120.0, help="seconds for the exact LP solver")
+    parser.add_argument(
+        "--exact-max", type=int, default=10000, help="largest size given to the exact LP solver"
+    )
+    parser.add_argument(
+        "--exact-time-limit", type=float, default=120.0, help="seconds for the exact LP solver"
+    )
     args = parser.parse_args()
     header = f"{'problem':<32} {'build s':>8} {'solve s':>8} {'build/solve':>11} {'method':<11} {'objective':>16} {'cert. gap':>9} {'exact s':>8} {'rel. diff':>9}"
     print(header)
@@ -41,7 +47,11 @@ def main() -> None:
                 start = time.perf_counter()
                 plan = solve(problem)
                 seconds = time.perf_counter() - start
-                method = "structured" if plan.report.method.startswith("structured") else plan.report.method
+                method = (
+                    "structured"
+                    if plan.report.method.startswith("structured")
+                    else plan.report.method
+                )
                 exact_s, diff = "-", "-"
                 if n <= args.exact_max:
                     try:

@@ -29,7 +29,9 @@ def peer_min_labour(problem, time_limit: float) -> tuple[float | None, float]:
     c = np.tile(labour, T)
     y = problem.targets.amounts.T.ravel()
     start = time.perf_counter()
-    result = linprog(c, A_ub=-A, b_ub=-y, bounds=(0, None), method="highs", options={"time_limit": time_limit})
+    result = linprog(
+        c, A_ub=-A, b_ub=-y, bounds=(0, None), method="highs", options={"time_limit": time_limit}
+    )
     seconds = time.perf_counter() - start
     return (result.fun if result.status == 0 else None), seconds
 
@@ -40,7 +42,9 @@ def main() -> None:
     parser.add_argument("--periods", default="1,5")
     parser.add_argument("--time-limit", type=float, default=300.0)
     args = parser.parse_args()
-    print(f"{'problem':<28} {'ours s':>8} {'peer s':>8} {'ratio':>8} {'ours objective':>18} {'peer objective':>18} {'rel. diff':>9}")
+    print(
+        f"{'problem':<28} {'ours s':>8} {'peer s':>8} {'ratio':>8} {'ours objective':>18} {'peer objective':>18} {'rel. diff':>9}"
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         for T in (int(s) for s in args.periods.split(",")):
             problem = problems(n, T)["min-labour"]
@@ -49,10 +53,15 @@ def main() -> None:
             ours = time.perf_counter() - start
             peer, peer_s = peer_min_labour(problem, args.time_limit)
             if peer is None:
-                print(f"{problem.name:<28} {ours:8.3f} {'>' + str(int(args.time_limit)):>8} {'-':>8} {plan.objective:18.10g} {'(no answer)':>18} {'-':>9}")
+                print(
+                    f"{problem.name:<28} {ours:8.3f} {'>' + str(int(args.time_limit)):>8} {'-':>8} {plan.objective:18.10g} {'(no answer)':>18} {'-':>9}"
+                )
                 continue
             diff = abs(peer - plan.objective) / max(1.0, abs(peer))
-            print(f"{problem.name:<28} {ours:8.3f} {peer_s:8.3f} {peer_s / ours:8.1f} {plan.objective:18.10g} {peer:18.10g} {diff:9.1e}", flush=True)
+            print(
+                f"{problem.name:<28} {ours:8.3f} {peer_s:8.3f} {peer_s / ours:8.1f} {plan.objective:18.10g} {peer:18.10g} {diff:9.1e}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

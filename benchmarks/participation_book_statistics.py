@@ -38,11 +38,15 @@ def main() -> None:
         values["first round below 5 %"].append(t5)
         values["first round below 3 %"].append(t3)
         values["rounds from 10 % to 5 %"].append(t5 - t10)
-    print(f"{args.seeds} generated economies, 30,000 + 30,000 councils x 500 commodities ({time.perf_counter() - started:.1f} s)")
+    print(
+        f"{args.seeds} generated economies, 30,000 + 30,000 councils x 500 commodities ({time.perf_counter() - started:.1f} s)"
+    )
     print(f"{'statistic':<26} {'book mean [min, max]':>22} {'generated mean [min, max]':>27}")
     for name, (mean, low, high) in BOOK.items():
         ours = np.array(values[name])
-        print(f"{name:<26} {mean:>10.3f} [{low}, {high}]{'':>5} {ours.mean():>13.3f} [{ours.min()}, {ours.max()}]")
+        print(
+            f"{name:<26} {mean:>10.3f} [{low}, {high}]{'':>5} {ours.mean():>13.3f} [{ours.min()}, {ours.max()}]"
+        )
 
 
 if __name__ == "__main__":

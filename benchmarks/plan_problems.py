@@ -31,7 +31,9 @@ def random_economy(n: int, seed: int = 0, inputs: int = 8) -> Economy:
     labour[n:] = labour[:n] * 0.7
     make = sp.hstack([sp.identity(n), sp.identity(n)], format="csr")
     products = pd.MultiIndex.from_arrays([["R"] * n, [f"p{i}" for i in range(n)]])
-    activities = pd.MultiIndex.from_arrays([["R"] * m, [f"p{i}-a" for i in range(n)] + [f"p{i}-b" for i in range(n)]])
+    activities = pd.MultiIndex.from_arrays(
+        [["R"] * m, [f"p{i}-a" for i in range(n)] + [f"p{i}-b" for i in range(n)]]
+    )
     return Economy(
         products=products,
         activities=activities,
@@ -52,10 +54,23 @@ def problems(n: int, periods: int, seed: int = 0) -> dict[str, PlanProblem]:
     growth = 1.0 + 0.02 * np.arange(periods)
     y = eco.final_demand_values[:, :1] * growth[None, :]
     frame = pd.DataFrame(y, index=eco.products, columns=range(1, periods + 1))
-    min_labour = PlanProblem.build(eco, periods=periods, targets=frame, objective=Objective("min_resource", resource="labour"), name=f"min-labour n={n} T={periods}")
+    min_labour = PlanProblem.build(
+        eco,
+        periods=periods,
+        targets=frame,
+        objective=Objective("min_resource", resource="labour"),
+        name=f"min-labour n={n} T={periods}",
+    )
     # 80 % of the labour the targets would need with the cheapest techniques (from a first solve)
     from commonplan.planning import solve
 
     need = solve(min_labour).resource_use("labour").to_numpy()
-    max_fulfil = PlanProblem.build(eco, periods=periods, targets=frame, limits={"labour": 0.8 * need}, objective=Objective("max_min_fulfilment", lexicographic=False), name=f"max-fulfilment n={n} T={periods}")
+    max_fulfil = PlanProblem.build(
+        eco,
+        periods=periods,
+        targets=frame,
+        limits={"labour": 0.8 * need},
+        objective=Objective("max_min_fulfilment", lexicographic=False),
+        name=f"max-fulfilment n={n} T={periods}",
+    )
     return {"min-labour": min_labour, "max-fulfilment": max_fulfil}

@@ -20,7 +20,9 @@ print(plan.worst_fulfilment)  # z_t per year: 0.159, 1.750, 1.753, 1.715, 1.959
 # 2. The same economy, one year, least labour to deliver 2 bread and 3 coal.
 economy = problem.economy
 targets = pd.Series([0.0, 3.0, 0.0, 2.0], index=economy.products)
-least = PlanProblem.build(economy, targets=targets, objective=Objective("min_resource", resource="labour"))
+least = PlanProblem.build(
+    economy, targets=targets, objective=Objective("min_resource", resource="labour")
+)
 plan = solve(least)  # structured: labour values by policy iteration, verified as LP optimum
 print(plan.summary())
 print("labour values (hours per unit):", plan.product_prices.iloc[:, 0].round(4).to_dict())

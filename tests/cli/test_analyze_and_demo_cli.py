@@ -55,8 +55,13 @@ def test_every_format_has_a_reader():
 
 def test_analyze_writes_every_result(shared_data, tmp_path):
     result = run(
-        "analyze", str(shared_data / "us_wiod_niot_2000_2014/usaiot.csv"), "--year", "2014",
-        "--output", str(tmp_path / "out"), cwd=tmp_path,
+        "analyze",
+        str(shared_data / "us_wiod_niot_2000_2014/usaiot.csv"),
+        "--year",
+        "2014",
+        "--output",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "analysed 56 products" in result.stdout
@@ -82,8 +87,14 @@ def test_demo_prints_a_summary_and_writes_files(tmp_path):
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())  # Rich wraps long lines at the terminal width
     for words in (
-        "USA BEA 2021", "73 products", "Ten key sectors", "Import dependence", "Bureau of Economic Analysis",
-        "intermediate imports by partner", "Largest uniform share", "OECD (2025)",
+        "USA BEA 2021",
+        "73 products",
+        "Ten key sectors",
+        "Import dependence",
+        "Bureau of Economic Analysis",
+        "intermediate imports by partner",
+        "Largest uniform share",
+        "OECD (2025)",
     ):
         assert words in text
     assert "Running HiGHS" not in result.stdout

@@ -30,7 +30,10 @@ def test_a_million_products_with_forty_million_coefficients():
     labour = rng.random(n)
     start = time.perf_counter()
     economy = Economy.from_coefficients(
-        A, y=y, accounts={"labour": labour}, account_units={"labour": "hours"},
+        A,
+        y=y,
+        accounts={"labour": labour},
+        account_units={"labour": "hours"},
         products=[f"p{i}" for i in range(n)],
     )
     built = time.perf_counter() - start

@@ -51,13 +51,19 @@ def test_total_output_2023(domestic, total, raw):
         assert economy.n_products == 73
         assert economy.gross_output.sum() / 1e6 == pytest.approx(48.39, abs=0.005)
         # q = 1ᵀV: the make table's commodity totals (rounded to USD million).
-        np.testing.assert_allclose(economy.gross_output.to_numpy(), make.iloc[:-1, :-1].sum().to_numpy())
+        np.testing.assert_allclose(
+            economy.gross_output.to_numpy(), make.iloc[:-1, :-1].sum().to_numpy()
+        )
 
 
 def test_row_identity(domestic, total):
     for economy in (domestic, total):
         Z = economy.flows().toarray()
-        gap = Z.sum(axis=1) + economy.final_demand.to_numpy().sum(axis=1) - economy.gross_output.to_numpy()
+        gap = (
+            Z.sum(axis=1)
+            + economy.final_demand.to_numpy().sum(axis=1)
+            - economy.gross_output.to_numpy()
+        )
         assert np.abs(gap).max() < 1e-6 * economy.gross_output.max()
 
 
@@ -87,7 +93,9 @@ def test_domestic_and_import_split_consistent(domestic, total, raw):
     gap = Z_dom.sum(axis=0) + imported - Z_tot.sum(axis=0)
     assert np.abs(gap).sum() <= clipped + 1e-6
     # All intermediate imports of the imports table are in the account.
-    assert imported.sum() == pytest.approx(imports.loc[commodities, industries].to_numpy().sum(), rel=1e-12)
+    assert imported.sum() == pytest.approx(
+        imports.loc[commodities, industries].to_numpy().sum(), rel=1e-12
+    )
     assert imported.sum() == pytest.approx(imports.loc[commodities, "T001"].sum(), abs=50)
     # Column identity of the domestic table: inputs + value added + imports = output.
     totals = domestic.account_totals()
@@ -100,7 +108,9 @@ def test_domestic_and_import_split_consistent(domestic, total, raw):
 def test_value_added_components(domestic, raw):
     use, _, _, industries, _ = raw
     totals = domestic.account_totals().sum(axis=1)
-    assert totals["value_added"] == pytest.approx(use.loc["V001":"V003", industries].to_numpy().sum())
+    assert totals["value_added"] == pytest.approx(
+        use.loc["V001":"V003", industries].to_numpy().sum()
+    )
     assert totals["compensation_of_employees"] == pytest.approx(use.loc["V001", industries].sum())
     assert domestic.account_units["imports"] == "USD million"
     assert domestic.metadata.extra["sector_names"]["111CA"] == "Farms"
@@ -147,14 +157,21 @@ def test_quantecon_supply_use(shared_data, size):
     domestic_supply = supply.iloc[:-1, :size].astype(float).to_numpy().sum()
     assert imported == pytest.approx(total_supply - domestic_supply, abs=10)
     Z = economy.flows().toarray()
-    gap = Z.sum(axis=1) + economy.final_demand.to_numpy().sum(axis=1) - economy.gross_output.to_numpy()
+    gap = (
+        Z.sum(axis=1)
+        + economy.final_demand.to_numpy().sum(axis=1)
+        - economy.gross_output.to_numpy()
+    )
     assert np.abs(gap).max() < 1e-6 * economy.gross_output.max()
     # Use at purchasers' prices vs supply at basic prices: the balancing column adds up to minus
     # the net product taxes (margins cancel), less the clipped negative flows.
-    taxes = use.loc["Taxes on products and imports"].iloc[:size].astype(float).sum() - use.loc[
-        "Less: Subsidies on products"
-    ].iloc[:size].astype(float).sum()
-    total = read_bea_supply_use(folder / f"use_{size}.csv", folder / f"make_{size}.csv", domestic=False)
+    taxes = (
+        use.loc["Taxes on products and imports"].iloc[:size].astype(float).sum()
+        - use.loc["Less: Subsidies on products"].iloc[:size].astype(float).sum()
+    )
+    total = read_bea_supply_use(
+        folder / f"use_{size}.csv", folder / f"make_{size}.csv", domestic=False
+    )
     assert total.final_demand["margins_and_net_product_taxes"].sum() == pytest.approx(
         -taxes - abs(total.metadata.extra["clipped_negative_flows"]["total"]), abs=20
     )

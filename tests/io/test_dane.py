@@ -45,12 +45,23 @@ def test_68_row_and_column_identities(dane68):
     y = dane68.final_demand.to_numpy().sum(axis=1)
     np.testing.assert_allclose(Z.sum(axis=1) + y, x, rtol=1e-9, atol=1e-3)
     totals = dane68.account_totals()
-    inputs = Z.sum(axis=0) + totals.loc["value_added"].to_numpy() + totals.loc["taxes_less_subsidies_on_products"].to_numpy()
+    inputs = (
+        Z.sum(axis=0)
+        + totals.loc["value_added"].to_numpy()
+        + totals.loc["taxes_less_subsidies_on_products"].to_numpy()
+    )
     np.testing.assert_allclose(inputs, x, rtol=1e-9, atol=1e-3)
     components = totals.loc[
-        ["compensation_of_employees", "other_taxes_less_subsidies_on_production", "mixed_income", "gross_operating_surplus"]
+        [
+            "compensation_of_employees",
+            "other_taxes_less_subsidies_on_production",
+            "mixed_income",
+            "gross_operating_surplus",
+        ]
     ].sum()
-    np.testing.assert_allclose(components.to_numpy(), totals.loc["value_added"].to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        components.to_numpy(), totals.loc["value_added"].to_numpy(), atol=1e-6
+    )
 
 
 def test_68_cells_match_the_workbook(dane68, shared_data):

@@ -16,7 +16,9 @@ from commonplan.economy import Economy
 from commonplan.errors import CommonplanError
 from commonplan.io.plain import read_flow_table
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _outcome(path: Path, **kwargs) -> object:
@@ -48,10 +50,16 @@ cell = st.one_of(
 def tables(draw):
     n = draw(st.integers(1, 5))
     products = draw(st.lists(label, min_size=n, max_size=n))
-    extra_columns = draw(st.lists(st.sampled_from(["fd", "exports", "x", "Total output", "total"]), max_size=3))
+    extra_columns = draw(
+        st.lists(st.sampled_from(["fd", "exports", "x", "Total output", "total"]), max_size=3)
+    )
     extra_rows = draw(st.lists(st.sampled_from(["va", "labour [h]", "total", "x"]), max_size=2))
     columns = products + extra_columns
-    rows = draw(st.permutations(products)) + extra_rows if draw(st.booleans()) else products + extra_rows
+    rows = (
+        draw(st.permutations(products)) + extra_rows
+        if draw(st.booleans())
+        else products + extra_rows
+    )
     values = [[draw(cell) for _ in columns] for _ in rows]
     return pd.DataFrame(values, index=rows, columns=columns, dtype=object)
 
@@ -86,7 +94,9 @@ def test_random_tables(table, fmt):
 def test_random_numbers_in_a_valid_layout(flows, fd):
     """Well-formed layout, random values: an Economy whose identities hold, or a clear error."""
     table = pd.DataFrame(
-        [[flows[0], flows[1], fd[0]], [flows[2], flows[3], fd[1]]], index=["a", "b"], columns=["a", "b", "fd"]
+        [[flows[0], flows[1], fd[0]], [flows[2], flows[3], fd[1]]],
+        index=["a", "b"],
+        columns=["a", "b", "fd"],
     )
     buffer = io.StringIO()
     table.to_csv(buffer)
@@ -96,4 +106,6 @@ def test_random_numbers_in_a_valid_layout(flows, fd):
         result = _outcome(path)
         if isinstance(result, Economy):
             x = result.gross_output.to_numpy()
-            np.testing.assert_allclose(result.flows().toarray().sum(axis=1) + np.array(fd), x, atol=1e-6 * max(1, x.max()))
+            np.testing.assert_allclose(
+                result.flows().toarray().sum(axis=1) + np.array(fd), x, atol=1e-6 * max(1, x.max())
+            )

@@ -76,7 +76,19 @@ def _table_from_npz(path: Path) -> IcioTable:
 
 def test_americas_arrays_labels_and_metadata(americas: Economy) -> None:
     assert americas.n_products == 550
-    assert list(americas.regions) == ["ARG", "BRA", "CAN", "CHL", "CHN", "COL", "CRI", "MEX", "PER", "USA", "OTH"]
+    assert list(americas.regions) == [
+        "ARG",
+        "BRA",
+        "CAN",
+        "CHL",
+        "CHN",
+        "COL",
+        "CRI",
+        "MEX",
+        "PER",
+        "USA",
+        "OTH",
+    ]
     assert americas.products[0] == ("ARG", "A01")
     assert ("USA", "C24A") in americas.products
     assert americas.metadata.year == 2022
@@ -97,47 +109,78 @@ def test_americas_arrays_reproduce_the_flows(shared_data: Path, americas: Econom
     np.testing.assert_array_equal(americas.total_final_demand.to_numpy(), data["fu_plus"])
     # column identity x = 1ᵀZ + va_plus, exact to 1e-9 per the provenance
     active = data["x"] > 0
-    column_total = np.asarray(americas.A.sum(axis=0)).ravel() + americas.account("value_added").to_numpy()
+    column_total = (
+        np.asarray(americas.A.sum(axis=0)).ravel() + americas.account("value_added").to_numpy()
+    )
     np.testing.assert_allclose(column_total[active], 1.0, rtol=0, atol=1e-12)
     # row identity x = Z·1 + fu_plus within ≈3.4 USD million (two capped columns upstream)
     row_gap = data["Z"].sum(axis=1) + data["fu_plus"] - data["x"]
     assert np.abs(row_gap).max() < 3.5
 
 
-def test_americas_imports_by_partner_match_the_published_extract(shared_data: Path, americas: Economy) -> None:
+def test_americas_imports_by_partner_match_the_published_extract(
+    shared_data: Path, americas: Economy
+) -> None:
     """Off-diagonal blocks of Z are the imports by partner: compare with the independent
     long-format extract (importer × partner × supplying industry, summed over users)."""
-    extract = pd.read_csv(shared_data / "mrio/icio2025_y2022_americas_interm_imports_by_partner_sector.csv")
-    flows = pd.DataFrame(americas.flows().toarray(), index=americas.products, columns=americas.products)
+    extract = pd.read_csv(
+        shared_data / "mrio/icio2025_y2022_americas_interm_imports_by_partner_sector.csv"
+    )
+    flows = pd.DataFrame(
+        americas.flows().toarray(), index=americas.products, columns=americas.products
+    )
     for importer, partner in [("COL", "USA"), ("COL", "CHN"), ("MEX", "USA"), ("BRA", "ARG")]:
         block = flows.loc[partner, importer].sum(axis=1)
-        expected = extract.query("importer == @importer and partner == @partner").set_index("supplier_sector")["usd_mn"]
-        np.testing.assert_allclose(block.reindex(expected.index).to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-4)
+        expected = extract.query("importer == @importer and partner == @partner").set_index(
+            "supplier_sector"
+        )["usd_mn"]
+        np.testing.assert_allclose(
+            block.reindex(expected.index).to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-4
+        )
         assert np.abs(block.drop(expected.index)).max() < 1e-4  # nothing the extract omits
     usa_to_col = flows.loc["USA", "COL"].to_numpy().sum()
     assert usa_to_col == pytest.approx(12.9e3, rel=0.01)  # "USA→COL 12.9 bn" (provenance)
 
 
 def test_world_arrays_match_the_country_totals(shared_data: Path, world: Economy) -> None:
-    totals = pd.read_csv(shared_data / "mrio/icio2025_y2022_country80_totals_usdmn.csv", index_col="country")
+    totals = pd.read_csv(
+        shared_data / "mrio/icio2025_y2022_country80_totals_usdmn.csv", index_col="country"
+    )
     output = world.gross_output.groupby(level="region").sum()
-    np.testing.assert_allclose(output.reindex(totals.index), totals["gross_output"], rtol=1e-9, atol=2e-3)
+    np.testing.assert_allclose(
+        output.reindex(totals.index), totals["gross_output"], rtol=1e-9, atol=2e-3
+    )
     flows = world.flows()
-    inputs = pd.Series(np.asarray(flows.sum(axis=0)).ravel(), index=world.products).groupby(level="region").sum()
-    np.testing.assert_allclose(inputs.reindex(totals.index), totals["intermediate_inputs_from_80"], rtol=1e-5, atol=1.0)
+    inputs = (
+        pd.Series(np.asarray(flows.sum(axis=0)).ravel(), index=world.products)
+        .groupby(level="region")
+        .sum()
+    )
+    np.testing.assert_allclose(
+        inputs.reindex(totals.index), totals["intermediate_inputs_from_80"], rtol=1e-5, atol=1.0
+    )
     final = world.total_final_demand.groupby(level="region").sum()
-    np.testing.assert_allclose(final.reindex(totals.index), totals["final_use_plus_sales_to_icio_row"], rtol=1e-9, atol=2e-3)
+    np.testing.assert_allclose(
+        final.reindex(totals.index),
+        totals["final_use_plus_sales_to_icio_row"],
+        rtol=1e-9,
+        atol=2e-3,
+    )
 
 
 def test_world_arrays_match_the_country_flow_matrix(shared_data: Path, world: Economy) -> None:
-    published = pd.read_csv(shared_data / "mrio/icio2025_y2022_country80_Zint_usdmn.csv", index_col=0)
+    published = pd.read_csv(
+        shared_data / "mrio/icio2025_y2022_country80_Zint_usdmn.csv", index_col=0
+    )
     regions = world.products.get_level_values("region")
     flows = pd.DataFrame(world.flows().toarray(), index=regions, columns=regions)
     by_country = flows.groupby(level=0).sum().T.groupby(level=0).sum().T
     by_country = by_country.loc[published.index, published.columns]
     np.testing.assert_allclose(by_country.to_numpy(), published.to_numpy(), rtol=2e-5, atol=0.5)
     col_from_usa = by_country.loc["USA", "COL"] / by_country.drop(index="COL")["COL"].sum()
-    assert col_from_usa == pytest.approx(0.290, abs=0.001)  # USA 29.0 % of Colombia's intermediate imports
+    assert col_from_usa == pytest.approx(
+        0.290, abs=0.001
+    )  # USA 29.0 % of Colombia's intermediate imports
 
 
 def test_npz_bad_input(tmp_path: Path, shared_data: Path) -> None:
@@ -188,24 +231,36 @@ def test_npz_bad_input(tmp_path: Path, shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize("edition", sorted(EDITIONS))
-def test_csv_round_trip_is_exact_on_real_data(tmp_path: Path, world_table: IcioTable, edition: int) -> None:
+def test_csv_round_trip_is_exact_on_real_data(
+    tmp_path: Path, world_table: IcioTable, edition: int
+) -> None:
     path = write_icio_csv(world_table, tmp_path / f"ICIO{edition}_2022.csv", edition=edition)
     table = read_icio_table(path)
     for block in ("Z", "Y"):
-        pd.testing.assert_frame_equal(getattr(table, block), getattr(world_table, block), check_exact=True)
+        pd.testing.assert_frame_equal(
+            getattr(table, block), getattr(world_table, block), check_exact=True
+        )
     for block in ("value_added", "taxes", "output"):
-        np.testing.assert_array_equal(getattr(table, block).to_numpy(), getattr(world_table, block).to_numpy())
+        np.testing.assert_array_equal(
+            getattr(table, block).to_numpy(), getattr(world_table, block).to_numpy()
+        )
     economy = read_icio_csv(path)
     direct = Economy.from_flows(
         world_table.Z,
         world_table.Y,
         world_table.output,
-        accounts={"value_added": world_table.value_added, "taxes_less_subsidies": world_table.taxes},
+        accounts={
+            "value_added": world_table.value_added,
+            "taxes_less_subsidies": world_table.taxes,
+        },
     )
     assert (economy.use != direct.use).nnz == 0  # bit-identical coefficients
     np.testing.assert_array_equal(economy.account_coefficients, direct.account_coefficients)
     assert economy.final_demand_columns.names == ["region", "category"]
-    assert economy.final_demand.loc[("COL", "AGR"), ("COL", "HFCE")] == world_table.Y.loc[("COL", "AGR"), ("COL", "HFCE")]
+    assert (
+        economy.final_demand.loc[("COL", "AGR"), ("COL", "HFCE")]
+        == world_table.Y.loc[("COL", "AGR"), ("COL", "HFCE")]
+    )
     assert economy.metadata.year == 2022
     assert economy.metadata.extra["edition"] == edition
     assert f"OECD ({edition})" in economy.metadata.citation
@@ -226,13 +281,19 @@ def test_csv_editions_differ_only_in_row_names(tmp_path: Path, world_table: Icio
     np.testing.assert_array_equal(a.account_coefficients, b.account_coefficients)
 
 
-def test_csv_from_the_americas_table_keeps_final_use(tmp_path: Path, shared_data: Path, americas: Economy) -> None:
+def test_csv_from_the_americas_table_keeps_final_use(
+    tmp_path: Path, shared_data: Path, americas: Economy
+) -> None:
     table = _table_from_npz(shared_data / AMERICAS)
     economy = read_icio_csv(write_icio_csv(table, tmp_path / "ICIO2025_2022.csv"))
-    np.testing.assert_array_equal(economy.total_final_demand.to_numpy(), americas.total_final_demand.to_numpy())
+    np.testing.assert_array_equal(
+        economy.total_final_demand.to_numpy(), americas.total_final_demand.to_numpy()
+    )
     assert (economy.use != americas.use).nnz == 0
     value_added_plus = economy.account("value_added") + economy.account("taxes_less_subsidies")
-    np.testing.assert_allclose(value_added_plus.to_numpy(), americas.account("value_added").to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        value_added_plus.to_numpy(), americas.account("value_added").to_numpy(), rtol=1e-12
+    )
 
 
 def test_csv_split_mexico_and_china_are_aggregated(tmp_path: Path, world_table: IcioTable) -> None:
@@ -251,7 +312,10 @@ def test_csv_split_mexico_and_china_are_aggregated(tmp_path: Path, world_table: 
     np.testing.assert_array_equal(table.output.to_numpy(), world_table.output.to_numpy())
     economy = read_icio_csv(path)
     assert list(economy.regions) == list(world_table.Z.index.unique(0))
-    assert economy.metadata.extra["aggregated_regions"] == {"MEX": ["MX1", "MX2"], "CHN": ["CN1", "CN2"]}
+    assert economy.metadata.extra["aggregated_regions"] == {
+        "MEX": ["MX1", "MX2"],
+        "CHN": ["CN1", "CN2"],
+    }
 
 
 def _split(table: IcioTable, groups: dict[str, tuple[str, str]]) -> IcioTable:
@@ -279,7 +343,9 @@ def _split(table: IcioTable, groups: dict[str, tuple[str, str]]) -> IcioTable:
         return out
 
     Z = spread(spread(table.Z.to_numpy()).T, halves=True).T
-    vectors = {name: spread(getattr(table, name).to_numpy()) for name in ("value_added", "taxes", "output")}
+    vectors = {
+        name: spread(getattr(table, name).to_numpy()) for name in ("value_added", "taxes", "output")
+    }
     return IcioTable(
         Z=pd.DataFrame(Z, index=new, columns=new),
         Y=pd.DataFrame(spread(table.Y.to_numpy()), index=new, columns=table.Y.columns),
@@ -322,7 +388,9 @@ def _edit(path: Path, row: str, column: str, value: str) -> Path:
 
 def test_csv_non_numeric_cell_names_file_row_and_column(small_csv: Path) -> None:
     _edit(small_csv, "USA_MIN", "COL_CHEM", "n/a")
-    with pytest.raises(InvalidValueError, match=r"ICIO2025_2022.csv, row 'USA_MIN', column 'COL_CHEM'.*'n/a'"):
+    with pytest.raises(
+        InvalidValueError, match=r"ICIO2025_2022.csv, row 'USA_MIN', column 'COL_CHEM'.*'n/a'"
+    ):
         read_icio_csv(small_csv)
 
 
@@ -334,7 +402,9 @@ def test_csv_blank_cell_is_zero(small_csv: Path) -> None:
 
 def test_csv_negative_flow_names_the_cell(small_csv: Path) -> None:
     _edit(small_csv, "MEX_AGR", "USA_AGR", "-12.5")
-    with pytest.raises(InvalidValueError, match=r"row 'MEX_AGR', column 'USA_AGR': intermediate flow is negative"):
+    with pytest.raises(
+        InvalidValueError, match=r"row 'MEX_AGR', column 'USA_AGR': intermediate flow is negative"
+    ):
         read_icio_csv(small_csv)
 
 
@@ -346,7 +416,9 @@ def test_csv_duplicate_labels(small_csv: Path, tmp_path: Path) -> None:
         read_icio_csv(tmp_path / "dup_rows.csv")
     header = lines[0].split(",")
     header[2] = header[1]
-    (tmp_path / "dup_cols.csv").write_text("\n".join([",".join(header)] + small_csv.read_text().splitlines()[1:]) + "\n")
+    (tmp_path / "dup_cols.csv").write_text(
+        "\n".join([",".join(header)] + small_csv.read_text().splitlines()[1:]) + "\n"
+    )
     with pytest.raises(LabelError, match="duplicate column labels.*COL_AGR"):
         read_icio_csv(tmp_path / "dup_cols.csv")
 
@@ -379,15 +451,19 @@ def test_csv_wrong_layout(shared_data: Path, tmp_path: Path, small_csv: Path) ->
         read_icio_csv(tmp_path / "unknown.csv")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
-def test_csv_fuzz_only_raises_commonplan_errors(small_csv: Path, tmp_path: Path, data: st.DataObject) -> None:
+def test_csv_fuzz_only_raises_commonplan_errors(
+    small_csv: Path, tmp_path: Path, data: st.DataObject
+) -> None:
     """Random damage to a real file (a byte replaced, a slice deleted) either still reads
     or raises one CommonplanError: never a pandas/pyarrow/numpy exception."""
     raw = bytearray(small_csv.read_bytes())
     position = data.draw(st.integers(0, len(raw) - 1))
     if data.draw(st.booleans()):
-        raw[position] = data.draw(st.sampled_from(b"x,\n-.;\"0e"))
+        raw[position] = data.draw(st.sampled_from(b'x,\n-.;"0e'))
     else:
         raw = raw[:position] + raw[position + data.draw(st.integers(1, 400)) :]
     target = tmp_path / "fuzzed.csv"
@@ -405,9 +481,13 @@ def test_csv_fuzz_only_raises_commonplan_errors(small_csv: Path, tmp_path: Path,
     seed=st.integers(0, 2**32 - 1),
     edition=st.sampled_from(sorted(EDITIONS)),
 )
-def test_csv_round_trip_property(tmp_path_factory: pytest.TempPathFactory, regions: int, sectors: int, seed: int, edition: int) -> None:
+def test_csv_round_trip_property(
+    tmp_path_factory: pytest.TempPathFactory, regions: int, sectors: int, seed: int, edition: int
+) -> None:
     rng = np.random.default_rng(seed)
-    products = pd.MultiIndex.from_product([[f"R{r}" for r in range(regions)], [f"S_{s}" for s in range(sectors)]])
+    products = pd.MultiIndex.from_product(
+        [[f"R{r}" for r in range(regions)], [f"S_{s}" for s in range(sectors)]]
+    )
     n = len(products)
     Z = rng.exponential(10.0, (n, n)) * (rng.random((n, n)) < 0.6)
     fd = pd.MultiIndex.from_product([[f"R{r}" for r in range(regions)], CATEGORIES[:3]])

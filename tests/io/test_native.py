@@ -42,13 +42,23 @@ def test_manifest_lists_files_with_hashes_and_shapes(folder: Path, real: Economy
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["metadata"]["citation"] == real.metadata.citation
     assert manifest["account_units"] == {"value_added": "USD million"}
-    assert manifest["shapes"]["products"] == 800 and manifest["shapes"]["use_nonzeros"] == real.use.nnz
+    assert (
+        manifest["shapes"]["products"] == 800 and manifest["shapes"]["use_nonzeros"] == real.use.nnz
+    )
     import hashlib
 
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == entry["sha256"]
     use = pq.read_table(folder / "use.parquet").to_pandas()
-    assert list(use.columns) == ["row", "col", "product_region", "product_sector", "activity_region", "activity", "value"]
+    assert list(use.columns) == [
+        "row",
+        "col",
+        "product_region",
+        "product_sector",
+        "activity_region",
+        "activity",
+        "value",
+    ]
     assert (use["product_region"].iloc[0], use["product_sector"].iloc[0]) == ("AGO", "AGR")
 
 
@@ -56,7 +66,11 @@ def test_tampered_file_is_a_checksum_error(folder: Path) -> None:
     table = pq.read_table(folder / "final_demand.parquet")
     values = table.column(0).to_numpy().copy()
     values[3] *= 1.0000001
-    pq.write_table(pa.table({table.column_names[0]: values}), folder / "final_demand.parquet", compression="zstd")
+    pq.write_table(
+        pa.table({table.column_names[0]: values}),
+        folder / "final_demand.parquet",
+        compression="zstd",
+    )
     with pytest.raises(ChecksumError, match="final_demand.parquet.*does not match"):
         read_economy(folder)
 
@@ -104,9 +118,13 @@ def test_consistent_hash_but_wrong_content_is_caught(folder: Path) -> None:
     use = pq.read_table(folder / "use.parquet").to_pandas()
     use["row"] = use["row"].where(use.index != 0, 5)  # labels say AGO/AGR, position says row 5
     pq.write_table(pa.Table.from_pandas(use, preserve_index=False), folder / "use.parquet")
-    manifest["files"]["use.parquet"]["sha256"] = hashlib.sha256((folder / "use.parquet").read_bytes()).hexdigest()
+    manifest["files"]["use.parquet"]["sha256"] = hashlib.sha256(
+        (folder / "use.parquet").read_bytes()
+    ).hexdigest()
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(LabelError, match="triplet 0 names product_sector 'AGR' but its position says 'MACHEQ'"):
+    with pytest.raises(
+        LabelError, match="triplet 0 names product_sector 'AGR' but its position says 'MACHEQ'"
+    ):
         read_economy(folder)
     manifest["shapes"]["products"] = 801
     manifest_path.write_text(json.dumps(manifest))
@@ -120,7 +138,9 @@ def test_not_a_parquet_file(folder: Path) -> None:
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     (folder / "products.parquet").write_text("region,sector\nA,b\n")
-    manifest["files"]["products.parquet"]["sha256"] = hashlib.sha256((folder / "products.parquet").read_bytes()).hexdigest()
+    manifest["files"]["products.parquet"]["sha256"] = hashlib.sha256(
+        (folder / "products.parquet").read_bytes()
+    ).hexdigest()
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(FileFormatError, match="Parquet"):
         read_economy(folder)
@@ -136,7 +156,9 @@ def test_overwriting_a_folder_and_unserialisable_metadata(tmp_path: Path, real: 
     shutil.rmtree(target)
     from commonplan import Metadata
 
-    weird = Economy.from_coefficients(np.array([[0.1]]), products=["a"], metadata=Metadata(extra={"when": object()}))
+    weird = Economy.from_coefficients(
+        np.array([[0.1]]), products=["a"], metadata=Metadata(extra={"when": object()})
+    )
     with pytest.raises(UnsupportedOperationError, match="cannot be written to JSON"):
         write_economy(weird, target)
     assert issubclass(ChecksumError, CommonplanError)

@@ -32,18 +32,30 @@ def test_labels_year_and_units(bel):
     assert bel.metadata.year == 2020
     assert bel.metadata.units.startswith("USD million")
     assert list(bel.final_demand.columns) == [
-        "HFCE", "NPISH", "GGFC", "GFCF", "INVNT", "DPABR", "CONS_NONRES", "EXPO", "IMPO",
+        "HFCE",
+        "NPISH",
+        "GGFC",
+        "GFCF",
+        "INVNT",
+        "DPABR",
+        "CONS_NONRES",
+        "EXPO",
+        "IMPO",
     ]
 
 
 def test_cells_and_totals_match_the_file(bel, raw):
     industries = [c for c in raw.columns if c[1:2].isdigit()]
-    np.testing.assert_allclose(bel.gross_output.to_numpy(), raw.loc["OUTPUT", industries].to_numpy(float))
+    np.testing.assert_allclose(
+        bel.gross_output.to_numpy(), raw.loc["OUTPUT", industries].to_numpy(float)
+    )
     Z = bel.flows().toarray()
     assert Z[0, 8] == pytest.approx(raw.loc["TTL_01", "D10T12"])  # 7709: agriculture into food
     totals = bel.account_totals()
     assert totals.loc["value_added"].sum() == pytest.approx(raw.loc["VALU", industries].sum())
-    assert totals.loc["taxes_less_subsidies_on_products"].sum() == pytest.approx(raw.loc["TXS_INT_FNL", industries].sum())
+    assert totals.loc["taxes_less_subsidies_on_products"].sum() == pytest.approx(
+        raw.loc["TXS_INT_FNL", industries].sum()
+    )
     assert (bel.final_demand["IMPO"] <= 0).all()
 
 

@@ -46,25 +46,42 @@ def test_published_inverse_and_multipliers_are_consistent(uk, folder):
     np.testing.assert_allclose(ours, L.to_numpy(), rtol=1e-9, atol=1e-12)
     multipliers = ons_published_multipliers(folder).reindex(uk.products)
     assert not multipliers.isna().any().any()
-    np.testing.assert_allclose(L.sum(axis=0).to_numpy(), multipliers["output_multiplier"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        L.sum(axis=0).to_numpy(), multipliers["output_multiplier"].to_numpy(), rtol=1e-12
+    )
     assert multipliers.loc[("GBR", "01"), "output_multiplier"] == pytest.approx(1.8311707586294628)
 
 
 def test_accounts_and_totals_match_the_file(uk, folder):
     raw = pd.read_csv(folder / "uk2010_siot_domestic_pxp.csv", index_col=0)
     products = list(uk.sectors)
-    np.testing.assert_allclose(uk.gross_output.to_numpy(), raw.loc["Total output", products].to_numpy(float))
+    np.testing.assert_allclose(
+        uk.gross_output.to_numpy(), raw.loc["Total output", products].to_numpy(float)
+    )
     totals = uk.account_totals()
     np.testing.assert_allclose(
-        totals.loc["compensation_of_employees"].to_numpy(), raw.loc["Compensation of employees", products].to_numpy(float)
+        totals.loc["compensation_of_employees"].to_numpy(),
+        raw.loc["Compensation of employees", products].to_numpy(float),
     )
-    np.testing.assert_allclose(totals.loc["imports"].to_numpy(), raw.loc["Imported goods and services", products].to_numpy(float))
-    gva = totals.loc[["compensation_of_employees", "gross_operating_surplus", "taxes_less_subsidies_on_production"]].sum()
+    np.testing.assert_allclose(
+        totals.loc["imports"].to_numpy(),
+        raw.loc["Imported goods and services", products].to_numpy(float),
+    )
+    gva = totals.loc[
+        [
+            "compensation_of_employees",
+            "gross_operating_surplus",
+            "taxes_less_subsidies_on_production",
+        ]
+    ].sum()
     np.testing.assert_allclose(totals.loc["gross_value_added"].to_numpy(), gva.to_numpy())
     # Column identity: domestic inputs + imports + product taxes + GVA = output.
-    inputs = uk.flows().toarray().sum(axis=0) + totals.loc[
-        ["imports", "taxes_less_subsidies_on_products", "gross_value_added"]
-    ].sum().to_numpy()
+    inputs = (
+        uk.flows().toarray().sum(axis=0)
+        + totals.loc[["imports", "taxes_less_subsidies_on_products", "gross_value_added"]]
+        .sum()
+        .to_numpy()
+    )
     np.testing.assert_allclose(inputs, uk.gross_output.to_numpy(), rtol=1e-6, atol=1.0)
     # Row identity.
     rows = uk.flows().toarray().sum(axis=1) + uk.final_demand.to_numpy().sum(axis=1)

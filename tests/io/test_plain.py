@@ -50,7 +50,11 @@ def _check(economy, Z, Y, x, accounts):
     np.testing.assert_allclose(economy.flows().toarray(), Z.to_numpy(), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(economy.gross_output.to_numpy(), x.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(economy.final_demand.to_numpy(), Y.to_numpy(), rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(economy.account_totals().loc["value added"].to_numpy(), accounts.iloc[0].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        economy.account_totals().loc["value added"].to_numpy(),
+        accounts.iloc[0].to_numpy(),
+        rtol=1e-12,
+    )
 
 
 def test_one_csv_with_auto_detection(colombia, tmp_path, shared_data):
@@ -107,7 +111,11 @@ def test_explicit_names_and_regions(colombia, tmp_path):
     path = tmp_path / "regions.csv"
     table.to_csv(path)
     economy = read_flow_table(
-        path, region_separator="/", final_demand=["COL/households"], output="Total output", accounts=["compensation"]
+        path,
+        region_separator="/",
+        final_demand=["COL/households"],
+        output="Total output",
+        accounts=["compensation"],
     )
     assert economy.products[5] == ("COL", "06")
     assert economy.final_demand.columns[0] == ("COL", "households")
@@ -115,7 +123,9 @@ def test_explicit_names_and_regions(colombia, tmp_path):
 
 
 def test_uk_table_round_trip(shared_data, tmp_path):
-    raw = pd.read_csv(shared_data / "uk_ons_ioat_2010" / "uk2010_siot_domestic_pxp.csv", index_col=0)
+    raw = pd.read_csv(
+        shared_data / "uk_ons_ioat_2010" / "uk2010_siot_domestic_pxp.csv", index_col=0
+    )
     path = tmp_path / "uk.csv"
     raw.to_csv(path)
     economy = read_flow_table(path, balance_tolerance=1e-3)
@@ -138,21 +148,31 @@ def _write(colombia, tmp_path, edit):
 
 
 def test_negative_flow_names_file_and_cell(colombia, tmp_path):
-    path = _write(colombia, tmp_path, lambda t: t.__setitem__("07", t["07"].where(t.index != "03", -1.0)))
+    path = _write(
+        colombia, tmp_path, lambda t: t.__setitem__("07", t["07"].where(t.index != "03", -1.0))
+    )
     with pytest.raises(InvalidValueError) as info:
         read_flow_table(path)
-    assert "bad.csv" in str(info.value) and "row '03'" in str(info.value) and "column '07'" in str(info.value)
+    assert (
+        "bad.csv" in str(info.value)
+        and "row '03'" in str(info.value)
+        and "column '07'" in str(info.value)
+    )
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "abc", "1.2.3"])
 def test_non_numbers_are_named(colombia, tmp_path, value):
-    path = _write(colombia, tmp_path, lambda t: t.__setitem__("12", t["12"].where(t.index != "05", value)))
+    path = _write(
+        colombia, tmp_path, lambda t: t.__setitem__("12", t["12"].where(t.index != "05", value))
+    )
     with pytest.raises(InvalidValueError, match=r"bad.csv, row '05', column '12'"):
         read_flow_table(path)
 
 
 def test_unbalanced_output(colombia, tmp_path):
-    path = _write(colombia, tmp_path, lambda t: t.__setitem__("Total output", t["Total output"] * 1.1))
+    path = _write(
+        colombia, tmp_path, lambda t: t.__setitem__("Total output", t["Total output"] * 1.1)
+    )
     with pytest.raises(InvalidValueError, match=r"bad.csv: .*output of"):
         read_flow_table(path)
 
@@ -218,7 +238,12 @@ def test_wrong_kinds_of_file(tmp_path, shared_data):
 def test_zero_output_and_not_productive(tmp_path):
     # Miller & Blair (2009) Table 2.3 flows written as a plain table, then broken.
     table = pd.DataFrame(
-        {"s1": [150.0, 200.0, 650.0], "s2": [500.0, 100.0, 1400.0], "fd": [350.0, 1700.0, 0.0], "x": [1000.0, 2000.0, 0.0]},
+        {
+            "s1": [150.0, 200.0, 650.0],
+            "s2": [500.0, 100.0, 1400.0],
+            "fd": [350.0, 1700.0, 0.0],
+            "x": [1000.0, 2000.0, 0.0],
+        },
         index=["s1", "s2", "value added"],
     )
     path = tmp_path / "mb.csv"

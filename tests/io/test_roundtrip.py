@@ -32,7 +32,9 @@ def assert_identical(a: Economy, b: Economy) -> None:
     else:
         assert a.activity_levels.tobytes() == b.activity_levels.tobytes()
     assert a.products.equals(b.products) and list(a.products.names) == list(b.products.names)
-    assert a.activities.equals(b.activities) and list(a.activities.names) == list(b.activities.names)
+    assert a.activities.equals(b.activities) and list(a.activities.names) == list(
+        b.activities.names
+    )
     assert a.final_demand_columns.equals(b.final_demand_columns)
     assert list(a.final_demand_columns.names) == list(b.final_demand_columns.names)
     assert type(a.final_demand_columns) is type(b.final_demand_columns)
@@ -45,7 +47,7 @@ def assert_identical(a: Economy, b: Economy) -> None:
 text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8)
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**9, 10**9) | finite | text,
+    st.none() | st.booleans() | st.integers(-(10**9), 10**9) | finite | text,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children, max_size=3),
     max_leaves=6,
 )
@@ -71,11 +73,18 @@ def economies(draw: st.DrawFn) -> Economy:
     categories = draw(st.integers(0, 3))
     if draw(st.booleans()) and categories:
         columns = pd.MultiIndex.from_tuples(
-            draw(st.lists(st.tuples(text, text), min_size=categories, max_size=categories, unique=True)),
+            draw(
+                st.lists(
+                    st.tuples(text, text), min_size=categories, max_size=categories, unique=True
+                )
+            ),
             names=["region", "category"],
         )
     else:
-        columns = pd.Index(draw(st.lists(text, min_size=categories, max_size=categories, unique=True)), dtype=object)
+        columns = pd.Index(
+            draw(st.lists(text, min_size=categories, max_size=categories, unique=True)),
+            dtype=object,
+        )
     return Economy(
         products=pd.MultiIndex.from_tuples(product_labels),
         activities=pd.MultiIndex.from_tuples(activity_labels),
@@ -100,9 +109,15 @@ def economies(draw: st.DrawFn) -> Economy:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(economy=economies())
-def test_native_round_trip_is_exact_for_any_economy(tmp_path_factory: pytest.TempPathFactory, economy: Economy) -> None:
+def test_native_round_trip_is_exact_for_any_economy(
+    tmp_path_factory: pytest.TempPathFactory, economy: Economy
+) -> None:
     folder = tmp_path_factory.mktemp("native")
     write_economy(economy, folder)
     assert_identical(economy, read_economy(folder))
@@ -110,11 +125,15 @@ def test_native_round_trip_is_exact_for_any_economy(tmp_path_factory: pytest.Tem
 
 @settings(max_examples=20, deadline=None)
 @given(n=st.integers(1, 30), seed=st.integers(0, 2**32 - 1))
-def test_native_round_trip_of_symmetric_tables_from_flows(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int) -> None:
+def test_native_round_trip_of_symmetric_tables_from_flows(
+    tmp_path_factory: pytest.TempPathFactory, n: int, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     Z = rng.exponential(5.0, (n, n)) * (rng.random((n, n)) < 0.4)
     Y = rng.exponential(50.0, (n, 2))
-    economy = Economy.from_flows(Z, Y, accounts={"labour": rng.exponential(3.0, n)}, account_units={"labour": "hours"})
+    economy = Economy.from_flows(
+        Z, Y, accounts={"labour": rng.exponential(3.0, n)}, account_units={"labour": "hours"}
+    )
     folder = tmp_path_factory.mktemp("sym")
     write_economy(economy, folder)
     back = read_economy(folder)

@@ -45,7 +45,10 @@ def test_wiot_arrays_labels_and_final_demand_by_destination(wiot2011: Economy) -
     ]
     assert wiot2011.metadata.year == 2011
     assert "Timmer" in wiot2011.metadata.citation
-    assert wiot2011.metadata.extra["industry_names"]["30t33"] == "30t33 Electrical and optical equipment"
+    assert (
+        wiot2011.metadata.extra["industry_names"]["30t33"]
+        == "30t33 Electrical and optical equipment"
+    )
 
 
 @pytest.mark.parametrize("year", [2000, 2005, 2008, 2011])
@@ -81,7 +84,9 @@ def test_wiot_arrays_bad_input(tmp_path: Path, shared_data: Path) -> None:
     negative = dict(data, Z=data["Z"].copy())
     negative["Z"][36, 2] = -1
     np.savez(tmp_path / "neg.npz", **negative)
-    with pytest.raises(InvalidValueError, match=r"neg.npz, row 'AUT_C', column 'AUS_15t16'.*negative"):
+    with pytest.raises(
+        InvalidValueError, match=r"neg.npz, row 'AUT_C', column 'AUS_15t16'.*negative"
+    ):
         read_wiod_arrays(tmp_path / "neg.npz")
     short = dict(data, F=data["F"][:, :-5])
     np.savez(tmp_path / "short.npz", **short)
@@ -104,7 +109,14 @@ def test_niot_gross_output_2014(usa2014: Economy) -> None:
     assert usa2014.gross_output.sum() == pytest.approx(30.97e6, rel=5e-4)  # 30.97 trillion USD
     assert usa2014.n_products == 56
     assert usa2014.products[0] == ("USA", "A01") and usa2014.products[-1] == ("USA", "U")
-    assert list(usa2014.final_demand_columns) == ["CONS_h", "CONS_np", "CONS_g", "GFCF", "INVEN", "EXP"]
+    assert list(usa2014.final_demand_columns) == [
+        "CONS_h",
+        "CONS_np",
+        "CONS_g",
+        "GFCF",
+        "INVEN",
+        "EXP",
+    ]
     assert usa2014.metadata.year == 2014
 
 
@@ -117,24 +129,32 @@ def test_niot_rows_balance_to_1e_9(shared_data: Path, usa2014: Economy) -> None:
     uses = np.asarray(usa2014.flows().sum(axis=1)).ravel() + usa2014.final_demand_values.sum(axis=1)
     go = usa2014.gross_output.to_numpy()
     np.testing.assert_allclose(uses, go, rtol=1e-9, atol=1e-9)
-    np.testing.assert_array_equal(usa2014.final_demand["EXP"].to_numpy(), raw.loc[codes, "EXP"].to_numpy())
+    np.testing.assert_array_equal(
+        usa2014.final_demand["EXP"].to_numpy(), raw.loc[codes, "EXP"].to_numpy()
+    )
 
 
 @pytest.mark.parametrize("year", [2000, 2007, 2014])
 def test_niot_accounts_match_the_sea_rows(shared_data: Path, year: int) -> None:
-    economy = read_wiod_niot(shared_data / NIOT / "usaiot.csv", shared_data / NIOT / "usasea.csv", year=year)
+    economy = read_wiod_niot(
+        shared_data / NIOT / "usaiot.csv", shared_data / NIOT / "usasea.csv", year=year
+    )
     sea = pd.read_csv(shared_data / NIOT / "usasea.csv")
     sea = sea[sea["year"] == year].set_index("code")
     totals = economy.account_totals()
     codes = [s for _, s in economy.products]
     for account, (column, unit, _) in SEA_ACCOUNTS.items():
-        np.testing.assert_allclose(totals.loc[account].to_numpy(), sea.loc[codes, column].to_numpy(), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(
+            totals.loc[account].to_numpy(), sea.loc[codes, column].to_numpy(), rtol=1e-12, atol=1e-9
+        )
         assert economy.account_units[account] == unit
     hours = economy.account("hours_worked_employees")
     assert hours.loc[("USA", "U")] == 0.0  # no output, no hours
     # hours per USD million of output, e.g. construction: H_EMPE / GO
     f = sea.loc["F"]
-    assert hours.loc[("USA", "F")] == pytest.approx(f["H_EMPE"] / economy.gross_output.loc[("USA", "F")], rel=1e-12)
+    assert hours.loc[("USA", "F")] == pytest.approx(
+        f["H_EMPE"] / economy.gross_output.loc[("USA", "F")], rel=1e-12
+    )
 
 
 def test_niot_bad_input(tmp_path: Path, shared_data: Path) -> None:
@@ -170,8 +190,12 @@ def test_niot_bad_input(tmp_path: Path, shared_data: Path) -> None:
     with pytest.raises(FileFormatError, match=r"usaiot.csv.*\['EXP'\]"):
         read_wiod_niot(tmp_path / "usaiot.csv", year=2010)
     frame.to_csv(tmp_path / "usaiot.csv", index=False)
-    sea_frame[~((sea_frame["year"] == 2010) & (sea_frame["code"] == "C20"))].to_csv(tmp_path / "usasea.csv", index=False)
-    with pytest.raises(MissingBlockError, match=r"usasea.csv.*no SEA row for 2010 and industries \['C20'\]"):
+    sea_frame[~((sea_frame["year"] == 2010) & (sea_frame["code"] == "C20"))].to_csv(
+        tmp_path / "usasea.csv", index=False
+    )
+    with pytest.raises(
+        MissingBlockError, match=r"usasea.csv.*no SEA row for 2010 and industries \['C20'\]"
+    ):
         read_wiod_niot(tmp_path / "usaiot.csv", year=2010)
     (tmp_path / "usasea.csv").unlink()
     with pytest.raises(MissingBlockError, match="no Socio-Economic Accounts file"):
@@ -190,8 +214,12 @@ def _wiot_table(shared_data: Path, regions: list[str] | None = None) -> WiotTabl
     data = np.load(shared_data / "mrio/wiod2013_wiot_2011.npz")
     names = [str(i) for i in data["industries"]]
     codes = [n.split(" ", 1)[0] for n in names]
-    products = pd.MultiIndex.from_product([[str(c) for c in data["countries"]], codes], names=["region", "sector"])
-    fd = pd.MultiIndex.from_tuples([tuple(str(s).split("_", 1)) for s in data["fd_labels"]], names=["region", "category"])
+    products = pd.MultiIndex.from_product(
+        [[str(c) for c in data["countries"]], codes], names=["region", "sector"]
+    )
+    fd = pd.MultiIndex.from_tuples(
+        [tuple(str(s).split("_", 1)) for s in data["fd_labels"]], names=["region", "category"]
+    )
     keep = products.get_level_values(0).isin(regions) if regions else np.ones(len(products), bool)
     keep_fd = fd.get_level_values(0).isin(regions) if regions else np.ones(len(fd), bool)
     Z = pd.DataFrame(data["Z"].astype(float), index=products, columns=products).loc[keep, keep]
@@ -208,9 +236,16 @@ def _wiot_table(shared_data: Path, regions: list[str] | None = None) -> WiotTabl
     )
 
 
-@pytest.mark.parametrize(("release", "suffix"), [(2013, "csv"), (2016, "csv"), (2013, "xlsx"), (2016, "xlsx")])
-def test_wiot_layout_round_trip_is_exact(tmp_path: Path, shared_data: Path, release: int, suffix: str) -> None:
-    table = _wiot_table(shared_data, ["USA", "MEX", "CHN"] if suffix == "xlsx" else ["USA", "MEX", "CAN", "CHN", "BRA", "RoW"])
+@pytest.mark.parametrize(
+    ("release", "suffix"), [(2013, "csv"), (2016, "csv"), (2013, "xlsx"), (2016, "xlsx")]
+)
+def test_wiot_layout_round_trip_is_exact(
+    tmp_path: Path, shared_data: Path, release: int, suffix: str
+) -> None:
+    table = _wiot_table(
+        shared_data,
+        ["USA", "MEX", "CHN"] if suffix == "xlsx" else ["USA", "MEX", "CAN", "CHN", "BRA", "RoW"],
+    )
     path = write_wiot(table, tmp_path / f"wiot11_row_sep12.{suffix}", release=release)
     back = read_wiot_table(path)
     assert back.release == release and back.year == 2011
@@ -222,10 +257,15 @@ def test_wiot_layout_round_trip_is_exact(tmp_path: Path, shared_data: Path, rele
     assert back.industry_names["30t33"] == "30t33 Electrical and optical equipment"
     economy = read_wiot(path)
     assert economy.metadata.extra["release"] == release
-    assert "value_added" in economy.account_names and economy.account_units["value_added"] == "USD million"
+    assert (
+        "value_added" in economy.account_names
+        and economy.account_units["value_added"] == "USD million"
+    )
 
 
-def test_wiot_layout_full_world_table_equals_the_array_reader(tmp_path: Path, shared_data: Path, wiot2011: Economy) -> None:
+def test_wiot_layout_full_world_table_equals_the_array_reader(
+    tmp_path: Path, shared_data: Path, wiot2011: Economy
+) -> None:
     table = _wiot_table(shared_data)
     path = write_wiot(table, tmp_path / "wiot11.csv", release=2013)
     lines = path.read_text().splitlines()
@@ -239,7 +279,9 @@ def test_wiot_layout_full_world_table_equals_the_array_reader(tmp_path: Path, sh
     assert economy.final_demand_columns.equals(wiot2011.final_demand_columns)
     assert economy.products.equals(wiot2011.products) and ("ROU", "AtB") in economy.products
     total = economy.account("value_added") + economy.account("taxes_less_subsidies")
-    np.testing.assert_allclose(total.to_numpy(), wiot2011.account("value_added").to_numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        total.to_numpy(), wiot2011.account("value_added").to_numpy(), rtol=1e-12, atol=1e-15
+    )
 
 
 def test_wiot_layout_bad_input(tmp_path: Path, shared_data: Path) -> None:
@@ -261,9 +303,13 @@ def test_wiot_layout_bad_input(tmp_path: Path, shared_data: Path) -> None:
         csv.writer(out, lineterminator="").writerow(cells)
         return out.getvalue()
 
-    with pytest.raises(InvalidValueError, match=r"bad.csv, row 'MEX_c3', column 'MEX_c3'.*'twelve'"):
+    with pytest.raises(
+        InvalidValueError, match=r"bad.csv, row 'MEX_c3', column 'MEX_c3'.*'twelve'"
+    ):
         read_wiot(variant("bad.csv", lines[:8] + [edited("twelve")] + lines[9:]))
-    with pytest.raises(InvalidValueError, match=r"neg.csv, row 'MEX_c3', column 'MEX_c3'.*negative"):
+    with pytest.raises(
+        InvalidValueError, match=r"neg.csv, row 'MEX_c3', column 'MEX_c3'.*negative"
+    ):
         read_wiot(variant("neg.csv", lines[:8] + [edited("-4")] + lines[9:]))
     with pytest.raises(MissingBlockError, match="value-added row"):
         read_wiot(variant("cut.csv", lines[:-4]))

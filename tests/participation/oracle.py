@@ -27,7 +27,15 @@ def to_demplan(economy: ParticipatoryEconomy):
     wc, cc = economy.workers, economy.consumers
     endowment = np.zeros(5 * g)
     endowment[perm] = economy.endowment
-    kinds = np.array([hahnel.PRIVATE_GOOD, hahnel.PUBLIC_GOOD, hahnel.INTERMEDIATE, hahnel.NATURAL_RESOURCE, hahnel.LABOR])
+    kinds = np.array(
+        [
+            hahnel.PRIVATE_GOOD,
+            hahnel.PUBLIC_GOOD,
+            hahnel.INTERMEDIATE,
+            hahnel.NATURAL_RESOURCE,
+            hahnel.LABOR,
+        ]
+    )
     return demplan.Economy.from_arrays(
         {
             "period": 0,
@@ -58,7 +66,13 @@ def to_demplan(economy: ParticipatoryEconomy):
     )
 
 
-def run_demplan(economy, threshold_pct: float = 3.0, initial_price=700.0, initial_rule_state=None, price_rule=None):
+def run_demplan(
+    economy,
+    threshold_pct: float = 3.0,
+    initial_price=700.0,
+    initial_rule_state=None,
+    price_rule=None,
+):
     """demplan's ``HahnelBook2021`` with the trajectory kept: (summary, plans per round)."""
     from demplan import run
     from demplan.prefabs import HahnelBook2021

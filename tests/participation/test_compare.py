@@ -26,8 +26,12 @@ def test_matches_demplans_reference_solution(dep1ex01, five_percent_run):
     labor, public = hahnel.labor(economy), hahnel.shared_goods(economy)
     floor = plan.total_consumption(economy)
     floor[public] += plan.total_output(economy)[public]
-    reference = reference_solution(linearize(economy, plan), MinimizeLabor(floor, counted=labor, shared=public))
-    np.testing.assert_allclose(ours.procedure_labour, input_use_on(economy, plan, labor), rtol=1e-10)
+    reference = reference_solution(
+        linearize(economy, plan), MinimizeLabor(floor, counted=labor, shared=public)
+    )
+    np.testing.assert_allclose(
+        ours.procedure_labour, input_use_on(economy, plan, labor), rtol=1e-10
+    )
     np.testing.assert_allclose(ours.minimum_labour, reference.objective_value, rtol=1e-7)
 
 
@@ -43,9 +47,14 @@ def test_optimum_is_feasible_optimal_and_stated(dep1ex01, five_percent_run):
     labour = linear.account_coefficients[g:].sum(axis=0) @ y
     np.testing.assert_allclose(labour, comparison.minimum_labour, rtol=1e-9)
     # strong duality: floor·π − endowment·μ equals the optimum, with π, μ ≥ 0
-    dual_value = comparison.shadow_prices.to_numpy() @ comparison.floor.to_numpy() - 1000 * comparison.resource_shadow_prices.sum()
+    dual_value = (
+        comparison.shadow_prices.to_numpy() @ comparison.floor.to_numpy()
+        - 1000 * comparison.resource_shadow_prices.sum()
+    )
     np.testing.assert_allclose(dual_value, comparison.minimum_labour, rtol=1e-7)
-    assert (comparison.shadow_prices >= -1e-9).all() and (comparison.resource_shadow_prices >= -1e-9).all()
+    assert (comparison.shadow_prices >= -1e-9).all() and (
+        comparison.resource_shadow_prices >= -1e-9
+    ).all()
     unlimited = compare_with_minimum_labour(five_percent_run, resource_limits=False)
     assert unlimited.minimum_labour <= comparison.minimum_labour * (1 + 1e-9)
     # the procedure's own activity levels are a plan of the linearised economy: its labour matches
@@ -61,8 +70,24 @@ def test_linearised_economy_reproduces_the_plan(dep1ex01, five_percent_run):
     linear = five_percent_run.linearised_economy(1)
     plan = five_percent_run.plan(1)
     q = plan.worker_output.to_numpy()
-    np.testing.assert_allclose(linear.use @ q, plan.demand.loc["intermediate"].reindex(range(1, 11)).pipe(
-        lambda s: np.r_[np.zeros(10), s.to_numpy(), np.zeros(10)]), rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(linear.account_coefficients @ q, np.r_[plan.demand.loc["nature"], plan.demand.loc["labour"]], rtol=1e-12)
-    np.testing.assert_allclose(linear.make @ q, np.r_[plan.supply.loc["private"], plan.supply.loc["intermediate"], plan.supply.loc["public"]], rtol=1e-12)
+    np.testing.assert_allclose(
+        linear.use @ q,
+        plan.demand.loc["intermediate"]
+        .reindex(range(1, 11))
+        .pipe(lambda s: np.r_[np.zeros(10), s.to_numpy(), np.zeros(10)]),
+        rtol=1e-12,
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        linear.account_coefficients @ q,
+        np.r_[plan.demand.loc["nature"], plan.demand.loc["labour"]],
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        linear.make @ q,
+        np.r_[
+            plan.supply.loc["private"], plan.supply.loc["intermediate"], plan.supply.loc["public"]
+        ],
+        rtol=1e-12,
+    )
     assert linear.n_activities == 3000 and linear.n_products == 30

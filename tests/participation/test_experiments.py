@@ -29,7 +29,9 @@ def test_reader_agrees_with_demplans_loader(experiment_paths):
         np.testing.assert_array_equal(ours.workers.input_exponent, theirs.input_coefficient)
         np.testing.assert_array_equal(perm[ours.worker_output_commodity], theirs.output_commodity)
         np.testing.assert_array_equal(ours.workers.effort_exponent, theirs.unit_extra["effort_c"])
-        np.testing.assert_array_equal(ours.workers.disutility_exponent, theirs.unit_extra["effort_k"])
+        np.testing.assert_array_equal(
+            ours.workers.disutility_exponent, theirs.unit_extra["effort_k"]
+        )
         np.testing.assert_array_equal(ours.workers.disutility_scale, theirs.unit_extra["effort_s"])
         np.testing.assert_array_equal(ours.consumers.income, theirs.consumer_extra["entitlement"])
         utility = np.hstack([ours.consumers.private_exponents, ours.consumers.public_exponents])
@@ -99,23 +101,88 @@ def test_small_valid_file_reads_and_runs(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "where", "message"),
     [
-        (":income 5000, :utility-exponents [0.045", ":income -5, :utility-exponents [0.045", "consumer council 2, field :income", "-5"),
-        (":utility-exponents [0.03 0.04]", ":utility-exponents [0.03 -0.04]", "consumer council 1, field :utility-exponents", "exponent 2"),
-        (":utility-exponents [0.03 0.04]", ":utility-exponents [0.03 1e999]", "consumer council 1, field :utility-exponents", "inf"),
-        (":utility-exponents [0.045 0.03]", ":utility-exponents [0.045]", "consumer council 2, field :utility-exponents", "expected 2 entries"),
+        (
+            ":income 5000, :utility-exponents [0.045",
+            ":income -5, :utility-exponents [0.045",
+            "consumer council 2, field :income",
+            "-5",
+        ),
+        (
+            ":utility-exponents [0.03 0.04]",
+            ":utility-exponents [0.03 -0.04]",
+            "consumer council 1, field :utility-exponents",
+            "exponent 2",
+        ),
+        (
+            ":utility-exponents [0.03 0.04]",
+            ":utility-exponents [0.03 1e999]",
+            "consumer council 1, field :utility-exponents",
+            "inf",
+        ),
+        (
+            ":utility-exponents [0.045 0.03]",
+            ":utility-exponents [0.045]",
+            "consumer council 2, field :utility-exponents",
+            "expected 2 entries",
+        ),
         (":a 4.5,", ":a -4.5,", "worker council 2, field :a", "-4.5"),
         (":c 0.08,", ":c ##NaN,", "worker council 3, field :c", "not a number"),
         (":du 3.9,", ":du 0,", "worker council 3, field :du", "0"),
         (":du 3.9,", ":dux 3.9,", "worker council 3, field :du", "missing"),
-        (":labor-exponents [0.28]", ":labor-exponents [0.58]", "worker council 4, fields", "no maximum"),
-        (":nature-exponents [0.26], :labor", ":nature-exponents [0.0], :labor", "worker council 3, field :nature-exponents", "input exponent 2 is 0.0"),
-        ("[[2] [2] [1 2]]", "[[2] [2] [2 2]]", "worker council 2, field :production-inputs", "listed twice"),
-        ("[[2] [1] [2]]", "[[3] [1] [2]]", "worker council 3, field :production-inputs", "good 3 does not exist"),
-        ("[[2] [1] [2]]", "[[2] [1]]", "worker council 3, field :production-inputs", "three vectors"),
-        (":industry 2, :product 2", ":industry 5, :product 2", "worker council 6, field :industry", "5"),
-        (":industry 2, :product 2", ":industry 2, :product 0", "worker council 6, field :product", "0"),
-        (":industry 2, :product 2", ":industry 2, :product 1.5", "worker council 6, field :product", "whole number"),
-        (":input-exponents [0.26], :nature-exponents [0.27]", ":input-exponents [0.26 0.1], :nature-exponents [0.27]", "worker council 1, field :input-exponents", "1 entries"),
+        (
+            ":labor-exponents [0.28]",
+            ":labor-exponents [0.58]",
+            "worker council 4, fields",
+            "no maximum",
+        ),
+        (
+            ":nature-exponents [0.26], :labor",
+            ":nature-exponents [0.0], :labor",
+            "worker council 3, field :nature-exponents",
+            "input exponent 2 is 0.0",
+        ),
+        (
+            "[[2] [2] [1 2]]",
+            "[[2] [2] [2 2]]",
+            "worker council 2, field :production-inputs",
+            "listed twice",
+        ),
+        (
+            "[[2] [1] [2]]",
+            "[[3] [1] [2]]",
+            "worker council 3, field :production-inputs",
+            "good 3 does not exist",
+        ),
+        (
+            "[[2] [1] [2]]",
+            "[[2] [1]]",
+            "worker council 3, field :production-inputs",
+            "three vectors",
+        ),
+        (
+            ":industry 2, :product 2",
+            ":industry 5, :product 2",
+            "worker council 6, field :industry",
+            "5",
+        ),
+        (
+            ":industry 2, :product 2",
+            ":industry 2, :product 0",
+            "worker council 6, field :product",
+            "0",
+        ),
+        (
+            ":industry 2, :product 2",
+            ":industry 2, :product 1.5",
+            "worker council 6, field :product",
+            "whole number",
+        ),
+        (
+            ":input-exponents [0.26], :nature-exponents [0.27]",
+            ":input-exponents [0.26 0.1], :nature-exponents [0.27]",
+            "worker council 1, field :input-exponents",
+            "1 entries",
+        ),
     ],
 )
 def test_bad_values_name_council_and_field(tmp_path, old, new, where, message):
@@ -128,8 +195,12 @@ def test_bad_values_name_council_and_field(tmp_path, old, new, where, message):
 
 
 def test_a_class_without_producer_is_refused(tmp_path):
-    text = SMALL.replace(":industry 1, :product 1", ":industry 0, :product 1").replace(":industry 1, :product 2", ":industry 0, :product 2")
-    with pytest.raises(ParticipationInputError, match="no worker council produces any intermediate good"):
+    text = SMALL.replace(":industry 1, :product 1", ":industry 0, :product 1").replace(
+        ":industry 1, :product 2", ":industry 0, :product 2"
+    )
+    with pytest.raises(
+        ParticipationInputError, match="no worker council produces any intermediate good"
+    ):
         read_experiment(_write(tmp_path, text))
 
 

@@ -25,8 +25,20 @@ def test_distributions_match_the_shipped_experiments(dep1ex01):
     ours, theirs = generated.workers, dep1ex01.workers
     for name in ("scale", "effort_exponent", "disutility_exponent", "exponent_sum"):
         assert ks_2samp(getattr(ours, name), getattr(theirs, name)).pvalue > 1e-3, name
-    assert ks_2samp(ours.input_exponent * ours.input_count[ours.input_owner], theirs.input_exponent * theirs.input_count[theirs.input_owner]).pvalue > 1e-3
-    assert ks_2samp(generated.consumers.private_exponents.ravel(), dep1ex01.consumers.private_exponents.ravel()).pvalue > 1e-3
+    assert (
+        ks_2samp(
+            ours.input_exponent * ours.input_count[ours.input_owner],
+            theirs.input_exponent * theirs.input_count[theirs.input_owner],
+        ).pvalue
+        > 1e-3
+    )
+    assert (
+        ks_2samp(
+            generated.consumers.private_exponents.ravel(),
+            dep1ex01.consumers.private_exponents.ravel(),
+        ).pvalue
+        > 1e-3
+    )
     np.testing.assert_array_equal(ours.industry, theirs.industry)
     np.testing.assert_array_equal(ours.product, theirs.product)
     np.testing.assert_array_equal(ours.disutility_scale, theirs.disutility_scale)
@@ -34,8 +46,13 @@ def test_distributions_match_the_shipped_experiments(dep1ex01):
     g = 10
     for block, counts in ((1, (1, 4)), (2, (1, 2)), (3, (1, 2))):
         n_ours = np.bincount(ours.input_owner[ours.input_commodity // g == block], minlength=3000)
-        n_theirs = np.bincount(theirs.input_owner[theirs.input_commodity // g == block], minlength=3000)
-        assert n_ours.min() == n_theirs.min() == counts[0] and n_ours.max() == n_theirs.max() == counts[1]
+        n_theirs = np.bincount(
+            theirs.input_owner[theirs.input_commodity // g == block], minlength=3000
+        )
+        assert (
+            n_ours.min() == n_theirs.min() == counts[0]
+            and n_ours.max() == n_theirs.max() == counts[1]
+        )
         share_ours = np.bincount(n_ours)[counts[0] :] / 3000
         share_theirs = np.bincount(n_theirs)[counts[0] :] / 3000
         np.testing.assert_allclose(share_ours, share_theirs, atol=0.05)
@@ -73,4 +90,6 @@ def test_book_statistics_over_40_seeds():
         ten_to_five.append(run.first_round_below(0.05) - run.first_round_below(0.10))
     assert abs(np.mean(five) - 11.850) < 0.35 and 10 <= min(five) and max(five) <= 14
     assert abs(np.mean(three) - 19.225) < 0.6 and 17 <= min(three) and max(three) <= 23
-    assert abs(np.mean(ten_to_five) - 3.775) < 0.45 and 2 <= min(ten_to_five) and max(ten_to_five) <= 6
+    assert (
+        abs(np.mean(ten_to_five) - 3.775) < 0.45 and 2 <= min(ten_to_five) and max(ten_to_five) <= 6
+    )

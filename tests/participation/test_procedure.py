@@ -65,7 +65,9 @@ def test_imbalance_supply_and_demand_match_demplan(dep1ex01):
     perm = demplan_order(dep1ex01.goods_per_class)
     d = to_demplan(dep1ex01)
     supply = np.array([p.total_output(d)[perm] + np.asarray(d.endowment)[perm] for p in plans])
-    demand = np.array([p.total_input_use(d)[perm] + p.extra["consumer_demand"][perm] for p in plans])
+    demand = np.array(
+        [p.total_input_use(d)[perm] + p.extra["consumer_demand"][perm] for p in plans]
+    )
     np.testing.assert_allclose(ours.supply, supply, rtol=1e-12)
     np.testing.assert_allclose(ours.demand, demand, rtol=1e-12)
     imbalance = np.array([hahnel.relative_imbalance(d, p)[perm] for p in plans])
@@ -101,7 +103,9 @@ def test_replaceable_rule_gives_demplans_trajectory(dep1ex01):
         return price * (1 - 0.2 * np.sign(surplus) * np.minimum(imbalance, 0.5))
 
     ours = run_procedure(dep1ex01, years=1, rule=stateless(proportional)).year(1)
-    summary, plans = run_demplan(to_demplan(dep1ex01), 3.0, price_rule=hahnel.stateless(proportional))
+    summary, plans = run_demplan(
+        to_demplan(dep1ex01), 3.0, price_rule=hahnel.stateless(proportional)
+    )
     perm = demplan_order(dep1ex01.goods_per_class)
     default = run_procedure(dep1ex01, years=1).year(1)
     assert ours.rounds == summary.rounds
@@ -121,7 +125,12 @@ def test_worker_councils_maximise_profit(dep1ex01):
     for w in (0, 1234, 2999, int(np.argmax(wc.input_count))):
         lo, hi = wc.input_offsets[w], wc.input_offsets[w + 1]
         b, j = wc.input_exponent[lo:hi], wc.input_commodity[lo:hi]
-        a, c, k, s = wc.scale[w], wc.effort_exponent[w], wc.disutility_exponent[w], wc.disutility_scale[w]
+        a, c, k, s = (
+            wc.scale[w],
+            wc.effort_exponent[w],
+            wc.disutility_exponent[w],
+            wc.disutility_scale[w],
+        )
 
         def loss(z, b=b, j=j, a=a, c=c, k=k, s=s, w=w):
             log_e, log_x = z[0], z[1:]
@@ -130,7 +139,9 @@ def test_worker_councils_maximise_profit(dep1ex01):
 
         start = np.log(np.r_[proposals.worker_effort[w], proposals.worker_input_use[lo:hi]]) + 0.3
         found = minimize(loss, start, method="BFGS", options={"gtol": 1e-10, "maxiter": 10_000})
-        np.testing.assert_allclose(np.exp(found.x[1:]), proposals.worker_input_use[lo:hi], rtol=1e-4)
+        np.testing.assert_allclose(
+            np.exp(found.x[1:]), proposals.worker_input_use[lo:hi], rtol=1e-4
+        )
         np.testing.assert_allclose(np.exp(found.x[0]), proposals.worker_effort[w], rtol=1e-4)
         q = a * np.exp(c * found.x[0] + b @ found.x[1:])
         np.testing.assert_allclose(q, proposals.worker_output[w], rtol=1e-4)
@@ -148,9 +159,13 @@ def test_consumers_spend_their_income_and_aggregation_is_consistent(dep1ex01):
     supply, demand = councils.supply_and_demand(price)
     np.testing.assert_allclose(demand[:g], p.consumer_private.sum(axis=0), rtol=1e-12)
     np.testing.assert_allclose(demand[4 * g :], p.consumer_public.mean(axis=0), rtol=1e-12)
-    inputs = np.bincount(dep1ex01.workers.input_commodity, weights=p.worker_input_use, minlength=5 * g)
+    inputs = np.bincount(
+        dep1ex01.workers.input_commodity, weights=p.worker_input_use, minlength=5 * g
+    )
     np.testing.assert_allclose(demand[g : 4 * g], inputs[g : 4 * g], rtol=1e-12)
-    outputs = np.bincount(dep1ex01.worker_output_commodity, weights=p.worker_output, minlength=5 * g)
+    outputs = np.bincount(
+        dep1ex01.worker_output_commodity, weights=p.worker_output, minlength=5 * g
+    )
     np.testing.assert_allclose(supply, outputs + dep1ex01.endowment, rtol=1e-12)
 
 
@@ -170,7 +185,9 @@ def test_year_two_continues_from_year_one_and_matches_demplan(dep1ex01):
     start[perm] = one.final_price
     state = np.empty(dep1ex01.n_commodities)
     state[perm] = one.final_state
-    summary, plans = run_demplan(to_demplan(two.economy), 3.0, initial_price=start, initial_rule_state=state)
+    summary, plans = run_demplan(
+        to_demplan(two.economy), 3.0, initial_price=start, initial_rule_state=state
+    )
     assert two.rounds == summary.rounds
     theirs = np.array([p.valuation["next_indicative_price"][perm] for p in plans])
     np.testing.assert_allclose(two.price, theirs, rtol=PRICE_RTOL)
@@ -219,13 +236,25 @@ def test_stop_threshold_and_colours(dep1ex01):
     assert five.rounds == three.first_round_below(0.05)
     np.testing.assert_array_equal(five.price, three.price[: five.rounds])
     assert [colour_of(x) for x in (2.9, 3.0, 4.99, 5.0, 9.9, 10.0, 19.9, 20.0)] == [
-        "blue", "green", "green", "yellow", "yellow", "orange", "orange", "red"
+        "blue",
+        "green",
+        "green",
+        "yellow",
+        "yellow",
+        "orange",
+        "orange",
+        "red",
     ]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"stop_threshold": 0.0}, "threshold"), ({"years": 0}, "years"), ({"initial_price": -1.0}, "initial"), ({"max_rounds": 0}, "max_rounds")],
+    [
+        ({"stop_threshold": 0.0}, "threshold"),
+        ({"years": 0}, "years"),
+        ({"initial_price": -1.0}, "initial"),
+        ({"max_rounds": 0}, "max_rounds"),
+    ],
 )
 def test_bad_parameters_are_refused(dep1ex01, kwargs, match):
     with pytest.raises(ParticipationInputError, match=match):

@@ -15,7 +15,11 @@ def test_labelled_trajectory_and_plan(dep1ex01):
     run = result.year(1)
     trajectory = result.trajectory(1)
     assert list(trajectory.columns.names) == ["quantity", "class", "good"]
-    assert trajectory.index.name == "round" and trajectory.index[0] == 1 and len(trajectory) == run.rounds
+    assert (
+        trajectory.index.name == "round"
+        and trajectory.index[0] == 1
+        and len(trajectory) == run.rounds
+    )
     np.testing.assert_array_equal(result.prices(1).to_numpy(), run.price)
     assert result.prices(1).loc[3, ("public", 10)] == run.price[2, 49]
     summary = result.summary
@@ -32,8 +36,12 @@ def test_labelled_trajectory_and_plan(dep1ex01):
     np.testing.assert_allclose(supply.to_numpy(), plan.supply.to_numpy()[supply.index], rtol=1e-12)
     labour_demand = plan.demand.loc["labour"].sum()
     np.testing.assert_allclose(plan.labour_used, labour_demand, rtol=1e-12)
-    np.testing.assert_allclose(plan.consumer_private.sum().to_numpy(), plan.demand.loc["private"].to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(plan.consumer_public.mean().to_numpy(), plan.demand.loc["public"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        plan.consumer_private.sum().to_numpy(), plan.demand.loc["private"].to_numpy(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        plan.consumer_public.mean().to_numpy(), plan.demand.loc["public"].to_numpy(), rtol=1e-12
+    )
     assert (plan.worker_effort > 0).all()
 
 
@@ -49,7 +57,9 @@ def test_write_parquet_and_run_configuration(dep1ex01, tmp_path):
     wide = prices.pivot_table(index="round", columns=["class", "good"], values="value")
     np.testing.assert_array_equal(wide[result.economy.commodities].to_numpy(), result.year(2).price)
     workers = pd.read_parquet(folder / "plan_workers.parquet")
-    np.testing.assert_array_equal(workers.loc[workers.year == 1, "output"], result.plan(1).worker_output)
+    np.testing.assert_array_equal(
+        workers.loc[workers.year == 1, "output"], result.plan(1).worker_output
+    )
     consumers = pd.read_parquet(folder / "plan_consumers.parquet")
     assert len(consumers) == 2 * 3000 * 20
     inputs = pd.read_parquet(folder / "plan_worker_inputs.parquet")
@@ -58,5 +68,11 @@ def test_write_parquet_and_run_configuration(dep1ex01, tmp_path):
     assert summary["rounds"].tolist() == [result.year(1).rounds, result.year(2).rounds]
 
     # the configuration identifies the run: the same inputs and seed reproduce it
-    again = run_procedure(dep1ex01, **{k: config["parameters"][k] for k in ("years", "seed", "stop_threshold", "max_rounds", "initial_price")})
+    again = run_procedure(
+        dep1ex01,
+        **{
+            k: config["parameters"][k]
+            for k in ("years", "seed", "stop_threshold", "max_rounds", "initial_price")
+        },
+    )
     np.testing.assert_array_equal(again.year(2).price, result.year(2).price)

@@ -13,7 +13,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "planning"
 
 
 def test_plan_command_writes_files(tmp_path):
-    result = CliRunner().invoke(app_typer, ["plan", str(EXAMPLES / "bread_and_coal.toml"), "--output", str(tmp_path)])
+    result = CliRunner().invoke(
+        app_typer, ["plan", str(EXAMPLES / "bread_and_coal.toml"), "--output", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     assert "worst-met target" in result.output
     fulfilment = pd.read_parquet(tmp_path / "fulfilment.parquet")
@@ -25,7 +27,12 @@ def test_plan_command_writes_files(tmp_path):
 
 def test_plan_command_reports_spec_errors(tmp_path):
     spec = tmp_path / "bad.toml"
-    spec.write_text((EXAMPLES / "bread_and_coal.toml").read_text().replace('product = "bread"', 'product = "cake"').replace("bread_and_coal_flows.csv", str(EXAMPLES / "bread_and_coal_flows.csv")))
+    spec.write_text(
+        (EXAMPLES / "bread_and_coal.toml")
+        .read_text()
+        .replace('product = "bread"', 'product = "cake"')
+        .replace("bread_and_coal_flows.csv", str(EXAMPLES / "bread_and_coal_flows.csv"))
+    )
     result = CliRunner().invoke(app_typer, ["plan", str(spec), "--output", str(tmp_path / "out")])
     assert result.exit_code != 0
     assert "unknown product 'cake'" in str(result.exception)
@@ -33,7 +40,21 @@ def test_plan_command_reports_spec_errors(tmp_path):
 
 def test_cutoff_command(tmp_path, shared_data):
     table = shared_data / "mrio" / "icio2025_y2022_americas11x50.npz"
-    result = CliRunner().invoke(app_typer, ["cutoff", str(table), "--region", "COL", "--partner", "USA", "--periods", "2", "--output", str(tmp_path)])
+    result = CliRunner().invoke(
+        app_typer,
+        [
+            "cutoff",
+            str(table),
+            "--region",
+            "COL",
+            "--partner",
+            "USA",
+            "--periods",
+            "2",
+            "--output",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "share kept" in result.output
     lost = pd.read_parquet(tmp_path / "lost_inputs.parquet")

@@ -47,7 +47,9 @@ LABOUR_LIMITS = np.array([20.0, 24.0])
 def _economy() -> Economy:
     return Economy(
         products=pd.MultiIndex.from_tuples([("ALL", "grain"), ("ALL", "tools")]),
-        activities=pd.MultiIndex.from_tuples([("ALL", "grain-imported"), ("ALL", "grain-domestic"), ("ALL", "tools")]),
+        activities=pd.MultiIndex.from_tuples(
+            [("ALL", "grain-imported"), ("ALL", "grain-domestic"), ("ALL", "tools")]
+        ),
         use=USE,
         make=MAKE,
         account_coefficients=np.vstack([LABOUR, IMPORTS]),
@@ -60,7 +62,13 @@ def _economy() -> Economy:
 
 
 def _problem(deficit=None, *, prices=PRICES, objective=None, labour=LABOUR_LIMITS) -> PlanProblem:
-    bop = None if deficit is None else BalanceOfPayments(("imports:USA", "imports:CHN"), prices, np.asarray(deficit, dtype=float))
+    bop = (
+        None
+        if deficit is None
+        else BalanceOfPayments(
+            ("imports:USA", "imports:CHN"), prices, np.asarray(deficit, dtype=float)
+        )
+    )
     return PlanProblem.build(
         _economy(),
         periods=2,
@@ -72,7 +80,9 @@ def _problem(deficit=None, *, prices=PRICES, objective=None, labour=LABOUR_LIMIT
     )
 
 
-def _oracle(deficit, *, prices=PRICES, min_labour: bool = False, labour=LABOUR_LIMITS) -> tuple[float, np.ndarray]:
+def _oracle(
+    deficit, *, prices=PRICES, min_labour: bool = False, labour=LABOUR_LIMITS
+) -> tuple[float, np.ndarray]:
     """Optimum and per-period z (or labour) of the independent formulation; ``deficit=None`` drops the balance."""
     T, (n, m) = 2, USE.shape
     net = MAKE - USE
@@ -89,7 +99,13 @@ def _oracle(deficit, *, prices=PRICES, min_labour: bool = False, labour=LABOUR_L
         block[n + 1, s : s + m] = IMPORTS.sum(axis=0)
         block[n + 1, s + m : s + m + n] = -np.asarray(prices)
         rows_ub.append(block)
-        b_ub.extend([0.0] * n + [np.inf if min_labour else labour[t], np.inf if deficit is None else np.broadcast_to(deficit, (T,))[t]])
+        b_ub.extend(
+            [0.0] * n
+            + [
+                np.inf if min_labour else labour[t],
+                np.inf if deficit is None else np.broadcast_to(deficit, (T,))[t],
+            ]
+        )
     A_ub, b_ub = np.vstack(rows_ub), np.array(b_ub)
     finite = np.isfinite(b_ub)
     c = np.zeros(T * k)
@@ -100,7 +116,9 @@ def _oracle(deficit, *, prices=PRICES, min_labour: bool = False, labour=LABOUR_L
             bounds[t * k + m + n] = (1.0, 1.0)
         else:
             c[t * k + m + n] = -1.0
-    result = linprog(c, A_ub=sp.csr_array(A_ub[finite]), b_ub=b_ub[finite], bounds=bounds, method="highs")
+    result = linprog(
+        c, A_ub=sp.csr_array(A_ub[finite]), b_ub=b_ub[finite], bounds=bounds, method="highs"
+    )
     assert result.status == 0, result.message
     x = result.x.reshape(T, k)
     per_period = x[:, :m] @ LABOUR if min_labour else x[:, m + n]
@@ -108,7 +126,9 @@ def _oracle(deficit, *, prices=PRICES, min_labour: bool = False, labour=LABOUR_L
 
 
 def _imports_and_earnings(plan) -> tuple[np.ndarray, np.ndarray]:
-    imports = plan.resource_use("imports:USA").to_numpy() + plan.resource_use("imports:CHN").to_numpy()
+    imports = (
+        plan.resource_use("imports:USA").to_numpy() + plan.resource_use("imports:CHN").to_numpy()
+    )
     if plan.exports is None:  # no product has an export price
         return imports, np.zeros_like(imports)
     exports = plan.exports.reindex(plan.problem.economy.products, fill_value=0.0).to_numpy()
@@ -126,7 +146,11 @@ def test_balance_binds_and_holds_each_period():
     # the labour limit binds too, and exports are not counted as deliveries
     np.testing.assert_allclose(plan.resource_use("labour").to_numpy(), LABOUR_LIMITS, rtol=1e-9)
     net = (MAKE - USE) @ plan.activity_levels.to_numpy()
-    np.testing.assert_allclose(net - plan.exports.reindex(plan.problem.economy.products, fill_value=0.0).to_numpy(), plan.deliveries.to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(
+        net - plan.exports.reindex(plan.problem.economy.products, fill_value=0.0).to_numpy(),
+        plan.deliveries.to_numpy(),
+        atol=1e-9,
+    )
 
 
 @pytest.mark.parametrize("method", ["simplex", "ipm", "pdlp"])
@@ -168,7 +192,12 @@ def test_required_surplus_and_no_export_possibility():
     # nothing can be exported: the imported technique and the imported input of tools are out;
     # tools need 0.1 of imports per unit, so with no deficit allowed no tools can be made
     with pytest.raises(InfeasiblePlanError) as error:
-        solve(_problem(0.0, prices=np.zeros(2), objective=Objective("min_resource", resource="labour")), method="simplex")
+        solve(
+            _problem(
+                0.0, prices=np.zeros(2), objective=Objective("min_resource", resource="labour")
+            ),
+            method="simplex",
+        )
     # relaxing the balance (requirement 0) weighs far more than giving up the targets, so the
     # explanation is that no target can be met at all: every product needs tools
     conflicts = error.value.conflicts
@@ -180,13 +209,23 @@ def test_required_surplus_and_no_export_possibility():
     # much less 0.3, which the explanation (cheaper, relatively, than dropping targets) says
     needed = 0.1 * 4.0 / 0.98
     with pytest.raises(InfeasiblePlanError) as error:
-        solve(_problem(0.3, prices=np.zeros(2), objective=Objective("min_resource", resource="labour")), method="simplex")
+        solve(
+            _problem(
+                0.3, prices=np.zeros(2), objective=Objective("min_resource", resource="labour")
+            ),
+            method="simplex",
+        )
     conflicts = error.value.conflicts
     assert list(conflicts["kind"]) == ["balance_of_payments"] * 2
     np.testing.assert_allclose(conflicts["relaxation"].to_numpy(), needed - 0.3, rtol=1e-7)
     # an allowance above the need is feasible, and the balance binds (imported grain saves labour)
-    plan = solve(_problem(0.5, prices=np.zeros(2), objective=Objective("min_resource", resource="labour")), method="simplex")
-    assert plan.objective == pytest.approx(_oracle(0.5, prices=np.zeros(2), min_labour=True)[0], rel=1e-8)
+    plan = solve(
+        _problem(0.5, prices=np.zeros(2), objective=Objective("min_resource", resource="labour")),
+        method="simplex",
+    )
+    assert plan.objective == pytest.approx(
+        _oracle(0.5, prices=np.zeros(2), min_labour=True)[0], rel=1e-8
+    )
     np.testing.assert_allclose(_imports_and_earnings(plan)[0], 0.5, rtol=1e-8)
 
 
@@ -207,13 +246,29 @@ def test_min_labour_under_the_balance_matches_oracle():
 def test_balance_of_payments_errors():
     eco = _economy()
     with pytest.raises(SpecError, match="unknown account 'imports:XXX'"):
-        PlanProblem.build(eco, target_share=1.0, limits={"labour": 1.0}, balance_of_payments=BalanceOfPayments(("imports:XXX",), PRICES, 0.0))
+        PlanProblem.build(
+            eco,
+            target_share=1.0,
+            limits={"labour": 1.0},
+            balance_of_payments=BalanceOfPayments(("imports:XXX",), PRICES, 0.0),
+        )
     with pytest.raises(SpecError, match="3 prices for 2 products"):
-        PlanProblem.build(eco, target_share=1.0, limits={"labour": 1.0}, balance_of_payments=BalanceOfPayments(("imports:USA",), np.ones(3), 0.0))
+        PlanProblem.build(
+            eco,
+            target_share=1.0,
+            limits={"labour": 1.0},
+            balance_of_payments=BalanceOfPayments(("imports:USA",), np.ones(3), 0.0),
+        )
     with pytest.raises(SpecError, match="export_prices"):
         BalanceOfPayments(("imports:USA",), np.array([-1.0, 1.0]), 0.0)
     with pytest.raises(SpecError, match="3 values for 2 periods"):
-        PlanProblem.build(eco, periods=2, target_share=1.0, limits={"labour": 1.0}, balance_of_payments=BalanceOfPayments(("imports:USA",), PRICES, np.zeros(3)))
+        PlanProblem.build(
+            eco,
+            periods=2,
+            target_share=1.0,
+            limits={"labour": 1.0},
+            balance_of_payments=BalanceOfPayments(("imports:USA",), PRICES, np.zeros(3)),
+        )
 
 
 def test_lexicographic_plan_reports_first_stage_prices():

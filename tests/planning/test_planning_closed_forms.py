@@ -44,7 +44,9 @@ def dense(icio):
 
 @pytest.mark.parametrize("method", ["structured", "simplex", "ipm"])
 def test_min_value_added_plan_is_leontief(icio, dense, method):
-    problem = PlanProblem.build(icio, target_share=1.0, objective="min_resource", resource="value_added")
+    problem = PlanProblem.build(
+        icio, target_share=1.0, objective="min_resource", resource="value_added"
+    )
     plan = solve(problem, method=method)
     x = plan.activity_levels.iloc[:, 0].to_numpy()
     scale = dense["x"].max()
@@ -71,15 +73,21 @@ def test_max_fulfilment_scales_the_leontief_plan(icio, dense):
         np.testing.assert_allclose(x, z * dense["x"], atol=1e-6 * dense["x"].max())
         row = plan.resources.iloc[0]
         assert row["binding"]
-        assert row["shadow_price"] == pytest.approx(1.0 / float(dense["lam"] @ dense["y"]), rel=1e-6)
+        assert row["shadow_price"] == pytest.approx(
+            1.0 / float(dense["lam"] @ dense["y"]), rel=1e-6
+        )
 
 
 def test_shadow_price_is_the_marginal_value(icio, dense):
     """Finite difference: one more unit of the resource raises the objective by its shadow price."""
     lam_y = float(dense["lam"] @ dense["y"])
     single = Objective(lexicographic=False)
-    base = PlanProblem.build(icio, target_share=1.0, limits={"value_added": 0.8 * lam_y}, objective=single)
-    more = PlanProblem.build(icio, target_share=1.0, limits={"value_added": 0.8 * lam_y + 1000.0}, objective=single)
+    base = PlanProblem.build(
+        icio, target_share=1.0, limits={"value_added": 0.8 * lam_y}, objective=single
+    )
+    more = PlanProblem.build(
+        icio, target_share=1.0, limits={"value_added": 0.8 * lam_y + 1000.0}, objective=single
+    )
     plan, plan_more = solve(base, method="simplex"), solve(more, method="simplex")
     price = plan.resources.iloc[0]["shadow_price"]
     assert (plan_more.objective - plan.objective) / 1000.0 == pytest.approx(price, rel=1e-6)
@@ -97,7 +105,9 @@ def _two_technique_economy(shared_data) -> tuple[Economy, np.ndarray, np.ndarray
     use = np.hstack([A1, A2])
     make = np.hstack([np.eye(4), np.eye(4)])
     products = base.products
-    activities = pd.MultiIndex.from_tuples([(r, f"{s}-1") for r, s in products] + [(r, f"{s}-2") for r, s in products])
+    activities = pd.MultiIndex.from_tuples(
+        [(r, f"{s}-1") for r, s in products] + [(r, f"{s}-2") for r, s in products]
+    )
     eco = Economy(
         products=products,
         activities=activities,
@@ -124,20 +134,31 @@ def test_technique_choice_matches_enumeration(shared_data):
         values = np.linalg.solve(np.eye(4) - A.T, labour)
         if values @ y < best:
             best, best_values = values @ y, values
-    problem = PlanProblem.build(eco, target_share=1.0, objective=Objective("min_resource", resource="labour"))
+    problem = PlanProblem.build(
+        eco, target_share=1.0, objective=Objective("min_resource", resource="labour")
+    )
     for method in ("structured", "simplex"):
         plan = solve(problem, method=method)
         assert plan.objective == pytest.approx(best, rel=1e-9)
         np.testing.assert_allclose(plan.product_prices.iloc[:, 0], best_values, rtol=1e-8)
     # non-substitution: the same techniques are cheapest for any other final demand
-    other = PlanProblem.build(eco, targets=pd.Series([1.0, 0.1, 2.0, 0.3], index=eco.products), objective="min_resource", resource="labour")
+    other = PlanProblem.build(
+        eco,
+        targets=pd.Series([1.0, 0.1, 2.0, 0.3], index=eco.products),
+        objective="min_resource",
+        resource="labour",
+    )
     plan = solve(other, method="structured")
     assert plan.objective == pytest.approx(best_values @ np.array([1.0, 0.1, 2.0, 0.3]), rel=1e-9)
 
 
 def test_structured_falls_back_when_a_second_limit_binds(shared_data):
     eco, *_ = _two_technique_economy(shared_data)
-    eco = eco.replace(account_coefficients=np.vstack([eco.account_coefficients, np.ones((1, 8))]), account_names=("labour", "land"), account_units={"labour": "", "land": "ha"})
+    eco = eco.replace(
+        account_coefficients=np.vstack([eco.account_coefficients, np.ones((1, 8))]),
+        account_names=("labour", "land"),
+        account_units={"labour": "", "land": "ha"},
+    )
     problem = PlanProblem.build(eco, target_share=1.0, limits={"labour": 5.0, "land": 4.0})
     plan = solve(problem)
     assert plan.report.method.startswith("highs")

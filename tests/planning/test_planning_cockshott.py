@@ -95,6 +95,8 @@ def test_reader_errors(tmp_path, folders):
     bad.mkdir()
     for name in ("cap.csv", "dep.csv", "labtarg.csv"):
         (bad / name).write_text((folders / "toy" / name).read_text())
-    (bad / "flows.csv").write_text((folders / "toy" / "flows.csv").read_text().replace("labour,", "work,"))
+    (bad / "flows.csv").write_text(
+        (folders / "toy" / "flows.csv").read_text().replace("labour,", "work,")
+    )
     with pytest.raises(FileFormatError, match="'labour' row"):
         read_cockshott(bad)

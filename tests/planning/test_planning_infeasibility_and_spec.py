@@ -19,14 +19,25 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "planning"
 
 def _one_good() -> Economy:
     # one product, 0.5 of itself per unit, 1 hour of labour per unit: labour value 2 h/unit
-    return Economy.from_coefficients(np.array([[0.5]]), y=np.array([1.0]), accounts={"labour": np.array([1.0])}, products=["grain"])
+    return Economy.from_coefficients(
+        np.array([[0.5]]),
+        y=np.array([1.0]),
+        accounts={"labour": np.array([1.0])},
+        products=["grain"],
+    )
 
 
 def test_infeasible_plan_is_explained():
     eco = _one_good()
     # 10 units need 20 h; only 15 h: lowering the target by 2.5 (25 %) is cheaper than
     # raising the limit by 5 (33 %), so that is the conflict reported
-    problem = PlanProblem.build(eco, targets=pd.Series([10.0], index=eco.products), limits={"labour": 15.0}, objective="min_resource", resource="labour")
+    problem = PlanProblem.build(
+        eco,
+        targets=pd.Series([10.0], index=eco.products),
+        limits={"labour": 15.0},
+        objective="min_resource",
+        resource="labour",
+    )
     with pytest.raises(InfeasiblePlanError) as caught:
         solve(problem, method="simplex")
     conflicts = caught.value.conflicts
@@ -34,7 +45,13 @@ def test_infeasible_plan_is_explained():
     assert conflicts["relaxation"].iloc[0] == pytest.approx(2.5, rel=1e-9)
     assert "lower target ALL/grain" in str(caught.value)
     # applying the reported relaxation makes the plan feasible, and it then uses all the labour
-    relaxed = PlanProblem.build(eco, targets=pd.Series([10.0 - 2.5], index=eco.products), limits={"labour": 15.0}, objective="min_resource", resource="labour")
+    relaxed = PlanProblem.build(
+        eco,
+        targets=pd.Series([10.0 - 2.5], index=eco.products),
+        limits={"labour": 15.0},
+        objective="min_resource",
+        resource="labour",
+    )
     assert solve(relaxed).objective == pytest.approx(15.0, rel=1e-9)
 
 
@@ -56,14 +73,42 @@ accounts = ["labour"]
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ('[[targets]]\nproduct = "cake"\namount = 1.0\n', "targets[0].product", "unknown product 'cake'"),
-        ('[[targets]]\nproduct = "bread"\nregion = "MARS"\namount = 1.0\n', "targets[0].product", "unknown region 'MARS'"),
+        (
+            '[[targets]]\nproduct = "cake"\namount = 1.0\n',
+            "targets[0].product",
+            "unknown product 'cake'",
+        ),
+        (
+            '[[targets]]\nproduct = "bread"\nregion = "MARS"\namount = 1.0\n',
+            "targets[0].product",
+            "unknown region 'MARS'",
+        ),
         ('[[targets]]\nproduct = "bread"\namount = -1.0\n', "targets[0].amount", "negative"),
-        ('[[targets]]\nproduct = "bread"\namount = 1.0\n[[limits]]\naccount = "labour"\nlimit = -3\n', "limits[0].limit", "negative"),
-        ('[[targets]]\nproduct = "bread"\namount = [1.0, 2.0, 3.0]\n', "targets[0].amount", "3 values for 2 periods"),
-        ('[[targets]]\nproduct = "bread"\namount = 1.0\n[[techniques]]\nname = "nothing"\nproduct = "coal"\noutput = 0\n', "techniques[0].output", "has no output"),
-        ('[[targets]]\nproduct = "bread"\namount = 1.0\n[[limits]]\naccount = "labor"\nlimit = 3\n', "limits[0].account", "unknown account 'labor'"),
-        ('[[targets]]\nproduct = "bread"\namount = 1.0\n[objective]\nkind = "maximise_joy"\n', "objective.kind", "unknown objective"),
+        (
+            '[[targets]]\nproduct = "bread"\namount = 1.0\n[[limits]]\naccount = "labour"\nlimit = -3\n',
+            "limits[0].limit",
+            "negative",
+        ),
+        (
+            '[[targets]]\nproduct = "bread"\namount = [1.0, 2.0, 3.0]\n',
+            "targets[0].amount",
+            "3 values for 2 periods",
+        ),
+        (
+            '[[targets]]\nproduct = "bread"\namount = 1.0\n[[techniques]]\nname = "nothing"\nproduct = "coal"\noutput = 0\n',
+            "techniques[0].output",
+            "has no output",
+        ),
+        (
+            '[[targets]]\nproduct = "bread"\namount = 1.0\n[[limits]]\naccount = "labor"\nlimit = 3\n',
+            "limits[0].account",
+            "unknown account 'labor'",
+        ),
+        (
+            '[[targets]]\nproduct = "bread"\namount = 1.0\n[objective]\nkind = "maximise_joy"\n',
+            "objective.kind",
+            "unknown objective",
+        ),
         ('[[targets]]\nprodcut = "bread"\namount = 1.0\n', "targets[0].prodcut", "unknown key"),
     ],
 )
@@ -92,14 +137,24 @@ def test_bad_toml_is_a_spec_error(tmp_path):
 
 
 def test_spec_techniques_change_the_plan(tmp_path):
-    path = _write(tmp_path, BASE + '[objective]\nkind = "min_resource"\nresource = "labour"\n[target_share]\nshare = 1.0\n')
+    path = _write(
+        tmp_path,
+        BASE
+        + '[objective]\nkind = "min_resource"\nresource = "labour"\n[target_share]\nshare = 1.0\n',
+    )
     without = solve(read_spec(path).problem)
-    path = _write(tmp_path, BASE + '[objective]\nkind = "min_resource"\nresource = "labour"\n[target_share]\nshare = 1.0\n[[techniques]]\nname = "machine-coal"\nproduct = "coal"\ninputs = { iron = 0.05, coal = 0.2 }\naccounts = { labour = 0.1 }\n')
+    path = _write(
+        tmp_path,
+        BASE
+        + '[objective]\nkind = "min_resource"\nresource = "labour"\n[target_share]\nshare = 1.0\n[[techniques]]\nname = "machine-coal"\nproduct = "coal"\ninputs = { iron = 0.05, coal = 0.2 }\naccounts = { labour = 0.1 }\n',
+    )
     spec = read_spec(path)
     with_machines = solve(spec.problem)
     assert with_machines.objective < without.objective
     levels = with_machines.activity_levels.iloc[:, 0]
-    assert levels[("ALL", "machine-coal")] > 0 and levels[("ALL", "coal")] == pytest.approx(0.0, abs=1e-9)
+    assert levels[("ALL", "machine-coal")] > 0 and levels[("ALL", "coal")] == pytest.approx(
+        0.0, abs=1e-9
+    )
     # closed form: labour values with the chosen techniques times final demand
     eco = spec.problem.economy
     chosen = [0, 4, 2, 3]  # iron, machine-coal, corn, bread
@@ -110,7 +165,9 @@ def test_spec_techniques_change_the_plan(tmp_path):
     assert with_machines.objective == pytest.approx(2 * values @ y, rel=1e-9)
 
 
-@pytest.mark.parametrize("name", ["bread_and_coal.toml", "minimum_labour.toml", "five_year_plan.toml"])
+@pytest.mark.parametrize(
+    "name", ["bread_and_coal.toml", "minimum_labour.toml", "five_year_plan.toml"]
+)
 def test_examples_run(name, shared_data):
     spec = read_spec(EXAMPLES / name)
     plan = solve(spec.problem, method=spec.method)
@@ -140,7 +197,9 @@ def test_spec_reads_any_table_format(tmp_path, shared_data):
 def test_plain_table_options_on_another_format_are_refused(tmp_path, shared_data):
     table = shared_data / "mrio" / "icio2025_y2022_americas11x50.npz"
     path = tmp_path / "icio.toml"
-    path.write_text(f'[economy]\ntable = "{table}"\naccounts = ["labour"]\n[target_share]\nshare = 1.0\n')
+    path.write_text(
+        f'[economy]\ntable = "{table}"\naccounts = ["labour"]\n[target_share]\nshare = 1.0\n'
+    )
     with pytest.raises(SpecError) as caught:
         read_spec(path)
     assert caught.value.where == "economy.accounts"

@@ -45,14 +45,20 @@ def _economy(seed: int) -> Economy:
     )
 
 
-def _problem(seed: int, T: int, objective: Objective, *, capital: str | None, bop: bool) -> PlanProblem:
+def _problem(
+    seed: int, T: int, objective: Objective, *, capital: str | None, bop: bool
+) -> PlanProblem:
     eco = _economy(seed)
     rng = np.random.default_rng(seed + 100)
     amounts = rng.uniform(0.5, 1.5, (N, T)) * (rng.random((N, T)) < 0.7)
     amounts[0] = 1.0  # every period has a target
     cap = None
     if capital is not None:
-        bundle = sp.csr_array(rng.random((N, 3)) * (rng.random((N, 3)) < 0.6)) if capital == "bundle" else None
+        bundle = (
+            sp.csr_array(rng.random((N, 3)) * (rng.random((N, 3)) < 0.6))
+            if capital == "bundle"
+            else None
+        )
         cap = CapitalStocks(
             goods=[1, 3, 1],
             activities=[4, 0, 6] if seed % 2 else [0, 4, 6],
@@ -72,7 +78,10 @@ def _problem(seed: int, T: int, objective: Objective, *, capital: str | None, bo
         periods=pd.Index(range(1, T + 1)),
         targets=Targets(amounts, rng.uniform(0.5, 2, (N, T))),
         objective=objective,
-        resources=(ResourceLimit("labour", np.full(T, 10.0)), ResourceLimit("imports:B", np.arange(1.0, T + 1))),
+        resources=(
+            ResourceLimit("labour", np.full(T, 10.0)),
+            ResourceLimit("imports:B", np.arange(1.0, T + 1)),
+        ),
         capacity=capacity,
         capital=cap,
         balance_of_payments=balance,
@@ -101,7 +110,9 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
         return sp.csc_array(sp.kron(sp.identity(T), sp.csc_array(B), format="csc"))
 
     def select(rows, cols, shape, values=1.0) -> sp.csc_array:
-        return sp.csc_array((np.broadcast_to(np.asarray(values, float), np.shape(rows)), (rows, cols)), shape=shape)
+        return sp.csc_array(
+            (np.broadcast_to(np.asarray(values, float), np.shape(rows)), (rows, cols)), shape=shape
+        )
 
     def eye(k: int) -> sp.csc_array:
         return sp.csc_array(sp.identity(k, format="csc"))
@@ -111,7 +122,12 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
     def row(height: int, **parts) -> None:
         if height:
             names = ["x", "d", "K", "I", "e", "z", "h"]
-            grid.append([parts.get(name, sp.csc_array((height, w))) for name, w in zip(names, widths, strict=True)])
+            grid.append(
+                [
+                    parts.get(name, sp.csc_array((height, w)))
+                    for name, w in zip(names, widths, strict=True)
+                ]
+            )
 
     parts = {"x": diag(sp.csr_array(eco.make - eco.use)), "d": -eye(n * T)}
     if q:
@@ -124,24 +140,41 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
         positions = [eco.account_names.index(r.account) for r in problem.resources]
         row(len(positions) * T, x=diag(sp.csr_array(eco.account_coefficients[positions])))
     if q:
-        row(q * T, x=diag(select(np.arange(q), cap.activities, (q, m), cap.coefficients)), K=-eye(q * T))
+        row(
+            q * T,
+            x=diag(select(np.arange(q), cap.activities, (q, m), cap.coefficients)),
+            K=-eye(q * T),
+        )
         if T > 1:
-            K_part = sp.csc_array(sp.kron(sp.eye(T - 1, T, 1), sp.identity(q)) - sp.kron(sp.eye(T - 1, T), sp.diags_array(1.0 - cap.depreciation)))
+            K_part = sp.csc_array(
+                sp.kron(sp.eye(T - 1, T, 1), sp.identity(q))
+                - sp.kron(sp.eye(T - 1, T), sp.diags_array(1.0 - cap.depreciation))
+            )
             I_part = -sp.csc_array(sp.kron(sp.eye(T - 1, T, 1 - cap.lag), sp.identity(q)))
             row(q * (T - 1), K=K_part, I=I_part)
     d_pos = tgt_t * n + tgt_i
     if kind == "max_min_fulfilment" and nt:
-        row(nt, d=select(np.arange(nt), d_pos, (nt, n * T)), z=select(np.arange(nt), tgt_t, (nt, T), -y_t))
+        row(
+            nt,
+            d=select(np.arange(nt), d_pos, (nt, n * T)),
+            z=select(np.arange(nt), tgt_t, (nt, T), -y_t),
+        )
     if kind == "harmony" and nt:
         points = np.asarray(problem.objective.breakpoints)
         values = harmony(points)
         slopes = np.append(np.diff(values) / np.diff(points), 0.0)
         k = slopes.size
         seg, tgt = np.tile(np.arange(k), nt), np.repeat(np.arange(nt), k)
-        row(nt * k, d=select(np.arange(nt * k), d_pos[tgt], (nt * k, n * T), -slopes[seg] / y_t[tgt]), h=select(np.arange(nt * k), tgt, (nt * k, nt)))
+        row(
+            nt * k,
+            d=select(np.arange(nt * k), d_pos[tgt], (nt * k, n * T), -slopes[seg] / y_t[tgt]),
+            h=select(np.arange(nt * k), tgt, (nt * k, nt)),
+        )
     if bop is not None:
         positions = [eco.account_names.index(a) for a in bop.import_accounts]
-        parts = {"x": diag(sp.csr_array(eco.account_coefficients[positions].sum(axis=0, keepdims=True)))}
+        parts = {
+            "x": diag(sp.csr_array(eco.account_coefficients[positions].sum(axis=0, keepdims=True)))
+        }
         if ne:
             parts["e"] = -diag(sp.csr_array(bop.export_prices[exports][None, :]))
         row(T, **parts)
@@ -158,7 +191,10 @@ OBJECTIVES = [
 
 @pytest.mark.parametrize("T", [1, 3])
 @pytest.mark.parametrize("objective", OBJECTIVES, ids=lambda o: o.kind)
-@pytest.mark.parametrize(("seed", "capital", "bop"), [(0, None, False), (1, "goods", True), (2, "bundle", True), (3, "goods", False)])
+@pytest.mark.parametrize(
+    ("seed", "capital", "bop"),
+    [(0, None, False), (1, "goods", True), (2, "bundle", True), (3, "goods", False)],
+)
 @pytest.mark.parametrize("feasibility", [False, True])
 def test_matrix_equals_plain_assembly(T, objective, seed, capital, bop, feasibility):
     problem = _problem(seed, T, objective, capital=capital, bop=bop)
@@ -173,4 +209,3 @@ def test_matrix_equals_plain_assembly(T, objective, seed, capital, bop, feasibil
     assert A.indices.dtype == np.int32
     assert lp.c.shape == lp.col_lower.shape == lp.col_upper.shape == (lp.n_cols,)
     assert lp.row_lower.shape == lp.row_upper.shape == (lp.n_rows,)
-

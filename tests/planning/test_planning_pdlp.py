@@ -58,7 +58,9 @@ def test_pdlp_matches_simplex_to_its_tolerance(random_problems, name):
 
 
 def test_pdlp_time_limit_raises(random_problems):
-    with pytest.raises(SolverError, match=r"HiGHS \(pdlp\) stopped without a proven optimum: Time limit reached"):
+    with pytest.raises(
+        SolverError, match=r"HiGHS \(pdlp\) stopped without a proven optimum: Time limit reached"
+    ):
         solve(random_problems["max-fulfilment"], method="pdlp", time_limit=1e-6)
 
 
@@ -70,7 +72,12 @@ def test_pdlp_never_returns_a_wrong_plan_on_a_badly_scaled_table(shared_data):
     """
     icio = read_icio_arrays(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz")
     need = float(icio.account("value_added").to_numpy() @ icio.activity_levels)
-    problem = PlanProblem.build(icio, target_share=1.0, limits={"value_added": 0.8 * need}, objective=Objective(lexicographic=False))
+    problem = PlanProblem.build(
+        icio,
+        target_share=1.0,
+        limits={"value_added": 0.8 * need},
+        objective=Objective(lexicographic=False),
+    )
     exact = solve(problem, method="simplex")
     try:
         plan = solve(problem, method="pdlp", tolerance=1e-4, time_limit=20)
@@ -84,11 +91,15 @@ def test_auto_falls_back_to_interior_point_when_pdlp_stops(shared_data, monkeypa
     """``auto`` picks PDLP for the largest models; where PDLP stops unproven, IPM solves."""
     import importlib
 
-    solve_module = importlib.import_module("commonplan.planning.solve")  # the package exports a function of that name
+    solve_module = importlib.import_module(
+        "commonplan.planning.solve"
+    )  # the package exports a function of that name
 
     icio = read_icio_arrays(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz")
     need = float(icio.account("value_added").to_numpy() @ icio.activity_levels)
-    problem = PlanProblem.build(icio, target_share=1.0, limits={"value_added": 0.8 * need}, objective=Objective("harmony"))
+    problem = PlanProblem.build(
+        icio, target_share=1.0, limits={"value_added": 0.8 * need}, objective=Objective("harmony")
+    )
     exact = solve(problem, method="simplex")
     # make this 550-product model count as "large", so that auto chooses PDLP
     monkeypatch.setattr(solve_module, "SIMPLEX_MAX_NNZ", 0)

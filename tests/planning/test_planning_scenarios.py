@@ -47,7 +47,9 @@ def test_cutoff_lowers_the_share_then_capacity_recovers_it(colombia):
 def test_lost_inputs_are_the_published_imports(colombia, shared_data):
     """Base-year imports from the USA by sector equal the OECD file of Colombia's imports by partner."""
     lost = colombia.lost_inputs.set_index("sector")["base_imports"].sort_index()
-    published = pd.read_csv(shared_data / "mrio" / "icio2025_y2022_americas_interm_imports_by_partner_sector.csv")
+    published = pd.read_csv(
+        shared_data / "mrio" / "icio2025_y2022_americas_interm_imports_by_partner_sector.csv"
+    )
     usa = published[(published["importer"] == "COL") & (published["partner"] == "USA")]
     expected = usa.groupby("supplier_sector")["usd_mn"].sum().sort_index()
     expected = expected[expected > 0]
@@ -58,7 +60,9 @@ def test_lost_inputs_are_the_published_imports(colombia, shared_data):
 
 
 def test_federation_plans_members_together(icio):
-    result = federation_scenario(icio, ["COL", "PER"], "USA", TradeAssumptions(periods=2), compare=False)
+    result = federation_scenario(
+        icio, ["COL", "PER"], "USA", TradeAssumptions(periods=2), compare=False
+    )
     plan = result.plan
     res = plan.resources.set_index(["account", "period"])
     assert {"value_added:COL", "value_added:PER"} <= set(res.index.get_level_values(0))
@@ -124,7 +128,9 @@ def test_each_member_keeps_its_own_limits(icio, federations):
             # the limit is the member's own base-year value added (computed here from the table)
             own = float(va[region == member] @ levels[region == member])
             used = res.loc[f"value_added:{member}", "used"].to_numpy()
-            np.testing.assert_allclose(res.loc[f"value_added:{member}", "limit"].to_numpy(), own, rtol=1e-12)
+            np.testing.assert_allclose(
+                res.loc[f"value_added:{member}", "limit"].to_numpy(), own, rtol=1e-12
+            )
             assert (used <= own * (1 + 1e-9)).all(), (key, member)
         assert plan.resource_use("imports:USA").abs().max() < 1e-6
         # member activities within their capital stock; stocks grow only by investment
@@ -133,7 +139,9 @@ def test_each_member_keeps_its_own_limits(icio, federations):
         K, I = plan.capital_stocks.to_numpy(), plan.investment.to_numpy()  # noqa: E741
         assert (x <= K * (1 + 1e-9) + 1e-6).all(), key
         assert (K[:, 1] <= K[:, 0] + I[:, 0] + 1e-6).all(), key
-        assert (K[:, 0] <= levels[np.isin(region, MEMBERS)] * (1 + 1e-9) + 1e-6).all(), key  # base-year capacity
+        assert (K[:, 0] <= levels[np.isin(region, MEMBERS)] * (1 + 1e-9) + 1e-6).all(), (
+            key
+        )  # base-year capacity
         # import activities within their capacity (0 from the USA)
         cap = plan.problem.capacity
         assert (plan.activity_levels.to_numpy() <= cap * (1 + 1e-9) + 1e-6).all(), key
@@ -152,16 +160,22 @@ def test_trade_costs_are_charged_as_documented(federations):
         for column, j in enumerate(ship):
             origin, destination, sector = _parse_ship(names[j])
             assert eco.activities[j][0] == destination
-            assert np.flatnonzero(make[:, column]).tolist() == [eco.products.get_loc((destination, sector))]
+            assert np.flatnonzero(make[:, column]).tolist() == [
+                eco.products.get_loc((destination, sector))
+            ]
             assert make[eco.products.get_loc((destination, sector)), column] == 1.0
-            assert np.flatnonzero(use[:, column]).tolist() == [eco.products.get_loc((origin, sector))]
+            assert np.flatnonzero(use[:, column]).tolist() == [
+                eco.products.get_loc((origin, sector))
+            ]
             assert use[eco.products.get_loc((origin, sector)), column] == pytest.approx(1.0 + cost)
         # shipping uses no member resource
         assert np.all(eco.account_coefficients[:, ship] == 0)
         # the plan's product balances hold with the cost charged: make·x − use·x − bundle·I = d
         x = plan.activity_levels.to_numpy()
         net = eco.make @ x - eco.use @ x - plan.problem.capital.bundle @ plan.investment.to_numpy()
-        np.testing.assert_allclose(net, plan.deliveries.to_numpy(), atol=1e-6 * max(1.0, np.abs(x).max()))
+        np.testing.assert_allclose(
+            net, plan.deliveries.to_numpy(), atol=1e-6 * max(1.0, np.abs(x).max())
+        )
 
 
 def _parse_ship(label: str) -> tuple[str, str, str]:

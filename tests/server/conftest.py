@@ -16,7 +16,9 @@ from commonplan.services.roles import Actor
 from commonplan.store.database import Database, open_database
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -47,7 +49,9 @@ class World:
     def actor(self, username: str) -> Actor:
         return accounts.get_actor(self.database, self.users[username])
 
-    def open_round(self, title: str, groups: tuple[str, ...] = ("food", "housing", "health")) -> int:
+    def open_round(
+        self, title: str, groups: tuple[str, ...] = ("food", "housing", "health")
+    ) -> int:
         """A new round of the assembly, in its ballot phase (opened by the facilitator)."""
         return rounds.open_round(
             self.database, self.actor("fac"), self.assembly_id, title, list(groups)
@@ -95,5 +99,3 @@ def app(world: World):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
-
-

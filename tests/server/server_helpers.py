@@ -44,8 +44,6 @@ def database_url(backend: str, tmp_path: Path) -> tuple[str, TempPostgres | None
     return pg.url, pg
 
 
-
-
 def bearer(world, username: str | None) -> dict[str, str]:
     """Authorization header of a user (no header for None, the anonymous visitor)."""
     return {} if username is None else {"Authorization": f"Bearer {world.tokens[username]}"}

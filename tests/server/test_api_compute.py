@@ -21,7 +21,9 @@ def demo(tmp_path_factory):
     seed = seed_demo(db, economy=load_dataset("bea2021_15"))
     app = create_app(Settings(secret_key="demo-test"), database=db)
     tokens = {
-        a.username: accounts.create_token(db, accounts.authenticate(db, a.username, a.password)).token
+        a.username: accounts.create_token(
+            db, accounts.authenticate(db, a.username, a.password)
+        ).token
         for a in seed.accounts
     }
     yield seed, app, tokens
@@ -37,8 +39,11 @@ def test_computed_alternatives_over_the_api(demo):
         rng = np.random.default_rng(3)
         for name in members:
             points = rng.multinomial(100, np.full(len(groups), 1 / len(groups)))
-            response = client.post(f"{url}/ballots", headers={"Authorization": f"Bearer {tokens[name]}"},
-                                   json={"points": dict(zip(groups, map(int, points), strict=True))})
+            response = client.post(
+                f"{url}/ballots",
+                headers={"Authorization": f"Bearer {tokens[name]}"},
+                json={"points": dict(zip(groups, map(int, points), strict=True))},
+            )
             assert response.status_code == 201, response.text
         fac = {"Authorization": f"Bearer {tokens['facilitator']}"}
         assert client.post(f"{url}/advance", headers=fac).status_code == 200
@@ -71,9 +76,12 @@ def test_published_computed_plan_page(demo):
         assert client.post(f"{url}/advance", headers=fac).status_code == 200
         labels = [a["label"] for a in client.get(f"{url}/alternatives").json()]
         for k, name in enumerate(n for n in tokens if n.startswith("member")):
-            order = labels[k % len(labels):] + labels[: k % len(labels)]
-            response = client.post(f"{url}/rankings", json={"order": order},
-                                   headers={"Authorization": f"Bearer {tokens[name]}"})
+            order = labels[k % len(labels) :] + labels[: k % len(labels)]
+            response = client.post(
+                f"{url}/rankings",
+                json={"order": order},
+                headers={"Authorization": f"Bearer {tokens[name]}"},
+            )
             assert response.status_code == 201, response.text
         assert client.post(f"{url}/tally", headers=fac).status_code == 200
         published = client.post(f"{url}/publish", headers=fac)

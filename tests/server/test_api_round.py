@@ -13,7 +13,8 @@ GROUPS = ("food", "housing", "health")
 
 def _ballot(client, world, user, round_id, points, **extra):
     return client.post(
-        f"/api/v1/rounds/{round_id}/ballots", json={"points": points, **extra},
+        f"/api/v1/rounds/{round_id}/ballots",
+        json={"points": points, **extra},
         headers=bearer(world, user),
     )
 
@@ -60,25 +61,37 @@ def test_full_round_over_the_api(client, world):
     assert np.allclose([weights[g] for g in GROUPS], expected, atol=1e-9)
     assert sum(weights.values()) == pytest.approx(1.0)
 
-    for title, w in (("More food now", {"food": 0.6, "housing": 0.2, "health": 0.2}),
-                     ("Build housing", {"food": 0.2, "housing": 0.6, "health": 0.2}),
-                     ("Health first", {"food": 0.2, "housing": 0.2, "health": 0.6})):
-        added = client.post(f"{url}/alternatives", headers=fac,
-                            json={"title": title, "weights": w, "figures": {"labour (hours)": 1.5e6}})
+    for title, w in (
+        ("More food now", {"food": 0.6, "housing": 0.2, "health": 0.2}),
+        ("Build housing", {"food": 0.2, "housing": 0.6, "health": 0.2}),
+        ("Health first", {"food": 0.2, "housing": 0.2, "health": 0.6}),
+    ):
+        added = client.post(
+            f"{url}/alternatives",
+            headers=fac,
+            json={"title": title, "weights": w, "figures": {"labour (hours)": 1.5e6}},
+        )
         assert added.status_code == 201, added.text
     labels = [a["label"] for a in client.get(f"{url}/alternatives").json()]
     assert labels == ["A", "B", "C"]
-    assert client.post(f"{url}/advance", json={"expected": "alternatives"}, headers=fac).status_code == 200
+    assert (
+        client.post(f"{url}/advance", json={"expected": "alternatives"}, headers=fac).status_code
+        == 200
+    )
 
     rankings = {"m1": ["A", "B", "C"], "m2": ["B", "C", "A"], "m3": ["B", "A", "C"]}
     for user, order in rankings.items():
-        response = client.post(f"{url}/rankings", json={"order": order}, headers=bearer(world, user))
+        response = client.post(
+            f"{url}/rankings", json={"order": order}, headers=bearer(world, user)
+        )
         assert response.status_code == 201, response.text
     tallied = client.post(f"{url}/tally", headers=fac)
     assert tallied.status_code == 200, tallied.text
     result = client.get(f"{url}/result").json()
     assert result["labels"] == labels
-    assert np.array_equal(np.array(result["pairwise"]), _pairwise_oracle(list(rankings.values()), labels))
+    assert np.array_equal(
+        np.array(result["pairwise"]), _pairwise_oracle(list(rankings.values()), labels)
+    )
     assert result["winner"] == "B"  # B beats A 2:1 and C 3:0: the Condorcet winner
     assert result["n_rankings"] == 3
 
@@ -120,8 +133,11 @@ def test_member_cannot_vote_twice(client, world):
     assert "already" in second.json()["message"]
     # a retry of the first request (same idempotency key) returns the stored ranking, not a second vote
     key = first.json()["request_id"]
-    retry = client.post(f"{url}/rankings", json={"order": ["A", "B"], "request_id": key},
-                        headers=bearer(world, "m1"))
+    retry = client.post(
+        f"{url}/rankings",
+        json={"order": ["A", "B"], "request_id": key},
+        headers=bearer(world, "m1"),
+    )
     assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
     assert audit_head(world) == before
     assert client.get(f"{url}/turnout").json()["n_rankings"] == 1
@@ -185,7 +201,10 @@ def test_malformed_ballots_are_refused_and_not_stored(client, world, points, fra
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["error"] == "BallotError"
-    assert fragment in (body["message"] + " " + (body["where"] or "") + " " + (body["expected"] or "")).lower()
+    assert (
+        fragment
+        in (body["message"] + " " + (body["where"] or "") + " " + (body["expected"] or "")).lower()
+    )
     assert audit_head(world) == before
 
 
@@ -204,7 +223,8 @@ def test_unparsable_ballots_are_refused(client, world, raw):
     round_id = world.open_round(f"Unparsable {abs(hash(raw))}")
     before = audit_head(world)
     response = client.post(
-        f"/api/v1/rounds/{round_id}/ballots", content=raw,
+        f"/api/v1/rounds/{round_id}/ballots",
+        content=raw,
         headers={**bearer(world, "m1"), "Content-Type": "application/json"},
     )
     assert response.status_code == 422, response.text
@@ -236,7 +256,9 @@ def test_oversized_body_is_refused(client, world):
     round_id = world.open_round("Oversized")
     before = audit_head(world)
     huge = {"points": {f"group {k}": 0 for k in range(20_000)}}
-    response = client.post(f"/api/v1/rounds/{round_id}/ballots", json=huge, headers=bearer(world, "m1"))
+    response = client.post(
+        f"/api/v1/rounds/{round_id}/ballots", json=huge, headers=bearer(world, "m1")
+    )
     assert response.status_code == 413
     assert "bytes" in response.json()["message"]
     assert audit_head(world) == before
@@ -245,28 +267,39 @@ def test_oversized_body_is_refused(client, world):
 def test_idempotent_retry_stores_once(client, world):
     round_id = world.open_round("Retries")
     body = {"points": {"food": 70, "housing": 30}, "request_id": "retry-1"}
-    first = client.post(f"/api/v1/rounds/{round_id}/ballots", json=body, headers=bearer(world, "m3"))
-    second = client.post(f"/api/v1/rounds/{round_id}/ballots", json=body, headers=bearer(world, "m3"))
+    first = client.post(
+        f"/api/v1/rounds/{round_id}/ballots", json=body, headers=bearer(world, "m3")
+    )
+    second = client.post(
+        f"/api/v1/rounds/{round_id}/ballots", json=body, headers=bearer(world, "m3")
+    )
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"]
-    history = client.get(f"/api/v1/rounds/{round_id}/ballots/me", headers=bearer(world, "m3")).json()
+    history = client.get(
+        f"/api/v1/rounds/{round_id}/ballots/me", headers=bearer(world, "m3")
+    ).json()
     assert len(history) == 1
 
 
 def test_unknown_objects_are_404(client, world):
     assert client.get("/api/v1/rounds/999999").status_code == 404
     assert client.get("/api/v1/assemblies/999999/rounds").status_code == 404
-    response = client.post("/api/v1/rounds/999999/ballots", json={"points": {"food": 100}},
-                           headers=bearer(world, "m1"))
+    response = client.post(
+        "/api/v1/rounds/999999/ballots", json={"points": {"food": 100}}, headers=bearer(world, "m1")
+    )
     assert response.status_code == 404
 
 
 def test_tokens_and_authentication(client, world):
-    good = client.post("/api/v1/tokens", json={"username": "obs", "password": "correct-horse-battery"})
+    good = client.post(
+        "/api/v1/tokens", json={"username": "obs", "password": "correct-horse-battery"}
+    )
     assert good.status_code == 201
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {good.json()['token']}"})
     assert me.json()["username"] == "obs" and me.json()["role"] == "observer"
-    assert client.get("/api/v1/me", headers={"Authorization": "Bearer cp_1_forged"}).status_code == 401
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": "Bearer cp_1_forged"}).status_code == 401
+    )
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
     assert client.get("/api/v1/me").status_code == 401
 
@@ -276,11 +309,15 @@ def test_login_rate_limit(client, world):
     for _ in range(3):
         bad = client.post("/api/v1/tokens", json={"username": "m3", "password": "wrong-password"})
         assert bad.status_code == 401
-    blocked = client.post("/api/v1/tokens", json={"username": "m3", "password": "correct-horse-battery"})
+    blocked = client.post(
+        "/api/v1/tokens", json={"username": "m3", "password": "correct-horse-battery"}
+    )
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
     # another user is not locked out by it
-    other = client.post("/api/v1/tokens", json={"username": "m2", "password": "correct-horse-battery"})
+    other = client.post(
+        "/api/v1/tokens", json={"username": "m2", "password": "correct-horse-battery"}
+    )
     assert other.status_code == 201
 
 

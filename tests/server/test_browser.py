@@ -29,23 +29,39 @@ def served(tmp_path_factory):
     system = Actor.system()
     ids = {
         name: accounts.create_user(db, system, name, PASSWORD, role).id
-        for name, role in (("fac", "facilitator"), ("ana", "member"), ("ben", "member"),
-                           ("cai", "member"))
+        for name, role in (
+            ("fac", "facilitator"),
+            ("ana", "member"),
+            ("ben", "member"),
+            ("cai", "member"),
+        )
     }
     economy = assemblies.store_economy(db, system, load_dataset("bea2021_15"))
-    assembly = assemblies.create_assembly(db, system, "Browser assembly", economy_id=economy.id,
-                                          description="Planning body for the browser test")
-    council = assemblies.create_council(db, system, assembly.id, "Workers: energy", "workers",
-                                        sector="D35")
+    assembly = assemblies.create_assembly(
+        db,
+        system,
+        "Browser assembly",
+        economy_id=economy.id,
+        description="Planning body for the browser test",
+    )
+    council = assemblies.create_council(
+        db, system, assembly.id, "Workers: energy", "workers", sector="D35"
+    )
     for name in ("ana", "ben", "cai"):
         assemblies.add_membership(db, system, council.id, ids[name])
     fac = accounts.get_actor(db, ids["fac"])
-    planning_round = rounds.open_round(db, fac, assembly.id, "Spring round",
-                                       ["food", "housing", "energy"])
+    planning_round = rounds.open_round(
+        db, fac, assembly.id, "Spring round", ["food", "housing", "energy"]
+    )
     server = ServerProcess(url, free_port()).start()
     try:
-        yield {"db": db, "ids": ids, "fac": fac, "round_id": planning_round.id,
-               "base": f"http://127.0.0.1:{server.port}"}
+        yield {
+            "db": db,
+            "ids": ids,
+            "fac": fac,
+            "round_id": planning_round.id,
+            "base": f"http://127.0.0.1:{server.port}",
+        }
     finally:
         server.stop()
         db.dispose()
@@ -56,7 +72,8 @@ def chromium():
     assert shutil.which(CHROMIUM) or shutil.os.path.exists(CHROMIUM), "install Debian's chromium"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=["--no-sandbox", "--disable-background-networking"],
         )
         try:
@@ -81,11 +98,14 @@ def _no_horizontal_scroll(page: Page) -> None:
 
 def test_sign_in_ballot_rank_and_result_on_a_phone(served, chromium, artifacts_dir):
     base, db, fac, round_id = served["base"], served["db"], served["fac"], served["round_id"]
-    context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                   has_touch=True)
+    context = chromium.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     requests_elsewhere: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(base) else requests_elsewhere.append(r.url))
+    page.on(
+        "request", lambda r: None if r.url.startswith(base) else requests_elsewhere.append(r.url)
+    )
 
     # 1. sign in and cast a ballot, watching the live total
     _sign_in(page, base, "ana")
@@ -104,7 +124,10 @@ def test_sign_in_ballot_rank_and_result_on_a_phone(served, chromium, artifacts_d
     page.click("button:has-text('Submit ballot')")
     page.wait_for_selector("#current-ballot")
     assert ballots.my_ballot(db, accounts.get_actor(db, served["ids"]["ana"]), round_id).points == {
-        "food": 50.0, "housing": 20.0, "energy": 30.0}
+        "food": 50.0,
+        "housing": 20.0,
+        "energy": 30.0,
+    }
 
     # a malformed ballot is refused on the page, with the reason
     page.fill("input[name='points:food']", "80")
@@ -115,11 +138,14 @@ def test_sign_in_ballot_rank_and_result_on_a_phone(served, chromium, artifacts_d
     for name, points in (("ben", {"housing": 100}), ("cai", {"energy": 60, "food": 40})):
         ballots.submit_ballot(db, accounts.get_actor(db, served["ids"][name]), round_id, points)
     rounds.advance_phase(db, fac, round_id)
-    for title, weights in (("Feed everyone", {"food": 0.6, "housing": 0.2, "energy": 0.2}),
-                           ("Homes first", {"food": 0.2, "housing": 0.6, "energy": 0.2}),
-                           ("Power the grid", {"food": 0.2, "housing": 0.2, "energy": 0.6})):
-        rounds.add_alternative(db, fac, round_id, title, weights=weights,
-                               figures={"labour (million hours)": 12.5})
+    for title, weights in (
+        ("Feed everyone", {"food": 0.6, "housing": 0.2, "energy": 0.2}),
+        ("Homes first", {"food": 0.2, "housing": 0.6, "energy": 0.2}),
+        ("Power the grid", {"food": 0.2, "housing": 0.2, "energy": 0.6}),
+    ):
+        rounds.add_alternative(
+            db, fac, round_id, title, weights=weights, figures={"labour (million hours)": 12.5}
+        )
     rounds.advance_phase(db, fac, round_id)
 
     # 3. rank the alternatives side by side, with their chart drawn by the local Plotly

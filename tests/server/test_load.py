@@ -58,11 +58,19 @@ def _load_run(backend: str, tmp_path, per_voter: int, kill_after: int | None) ->
                     threading.Thread(target=kill_and_restart, daemon=True).start()
 
         run = asyncio.run(
-            run_clients("127.0.0.1", server.port, calls, timeout_s=60, retry_for_s=240,
-                        on_outcome=on_outcome)
+            run_clients(
+                "127.0.0.1",
+                server.port,
+                calls,
+                timeout_s=60,
+                retry_for_s=240,
+                on_outcome=on_outcome,
+            )
         )
         if kill_after is not None:
-            assert state["killed"] and restarted.wait(120), "the server was not killed and restarted"
+            assert state["killed"] and restarted.wait(120), (
+                "the server was not killed and restarted"
+            )
         statuses = Counter(o.status for o in run.outcomes)
         assert not [s for s in statuses if s is not None and s >= 300 and s != 200], statuses
         answered = [o for o in run.outcomes if o.status in (200, 201)]
@@ -81,8 +89,9 @@ def _load_run(backend: str, tmp_path, per_voter: int, kill_after: int | None) ->
 
         with database.read() as session:
             rows = session.execute(
-                select(Ballot.id, Ballot.user_id, Ballot.request_id, Ballot.is_current)
-                .where(Ballot.round_id == voters.round_id)
+                select(Ballot.id, Ballot.user_id, Ballot.request_id, Ballot.is_current).where(
+                    Ballot.round_id == voters.round_id
+                )
             ).all()
             n_ballot_audits = session.execute(
                 select(AuditEntry.seq).where(AuditEntry.action == "ballot.submit")
@@ -103,12 +112,16 @@ def _load_run(backend: str, tmp_path, per_voter: int, kill_after: int | None) ->
             pg.drop()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_voters_with_server_killed_mid_run(backend, tmp_path):
     _load_run(backend, tmp_path, per_voter=10, kill_after=150)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_50_voters_200_ballots_each_with_server_killed(backend, tmp_path):
     _load_run(backend, tmp_path, per_voter=200, kill_after=4000)

@@ -29,7 +29,16 @@ def _ballots(client, world, user, round_id):
 
 def test_public_pages_render(browser, world):
     world.open_round("Public pages")
-    for path in ("/", "/economy", "/ballot", "/alternatives", "/results", "/plan", "/audit", "/login"):
+    for path in (
+        "/",
+        "/economy",
+        "/ballot",
+        "/alternatives",
+        "/results",
+        "/plan",
+        "/audit",
+        "/login",
+    ):
         response = browser.get(path)
         assert response.status_code == 200, path
         assert 'name="viewport"' in response.text
@@ -50,12 +59,15 @@ def test_session_cookie_and_security_headers(browser, world):
 def test_sign_in_failure_and_rate_limit(browser, world):
     token = csrf_of(browser.get("/login").text)
     for _ in range(3):
-        wrong = browser.post("/login", data={"username": "outsider", "password": "nope-nope",
-                                             "csrf_token": token})
+        wrong = browser.post(
+            "/login", data={"username": "outsider", "password": "nope-nope", "csrf_token": token}
+        )
         assert wrong.status_code == 401
         assert "wrong user name or password" in wrong.text
-    blocked = browser.post("/login", data={"username": "outsider", "password": "correct-horse-battery",
-                                           "csrf_token": token})
+    blocked = browser.post(
+        "/login",
+        data={"username": "outsider", "password": "correct-horse-battery", "csrf_token": token},
+    )
     assert blocked.status_code == 429
 
 
@@ -63,8 +75,12 @@ def test_sign_in_does_not_redirect_elsewhere(browser, world):
     token = csrf_of(browser.get("/login").text)
     response = browser.post(
         "/login",
-        data={"username": "m1", "password": "correct-horse-battery", "csrf_token": token,
-              "next": "https://evil.example/"},
+        data={
+            "username": "m1",
+            "password": "correct-horse-battery",
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"] == "/"
@@ -78,8 +94,13 @@ def test_ballot_through_the_form(browser, world):
     token = csrf_of(page.text)
     stored = browser.post(
         "/ballot",
-        data={"points:food": "62.5", "points:housing": "37.5", "points:health": "",
-              "csrf_token": token, "request_id": "form-1"},
+        data={
+            "points:food": "62.5",
+            "points:housing": "37.5",
+            "points:health": "",
+            "csrf_token": token,
+            "request_id": "form-1",
+        },
         follow_redirects=False,
     )
     assert stored.status_code == 303
@@ -90,8 +111,15 @@ def test_ballot_through_the_form(browser, world):
     assert "Your ballot is stored" in shown
     assert 'id="current-ballot"' in shown and "food 62.5" in shown
     # a double click (same form, same request id) stores nothing new
-    browser.post("/ballot", data={"points:food": "62.5", "points:housing": "37.5",
-                                  "csrf_token": token, "request_id": "form-1"})
+    browser.post(
+        "/ballot",
+        data={
+            "points:food": "62.5",
+            "points:housing": "37.5",
+            "csrf_token": token,
+            "request_id": "form-1",
+        },
+    )
     assert len(_ballots(browser, world, "m1", round_id)) == 1
 
 
@@ -123,7 +151,10 @@ def _to_vote_phase(client, world, round_id, titles=("Plan one", "Plan two", "Pla
     client.post(f"{url}/ballots", json={"points": {"food": 100}}, headers=bearer(world, "m3"))
     assert client.post(f"{url}/advance", headers=fac).status_code == 200
     for title in titles:
-        assert client.post(f"{url}/alternatives", headers=fac, json={"title": title}).status_code == 201
+        assert (
+            client.post(f"{url}/alternatives", headers=fac, json={"title": title}).status_code
+            == 201
+        )
     assert client.post(f"{url}/advance", headers=fac).status_code == 200
 
 
@@ -135,18 +166,28 @@ def test_ranking_through_the_form_once(browser, world):
     assert 'name="rank:A"' in page.text and "Plan three" in page.text
     token = csrf_of(page.text)
     before = audit_head(world)
-    tied = browser.post("/ranking", data={"rank:A": "1", "rank:B": "1", "rank:C": "2",
-                                          "csrf_token": token})
+    tied = browser.post(
+        "/ranking", data={"rank:A": "1", "rank:B": "1", "rank:C": "2", "csrf_token": token}
+    )
     assert tied.status_code == 422 and "both have rank 1" in tied.text
     assert audit_head(world) == before
-    ok = browser.post("/ranking", data={"rank:A": "3", "rank:B": "1", "rank:C": "2",
-                                        "csrf_token": token, "request_id": "rank-form-1"},
-                      follow_redirects=False)
+    ok = browser.post(
+        "/ranking",
+        data={
+            "rank:A": "3",
+            "rank:B": "1",
+            "rank:C": "2",
+            "csrf_token": token,
+            "request_id": "rank-form-1",
+        },
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     mine = browser.get(f"/api/v1/rounds/{round_id}/rankings/me", headers=bearer(world, "m1")).json()
     assert mine["order"] == ["B", "C", "A"]
-    again = browser.post("/ranking", data={"rank:A": "1", "rank:B": "2", "rank:C": "3",
-                                           "csrf_token": token})
+    again = browser.post(
+        "/ranking", data={"rank:A": "1", "rank:B": "2", "rank:C": "3", "csrf_token": token}
+    )
     assert again.status_code == 409
     assert browser.get(f"/api/v1/rounds/{round_id}/turnout").json()["n_rankings"] == 1
 
@@ -165,21 +206,29 @@ def test_ballot_form_outside_the_phase_is_refused(browser, world):
 def test_published_plan_cannot_be_changed_through_the_pages(browser, world):
     round_id = world.open_round("Form publish")
     _to_vote_phase(browser, world, round_id, titles=("Keep", "Change"))
-    browser.post(f"/api/v1/rounds/{round_id}/rankings", json={"order": ["A", "B"]},
-                 headers=bearer(world, "m1"))
+    browser.post(
+        f"/api/v1/rounds/{round_id}/rankings",
+        json={"order": ["A", "B"]},
+        headers=bearer(world, "m1"),
+    )
     sign_in(browser, "fac")
     for expected in ("vote", "tallied"):
         token = csrf_of(browser.get("/").text)
-        moved = browser.post("/round/advance", data={"csrf_token": token, "round_id": str(round_id),
-                                                     "expected": expected}, follow_redirects=False)
+        moved = browser.post(
+            "/round/advance",
+            data={"csrf_token": token, "round_id": str(round_id), "expected": expected},
+            follow_redirects=False,
+        )
         assert moved.status_code == 303, moved.text
     plan = browser.get("/plan")
     assert "Keep" in plan.text and "immutable" in plan.text
     token = csrf_of(plan.text)
     before = audit_head(world)
     for expected in ("published", "tallied", ""):
-        response = browser.post("/round/advance", data={"csrf_token": token, "round_id": str(round_id),
-                                                        "expected": expected})
+        response = browser.post(
+            "/round/advance",
+            data={"csrf_token": token, "round_id": str(round_id), "expected": expected},
+        )
         assert response.status_code == 409, response.text
     assert audit_head(world) == before
     assert browser.get(f"/api/v1/rounds/{round_id}/plan").json()["label"] == "A"
@@ -194,8 +243,9 @@ def test_economy_explorer_shows_key_sectors(browser, world):
     economy = load_dataset("bea2021_15")
     system = Actor.system()
     stored = assemblies.store_economy(world.database, system, economy, name="BEA 2021, 15 sectors")
-    assembly = assemblies.create_assembly(world.database, system, "Explorer assembly",
-                                          economy_id=stored.id)
+    assembly = assemblies.create_assembly(
+        world.database, system, "Explorer assembly", economy_id=stored.id
+    )
     page = browser.get(f"/economy?assembly={assembly.id}")
     assert page.status_code == 200
     assert 'data-chart="linkages-data"' in page.text and 'id="linkages-data"' in page.text
@@ -220,11 +270,17 @@ def test_turnout_fragment_refreshes_with_htmx(browser, world):
     assert f'hx-get="http://testserver/fragments/turnout?round={round_id}"' in dashboard
     before = browser.get(f"/fragments/turnout?round={round_id}").text
     assert "0 / 3" in before
-    browser.post(f"/api/v1/rounds/{round_id}/ballots", json={"points": {"food": 100}},
-                 headers=bearer(world, "m2"))
+    browser.post(
+        f"/api/v1/rounds/{round_id}/ballots",
+        json={"points": {"food": 100}},
+        headers=bearer(world, "m2"),
+    )
     after = browser.get(f"/fragments/turnout?round={round_id}").text
     assert "1 / 3" in after and "<html" not in after
-    assert browser.get("/fragments/turnout?round=x", headers={"Accept": "text/html"}).status_code == 422
+    assert (
+        browser.get("/fragments/turnout?round=x", headers={"Accept": "text/html"}).status_code
+        == 422
+    )
 
 
 def test_audit_page_verifies_the_chain_on_request(browser, world):
@@ -246,21 +302,29 @@ def test_ballot_form_of_a_second_assembly_goes_to_its_round(browser, world):
 
     system = Actor.system()
     other = assemblies.create_assembly(world.database, system, "Second assembly")
-    council = assemblies.create_council(world.database, system, other.id, "Consumers: south",
-                                        "consumers", region="south")
+    council = assemblies.create_council(
+        world.database, system, other.id, "Consumers: south", "consumers", region="south"
+    )
     assemblies.add_membership(world.database, system, council.id, world.users["m3"])
-    other_round = rounds.open_round(world.database, world.actor("fac"), other.id, "South round",
-                                    ["water", "schools"]).id
+    other_round = rounds.open_round(
+        world.database, world.actor("fac"), other.id, "South round", ["water", "schools"]
+    ).id
     world.open_round("First assembly, newer round")
     sign_in(browser, "m3")
     page = browser.get(f"/ballot?assembly={other.id}")
     assert "South round" in page.text and 'name="points:water"' in page.text
     assert f'action="http://testserver/ballot?assembly={other.id}"' in page.text
     assert f'href="/alternatives?assembly={other.id}"' in page.text
-    response = browser.post(f"/ballot?assembly={other.id}",
-                            data={"points:water": "70", "points:schools": "30",
-                                  "round_id": str(other_round), "csrf_token": csrf_of(page.text)},
-                            follow_redirects=False)
+    response = browser.post(
+        f"/ballot?assembly={other.id}",
+        data={
+            "points:water": "70",
+            "points:schools": "30",
+            "round_id": str(other_round),
+            "csrf_token": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/ballot?assembly={other.id}"
     stored = _ballots(browser, world, "m3", other_round)

@@ -17,19 +17,42 @@ def backend() -> str:
 
 
 EVERYONE = (None, "admin", "fac", "obs", "m1")
-ROLE_OF = {None: None, "admin": "administrator", "fac": "facilitator", "obs": "observer", "m1": "member"}
+ROLE_OF = {
+    None: None,
+    "admin": "administrator",
+    "fac": "facilitator",
+    "obs": "observer",
+    "m1": "member",
+}
 
 # (method, path template, service action, body). Path ids are filled from the world.
 WRITE_ENDPOINTS = [
-    ("POST", "/api/v1/users", "create_user",
-     {"username": "newbie", "password": "long-enough-pass", "role": "observer"}),
+    (
+        "POST",
+        "/api/v1/users",
+        "create_user",
+        {"username": "newbie", "password": "long-enough-pass", "role": "observer"},
+    ),
     ("POST", "/api/v1/assemblies", "create_assembly", {"name": "Another assembly"}),
-    ("POST", "/api/v1/assemblies/{assembly_id}/councils", "create_council",
-     {"name": "Peasants: grain", "kind": "peasants", "sector": "A01"}),
+    (
+        "POST",
+        "/api/v1/assemblies/{assembly_id}/councils",
+        "create_council",
+        {"name": "Peasants: grain", "kind": "peasants", "sector": "A01"},
+    ),
     ("POST", "/api/v1/councils/{council_id}/members", "add_membership", {"user_id": "{outsider}"}),
-    ("DELETE", "/api/v1/councils/{council_id}/members/{user_id}", "remove_membership", None),  # user_id: outsider
-    ("POST", "/api/v1/assemblies/{assembly_id}/rounds", "open_round",
-     {"title": "New round", "target_groups": [{"name": "food"}, {"name": "energy"}]}),
+    (
+        "DELETE",
+        "/api/v1/councils/{council_id}/members/{user_id}",
+        "remove_membership",
+        None,
+    ),  # user_id: outsider
+    (
+        "POST",
+        "/api/v1/assemblies/{assembly_id}/rounds",
+        "open_round",
+        {"title": "New round", "target_groups": [{"name": "food"}, {"name": "energy"}]},
+    ),
     ("POST", "/api/v1/rounds/{round_id}/advance", "advance_phase", {}),
     ("POST", "/api/v1/rounds/{round_id}/aggregate", "aggregate_weights", {}),
     ("POST", "/api/v1/rounds/{round_id}/alternatives", "compute_alternatives", {"title": "Plan X"}),
@@ -42,8 +65,13 @@ WRITE_ENDPOINTS = [
 
 
 def _fill(template, world, round_id):
-    ids = {"assembly_id": world.assembly_id, "council_id": world.council_ids[0],
-           "round_id": round_id, "user_id": world.users["outsider"], **world.users}
+    ids = {
+        "assembly_id": world.assembly_id,
+        "council_id": world.council_ids[0],
+        "round_id": round_id,
+        "user_id": world.users["outsider"],
+        **world.users,
+    }
     if isinstance(template, str):
         out = template
         for key, value in ids.items():
@@ -68,8 +96,11 @@ def test_matrix_covers_every_write_endpoint(app):
     assert routes == listed
 
 
-@pytest.mark.parametrize(("method", "path", "action", "body"), WRITE_ENDPOINTS,
-                         ids=[f"{m} {p}" for m, p, _, _ in WRITE_ENDPOINTS])
+@pytest.mark.parametrize(
+    ("method", "path", "action", "body"),
+    WRITE_ENDPOINTS,
+    ids=[f"{m} {p}" for m, p, _, _ in WRITE_ENDPOINTS],
+)
 def test_write_endpoints_refuse_roles_without_permission(client, world, method, path, action, body):
     allowed = {role.value for role in PERMISSIONS[action]}
     refused = [user for user in EVERYONE if ROLE_OF[user] not in allowed]
@@ -78,7 +109,9 @@ def test_write_endpoints_refuse_roles_without_permission(client, world, method, 
     for user in refused:
         before = audit_head(world)
         response = client.request(
-            method, _fill(path, world, round_id), json=_fill(body, world, round_id),
+            method,
+            _fill(path, world, round_id),
+            json=_fill(body, world, round_id),
             headers=bearer(world, user),
         )
         expected = 401 if user is None else 403
@@ -97,7 +130,9 @@ def test_allowed_roles_get_past_the_role_check(client, world):
             if user == "admin" and action in ("advance_phase", "tally_round", "publish_plan"):
                 continue  # one allowed role suffices for phase moves; keeps the round in order
             response = client.request(
-                method, _fill(path, world, round_id), json=_fill(body, world, round_id),
+                method,
+                _fill(path, world, round_id),
+                json=_fill(body, world, round_id),
                 headers=bearer(world, user),
             )
             assert response.status_code not in (401, 403), (user, path, response.text)
@@ -120,7 +155,9 @@ def test_pages_refuse_ballots_and_rankings_from_non_members(browser, world, user
     ):
         token = csrf_of(browser.get(page).text)
         before = audit_head(world)
-        response = browser.post(action, data={**fields, "csrf_token": token}, follow_redirects=False)
+        response = browser.post(
+            action, data={**fields, "csrf_token": token}, follow_redirects=False
+        )
         assert response.status_code == (401 if user is None else 403), response.text
         assert audit_head(world) == before
 

@@ -32,11 +32,16 @@ def test_no_server_errors(app, world):
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case) -> None:
-            case.call_and_validate(headers=headers,
-                                   checks=[not_a_server_error, status_code_conformance])
+            case.call_and_validate(
+                headers=headers, checks=[not_a_server_error, status_code_conformance]
+            )
 
         check()
         checked += 1
@@ -49,8 +54,12 @@ def test_sign_in_endpoint_never_errors(app, world):
     operation = schema.find_operation_by_path("POST", "/api/v1/tokens")
 
     @given(case=operation.as_strategy(), name=st.sampled_from(["nobody", "m2", "x" * 64]))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case, name) -> None:
         if isinstance(case.body, dict) and "username" in case.body:
             case.body["username"] = name if name != "m2" else "nobody-else"

@@ -18,14 +18,16 @@ UNREACHABLE = "postgresql://postgres@127.0.0.1:{port}/nothing_here"
 
 
 def test_settings_from_environment():
-    settings = Settings.from_env({
-        "COMMONPLAN_DATABASE_URL": "sqlite:////tmp/x.sqlite3",
-        "COMMONPLAN_SECRET_KEY": "s3cret",
-        "COMMONPLAN_PORT": "8123",
-        "COMMONPLAN_MAX_BODY_BYTES": "1024",
-        "COMMONPLAN_SECURE_COOKIES": "1",
-        "COMMONPLAN_TOKEN_CACHE_S": "0",
-    })
+    settings = Settings.from_env(
+        {
+            "COMMONPLAN_DATABASE_URL": "sqlite:////tmp/x.sqlite3",
+            "COMMONPLAN_SECRET_KEY": "s3cret",
+            "COMMONPLAN_PORT": "8123",
+            "COMMONPLAN_MAX_BODY_BYTES": "1024",
+            "COMMONPLAN_SECURE_COOKIES": "1",
+            "COMMONPLAN_TOKEN_CACHE_S": "0",
+        }
+    )
     assert settings.database_url == "sqlite:////tmp/x.sqlite3"
     assert settings.secret_key == "s3cret" and settings.secret_from_environment
     assert (settings.port, settings.max_body_bytes, settings.secure_cookies) == (8123, 1024, True)
@@ -74,9 +76,19 @@ def test_older_schema_is_refused(tmp_path):
 def test_serve_command_prints_one_line_for_an_unreachable_database():
     url = UNREACHABLE.format(port=free_port())
     done = subprocess.run(
-        [sys.executable, "-m", "commonplan.cli.main", "serve", "--port", str(free_port()),
-         "--database-url", url],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "commonplan.cli.main",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--database-url",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -101,8 +113,10 @@ def test_run_with_demo_seed_serves_the_demo(tmp_path):
         base = f"http://127.0.0.1:{port}"
         assemblies = httpx.get(f"{base}/api/v1/assemblies").json()
         assert [a["name"] for a in assemblies] == ["Demo assembly"]
-        token = httpx.post(f"{base}/api/v1/tokens",
-                           json={"username": "member1", "password": demo_password("member1")})
+        token = httpx.post(
+            f"{base}/api/v1/tokens",
+            json={"username": "member1", "password": demo_password("member1")},
+        )
         assert token.status_code == 201
         rounds = httpx.get(f"{base}/api/v1/assemblies/{assemblies[0]['id']}/rounds").json()
         assert rounds[0]["phase"] == "ballot" and len(rounds[0]["target_groups"]) == 6
@@ -133,8 +147,10 @@ def test_serve_with_two_worker_processes(tmp_path):
                     headers={"Authorization": f"Bearer {voters.tokens[k % 2]}"},
                 )
                 assert response.status_code == 201, response.text
-        mine = httpx.get(f"{base}/rounds/{voters.round_id}/ballots/me",
-                         headers={"Authorization": f"Bearer {voters.tokens[0]}"}).json()
+        mine = httpx.get(
+            f"{base}/rounds/{voters.round_id}/ballots/me",
+            headers={"Authorization": f"Bearer {voters.tokens[0]}"},
+        ).json()
         assert [b["request_id"] for b in mine] == ["w0", "w2", "w4"]
     finally:
         server.stop()

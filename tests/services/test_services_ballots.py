@@ -10,6 +10,7 @@ from services_world import GROUPS, build_world
 from sqlalchemy import func, select
 
 from commonplan import services as S
+from commonplan.councils.ballots import aggregate, ballot_matrix
 from commonplan.errors import (
     BallotError,
     ConflictError,
@@ -17,7 +18,6 @@ from commonplan.errors import (
     PermissionDeniedError,
     PhaseError,
 )
-from commonplan.participation.ballots import aggregate, ballot_matrix
 from commonplan.store.models import Ballot
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 
 from commonplan import services as S
+from commonplan.councils.voting import schulze
 from commonplan.errors import BallotError, ConflictError, PermissionDeniedError, PhaseError
-from commonplan.participation.voting import schulze
 from commonplan.store.models import PublishedPlan
 
 

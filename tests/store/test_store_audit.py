@@ -218,8 +218,14 @@ def test_entries_appended_on_commit_chain_with_the_others(db):
     for k in range(1, 7):
         with db.transaction() as session:
             append = append_audit_on_commit if k % 2 else append_audit
-            append(session, action="test.act", subject=f"thïng {k}", actor="Zoë", actor_id=k,
-                   payload=payload)
+            append(
+                session,
+                action="test.act",
+                subject=f"thïng {k}",
+                actor="Zoë",
+                actor_id=k,
+                payload=payload,
+            )
     with db.transaction() as session:  # two entries left for one commit
         append_audit_on_commit(session, action="test.a", subject="s", actor="t")
         append_audit_on_commit(session, action="test.b", subject="s", actor="t")
@@ -229,8 +235,15 @@ def test_entries_appended_on_commit_chain_with_the_others(db):
         rows = session.execute(text("SELECT * FROM audit_log ORDER BY seq")).all()
     assert [r.action for r in rows[-2:]] == ["test.a", "test.b"]
     for row in rows:
-        assert row.hash == entry_hash(row.prev_hash, row.created_at, row.actor_id, row.actor,
-                                      row.action, row.subject, row.payload)
+        assert row.hash == entry_hash(
+            row.prev_hash,
+            row.created_at,
+            row.actor_id,
+            row.actor,
+            row.action,
+            row.subject,
+            row.payload,
+        )
 
 
 def test_a_failed_block_stores_neither_the_write_nor_its_entry_left_for_the_commit(db):
@@ -242,8 +255,10 @@ def test_a_failed_block_stores_neither_the_write_nor_its_entry_left_for_the_comm
     # row this block wrote): nothing of the block is committed, the row included
     with pytest.raises(DBAPIError), db.transaction() as session:
         session.execute(
-            text("INSERT INTO audit_log (seq, created_at, actor, action, subject, payload, "
-                 "prev_hash, hash) VALUES (2, 'now', 'x', 'x', 'x', '{}', 'x', 'x')")
+            text(
+                "INSERT INTO audit_log (seq, created_at, actor, action, subject, payload, "
+                "prev_hash, hash) VALUES (2, 'now', 'x', 'x', 'x', '{}', 'x', 'x')"
+            )
         )
         append_audit_on_commit(session, action="test.act", subject="x", actor="tester")
     report = _report(db)

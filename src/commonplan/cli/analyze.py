@@ -40,16 +40,24 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def analyze(
-        table: Annotated[Path, typer.Argument(help="A table file or folder (see `commonplan formats`).")],
+        table: Annotated[
+            Path, typer.Argument(help="A table file or folder (see `commonplan formats`).")
+        ],
         format: Annotated[
-            str | None, typer.Option("--format", "-f", help="Reader to use; detected from the file when omitted.")
+            str | None,
+            typer.Option(
+                "--format", "-f", help="Reader to use; detected from the file when omitted."
+            ),
         ] = None,
-        output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results.")] = Path(
-            "commonplan-results"
-        ),
-        excel: Annotated[bool, typer.Option("--excel", help="Also write one Excel workbook.")] = False,
+        output: Annotated[
+            Path, typer.Option("--output", "-o", help="Folder for the results.")
+        ] = Path("commonplan-results"),
+        excel: Annotated[
+            bool, typer.Option("--excel", help="Also write one Excel workbook.")
+        ] = False,
         year: Annotated[
-            int | None, typer.Option("--year", help="Year to read, for files holding several years.")
+            int | None,
+            typer.Option("--year", help="Year to read, for files holding several years."),
         ] = None,
     ) -> None:
         """Read TABLE, validate it, and write every analysis result as CSV and Parquet."""

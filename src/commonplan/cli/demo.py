@@ -23,7 +23,9 @@ def _label(economy, product: tuple) -> str:
 def _print_summary(economy, results, top: int = 10) -> None:
     """The short, readable summary ``commonplan demo`` prints."""
     meta = economy.metadata
-    console.print(f"[bold]{meta.name or 'Economy'}[/bold]" + (f", {meta.year}" if meta.year else ""))
+    console.print(
+        f"[bold]{meta.name or 'Economy'}[/bold]" + (f", {meta.year}" if meta.year else "")
+    )
     console.print(
         f"{economy.n_products} products in {len(economy.regions)} region(s); "
         f"units: {meta.units or 'n/a'}; accounts: {', '.join(economy.account_names)}"
@@ -52,13 +54,22 @@ def _print_summary(economy, results, top: int = 10) -> None:
         console.print(table)
         top_labels = list(order.index)
     else:
-        top_labels = list(results.output_multipliers.sort_values("type_I", ascending=False).index[:top])
+        top_labels = list(
+            results.output_multipliers.sort_values("type_I", ascending=False).index[:top]
+        )
 
     accounts = results.account_multipliers
     mtable = Table(title="Multipliers of these sectors (per unit of final demand)")
     mtable.add_column("sector")
     mtable.add_column("output (Type I)")
-    shown = [a for a in accounts.index if any(w in str(a) for w in ("compensation", "labour", "hours", "employ", "value_added", "imports"))][:4]
+    shown = [
+        a
+        for a in accounts.index
+        if any(
+            w in str(a)
+            for w in ("compensation", "labour", "hours", "employ", "value_added", "imports")
+        )
+    ][:4]
     for account in shown:
         mtable.add_column(account.replace("_", " "))
     for label in top_labels:
@@ -70,13 +81,17 @@ def _print_summary(economy, results, top: int = 10) -> None:
     console.print(mtable)
     units = {a: economy.account_units.get(a, "") for a in shown}
     console.print(
-        "account multipliers count each account per unit of final demand (" + meta.units.split(",")[0] + "); "
+        "account multipliers count each account per unit of final demand ("
+        + meta.units.split(",")[0]
+        + "); "
         + "; ".join(f"{a}: {u}" for a, u in units.items() if u)
     )
 
     if "imports" in accounts.index:
         imports = accounts.loc["imports"].sort_values(ascending=False)
-        dtable = Table(title="Import dependence: imports embodied per unit of final demand (highest five)")
+        dtable = Table(
+            title="Import dependence: imports embodied per unit of final demand (highest five)"
+        )
         dtable.add_column("sector")
         dtable.add_column("imports per unit")
         for label, value in imports.head(5).items():
@@ -98,7 +113,10 @@ def _print_partner_scenario(region: str, partner: str, periods: int, output: Pat
     )
     imports = intermediate_imports(economy, region)["imports"].groupby(level="partner").sum()
     shares = (imports / imports.sum()).sort_values(ascending=False)
-    table = Table(title=f"{region}: intermediate imports by partner ({imports.sum():,.0f} in all)", min_width=60)
+    table = Table(
+        title=f"{region}: intermediate imports by partner ({imports.sum():,.0f} in all)",
+        min_width=60,
+    )
     table.add_column("partner")
     table.add_column("share", justify="right")
     for name, share in shares.head(6).items():
@@ -106,7 +124,9 @@ def _print_partner_scenario(region: str, partner: str, periods: int, output: Pat
     console.print(table)
 
     dependence = input_dependence(economy, partner, region=region)
-    dtable = Table(title=f"{region} sectors most dependent on inputs from {partner} (per unit of final demand)")
+    dtable = Table(
+        title=f"{region} sectors most dependent on inputs from {partner} (per unit of final demand)"
+    )
     for column in ("sector", "direct", "total"):
         dtable.add_column(column)
     for label, row in dependence.sort_values("total", ascending=False).head(5).iterrows():
@@ -115,12 +135,16 @@ def _print_partner_scenario(region: str, partner: str, periods: int, output: Pat
 
     with console.status(f"planning {region} without imports from {partner} over {periods} periods"):
         result = cutoff_scenario(economy, region, partner, TradeAssumptions(periods=periods))
-    stable = Table(title=f"Largest uniform share of base-year final demand {region} can keep without {partner}")
+    stable = Table(
+        title=f"Largest uniform share of base-year final demand {region} can keep without {partner}"
+    )
     stable.add_column("period")
     stable.add_column("share kept", justify="right")
     stable.add_column("without the cut-off", justify="right")
     for period, share in result.share.items():
-        base = result.baseline_share.loc[period] if result.baseline_share is not None else float("nan")
+        base = (
+            result.baseline_share.loc[period] if result.baseline_share is not None else float("nan")
+        )
         stable.add_row(str(period), f"{share:.1%}", f"{base:.1%}")
     console.print(stable)
     console.print(result.summary().split("\n", 3)[-1])
@@ -135,16 +159,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def demo(
-        output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the full results.")] = Path(
-            "commonplan-demo"
-        ),
+        output: Annotated[
+            Path, typer.Option("--output", "-o", help="Folder for the full results.")
+        ] = Path("commonplan-demo"),
         serve: Annotated[
             bool, typer.Option("--serve", help="Seed a demo assembly and serve the web pages.")
         ] = False,
-        host: Annotated[str, typer.Option(help="Address to serve on (with --serve).")] = "127.0.0.1",
+        host: Annotated[
+            str, typer.Option(help="Address to serve on (with --serve).")
+        ] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to serve on (with --serve).")] = 8000,
-        region: Annotated[str, typer.Option(help="Region of the cut-off scenario (bundled ICIO table).")] = "COL",
-        partner: Annotated[str, typer.Option(help="Partner whose exports stop in the scenario.")] = "USA",
+        region: Annotated[
+            str, typer.Option(help="Region of the cut-off scenario (bundled ICIO table).")
+        ] = "COL",
+        partner: Annotated[
+            str, typer.Option(help="Partner whose exports stop in the scenario.")
+        ] = "USA",
         periods: Annotated[int, typer.Option(help="Periods of the cut-off scenario.")] = 3,
     ) -> None:
         """Analyse the bundled real economies (BEA USA 2021; OECD ICIO 2022 Americas) and print a summary."""

@@ -22,7 +22,6 @@ app_typer = typer.Typer(
 )
 
 
-
 @app_typer.callback()
 def main() -> None:
     """Commonplan: read input-output tables, analyse them, compute plans, and let councils decide."""

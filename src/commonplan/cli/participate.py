@@ -9,22 +9,41 @@ import typer
 
 from commonplan.errors import ParticipationInputError
 
-_COLOUR_STYLE = {"blue": "blue", "green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}
+_COLOUR_STYLE = {
+    "blue": "blue",
+    "green": "green",
+    "yellow": "yellow",
+    "orange": "dark_orange",
+    "red": "red",
+}
 
 
 def participate(
-    experiment: Annotated[Path, typer.Argument(help="Experiment file in the pequod-cljs format (.clj or .clj.gz).")],
+    experiment: Annotated[
+        Path, typer.Argument(help="Experiment file in the pequod-cljs format (.clj or .clj.gz).")
+    ],
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Stop a year once no imbalance exceeds this fraction (the program: 0.03).")
+        float,
+        typer.Option(
+            "--threshold",
+            help="Stop a year once no imbalance exceeds this fraction (the program: 0.03).",
+        ),
     ] = 0.03,
-    years: Annotated[int, typer.Option("--years", help="Years to plan; years after the first perturb the exponents.")] = 2,
+    years: Annotated[
+        int,
+        typer.Option("--years", help="Years to plan; years after the first perturb the exponents."),
+    ] = 2,
     output: Annotated[
-        Path | None, typer.Option("--output", help="Folder for the Parquet results and run_configuration.json.")
+        Path | None,
+        typer.Option("--output", help="Folder for the Parquet results and run_configuration.json."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the year-two exponent changes.")] = 0,
     max_rounds: Annotated[int, typer.Option("--max-rounds", help="Round cap per year.")] = 200,
     compare: Annotated[
-        bool, typer.Option("--compare", help="Also compare the plan's labour with the minimum-labour plan.")
+        bool,
+        typer.Option(
+            "--compare", help="Also compare the plan's labour with the minimum-labour plan."
+        ),
     ] = False,
 ) -> None:
     """Run participatory planning: councils propose, the facilitation board moves prices until proposals balance."""
@@ -38,7 +57,9 @@ def participate(
 
     if not 0 < threshold < 2:
         raise ParticipationInputError(
-            f"--threshold is {threshold}", where="commonplan participate, --threshold", expected="a fraction such as 0.05 or 0.03"
+            f"--threshold is {threshold}",
+            where="commonplan participate, --threshold",
+            expected="a fraction such as 0.05 or 0.03",
         )
     console = Console()
     economy = read_experiment(experiment)
@@ -65,10 +86,25 @@ def participate(
         )
 
     table = Table(title=f"{economy.name}: {result.status}")
-    for column in ("year", "rounds", "converged", "diverged", "<10 %", "<5 %", "<3 %", "10 %→5 %", "worst at end"):
+    for column in (
+        "year",
+        "rounds",
+        "converged",
+        "diverged",
+        "<10 %",
+        "<5 %",
+        "<3 %",
+        "10 %→5 %",
+        "worst at end",
+    ):
         table.add_column(column, justify="right")
     for year, row in result.summary.iterrows():
-        cells = [row["first_round_below_10pct"], row["first_round_below_5pct"], row["first_round_below_3pct"], row["rounds_from_10pct_to_5pct"]]
+        cells = [
+            row["first_round_below_10pct"],
+            row["first_round_below_5pct"],
+            row["first_round_below_3pct"],
+            row["rounds_from_10pct_to_5pct"],
+        ]
         table.add_row(
             str(year),
             str(row["rounds"]),

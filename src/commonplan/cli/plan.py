@@ -14,7 +14,13 @@ console = Console()
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"), TimeElapsedColumn(), console=console, transient=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _plan_table(plan) -> Table:
@@ -27,7 +33,9 @@ def _plan_table(plan) -> Table:
     for k, period in enumerate(plan.problem.periods):
         cells = [str(period), f"{worst.iloc[k]:.4f}"]
         for limit in plan.problem.resources[:4]:
-            row = plan.resources[(plan.resources["account"] == limit.account) & (plan.resources["period"] == period)].iloc[0]
+            row = plan.resources[
+                (plan.resources["account"] == limit.account) & (plan.resources["period"] == period)
+            ].iloc[0]
             mark = " (binding)" if row["binding"] else ""
             cells.append(f"{row['used']:.6g} / {row['limit']:.6g}{mark}")
         table.add_row(*cells)
@@ -36,8 +44,14 @@ def _plan_table(plan) -> Table:
 
 def plan_command(
     spec: Annotated[Path, typer.Argument(help="Planning specification (TOML).", exists=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the plan's tables (Parquet and Excel).")] = Path("plan-output"),
-    method: Annotated[str | None, typer.Option(help="auto, structured, simplex, ipm or pdlp (overrides the spec).")] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Folder for the plan's tables (Parquet and Excel)."),
+    ] = Path("plan-output"),
+    method: Annotated[
+        str | None,
+        typer.Option(help="auto, structured, simplex, ipm or pdlp (overrides the spec)."),
+    ] = None,
     excel: Annotated[bool, typer.Option(help="Also write plan.xlsx.")] = True,
 ) -> None:
     """Compute the optimal plan of SPEC and write its tables to OUTPUT."""
@@ -48,8 +62,16 @@ def plan_command(
         task = progress.add_task("reading the specification", total=None)
         parsed = read_spec(spec)
         problem = parsed.problem
-        progress.update(task, description=f"solving {problem.name!r}: {problem.economy.n_activities} activities × {problem.n_periods} periods")
-        plan = solve(problem, method=method or parsed.method, time_limit=parsed.time_limit, tolerance=parsed.tolerance)
+        progress.update(
+            task,
+            description=f"solving {problem.name!r}: {problem.economy.n_activities} activities × {problem.n_periods} periods",
+        )
+        plan = solve(
+            problem,
+            method=method or parsed.method,
+            time_limit=parsed.time_limit,
+            tolerance=parsed.tolerance,
+        )
         progress.update(task, description="writing files")
         files = plan.to_parquet(output)
         if excel:
@@ -76,8 +98,17 @@ def _scenario(
     with _progress() as progress:
         task = progress.add_task("reading the table", total=None)
         economy = read_table(economy_path, format=table_format)
-        progress.update(task, description=f"planning {'+'.join(members)} without {'+'.join(partners) or 'no one'}")
-        result = federation_scenario(economy, members, partners, TradeAssumptions(periods=periods, member_trade=member_trade), compare=compare)  # type: ignore[arg-type]
+        progress.update(
+            task,
+            description=f"planning {'+'.join(members)} without {'+'.join(partners) or 'no one'}",
+        )
+        result = federation_scenario(
+            economy,
+            members,
+            partners,
+            TradeAssumptions(periods=periods, member_trade=member_trade),
+            compare=compare,
+        )  # type: ignore[arg-type]
     table = Table(title=result.plan.problem.name)
     table.add_column("period")
     table.add_column("share kept", justify="right")
@@ -92,7 +123,9 @@ def _scenario(
     console.print(result.summary())
     if output is not None:
         result.plan.to_parquet(output)
-        result.capacity_built.reset_index().rename(columns=str).to_parquet(output / "capacity_built.parquet")
+        result.capacity_built.reset_index().rename(columns=str).to_parquet(
+            output / "capacity_built.parquet"
+        )
         if len(result.lost_inputs):
             result.lost_inputs.to_parquet(output / "lost_inputs.parquet")
         (output / "report.txt").write_text(result.summary() + "\n", encoding="utf-8")
@@ -102,11 +135,17 @@ def _scenario(
 def cutoff_command(
     table: Annotated[Path, typer.Argument(help="Multi-regional table (see `commonplan formats`).")],
     region: Annotated[str, typer.Option(help="The region that plans, e.g. COL.")],
-    partner: Annotated[list[str], typer.Option(help="Partner whose exports stop, e.g. USA (repeatable).")],
+    partner: Annotated[
+        list[str], typer.Option(help="Partner whose exports stop, e.g. USA (repeatable).")
+    ],
     periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")
+    ] = None,
     compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
-    format: Annotated[str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
+    ] = None,
 ) -> None:
     """Largest share of base-year final demand REGION keeps each period if imports from PARTNER stop."""
     _scenario(table, format, [region], partner, periods, "table", output, compare)
@@ -115,12 +154,21 @@ def cutoff_command(
 def federation_command(
     table: Annotated[Path, typer.Argument(help="Multi-regional table (see `commonplan formats`).")],
     member: Annotated[list[str], typer.Option(help="A member region (repeat for each).")],
-    partner: Annotated[list[str] | None, typer.Option(help="Partner whose exports stop (repeatable).")] = None,
+    partner: Annotated[
+        list[str] | None, typer.Option(help="Partner whose exports stop (repeatable).")
+    ] = None,
     periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
-    trade: Annotated[str, typer.Option(help="Trade between members: 'table' (fixed flows) or 'free' (with a cost).")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")] = None,
+    trade: Annotated[
+        str,
+        typer.Option(help="Trade between members: 'table' (fixed flows) or 'free' (with a cost)."),
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")
+    ] = None,
     compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
-    format: Annotated[str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
+    ] = None,
 ) -> None:
     """The cut-off scenario for several member regions planning together."""
     _scenario(table, format, member, partner or [], periods, trade, output, compare)

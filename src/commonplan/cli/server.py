@@ -8,11 +8,19 @@ import typer
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1, or $COMMONPLAN_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8000, or $COMMONPLAN_PORT).")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on (default 127.0.0.1, or $COMMONPLAN_HOST)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default 8000, or $COMMONPLAN_PORT).")
+    ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option("--database-url", help="SQLAlchemy URL (default $COMMONPLAN_DATABASE_URL, else a SQLite file)."),
+        typer.Option(
+            "--database-url",
+            help="SQLAlchemy URL (default $COMMONPLAN_DATABASE_URL, else a SQLite file).",
+        ),
     ] = None,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations on start.")] = True,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,

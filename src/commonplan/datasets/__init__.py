@@ -67,7 +67,8 @@ def _icio_americas(domestic: bool = True) -> Economy:
 
     folder = dataset_path("icio2022_americas")
     economy = read_icio_arrays(
-        folder / "icio2022_americas11x10.npz", name="OECD ICIO 2022, Americas 11 regions × 10 sector groups"
+        folder / "icio2022_americas11x10.npz",
+        name="OECD ICIO 2022, Americas 11 regions × 10 sector groups",
     )
     extra = {
         **economy.metadata.extra,
@@ -80,8 +81,16 @@ def _icio_americas(domestic: bool = True) -> Economy:
 
 #: name → (folder, loader, one-line description)
 _DATASETS: dict[str, tuple[str, Callable[[bool], Economy], str]] = {
-    "bea2021": ("bea2021", _bea(71), "USA 2021, BEA supply-use, 71 industries → 73 products, USD million (demo)"),
-    "bea2021_15": ("bea2021", _bea(15), "USA 2021, BEA supply-use, 15 sectors → 17 products, USD million"),
+    "bea2021": (
+        "bea2021",
+        _bea(71),
+        "USA 2021, BEA supply-use, 71 industries → 73 products, USD million (demo)",
+    ),
+    "bea2021_15": (
+        "bea2021",
+        _bea(15),
+        "USA 2021, BEA supply-use, 15 sectors → 17 products, USD million",
+    ),
     "icio2022_americas": (
         "icio2022_americas",
         _icio_americas,

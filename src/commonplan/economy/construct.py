@@ -13,12 +13,16 @@ from commonplan.economy.labels import as_product_index
 from commonplan.errors import InvalidValueError, LabelError, ShapeError, ZeroOutputError
 
 
-def _square_matrix(M: Any, name: str, products: Any, region: str) -> tuple[sp.csr_array, pd.MultiIndex]:
+def _square_matrix(
+    M: Any, name: str, products: Any, region: str
+) -> tuple[sp.csr_array, pd.MultiIndex]:
     if isinstance(M, pd.DataFrame):
         index = as_product_index(M.index, region=region, what=f"{name} rows")
         columns = as_product_index(M.columns, region=region, what=f"{name} columns")
         if not index.equals(columns):
-            missing = columns.difference(index)[:3].tolist() or index.difference(columns)[:3].tolist()
+            missing = (
+                columns.difference(index)[:3].tolist() or index.difference(columns)[:3].tolist()
+            )
             raise LabelError(
                 f"{name} row and column labels differ (first differences: {missing})",
                 where=name,
@@ -33,7 +37,9 @@ def _square_matrix(M: Any, name: str, products: Any, region: str) -> tuple[sp.cs
         else:
             array = np.asarray(M, dtype=np.float64)
             if array.ndim != 2:
-                raise ShapeError(f"{name} has {array.ndim} dimension(s)", where=name, expected="a 2-D matrix")
+                raise ShapeError(
+                    f"{name} has {array.ndim} dimension(s)", where=name, expected="a 2-D matrix"
+                )
             matrix = sp.csr_array(array)
         if products is None:
             products = [f"p{i}" for i in range(matrix.shape[0])]
@@ -51,7 +57,9 @@ def _square_matrix(M: Any, name: str, products: Any, region: str) -> tuple[sp.cs
     return matrix, labels
 
 
-def _vector_block(values: Any, labels: pd.MultiIndex, name: str, region: str) -> tuple[np.ndarray, pd.Index]:
+def _vector_block(
+    values: Any, labels: pd.MultiIndex, name: str, region: str
+) -> tuple[np.ndarray, pd.Index]:
     """Final demand or output as a (products × columns) array aligned to ``labels``."""
     if isinstance(values, pd.Series):
         values = values.to_frame(name=values.name if values.name is not None else "final_demand")
@@ -77,11 +85,15 @@ def _vector_block(values: Any, labels: pd.MultiIndex, name: str, region: str) ->
             where=name,
             expected="one row per product",
         )
-    columns = pd.Index(["final_demand"] if array.shape[1] == 1 else [f"fd{k}" for k in range(array.shape[1])])
+    columns = pd.Index(
+        ["final_demand"] if array.shape[1] == 1 else [f"fd{k}" for k in range(array.shape[1])]
+    )
     return array, columns
 
 
-def _accounts_block(accounts: Any, labels: pd.MultiIndex, region: str) -> tuple[np.ndarray, tuple[str, ...]]:
+def _accounts_block(
+    accounts: Any, labels: pd.MultiIndex, region: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
     if accounts is None:
         return np.zeros((0, len(labels))), ()
     if isinstance(accounts, pd.Series):
@@ -121,7 +133,9 @@ def _accounts_block(accounts: Any, labels: pd.MultiIndex, region: str) -> tuple[
         return accounts.to_numpy(dtype=np.float64), tuple(str(i) for i in accounts.index)
     array = np.atleast_2d(np.asarray(accounts, dtype=np.float64))
     if array.shape[1] != len(labels):
-        raise ShapeError("accounts have the wrong number of columns", where="accounts", expected=f"{len(labels)}")
+        raise ShapeError(
+            "accounts have the wrong number of columns", where="accounts", expected=f"{len(labels)}"
+        )
     return array, tuple(f"account{k}" for k in range(array.shape[0]))
 
 
@@ -137,7 +151,9 @@ def _check_finite(array: np.ndarray, name: str, labels: pd.MultiIndex) -> None:
         )
 
 
-def economy_from_flows(cls, Z, Y, x, accounts, *, account_units, products, region, metadata, balance_tolerance):
+def economy_from_flows(
+    cls, Z, Y, x, accounts, *, account_units, products, region, metadata, balance_tolerance
+):
     flows, labels = _square_matrix(Z, "Z", products, region)
     if flows.nnz and not np.isfinite(flows.data).all():
         k = int(np.flatnonzero(~np.isfinite(flows.data))[0])
@@ -195,10 +211,14 @@ def economy_from_flows(cls, Z, Y, x, accounts, *, account_units, products, regio
     inverse[~zero] = 1.0 / output[~zero]
     A = sp.csr_array(flows @ sp.diags_array(inverse))
     coefficients = account_flows * inverse
-    return _symmetric(cls, labels, A, coefficients, names, account_units, fd, fd_columns, output, metadata)
+    return _symmetric(
+        cls, labels, A, coefficients, names, account_units, fd, fd_columns, output, metadata
+    )
 
 
-def _symmetric(cls, labels, A, coefficients, names, account_units, fd, fd_columns, levels, metadata):
+def _symmetric(
+    cls, labels, A, coefficients, names, account_units, fd, fd_columns, levels, metadata
+):
     """A symmetric economy (make = identity; activities named like the products)."""
     from commonplan.economy.model import Metadata
 
@@ -229,11 +249,15 @@ def economy_from_coefficients(cls, A, y, x, accounts, *, account_units, products
     coefficients, names = _accounts_block(accounts, labels, region)
     _check_finite(coefficients, "accounts", labels)
     levels = None if x is None else _vector_block(x, labels, "x", region)[0].ravel()
-    economy = _symmetric(cls, labels, matrix, coefficients, names, account_units, fd, fd_columns, levels, metadata)
+    economy = _symmetric(
+        cls, labels, matrix, coefficients, names, account_units, fd, fd_columns, levels, metadata
+    )
     if x is None and fd.shape[1]:
         from scipy.sparse.linalg import spsolve
 
-        output = spsolve(sp.csc_array(sp.identity(n) - matrix), fd.sum(axis=1)) if n < 5000 else None
+        output = (
+            spsolve(sp.csc_array(sp.identity(n) - matrix), fd.sum(axis=1)) if n < 5000 else None
+        )
         if output is None:
             from scipy.sparse.linalg import gmres
 

@@ -52,11 +52,15 @@ def _as_two_level(labels: Any, names: tuple[str, str], region: str, what: str) -
     return index
 
 
-def as_product_index(labels: Sequence[Any] | pd.Index, *, region: str = "ALL", what: str = "products") -> pd.MultiIndex:
+def as_product_index(
+    labels: Sequence[Any] | pd.Index, *, region: str = "ALL", what: str = "products"
+) -> pd.MultiIndex:
     """Product labels as a ``(region, sector)`` MultiIndex; plain names go into ``region``."""
     return _as_two_level(labels, PRODUCT_LEVELS, region, what)
 
 
-def as_activity_index(labels: Sequence[Any] | pd.Index, *, region: str = "ALL", what: str = "activities") -> pd.MultiIndex:
+def as_activity_index(
+    labels: Sequence[Any] | pd.Index, *, region: str = "ALL", what: str = "activities"
+) -> pd.MultiIndex:
     """Activity labels as a ``(region, activity)`` MultiIndex."""
     return _as_two_level(labels, ACTIVITY_LEVELS, region, what)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from commonplan.economy import validation
+from commonplan.economy import roles, validation
 from commonplan.economy.labels import as_activity_index, as_product_index
 
 
@@ -42,6 +42,11 @@ class Metadata:
     citation: str = ""
     notes: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    account_roles: Mapping[str, str] = field(default_factory=dict)
+    """Account name → role (:mod:`commonplan.economy.roles`: ``"labour"``, ``"compensation"``,
+    ``"value_added"``, ``"imports"``), as the reader knows it from the table's layout."""
+    final_demand_roles: Mapping[str, str] = field(default_factory=dict)
+    """Final-demand category → role (``"household_consumption"``), as the reader knows it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +57,8 @@ class Metadata:
             "citation": self.citation,
             "notes": self.notes,
             "extra": dict(self.extra),
+            "account_roles": dict(self.account_roles),
+            "final_demand_roles": dict(self.final_demand_roles),
         }
 
     @classmethod
@@ -64,6 +71,8 @@ class Metadata:
             citation=data.get("citation", ""),
             notes=data.get("notes", ""),
             extra=dict(data.get("extra", {})),
+            account_roles=dict(data.get("account_roles", {})),
+            final_demand_roles=dict(data.get("final_demand_roles", {})),
         )
 
 
@@ -124,7 +133,11 @@ class Economy:
         set_(self, "final_demand_values", _readonly(fd))
         columns = self.final_demand_columns
         # keep a (region, category) MultiIndex: pandas ≥ 3 flattens it in pd.Index(...)
-        set_(self, "final_demand_columns", columns if isinstance(columns, pd.Index) else pd.Index(columns))
+        set_(
+            self,
+            "final_demand_columns",
+            columns if isinstance(columns, pd.Index) else pd.Index(columns),
+        )
         if self.activity_levels is not None:
             set_(self, "activity_levels", _readonly(np.asarray(self.activity_levels).ravel()))
         validation.validate_economy(self)
@@ -315,6 +328,43 @@ class Economy:
             index=self.activities,
             name=name,
         )
+
+    def accounts_for(self, role: str) -> tuple[str, ...]:
+        """The accounts that play ``role`` (see :mod:`commonplan.economy.roles`), in table order.
+
+        An account's role is the one its reader recorded in ``metadata.account_roles``; an
+        account no reader labelled gets the role its name suggests
+        (:func:`~commonplan.economy.roles.guess_account_role`).
+        """
+        roles.check_role(role, roles.ACCOUNT_ROLES)
+        recorded = self.metadata.account_roles
+        return tuple(
+            name
+            for name in self.account_names
+            if (recorded[name] if name in recorded else roles.guess_account_role(name)) == role
+        )
+
+    def account_for(self, role: str) -> str | None:
+        """The first account that plays ``role`` (``"labour"``, ``"value_added"``, …), or ``None``."""
+        found = self.accounts_for(role)
+        return found[0] if found else None
+
+    def final_demand_for(self, role: str) -> str | None:
+        """The first final-demand category that plays ``role``, or ``None``.
+
+        Categories are the ``category`` level of the final-demand columns (the columns
+        themselves when they are not by region); recorded roles first, then the name.
+        """
+        roles.check_role(role, roles.FINAL_DEMAND_ROLES)
+        columns = self.final_demand_columns
+        if isinstance(columns, pd.MultiIndex):
+            columns = columns.get_level_values("category" if "category" in columns.names else -1)
+        recorded = self.metadata.final_demand_roles
+        for category in (str(c) for c in pd.unique(columns)):
+            found = recorded[category] if category in recorded else None
+            if (found or roles.guess_final_demand_role(category)) == role:
+                return category
+        return None
 
     def account_totals(self) -> pd.DataFrame:
         """Observed account totals per activity (coefficient × activity level)."""

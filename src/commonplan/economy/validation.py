@@ -103,7 +103,9 @@ def validate_economy(economy: Economy) -> None:
     levels = economy.activity_levels
     if levels is not None:
         if levels.shape != (m,):
-            raise ShapeError(f"activity levels have shape {levels.shape}", where=where, expected=f"({m},)")
+            raise ShapeError(
+                f"activity levels have shape {levels.shape}", where=where, expected=f"({m},)"
+            )
         bad = ~np.isfinite(levels) | (levels < 0)
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
@@ -118,7 +120,9 @@ def validate_economy(economy: Economy) -> None:
         check_productive(economy.use, economy.products, where)
 
 
-def spectral_radius_bounds(A: sp.sparray, iterations: int = 200, tol: float = 1e-6) -> tuple[float, float]:
+def spectral_radius_bounds(
+    A: sp.sparray, iterations: int = 200, tol: float = 1e-6
+) -> tuple[float, float]:
     """Lower and upper bounds on the spectral radius of a non-negative matrix.
 
     Uses the Collatz–Wielandt bounds ``min(Av/v) ≤ ρ(A) ≤ max(Av/v)`` for positive ``v``,

@@ -35,18 +35,52 @@ class Reader:
 FORMATS: dict[str, Reader] = {
     reader.name: reader
     for reader in (
-        Reader("commonplan", "native:read_economy", "Commonplan's own format: a folder of Parquet files with manifest.json"),
-        Reader("flows", "plain:read_flow_table", "plain flow table (CSV, Excel or Parquet): Z with final-demand columns, or one file per block"),
-        Reader("bea", "bea:read_bea_summary", "BEA summary make, use and imports tables (a folder, or the use table)"),
-        Reader("bea-supply-use", "bea:read_bea_supply_use", "BEA use and make tables as shipped by quantecon-book-networks"),
-        Reader("dane", "dane:read_dane", "DANE Colombia symmetric table workbook (68 or 25 sectors)"),
-        Reader("ons", "ons:read_ons_ioat", "UK ONS input-output analytical tables (a folder of CSVs)"),
-        Reader("oecd-iot", "oecd_national:read_oecd_national", "OECD national input-output table CSV (e.g. BEL2020ttl.csv)"),
+        Reader(
+            "commonplan",
+            "native:read_economy",
+            "Commonplan's own format: a folder of Parquet files with manifest.json",
+        ),
+        Reader(
+            "flows",
+            "plain:read_flow_table",
+            "plain flow table (CSV, Excel or Parquet): Z with final-demand columns, or one file per block",
+        ),
+        Reader(
+            "bea",
+            "bea:read_bea_summary",
+            "BEA summary make, use and imports tables (a folder, or the use table)",
+        ),
+        Reader(
+            "bea-supply-use",
+            "bea:read_bea_supply_use",
+            "BEA use and make tables as shipped by quantecon-book-networks",
+        ),
+        Reader(
+            "dane", "dane:read_dane", "DANE Colombia symmetric table workbook (68 or 25 sectors)"
+        ),
+        Reader(
+            "ons", "ons:read_ons_ioat", "UK ONS input-output analytical tables (a folder of CSVs)"
+        ),
+        Reader(
+            "oecd-iot",
+            "oecd_national:read_oecd_national",
+            "OECD national input-output table CSV (e.g. BEL2020ttl.csv)",
+        ),
         Reader("icio", "icio:read_icio_csv", "OECD ICIO wide CSV (2023 or 2025 edition)"),
-        Reader("icio-arrays", "icio:read_icio_arrays", "OECD ICIO reduced to arrays (.npz with Z, x, fu_plus, va_plus)"),
+        Reader(
+            "icio-arrays",
+            "icio:read_icio_arrays",
+            "OECD ICIO reduced to arrays (.npz with Z, x, fu_plus, va_plus)",
+        ),
         Reader("wiot", "wiod:read_wiot", "WIOD world input-output table in the published layout"),
-        Reader("wiod-arrays", "wiod:read_wiod_arrays", "WIOD world table as arrays (.npz with Z, F, x)"),
-        Reader("wiod-niot", "wiod:read_wiod_niot", "WIOD national IO table (long CSV) with Socio-Economic Accounts hours"),
+        Reader(
+            "wiod-arrays", "wiod:read_wiod_arrays", "WIOD world table as arrays (.npz with Z, F, x)"
+        ),
+        Reader(
+            "wiod-niot",
+            "wiod:read_wiod_niot",
+            "WIOD national IO table (long CSV) with Socio-Economic Accounts hours",
+        ),
     )
 }
 

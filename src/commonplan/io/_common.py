@@ -35,7 +35,9 @@ from commonplan.errors import (
 
 #: Cell texts that statistical offices use for "suppressed / not available" (read as 0
 #: when the reader allows suppressed cells, an error otherwise).
-SUPPRESSED = frozenset({"---", "--", "...", "..", "(D)", "(NA)", "n.p.", "np", "x", "X", "-", "–", "—"})
+SUPPRESSED = frozenset(
+    {"---", "--", "...", "..", "(D)", "(NA)", "n.p.", "np", "x", "X", "-", "–", "—"}
+)
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
@@ -93,7 +95,9 @@ def read_frame(
     path = existing_file(path, what=what)
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
-        raise FileFormatError("file is empty", where=path.name, expected=f"a {what} with a header and rows")
+        raise FileFormatError(
+            "file is empty", where=path.name, expected=f"a {what} with a header and rows"
+        )
     magic = _sniff_binary(path)
     try:
         if suffix in EXCEL_SUFFIXES:
@@ -108,13 +112,18 @@ def read_frame(
         if suffix in PARQUET_SUFFIXES:
             if not magic.startswith(b"PAR1"):
                 raise FileFormatError(
-                    "file is not a Parquet file", where=path.name, expected="a Parquet file (magic PAR1)"
+                    "file is not a Parquet file",
+                    where=path.name,
+                    expected="a Parquet file (magic PAR1)",
                 )
             frame = pd.read_parquet(path)
             if index_col is not None:
                 frame = frame.set_index(frame.columns[index_col])
             return frame
-        if magic.startswith((b"%PDF", b"PK\x03\x04", b"PAR1", b"\x89PNG", b"\xd0\xcf\x11\xe0")) or b"\x00" in magic:
+        if (
+            magic.startswith((b"%PDF", b"PK\x03\x04", b"PAR1", b"\x89PNG", b"\xd0\xcf\x11\xe0"))
+            or b"\x00" in magic
+        ):
             raise FileFormatError(
                 "file is binary, not a text table",
                 where=path.name,
@@ -151,7 +160,9 @@ def read_frame(
             fix="re-save the file as UTF-8 CSV",
         ) from None
     except pd.errors.EmptyDataError:
-        raise FileFormatError("file has no table in it", where=path.name, expected=f"a {what} with a header") from None
+        raise FileFormatError(
+            "file has no table in it", where=path.name, expected=f"a {what} with a header"
+        ) from None
     except (pd.errors.ParserError, ValueError, OSError, KeyError, IndexError, TypeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise FileFormatError(
@@ -168,7 +179,9 @@ def read_frame(
         ) from None
 
 
-def _read_excel(path: Path, sheet: str | int | None, header: int | None, index_col: int | None, dtype: Any):
+def _read_excel(
+    path: Path, sheet: str | int | None, header: int | None, index_col: int | None, dtype: Any
+):
     import openpyxl
 
     try:
@@ -204,7 +217,9 @@ def _read_excel(path: Path, sheet: str | int | None, header: int | None, index_c
         workbook.close()
     rows = [row for row in rows if any(value is not None and value != "" for value in row)]
     if not rows:
-        raise FileFormatError("sheet is empty", where=cell(path, sheet=str(sheet)), expected="a table")
+        raise FileFormatError(
+            "sheet is empty", where=cell(path, sheet=str(sheet)), expected="a table"
+        )
     width = max(len(row) for row in rows)
     rows = [tuple(row) + (None,) * (width - len(row)) for row in rows]
     if header is None:
@@ -214,7 +229,9 @@ def _read_excel(path: Path, sheet: str | int | None, header: int | None, index_c
         frame = pd.DataFrame(rows[header + 1 :], columns=columns, dtype=object)
     if index_col is not None:
         frame = frame.set_index(frame.columns[index_col])
-        frame.index = pd.Index([_label(v, k) for k, v in enumerate(frame.index)], name=frame.index.name)
+        frame.index = pd.Index(
+            [_label(v, k) for k, v in enumerate(frame.index)], name=frame.index.name
+        )
     return frame
 
 
@@ -260,7 +277,9 @@ def _is_blank(values: np.ndarray) -> np.ndarray:
     """Cells that are empty (None or whitespace-only text); a float NaN is *not* blank."""
     flat = values.ravel()
     out = np.fromiter(
-        (v is None or (isinstance(v, str) and not v.strip()) for v in flat), dtype=bool, count=flat.size
+        (v is None or (isinstance(v, str) and not v.strip()) for v in flat),
+        dtype=bool,
+        count=flat.size,
     )
     return out.reshape(values.shape)
 
@@ -283,7 +302,9 @@ def numeric_frame(
     if values.size == 0:
         return pd.DataFrame(np.zeros(frame.shape), index=frame.index, columns=frame.columns)
     try:
-        numbers = np.array(pd.DataFrame(values).apply(pd.to_numeric, errors="coerce"), dtype=np.float64)
+        numbers = np.array(
+            pd.DataFrame(values).apply(pd.to_numeric, errors="coerce"), dtype=np.float64
+        )
     except (TypeError, ValueError):
         numbers = np.full(values.shape, np.nan)
     blank = _is_blank(values)
@@ -305,7 +326,9 @@ def numeric_frame(
     return pd.DataFrame(numbers, index=frame.index, columns=frame.columns)
 
 
-def require_finite(frame: pd.DataFrame, *, path: Path | str | None, block: str, sheet: str | None = None) -> None:
+def require_finite(
+    frame: pd.DataFrame, *, path: Path | str | None, block: str, sheet: str | None = None
+) -> None:
     """Raise :class:`InvalidValueError` naming the first non-finite cell of ``frame``."""
     values = frame.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
@@ -320,7 +343,12 @@ def require_finite(frame: pd.DataFrame, *, path: Path | str | None, block: str, 
 
 
 def require_nonnegative(
-    frame: pd.DataFrame, *, path: Path | str | None, block: str, sheet: str | None = None, tolerance: float = 0.0
+    frame: pd.DataFrame,
+    *,
+    path: Path | str | None,
+    block: str,
+    sheet: str | None = None,
+    tolerance: float = 0.0,
 ) -> None:
     """Raise :class:`InvalidValueError` naming the first cell below ``-tolerance``."""
     values = frame.to_numpy(dtype=np.float64)
@@ -338,7 +366,11 @@ def require_nonnegative(
 def unique_labels(labels: Sequence[Any], *, path: Path | str | None, what: str) -> list[str]:
     """``labels`` as strings; raise :class:`LabelError` on blanks or duplicates."""
     names = clean_labels(labels)
-    blank = [k for k, name in enumerate(names) if name == "" or name.startswith("Unnamed: ") or name.lower() == "nan"]
+    blank = [
+        k
+        for k, name in enumerate(names)
+        if name == "" or name.startswith("Unnamed: ") or name.lower() == "nan"
+    ]
     if blank:
         raise LabelError(
             f"{what} label number {blank[0] + 1} is blank",
@@ -372,7 +404,12 @@ def find_label(labels: Sequence[str], candidates: Iterable[str]) -> str | None:
 
 
 def require_labels(
-    present: Sequence[str], wanted: Sequence[str], *, path: Path | str | None, what: str, sheet: str | None = None
+    present: Sequence[str],
+    wanted: Sequence[str],
+    *,
+    path: Path | str | None,
+    what: str,
+    sheet: str | None = None,
 ) -> None:
     """Raise :class:`MissingBlockError` if any of ``wanted`` is not among ``present``."""
     have = set(present)
@@ -387,7 +424,11 @@ def require_labels(
 
 
 def match_labels(
-    rows: Sequence[str], columns: Sequence[str], *, path: Path | str | None, what: str = "intermediate block"
+    rows: Sequence[str],
+    columns: Sequence[str],
+    *,
+    path: Path | str | None,
+    what: str = "intermediate block",
 ) -> None:
     """Raise :class:`LabelError` unless row and column labels are the same, in the same order."""
     if list(rows) == list(columns):
@@ -395,7 +436,9 @@ def match_labels(
     only_rows = [r for r in rows if r not in set(columns)][:3]
     only_cols = [c for c in columns if c not in set(rows)][:3]
     detail = (
-        f"rows only: {only_rows}, columns only: {only_cols}" if only_rows or only_cols else "same labels in another order"
+        f"rows only: {only_rows}, columns only: {only_cols}"
+        if only_rows or only_cols
+        else "same labels in another order"
     )
     raise LabelError(
         f"{what} row and column labels differ ({detail})",
@@ -432,7 +475,9 @@ class in_file:  # noqa: N801 - used as a context manager, reads like a clause
         if isinstance(error, InfeasiblePlanError) or (error.where or "").startswith(self.name):
             return False
         where = f"{self.name}: {error.where}" if error.where else self.name
-        raise type(error)(error.message, where=where, expected=error.expected, fix=error.fix) from None
+        raise type(error)(
+            error.message, where=where, expected=error.expected, fix=error.fix
+        ) from None
 
 
 def split_unit(label: str) -> tuple[str, str]:
@@ -444,7 +489,13 @@ def split_unit(label: str) -> tuple[str, str]:
 
 
 def check_cells(
-    values: np.ndarray, path: Path, block: str, rows: Sequence[Any], columns: Sequence[Any], *, nonnegative: bool
+    values: np.ndarray,
+    path: Path,
+    block: str,
+    rows: Sequence[Any],
+    columns: Sequence[Any],
+    *,
+    nonnegative: bool,
 ) -> None:
     """Raise for the first non-finite (or, if required, negative) cell, naming it."""
     bad = ~np.isfinite(values)

@@ -189,7 +189,9 @@ def industry_technology(
     g = V.sum(axis=1)
     q = V.sum(axis=0)
     g_inverse = np.divide(1.0, g, out=np.zeros_like(g), where=g != 0)
-    transfer = g_inverse[:, None] * V  # diag(g)⁻¹·V: share of each industry's output in each product
+    transfer = (
+        g_inverse[:, None] * V
+    )  # diag(g)⁻¹·V: share of each industry's output in each product
     Z = U @ transfer
     accounts = np.asarray(primary, dtype=np.float64) @ transfer
     clipped: dict = {}
@@ -211,7 +213,9 @@ def industry_technology(
             "largest": {"from": str(labels[i]), "to": str(labels[j]), "value": float(Z[i, j])},
         }
         Z = np.where(bad, 0.0, Z)
-    return SymmetricTable(Z=Z, Y=np.asarray(final_demand, dtype=np.float64), x=q, accounts=accounts, clipped=clipped)
+    return SymmetricTable(
+        Z=Z, Y=np.asarray(final_demand, dtype=np.float64), x=q, accounts=accounts, clipped=clipped
+    )
 
 
 def _balancing_column(table: SymmetricTable) -> np.ndarray:
@@ -236,7 +240,9 @@ def _economy(
     if balancing_name is not None and np.abs(residual).max(initial=0.0) > 0:
         Y = np.column_stack([Y, residual])
         columns.append(balancing_name)
-    labels = pd.MultiIndex.from_arrays([[region] * len(products), products], names=["region", "sector"])
+    labels = pd.MultiIndex.from_arrays(
+        [[region] * len(products), products], names=["region", "sector"]
+    )
     with _in_file(files):
         return Economy.from_flows(
             table.Z,
@@ -254,7 +260,11 @@ def _economy(
 
 
 def _find(folder: Path, pattern: str) -> Path:
-    matches = sorted(p for p in folder.iterdir() if re.search(pattern, p.name, re.IGNORECASE) and p.suffix.lower() == ".csv")
+    matches = sorted(
+        p
+        for p in folder.iterdir()
+        if re.search(pattern, p.name, re.IGNORECASE) and p.suffix.lower() == ".csv"
+    )
     if not matches:
         from commonplan.errors import MissingBlockError
 
@@ -307,13 +317,17 @@ def read_bea_summary(
         make = make or _find(folder, r"make")
         if imports is None and domestic:
             imports = _find(folder, r"import")
-        named = [p for p in folder.iterdir() if re.search("commoditycodename", p.name, re.IGNORECASE)]
+        named = [
+            p for p in folder.iterdir() if re.search("commoditycodename", p.name, re.IGNORECASE)
+        ]
         names_path = next((p for p in sorted(named) if p.suffix.lower() == ".csv"), None)
     if make is None:
         from commonplan.errors import MissingBlockError
 
         raise MissingBlockError(
-            "the make table is missing", where=use.name, expected="a make table beside the use table"
+            "the make table is missing",
+            where=use.name,
+            expected="a make table beside the use table",
         )
     make = Path(make)
     U_full = _numeric(existing_file(use, what="BEA use table"))
@@ -325,7 +339,9 @@ def read_bea_summary(
     require_labels(list(U_full.columns), industries, path=use, what="industry columns")
     value_added_rows = [c for c in _VALUE_ADDED_CODES if c in U_full.index]
     if not value_added_rows:
-        require_labels(list(U_full.index), list(_VALUE_ADDED_CODES), path=use, what="value-added rows")
+        require_labels(
+            list(U_full.index), list(_VALUE_ADDED_CODES), path=use, what="value-added rows"
+        )
     fd_codes = [c for c in U_full.columns if re.fullmatch(r"F\d{2}[A-Z0-9]?", c)]
     if not fd_codes:
         raise FileFormatError(
@@ -355,7 +371,12 @@ def read_bea_summary(
         files.append(imports)
         M_full = _numeric(imports)
         require_labels(list(M_full.index), commodities, path=imports, what="commodity rows")
-        require_labels(list(M_full.columns), industries + [c for c in fd_codes if c != "F050"], path=imports, what="columns")
+        require_labels(
+            list(M_full.columns),
+            industries + [c for c in fd_codes if c != "F050"],
+            path=imports,
+            what="columns",
+        )
         M = M_full.loc[commodities, industries].to_numpy()
         M_fd = M_full.loc[commodities, [c for c in fd_codes if c != "F050"]]
         U = U - M
@@ -365,7 +386,13 @@ def read_bea_summary(
         _check_import_split(U_full, M_full, commodities, imports)
 
     table = industry_technology(
-        U, V, Y.to_numpy(), primary, negative=negative, products=pd.Index(commodities), where=use.name
+        U,
+        V,
+        Y.to_numpy(),
+        primary,
+        negative=negative,
+        products=pd.Index(commodities),
+        where=use.name,
     )
     year = year or _year_from_name(use.name)
     names = {}
@@ -377,7 +404,9 @@ def read_bea_summary(
         year=year,
         units="USD million, current producers' prices",
         source=", ".join(p.name for p in files),
-        citation=BEA_CITATION.format(what="summary make, use and import tables, before redefinitions", year=year),
+        citation=BEA_CITATION.format(
+            what="summary make, use and import tables, before redefinitions", year=year
+        ),
         notes=_notes(domestic, table),
         extra={
             "sector_names": {c: names.get(c, c) for c in commodities},
@@ -401,14 +430,18 @@ def read_bea_summary(
     )
 
 
-def _check_import_split(U_full: pd.DataFrame, M_full: pd.DataFrame, commodities: list[str], path: Path) -> None:
+def _check_import_split(
+    U_full: pd.DataFrame, M_full: pd.DataFrame, commodities: list[str], path: Path
+) -> None:
     """The imports table must balance (uses of each import = −its F050) and match the use
     table's total imports to within 10 % (the two value imports differently: the use table's
     F050 also carries margin adjustments for trade and transport, so rows differ)."""
     if "F050" not in M_full.columns or "F050" not in U_full.columns:
         return
     own = -M_full.loc[commodities, "F050"].to_numpy()
-    uses = M_full.loc[commodities, [c for c in M_full.columns if c != "F050" and not re.fullmatch(r"T\d{3}", c)]]
+    uses = M_full.loc[
+        commodities, [c for c in M_full.columns if c != "F050" and not re.fullmatch(r"T\d{3}", c)]
+    ]
     uses = uses.sum(axis=1).to_numpy()
     gap = np.abs(own - uses)
     tolerance = np.maximum(1e-3 * np.abs(own), 50.0)  # the tables are rounded to USD million
@@ -436,13 +469,10 @@ def _year_from_name(name: str) -> int | None:
 
 
 def _notes(domestic: bool, table: SymmetricTable) -> str:
-    text = (
-        "Product-by-product table under the industry-technology assumption (A = B·D). "
-        + (
-            "Domestic flows; imported intermediate inputs are the 'imports' account. "
-            if domestic
-            else "Total (domestic + imported) flows; imports are a negative final-demand column. "
-        )
+    text = "Product-by-product table under the industry-technology assumption (A = B·D). " + (
+        "Domestic flows; imported intermediate inputs are the 'imports' account. "
+        if domestic
+        else "Total (domestic + imported) flows; imports are a negative final-demand column. "
     )
     if table.clipped:
         text += f"{table.clipped['cells']} negative product flows (sum {table.clipped['total']:.6g}) were set to zero. "
@@ -490,19 +520,32 @@ def read_bea_supply_use(
     if imports_col is None and total_supply is None:
         _column(S_full, supply, ["Imports", "Total Industry Output"])  # raises MissingBlockError
     commodity_names = [r for r in S_full.index if not r.lower().startswith("total")]
-    industry_names = [c for c in S_full.columns if c not in {own_output, imports_col, cif, total_supply}]
+    industry_names = [
+        c for c in S_full.columns if c not in {own_output, imports_col, cif, total_supply}
+    ]
     n = len(industry_names)
     codes = _commodity_codes(commodity_names, U_full, n, use)
     require_labels(list(U_full.index), commodity_names, path=use, what="commodity rows")
     industry_columns = list(U_full.columns[:n])
     if industry_columns != industry_names and len(set(industry_columns) & set(industry_names)) == n:
-        raise LabelError("industry columns of the use table are in another order than in the supply table", where=use.name)
+        raise LabelError(
+            "industry columns of the use table are in another order than in the supply table",
+            where=use.name,
+        )
     total_intermediate = industry_columns and list(U_full.columns[n : n + 1])
-    rest = [c for c in U_full.columns[n:] if c not in total_intermediate and not c.lower().startswith("total") and not re.fullmatch(r"T0\d\d", c)]
+    rest = [
+        c
+        for c in U_full.columns[n:]
+        if c not in total_intermediate
+        and not c.lower().startswith("total")
+        and not re.fullmatch(r"T0\d\d", c)
+    ]
     exports = next((c for c in rest if c in ("F040",) or c.lower().startswith("exports")), None)
     if exports is None:
         raise FileFormatError(
-            "no exports column in the use table", where=use.name, expected="'Exports of goods and services' or F040"
+            "no exports column in the use table",
+            where=use.name,
+            expected="'Exports of goods and services' or F040",
         )
     total_use = _column(U_full, use, ["Total use of products", "T019"])
 
@@ -510,7 +553,9 @@ def read_bea_supply_use(
     V = S_full.loc[commodity_names, industry_names].to_numpy().T
     Yc = U_full.loc[commodity_names, rest]
     value_added, va_names = _value_added(U_full, industry_columns, use)
-    cif_values = S_full.loc[commodity_names, cif].to_numpy() if cif else np.zeros(len(commodity_names))
+    cif_values = (
+        S_full.loc[commodity_names, cif].to_numpy() if cif else np.zeros(len(commodity_names))
+    )
     if imports_col is not None:
         imported = S_full.loc[commodity_names, imports_col].to_numpy() + cif_values
     else:  # imports = total supply − domestic output (the CIF/FOB adjustment belongs to imports)
@@ -530,10 +575,13 @@ def read_bea_supply_use(
     else:
         Y = Yc.copy()
         Y["imports"] = -imported
-    table = industry_technology(U, V, Y.to_numpy(), primary, negative=negative, products=pd.Index(codes), where=use.name)
+    table = industry_technology(
+        U, V, Y.to_numpy(), primary, negative=negative, products=pd.Index(codes), where=use.name
+    )
     names = dict(zip(codes, commodity_names, strict=True))
     metadata = Metadata(
-        name=name or f"USA BEA {year} ({n} industries)" + (" (domestic)" if domestic else " (total flows)"),
+        name=name
+        or f"USA BEA {year} ({n} industries)" + (" (domestic)" if domestic else " (total flows)"),
         year=year,
         units="USD million, current prices (use at purchasers' prices, output at basic prices)",
         source=f"{use.name}, {supply.name} (quantecon-book-networks)",
@@ -597,7 +645,9 @@ def _commodity_codes(names: list[str], U_full: pd.DataFrame, n: int, path: Path)
     return unique_labels(codes, path=path, what="commodity code")
 
 
-def _value_added(U_full: pd.DataFrame, industries: list[str], path: Path) -> tuple[np.ndarray, list[str]]:
+def _value_added(
+    U_full: pd.DataFrame, industries: list[str], path: Path
+) -> tuple[np.ndarray, list[str]]:
     require_labels(list(U_full.index), list(_VALUE_ADDED_SUT), path=path, what="value-added rows")
     rows: dict[str, np.ndarray] = {}
     for label, (name, sign) in _VALUE_ADDED_SUT.items():
@@ -610,7 +660,9 @@ def _value_added(U_full: pd.DataFrame, industries: list[str], path: Path) -> tup
 # ---- ABS make / use (quantecon-book-networks layout) -----------------------------------------
 
 
-def read_abs_make_use(use: str | Path, make: str | Path, *, region: str = "AUS", year: int = 2021) -> Economy:
+def read_abs_make_use(
+    use: str | Path, make: str | Path, *, region: str = "AUS", year: int = 2021
+) -> Economy:
     """Read the ABS 2020–21 114-industry tables as shipped by ``quantecon-book-networks``.
 
     ``make`` has industry codes on rows, product codes on columns and a ``total`` column;
@@ -640,9 +692,13 @@ def read_abs_make_use(use: str | Path, make: str | Path, *, region: str = "AUS",
             expected="the same industries, in the same order, in both tables, and one use row per product",
         )
     U = numeric_frame(
-        use_frame.set_axis(products, axis=0).set_axis(industries, axis=1), path=use, suppressed_as_zero=True
+        use_frame.set_axis(products, axis=0).set_axis(industries, axis=1),
+        path=use,
+        suppressed_as_zero=True,
     ).to_numpy()
-    table = industry_technology(U, V, np.zeros((len(products), 0)), np.zeros((0, len(rows))), products=pd.Index(products))
+    table = industry_technology(
+        U, V, np.zeros((len(products), 0)), np.zeros((0, len(rows))), products=pd.Index(products)
+    )
     table = SymmetricTable(
         Z=table.Z,
         Y=_balancing_column(table)[:, None],
@@ -661,7 +717,9 @@ def read_abs_make_use(use: str | Path, make: str | Path, *, region: str = "AUS",
         extra={"technology": "industry", "clipped_negative_flows": table.clipped},
     )
     return _economy(
-        SymmetricTable(Z=table.Z, Y=table.Y, x=table.x, accounts=table.accounts, clipped=table.clipped),
+        SymmetricTable(
+            Z=table.Z, Y=table.Y, x=table.x, accounts=table.accounts, clipped=table.clipped
+        ),
         products,
         ["final_demand"],
         ["value_added"],

@@ -50,9 +50,7 @@ CITATION = (
     "Colombia; workbook as edited by G. Gómez Esteban, Tesis (FLACSO México), "
     "github.com/GomezGerardoEsteban/Tesis, Capitulo5."
 )
-NOTES = (
-    "Imports are netted inside net exports (no imports block); final demand may be negative. "
-)
+NOTES = "Imports are netted inside net exports (no imports block); final demand may be negative. "
 
 #: Final-demand columns of the 68-sector workbook and the names they get.
 FINAL_DEMAND_68 = {
@@ -128,7 +126,9 @@ def _flows(path: Path, sheet: str) -> pd.DataFrame:
     return Z
 
 
-def _sector_sheet(path: Path, sheet: str, key: str, wanted: list[str], codes: list[str]) -> pd.DataFrame:
+def _sector_sheet(
+    path: Path, sheet: str, key: str, wanted: list[str], codes: list[str]
+) -> pd.DataFrame:
     frame = read_frame(path, sheet=sheet, what="DANE workbook")
     require_labels(list(frame.columns), [key, *wanted], path=path, what="columns", sheet=sheet)
     frame = frame.set_index(key)
@@ -154,7 +154,10 @@ def _read_68(path: Path, region: str) -> Economy:
     x = values["Tot_19"]
     Y = values[list(FINAL_DEMAND_68)].rename(columns=FINAL_DEMAND_68)
     Y["statistical_discrepancy"] = values["Demanda_Final"] - Y.sum(axis=1)
-    Y.loc[Y["statistical_discrepancy"].abs() < 1e-6 * x.abs().clip(lower=1.0), "statistical_discrepancy"] = 0.0
+    Y.loc[
+        Y["statistical_discrepancy"].abs() < 1e-6 * x.abs().clip(lower=1.0),
+        "statistical_discrepancy",
+    ] = 0.0
     accounts = values[list(VALUE_ADDED_68)].rename(columns=VALUE_ADDED_68).T
     accounts.loc["value_added"] = values["VA"]
     accounts.loc["taxes_less_subsidies_on_products"] = values["Imp_subv_prod"]
@@ -228,7 +231,9 @@ def _economy(
         notes=NOTES + extra_notes,
         extra={
             "sector_names": dict(zip(codes, [str(n).strip() for n in names], strict=True)),
-            "sector_descriptions": dict(zip(codes, [str(d).strip() for d in descriptions], strict=True)),
+            "sector_descriptions": dict(
+                zip(codes, [str(d).strip() for d in descriptions], strict=True)
+            ),
             "aggregations": aggregation or {},
             "country": "Colombia",
             "currency": "COP",

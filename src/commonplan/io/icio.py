@@ -52,7 +52,17 @@ LICENCE = "CC BY 4.0 (OECD open-by-default policy for material published after 1
 #: HFCE households, NPISH non-profits serving households, GGFC government, GFCF gross
 #: fixed capital formation, INVNT changes in inventories, DPABR direct purchases abroad
 #: by residents; P33 / NONRES / DISC appear in older editions.
-FINAL_DEMAND_CATEGORIES = ("HFCE", "NPISH", "GGFC", "GFCF", "INVNT", "DPABR", "NONRES", "P33", "DISC")
+FINAL_DEMAND_CATEGORIES = (
+    "HFCE",
+    "NPISH",
+    "GGFC",
+    "GFCF",
+    "INVNT",
+    "DPABR",
+    "NONRES",
+    "P33",
+    "DISC",
+)
 
 _VALUE_ADDED_ROWS = ("VA", "VALU")
 _TAX_ROWS = ("TLS",)
@@ -155,7 +165,10 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
     products = _split_labels(labels, path)
     n = len(products)
     Z = np.asarray(arrays["Z"], dtype=np.float64)
-    vectors = {key: np.asarray(arrays[key], dtype=np.float64).ravel() for key in ("x", "fu_plus", "va_plus")}
+    vectors = {
+        key: np.asarray(arrays[key], dtype=np.float64).ravel()
+        for key in ("x", "fu_plus", "va_plus")
+    }
     if Z.shape != (n, n):
         raise ShapeError(
             f"Z has shape {Z.shape} for {n} labels",
@@ -186,15 +199,22 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
             "+ intermediate inputs bought from ICIO ROW"
         },
     }
-    for key in ("sector_names", "oth_members", "group_members", "regions", "sectors", "countries", "sector_groups"):
+    for key in (
+        "sector_names",
+        "oth_members",
+        "group_members",
+        "regions",
+        "sectors",
+        "countries",
+        "sector_groups",
+    ):
         if key in arrays:
             values = [str(v) for v in np.atleast_1d(arrays[key])]
             extra[key] = values
     if "sector_names" in arrays and "sectors" in arrays:
         extra["sector_names"] = dict(zip(extra["sectors"], extra["sector_names"], strict=False))
     metadata = Metadata(
-        name=name
-        or f"OECD ICIO {len({r for r, _ in products})}×{len({s for _, s in products})}",
+        name=name or f"OECD ICIO {len({r for r, _ in products})}×{len({s for _, s in products})}",
         year=year,
         units=UNITS,
         source=f"OECD ICIO 2025 edition, reduced to arrays ({path.name})",
@@ -204,7 +224,9 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
     )
     return Economy.from_flows(
         Z,
-        pd.DataFrame({"final_use_plus": vectors["fu_plus"]}, index=pd.MultiIndex.from_tuples(products)),
+        pd.DataFrame(
+            {"final_use_plus": vectors["fu_plus"]}, index=pd.MultiIndex.from_tuples(products)
+        ),
         vectors["x"],
         accounts={"value_added": vectors["va_plus"]},
         account_units={"value_added": "USD million"},
@@ -251,7 +273,11 @@ def _load_npz(path: Path) -> Mapping[str, np.ndarray]:
 
 def _split_labels(labels: list[str], path: Path) -> list[tuple[str, str]]:
     """``"CCC_IND"`` → ``("CCC", "IND")``; the industry code may itself contain ``_``."""
-    bad = [label for label in labels if "_" not in label or label.startswith("_") or label.endswith("_")]
+    bad = [
+        label
+        for label in labels
+        if "_" not in label or label.startswith("_") or label.endswith("_")
+    ]
     if bad:
         raise LabelError(
             f"label {bad[0]!r} is not of the form COUNTRY_INDUSTRY ({len(bad)} such label(s))",
@@ -344,14 +370,20 @@ def _economy_from_table(table: IcioTable, path: Path, metadata: Metadata) -> Eco
         )
     except (InvalidValueError, LabelError, ShapeError, MissingBlockError) as error:
         raise type(error)(
-            error.message, where=f"{path.name}: {error.where}", expected=error.expected, fix=error.fix
+            error.message,
+            where=f"{path.name}: {error.where}",
+            expected=error.expected,
+            fix=error.fix,
         ) from None
     except Exception as error:
         from commonplan.errors import DataError
 
         if isinstance(error, DataError):
             raise type(error)(
-                error.message, where=f"{path.name}: {error.where}", expected=error.expected, fix=error.fix
+                error.message,
+                where=f"{path.name}: {error.where}",
+                expected=error.expected,
+                fix=error.fix,
             ) from None
         raise
 
@@ -413,7 +445,9 @@ def read_icio_table(path: str | Path) -> IcioTable:
                 fix="check that rows and columns of the file are in the same order and complete",
             )
 
-    products = pd.MultiIndex.from_tuples([tuple(label.split("_", 1)) for label in labels], names=["region", "sector"])
+    products = pd.MultiIndex.from_tuples(
+        [tuple(label.split("_", 1)) for label in labels], names=["region", "sector"]
+    )
     fd_index = pd.MultiIndex.from_tuples(
         [tuple(columns[j].split("_", 1)) for j in fd_cols], names=["region", "category"]
     )
@@ -453,7 +487,9 @@ def _read_wide_csv(path: Path) -> tuple[list[str], list[str], Any]:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError:
         raise FileFormatError(
-            "file is not UTF-8 text", where=path.name, expected="the ICIO CSV (comma-separated text)"
+            "file is not UTF-8 text",
+            where=path.name,
+            expected="the ICIO CSV (comma-separated text)",
         ) from None
     if not header or len(header) < 3:
         raise FileFormatError(
@@ -489,7 +525,10 @@ def _read_wide_csv(path: Path) -> tuple[list[str], list[str], Any]:
             expected=f"every row with {len(names)} comma-separated cells, like the header",
             fix="the file may be truncated or damaged: download it again",
         ) from None
-    rows = [str(label).strip() if label is not None else "" for label in table.column("__label__").to_pylist()]
+    rows = [
+        str(label).strip() if label is not None else ""
+        for label in table.column("__label__").to_pylist()
+    ]
     return rows, header[1:], table
 
 
@@ -562,7 +601,9 @@ def _classify(path: Path, rows: list[str], columns: list[str]) -> dict[str, Any]
         )
     if not product_rows:
         raise MissingBlockError(
-            "no COUNTRY_INDUSTRY rows", where=path.name, expected="the intermediate-use rows of the ICIO table"
+            "no COUNTRY_INDUSTRY rows",
+            where=path.name,
+            expected="the intermediate-use rows of the ICIO table",
         )
     if not va_rows:
         raise MissingBlockError(
@@ -623,7 +664,11 @@ def _classify(path: Path, rows: list[str], columns: list[str]) -> dict[str, Any]
         "tax_rows": tax_rows,
         "description": "rows "
         + ", ".join(n for n in names if not n.endswith(_TAX_ROW_SUFFIX))
-        + (f", {len(tax_rows)} CCC_TAXSUB rows" if any(n.endswith(_TAX_ROW_SUFFIX) for n in names) else "")
+        + (
+            f", {len(tax_rows)} CCC_TAXSUB rows"
+            if any(n.endswith(_TAX_ROW_SUFFIX) for n in names)
+            else ""
+        )
         + f"; output column {columns[output_cols[-1]]}",
     }
 
@@ -650,7 +695,9 @@ def _aggregation(products: pd.MultiIndex, groups: Mapping[str, tuple[str, ...]])
     )
     new = mapped.unique()
     rows = new.get_indexer(mapped)
-    S = sp.csr_array((np.ones(len(products)), (rows, np.arange(len(products)))), shape=(len(new), len(products)))
+    S = sp.csr_array(
+        (np.ones(len(products)), (rows, np.arange(len(products)))), shape=(len(new), len(products))
+    )
     return S, new
 
 
@@ -690,8 +737,12 @@ def write_icio_csv(table: IcioTable, path: str | Path, *, edition: int = 2025) -
     )
     bottom = {
         layout.tax_row: np.concatenate([table.taxes.reindex(products).to_numpy(), tls_fd, [0.0]]),
-        layout.value_added_row: np.concatenate([table.value_added.reindex(products).to_numpy(), np.zeros(k + 1)]),
-        layout.output_row: np.concatenate([table.output.reindex(products).to_numpy(), np.zeros(k + 1)]),
+        layout.value_added_row: np.concatenate(
+            [table.value_added.reindex(products).to_numpy(), np.zeros(k + 1)]
+        ),
+        layout.output_row: np.concatenate(
+            [table.output.reindex(products).to_numpy(), np.zeros(k + 1)]
+        ),
     }
     for offset, row in enumerate(layout.row_order):
         body[n + offset] = bottom[row]

@@ -48,7 +48,15 @@ from commonplan.errors import (
 FORMAT_NAME = "commonplan-economy"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-_TRIPLET_COLUMNS = ["row", "col", "product_region", "product_sector", "activity_region", "activity", "value"]
+_TRIPLET_COLUMNS = [
+    "row",
+    "col",
+    "product_region",
+    "product_sector",
+    "activity_region",
+    "activity",
+    "value",
+]
 _FILES = ("products", "activities", "use", "make", "accounts", "final_demand", "activity_levels")
 
 
@@ -68,22 +76,34 @@ def write_economy(economy: Economy, folder: str | Path) -> Path:
         "use": _triplets(economy.use, economy.products, economy.activities),
         "make": _triplets(economy.make, economy.products, economy.activities),
         "accounts": pa.table(
-            {name: pa.array(economy.account_coefficients[k], pa.float64()) for k, name in enumerate(economy.account_names)}
+            {
+                name: pa.array(economy.account_coefficients[k], pa.float64())
+                for k, name in enumerate(economy.account_names)
+            }
             if economy.account_names
             else {"__none__": pa.array(np.zeros(economy.n_activities), pa.float64())}
         ),
         "final_demand": pa.table(
-            {f"fd{k}": pa.array(economy.final_demand_values[:, k], pa.float64()) for k in range(economy.final_demand_values.shape[1])}
+            {
+                f"fd{k}": pa.array(economy.final_demand_values[:, k], pa.float64())
+                for k in range(economy.final_demand_values.shape[1])
+            }
             or {"__none__": pa.array(np.zeros(economy.n_products), pa.float64())}
         ),
     }
     if economy.activity_levels is not None:
-        tables["activity_levels"] = pa.table({"level": pa.array(economy.activity_levels, pa.float64())})
+        tables["activity_levels"] = pa.table(
+            {"level": pa.array(economy.activity_levels, pa.float64())}
+        )
     files = {}
     for name, table in tables.items():
         path = folder / f"{name}.parquet"
         _write_parquet(table, path)
-        files[path.name] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "rows": table.num_rows}
+        files[path.name] = {
+            "sha256": _sha256(path),
+            "bytes": path.stat().st_size,
+            "rows": table.num_rows,
+        }
     stale = folder / "activity_levels.parquet"
     if economy.activity_levels is None and stale.exists():
         stale.unlink()
@@ -101,13 +121,18 @@ def write_economy(economy: Economy, folder: str | Path) -> Path:
             "make_nonzeros": int(economy.make.nnz),
         },
         "account_names": list(economy.account_names),
-        "account_units": {name: economy.account_units.get(name, "") for name in economy.account_names},
+        "account_units": {
+            name: economy.account_units.get(name, "") for name in economy.account_names
+        },
         "final_demand_columns": _index_to_json(economy.final_demand_columns),
         "has_activity_levels": economy.activity_levels is not None,
         "files": files,
     }
     path = folder / MANIFEST
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -141,7 +166,14 @@ def read_economy(folder: str | Path) -> Economy:
                 fix="the file was edited or corrupted: restore it from the original folder",
             )
     shapes = manifest["shapes"]
-    required = ["products.parquet", "activities.parquet", "use.parquet", "make.parquet", "accounts.parquet", "final_demand.parquet"]
+    required = [
+        "products.parquet",
+        "activities.parquet",
+        "use.parquet",
+        "make.parquet",
+        "accounts.parquet",
+        "final_demand.parquet",
+    ]
     if manifest.get("has_activity_levels"):
         required.append("activity_levels.parquet")
     absent = [name for name in required if name not in files]
@@ -152,12 +184,32 @@ def read_economy(folder: str | Path) -> Economy:
             expected=f"files {required}",
             fix="write the economy again with write_economy",
         )
-    tables = {name: _read_parquet(folder / f"{name}.parquet") for name in _FILES if f"{name}.parquet" in files}
-    products = _labels_from(tables["products"], ("region", "sector"), folder / "products.parquet", shapes["products"])
-    activities = _labels_from(tables["activities"], ("region", "activity"), folder / "activities.parquet", shapes["activities"])
+    tables = {
+        name: _read_parquet(folder / f"{name}.parquet")
+        for name in _FILES
+        if f"{name}.parquet" in files
+    }
+    products = _labels_from(
+        tables["products"], ("region", "sector"), folder / "products.parquet", shapes["products"]
+    )
+    activities = _labels_from(
+        tables["activities"],
+        ("region", "activity"),
+        folder / "activities.parquet",
+        shapes["activities"],
+    )
     shape = (len(products), len(activities))
-    use = _matrix_from(tables["use"], shape, products, activities, folder / "use.parquet", shapes["use_nonzeros"])
-    make = _matrix_from(tables["make"], shape, products, activities, folder / "make.parquet", shapes["make_nonzeros"])
+    use = _matrix_from(
+        tables["use"], shape, products, activities, folder / "use.parquet", shapes["use_nonzeros"]
+    )
+    make = _matrix_from(
+        tables["make"],
+        shape,
+        products,
+        activities,
+        folder / "make.parquet",
+        shapes["make_nonzeros"],
+    )
     names = [str(n) for n in manifest["account_names"]]
     accounts_table = tables["accounts"]
     if names:
@@ -188,7 +240,9 @@ def read_economy(folder: str | Path) -> Economy:
         levels = tables["activity_levels"]["level"].to_numpy(dtype=np.float64)
         if levels.shape != (len(activities),):
             raise ShapeError(
-                f"{levels.size} activity levels", where=str(folder / "activity_levels.parquet"), expected=f"{len(activities)}"
+                f"{levels.size} activity levels",
+                where=str(folder / "activity_levels.parquet"),
+                expected=f"{len(activities)}",
             )
     units = manifest.get("account_units", {})
     return Economy(
@@ -215,8 +269,12 @@ def _label_table(index: pd.MultiIndex, names: tuple[str, str]):
 
     return pa.table(
         {
-            names[0]: pa.array(index.get_level_values(0).astype(str).to_numpy(dtype=object), pa.string()),
-            names[1]: pa.array(index.get_level_values(1).astype(str).to_numpy(dtype=object), pa.string()),
+            names[0]: pa.array(
+                index.get_level_values(0).astype(str).to_numpy(dtype=object), pa.string()
+            ),
+            names[1]: pa.array(
+                index.get_level_values(1).astype(str).to_numpy(dtype=object), pa.string()
+            ),
         }
     )
 
@@ -232,7 +290,9 @@ def _triplets(matrix: sp.csr_array, products: pd.MultiIndex, activities: pd.Mult
     def level(index: pd.MultiIndex, k: int, positions: np.ndarray):
         codes = np.asarray(index.codes[k], dtype=np.int64)[positions]
         values = np.asarray(index.levels[k].astype(str), dtype=object)
-        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()), pa.array(values, pa.string()))
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes, pa.int64()), pa.array(values, pa.string())
+        )
 
     return pa.table(
         {
@@ -323,7 +383,9 @@ def _read_manifest(folder: Path) -> Mapping[str, Any]:
         )
     for key in ("files", "shapes", "account_names", "final_demand_columns"):
         if key not in manifest:
-            raise FileFormatError(f"manifest lacks {key!r}", where=str(path), expected="a complete manifest")
+            raise FileFormatError(
+                f"manifest lacks {key!r}", where=str(path), expected="a complete manifest"
+            )
     return manifest
 
 
@@ -341,18 +403,27 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _labels_from(frame: pd.DataFrame, names: tuple[str, str], path: Path, expected: int) -> pd.MultiIndex:
+def _labels_from(
+    frame: pd.DataFrame, names: tuple[str, str], path: Path, expected: int
+) -> pd.MultiIndex:
     if list(frame.columns) != list(names) or len(frame) != expected:
         raise ShapeError(
             f"label table has columns {list(frame.columns)} and {len(frame)} rows",
             where=str(path),
             expected=f"columns {list(names)} and {expected} rows",
         )
-    return pd.MultiIndex.from_arrays([frame[names[0]].astype(str), frame[names[1]].astype(str)], names=list(names))
+    return pd.MultiIndex.from_arrays(
+        [frame[names[0]].astype(str), frame[names[1]].astype(str)], names=list(names)
+    )
 
 
 def _matrix_from(
-    frame: pd.DataFrame, shape: tuple[int, int], products: pd.MultiIndex, activities: pd.MultiIndex, path: Path, nnz: int
+    frame: pd.DataFrame,
+    shape: tuple[int, int],
+    products: pd.MultiIndex,
+    activities: pd.MultiIndex,
+    path: Path,
+    nnz: int,
 ) -> sp.csr_array:
     if list(frame.columns) != _TRIPLET_COLUMNS or len(frame) != nnz:
         raise ShapeError(
@@ -362,8 +433,14 @@ def _matrix_from(
         )
     rows = frame["row"].to_numpy(dtype=np.int64)
     cols = frame["col"].to_numpy(dtype=np.int64)
-    if len(rows) and (rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]):
-        raise ShapeError("triplet positions lie outside the matrix", where=str(path), expected=f"positions within {shape}")
+    if len(rows) and (
+        rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]
+    ):
+        raise ShapeError(
+            "triplet positions lie outside the matrix",
+            where=str(path),
+            expected=f"positions within {shape}",
+        )
     checks = (
         ("product_region", products, 0, rows),
         ("product_sector", products, 1, rows),

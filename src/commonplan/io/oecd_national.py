@@ -120,7 +120,9 @@ def read_oecd_national(
     require_labels(list(frame.columns), ["HFCE", "GFCF"], path=path, what="final-demand columns")
     require_labels(list(frame.index), ["VALU", "OUTPUT"], path=path, what="rows")
     account_rows = [r for r in OECD_ACCOUNT_ROWS if r in frame.index]
-    numbers = numeric_frame(frame.loc[rows + account_rows + ["OUTPUT"], industries + final], path=path)
+    numbers = numeric_frame(
+        frame.loc[rows + account_rows + ["OUTPUT"], industries + final], path=path
+    )
     Z = numbers.loc[rows, industries]
     require_nonnegative(Z, path=path, block="intermediate flow")
     accounts = {OECD_ACCOUNT_ROWS[r]: numbers.loc[r, industries].to_numpy() for r in account_rows}
@@ -134,8 +136,12 @@ def read_oecd_national(
     residual = x - Z.sum(axis=0).to_numpy() - sum(accounts.values())
     if abs(residual).max(initial=0.0) > _tolerance(len(rows) + len(account_rows)):
         accounts["unallocated_primary_inputs"] = residual
-    labels = pd.MultiIndex.from_arrays([[country] * len(codes), industries], names=["region", "sector"])
-    Y = pd.DataFrame(numbers.loc[rows, final].to_numpy(), index=labels, columns=pd.Index(final, name="category"))
+    labels = pd.MultiIndex.from_arrays(
+        [[country] * len(codes), industries], names=["region", "sector"]
+    )
+    Y = pd.DataFrame(
+        numbers.loc[rows, final].to_numpy(), index=labels, columns=pd.Index(final, name="category")
+    )
     metadata = Metadata(
         name=f"OECD national IOT {country} {year or ''}".strip(),
         year=year,
@@ -147,7 +153,11 @@ def read_oecd_national(
             if origin == "TTL"
             else "Domestic flows; imported intermediate inputs are the 'imports' account."
         ),
-        extra={"final_demand_names": {c: OECD_FINAL_DEMAND[c] for c in final}, "flows": origin, "country": country},
+        extra={
+            "final_demand_names": {c: OECD_FINAL_DEMAND[c] for c in final},
+            "flows": origin,
+            "country": country,
+        },
     )
     with in_file(path):
         try:

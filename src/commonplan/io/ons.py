@@ -88,7 +88,11 @@ def _square(path: Path, products: list[str] | None = None) -> pd.DataFrame:
     frame = read_frame(existing_file(path, what="ONS table"), index_col=0, what="ONS table")
     frame = frame.set_axis(unique_labels(frame.index, path=path, what="row"), axis=0)
     frame = frame.set_axis(unique_labels(frame.columns, path=path, what="column"), axis=1)
-    return frame if products is None else frame.loc[:, [c for c in frame.columns if c in set(products)]]
+    return (
+        frame
+        if products is None
+        else frame.loc[:, [c for c in frame.columns if c in set(products)]]
+    )
 
 
 def _products(frame: pd.DataFrame, path: Path) -> list[str]:
@@ -120,9 +124,13 @@ def read_ons_ioat(folder: str | Path, *, region: str = "GBR") -> Economy:
     frame = _square(path)
     products = _products(frame, path)
     require_labels(list(frame.index), [*ONS_ACCOUNTS, "Total output"], path=path, what="rows")
-    require_labels(list(frame.columns), list(ONS_FINAL_DEMAND), path=path, what="final-demand columns")
+    require_labels(
+        list(frame.columns), list(ONS_FINAL_DEMAND), path=path, what="final-demand columns"
+    )
     numbers = numeric_frame(
-        frame.loc[products + list(ONS_ACCOUNTS) + ["Total output"], products + list(ONS_FINAL_DEMAND)],
+        frame.loc[
+            products + list(ONS_ACCOUNTS) + ["Total output"], products + list(ONS_FINAL_DEMAND)
+        ],
         path=path,
     )
     Z = numbers.loc[products, products]
@@ -138,7 +146,9 @@ def read_ons_ioat(folder: str | Path, *, region: str = "GBR") -> Economy:
         + accounts["gross_operating_surplus"]
     )
     names = _names(folder)
-    labels = pd.MultiIndex.from_arrays([[region] * len(products), products], names=["region", "sector"])
+    labels = pd.MultiIndex.from_arrays(
+        [[region] * len(products), products], names=["region", "sector"]
+    )
     metadata = Metadata(
         name="UK ONS IOAT 2010 (domestic use, 127 products)",
         year=2010,
@@ -175,7 +185,9 @@ def _published_square(folder: str | Path, file: str, region: str) -> pd.DataFram
     frame = _square(path)
     products = _products(frame, path)
     values = numeric_frame(frame.loc[products, products], path=path)
-    labels = pd.MultiIndex.from_arrays([[region] * len(products), products], names=["region", "sector"])
+    labels = pd.MultiIndex.from_arrays(
+        [[region] * len(products), products], names=["region", "sector"]
+    )
     return pd.DataFrame(values.to_numpy(), index=labels, columns=labels)
 
 
@@ -221,4 +233,6 @@ def ons_published_multipliers(folder: str | Path, *, region: str = "GBR") -> pd.
     codes = [by_name[label] for label in frame["uk_row_label"]]
     values = numeric_frame(frame[list(columns)], path=path).rename(columns=columns)
     index = pd.MultiIndex.from_arrays([[region] * len(codes), codes], names=["region", "sector"])
-    return pd.DataFrame(values.to_numpy(dtype=np.float64), index=index, columns=list(columns.values()))
+    return pd.DataFrame(
+        values.to_numpy(dtype=np.float64), index=index, columns=list(columns.values())
+    )

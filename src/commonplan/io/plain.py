@@ -132,9 +132,7 @@ def read_flow_table(
     units_by_account = {**units_from_labels, **dict(account_units or {})}
     products = _labels(Z.index, region, region_separator, files[0], "product")
     Z = Z.set_axis(products, axis=0).set_axis(products, axis=1)
-    Y = Y.set_axis(products, axis=0).set_axis(
-        _fd_columns(Y.columns, region_separator), axis=1
-    )
+    Y = Y.set_axis(products, axis=0).set_axis(_fd_columns(Y.columns, region_separator), axis=1)
     if x is not None:
         x = x.set_axis(products)
     if parsed_accounts is not None:
@@ -154,7 +152,10 @@ def read_flow_table(
             Y,
             x,
             parsed_accounts,
-            account_units={k: units_by_account.get(k, "") for k in (parsed_accounts.index if parsed_accounts is not None else [])},
+            account_units={
+                k: units_by_account.get(k, "")
+                for k in (parsed_accounts.index if parsed_accounts is not None else [])
+            },
             metadata=metadata,
             balance_tolerance=balance_tolerance if x is not None else None,
         )
@@ -192,9 +193,13 @@ def _single_file(
     elif output not in columns:
         require_labels(columns, [output], path=path, what="output column", sheet=sheet_name)
     if final_demand is None:
-        final_demand = [c for c in columns if c not in product_set and c != output and not _TOTAL.match(c)]
+        final_demand = [
+            c for c in columns if c not in product_set and c != output and not _TOTAL.match(c)
+        ]
     else:
-        require_labels(columns, list(final_demand), path=path, what="final-demand columns", sheet=sheet_name)
+        require_labels(
+            columns, list(final_demand), path=path, what="final-demand columns", sheet=sheet_name
+        )
     if not final_demand and output is None:
         raise MissingBlockError(
             "the table has neither final-demand columns nor an output column",
@@ -204,7 +209,9 @@ def _single_file(
         )
     output_row = find_label([r for r in rows if r not in product_set], OUTPUT_NAMES)
     if accounts is None:
-        accounts = [r for r in rows if r not in product_set and r != output_row and not _TOTAL.match(r)]
+        accounts = [
+            r for r in rows if r not in product_set and r != output_row and not _TOTAL.match(r)
+        ]
     else:
         require_labels(rows, list(accounts), path=path, what="account rows", sheet=sheet_name)
 
@@ -213,7 +220,11 @@ def _single_file(
     value_columns = products + list(final_demand) + ([output] if output else [])
     numbers = numeric_frame(frame.loc[products, value_columns], path=path, sheet=sheet_name)
     extra_rows = list(accounts) + ([output_row] if output_row else [])
-    lower = numeric_frame(frame.loc[extra_rows, products], path=path, sheet=sheet_name) if extra_rows else None
+    lower = (
+        numeric_frame(frame.loc[extra_rows, products], path=path, sheet=sheet_name)
+        if extra_rows
+        else None
+    )
     Z = numbers.loc[products, products]
     require_nonnegative(Z, path=path, block="intermediate flow", sheet=sheet_name)
     Y = numbers.loc[products, list(final_demand)]
@@ -271,7 +282,9 @@ def _block_files(
         frame = read_frame(path, sheet=sheet, index_col=0, what=f"{block} block file")
         rows = unique_labels(frame.index, path=path, what=f"{block} row")
         columns = unique_labels(frame.columns, path=path, what=f"{block} column")
-        return numeric_frame(frame.set_axis(rows, axis=0).set_axis(columns, axis=1), path=path, sheet=sheet_name)
+        return numeric_frame(
+            frame.set_axis(rows, axis=0).set_axis(columns, axis=1), path=path, sheet=sheet_name
+        )
 
     Z = load("Z")
     match_labels(list(Z.index), list(Z.columns), path=mapping["Z"])
@@ -323,11 +336,17 @@ def _aligned_rows(frame: pd.DataFrame, products: list[str], path: Path, what: st
 # ---- labels -------------------------------------------------------------------------------
 
 
-def _labels(labels: Sequence[str], region: str, separator: str | None, path: Path, what: str) -> pd.MultiIndex:
+def _labels(
+    labels: Sequence[str], region: str, separator: str | None, path: Path, what: str
+) -> pd.MultiIndex:
     if separator is None:
-        return pd.MultiIndex.from_arrays([[region] * len(labels), list(labels)], names=["region", "sector"])
+        return pd.MultiIndex.from_arrays(
+            [[region] * len(labels), list(labels)], names=["region", "sector"]
+        )
     pairs = [str(label).split(separator, 1) for label in labels]
-    bad = [label for label, pair in zip(labels, pairs, strict=True) if len(pair) != 2 or not all(pair)]
+    bad = [
+        label for label, pair in zip(labels, pairs, strict=True) if len(pair) != 2 or not all(pair)
+    ]
     if bad:
         raise LabelError(
             f"{what} label {bad[0]!r} has no region before {separator!r} ({len(bad)} such)",

@@ -81,7 +81,9 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
     """
     path = existing_file(path, what="WIOD array file (.npz)")
     arrays = _load_npz(path)
-    countries = [str(c).replace("ROM", "ROU") for c in arrays["countries"]]  # early WIOD code for Romania
+    countries = [
+        str(c).replace("ROM", "ROU") for c in arrays["countries"]
+    ]  # early WIOD code for Romania
     industry_names = [str(i) for i in arrays["industries"]]
     codes = [name.split(" ", 1)[0] for name in industry_names]
     products = pd.MultiIndex.from_product([countries, codes], names=["region", "sector"])
@@ -95,7 +97,8 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
             expected="labels like 'MEX_CONS_h'",
         )
     fd_columns = pd.MultiIndex.from_tuples(
-        [tuple(label.replace("ROM_", "ROU_", 1).split("_", 1)) for label in fd_labels], names=["region", "category"]
+        [tuple(label.replace("ROM_", "ROU_", 1).split("_", 1)) for label in fd_labels],
+        names=["region", "category"],
     )
     Z = np.asarray(arrays["Z"], dtype=np.float64)
     F = np.asarray(arrays["F"], dtype=np.float64)
@@ -216,7 +219,9 @@ def read_wiod_niot(
     ``Z·1 + FD·1 = GO`` to 1e-6 relative.
     """
     path = existing_file(path, what="WIOD national input-output table")
-    sea_path = existing_file(sea_path or _default_sea(path), what="WIOD Socio-Economic Accounts file")
+    sea_path = existing_file(
+        sea_path or _default_sea(path), what="WIOD Socio-Economic Accounts file"
+    )
     iot = read_frame(path, what="WIOD national input-output table")
     required = ["Year", "Code", "Origin", *_NIOT_FD, "GO"]
     missing = [c for c in required if c not in iot.columns]
@@ -269,7 +274,9 @@ def read_wiod_niot(
     FD = numeric_frame(block[list(_NIOT_FD)], path=path, what="final demand")
     GO = numeric_frame(block[["GO"]], path=path, what="gross output")["GO"]
     country = _country(sea_path, path)
-    products = pd.MultiIndex.from_arrays([[country] * len(codes), codes], names=["region", "sector"])
+    products = pd.MultiIndex.from_arrays(
+        [[country] * len(codes), codes], names=["region", "sector"]
+    )
     accounts, units, sea_extra = _sea_accounts(sea_path, year, codes, products)
     metadata = Metadata(
         name=name or f"WIOD national table {country} {year}",
@@ -284,7 +291,9 @@ def read_wiod_niot(
             "release": 2016,
             "licence": "CC BY 4.0",
             "files": [path.name, sea_path.name],
-            "industry_names": dict(zip(codes, [str(d) for d in block.get("Description", codes)], strict=True)),
+            "industry_names": dict(
+                zip(codes, [str(d) for d in block.get("Description", codes)], strict=True)
+            ),
             "sea_columns": {k: v[0] for k, v in SEA_ACCOUNTS.items()},
             **sea_extra,
         },
@@ -305,7 +314,9 @@ def read_wiod_niot(
 
 def _default_sea(path: Path) -> Path:
     prefix = path.stem[:3]
-    candidates = sorted(path.parent.glob(f"{prefix}sea.csv")) or sorted(path.parent.glob("*sea*.csv"))
+    candidates = sorted(path.parent.glob(f"{prefix}sea.csv")) or sorted(
+        path.parent.glob("*sea*.csv")
+    )
     if not candidates:
         raise MissingBlockError(
             "no Socio-Economic Accounts file found beside the table",
@@ -391,7 +402,12 @@ WIOT_ROWS: Mapping[str, tuple[str, str, str, str]] = {
     "taxes_less_subsidies": ("TXSP", "taxes less subsidies on products", "r61", "r65"),
     "cif_fob_adjustments": ("EXP_adj", "cif/ fob adjustments on exports", "r62", "r66"),
     "purchases_abroad_by_residents": ("PURR", "direct purchases abroad by residents", "r63", "r67"),
-    "purchases_by_non_residents": ("PURNR", "purchases on the domestic territory by non-residents", "r64", "r68"),
+    "purchases_by_non_residents": (
+        "PURNR",
+        "purchases on the domestic territory by non-residents",
+        "r64",
+        "r68",
+    ),
     "value_added": ("VA", "value added at basic prices", "r65", "r69"),
     "international_transport_margins": ("IntTTM", "international transport margins", "r66", "r70"),
     "output": ("GO", "output at basic prices", "r69", "r71"),
@@ -413,13 +429,21 @@ class WiotRelease:
 #: The two published releases: 2013 (35 industries, 1995–2011) and 2016 (56, 2000–2014).
 WIOT_RELEASES: Mapping[int, WiotRelease] = {
     2013: WiotRelease(
-        2013, {"c37": "CONS_h", "c38": "CONS_np", "c39": "CONS_g", "c41": "GFCF", "c42": "INVEN"}, "c62", "TOT"
+        2013,
+        {"c37": "CONS_h", "c38": "CONS_np", "c39": "CONS_g", "c41": "GFCF", "c42": "INVEN"},
+        "c62",
+        "TOT",
     ),
     2016: WiotRelease(
-        2016, {"c57": "CONS_h", "c58": "CONS_np", "c59": "CONS_g", "c60": "GFCF", "c61": "INVEN"}, "c62", "GO"
+        2016,
+        {"c57": "CONS_h", "c58": "CONS_np", "c59": "CONS_g", "c60": "GFCF", "c61": "INVEN"},
+        "c62",
+        "GO",
     ),
 }
-_FINAL_USE_CODES = frozenset(code for spec in WIOT_RELEASES.values() for code in spec.final_demand_codes)
+_FINAL_USE_CODES = frozenset(
+    code for spec in WIOT_RELEASES.values() for code in spec.final_demand_codes
+)
 _CATEGORY_NAMES = {
     "CONS_h": "Final consumption expenditure by households",
     "CONS_np": "Final consumption expenditure by non-profit organisations serving households (NPISH)",
@@ -496,14 +520,28 @@ def write_wiot(table: WiotTable, path: str | Path, *, release: int = 2013) -> Pa
         elif name == "output":
             values = np.concatenate([body[:, -1], np.zeros(k + 1)])
         else:
-            row = table.rows.loc[name].reindex(products).to_numpy() if name in table.rows.index else np.zeros(n)
+            row = (
+                table.rows.loc[name].reindex(products).to_numpy()
+                if name in table.rows.index
+                else np.zeros(n)
+            )
             values = np.concatenate([row, np.zeros(k + 1)])
-        bottom_labels.append([code16 if release == 2016 else "", words[0].upper() + words[1:], "TOT", r13 if release == 2013 else r16])
+        bottom_labels.append(
+            [
+                code16 if release == 2016 else "",
+                words[0].upper() + words[1:],
+                "TOT",
+                r13 if release == 2013 else r16,
+            ]
+        )
         bottom.append(values[: n + k + 1])
     width = 4 + n + k + 1
     header = [row + [""] * (width - len(row)) for row in header]
     rows = header + [lab + list(vals) for lab, vals in zip(labels, body.tolist(), strict=True)]
-    rows += [lab + list(vals) for lab, vals in zip(bottom_labels, np.asarray(bottom).tolist(), strict=True)]
+    rows += [
+        lab + list(vals)
+        for lab, vals in zip(bottom_labels, np.asarray(bottom).tolist(), strict=True)
+    ]
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
@@ -561,13 +599,24 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
     industry_columns = [
         j
         for j, c in enumerate(codes_row)
-        if j != last and re.fullmatch(r"c\d+", c) and countries_row[j] not in ("", "TOT") and industry_row[j]
+        if j != last
+        and re.fullmatch(r"c\d+", c)
+        and countries_row[j] not in ("", "TOT")
+        and industry_row[j]
         and c not in _FINAL_USE_CODES
     ]
     industry_codes = {c: industry_row[j] for j, c in ((j, codes_row[j]) for j in industry_columns)}
-    fd_map = {code: cat for spec in WIOT_RELEASES.values() for code, cat in spec.final_demand_codes.items()}
+    fd_map = {
+        code: cat
+        for spec in WIOT_RELEASES.values()
+        for code, cat in spec.final_demand_codes.items()
+    }
     fd_columns = [j for j in range(len(codes_row)) if j not in set(industry_columns) and j != last]
-    unknown = [j for j in fd_columns if codes_row[j] not in fd_map and industry_row[j] not in _CATEGORY_NAMES]
+    unknown = [
+        j
+        for j in fd_columns
+        if codes_row[j] not in fd_map and industry_row[j] not in _CATEGORY_NAMES
+    ]
     if unknown:
         j = unknown[0]
         raise LabelError(
@@ -575,20 +624,36 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
             where=cell(path, f"row {h + 1}", f"column {j + 5}"),
             expected=f"industry codes c1…, final-use codes {sorted(fd_map)}, and the total column last",
         )
-    release = 2016 if any(codes_row[j] in WIOT_RELEASES[2016].final_demand_codes for j in fd_columns) else 2013
+    release = (
+        2016
+        if any(codes_row[j] in WIOT_RELEASES[2016].final_demand_codes for j in fd_columns)
+        else 2013
+    )
     categories = [fd_map.get(codes_row[j]) or industry_row[j] for j in fd_columns]
     if release == 2016:
-        categories = [industry_row[j] if industry_row[j] in _CATEGORY_NAMES else fd_map[codes_row[j]] for j in fd_columns]
+        categories = [
+            industry_row[j] if industry_row[j] in _CATEGORY_NAMES else fd_map[codes_row[j]]
+            for j in fd_columns
+        ]
 
     data = raw[h + 1 :]
     row_codes = [text(v) for v in data[:, 3]]
     row_countries = [text(v).replace("ROM", "ROU") for v in data[:, 2]]
-    product_rows = [i for i, c in enumerate(row_codes) if c in industry_codes and row_countries[i] not in ("", "TOT")]
+    product_rows = [
+        i
+        for i, c in enumerate(row_codes)
+        if c in industry_codes and row_countries[i] not in ("", "TOT")
+    ]
     if not product_rows:
-        raise MissingBlockError("no (country, industry) rows", where=path.name, expected="rows with country and c-code")
+        raise MissingBlockError(
+            "no (country, industry) rows", where=path.name, expected="rows with country and c-code"
+        )
     other = [i for i in range(len(data)) if i not in set(product_rows)]
     products = pd.MultiIndex.from_arrays(
-        [[row_countries[i] for i in product_rows], [industry_codes[row_codes[i]] for i in product_rows]],
+        [
+            [row_countries[i] for i in product_rows],
+            [industry_codes[row_codes[i]] for i in product_rows],
+        ],
         names=["region", "sector"],
     )
     columns = pd.MultiIndex.from_arrays(
@@ -627,7 +692,9 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
     bottom = {}
     for i in other:
         code, words = text(data[i, 0]), text(data[i, 1]).lower()
-        name = next((n for n, spec in WIOT_ROWS.items() if code == spec[0] or words == spec[1]), None)
+        name = next(
+            (n for n, spec in WIOT_ROWS.items() if code == spec[0] or words == spec[1]), None
+        )
         if name is not None:
             bottom[name] = numbers[i, industry_columns]
         elif code or words:
@@ -650,9 +717,15 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
         Y=pd.DataFrame(
             numbers[np.ix_(product_rows, fd_columns)],
             index=products,
-            columns=pd.MultiIndex.from_arrays([[countries_row[j] for j in fd_columns], categories], names=["region", "category"]),
+            columns=pd.MultiIndex.from_arrays(
+                [[countries_row[j] for j in fd_columns], categories], names=["region", "category"]
+            ),
         ),
-        rows=pd.DataFrame([bottom[n] for n in _ACCOUNT_ROWS if n in bottom], index=[n for n in _ACCOUNT_ROWS if n in bottom], columns=products),
+        rows=pd.DataFrame(
+            [bottom[n] for n in _ACCOUNT_ROWS if n in bottom],
+            index=[n for n in _ACCOUNT_ROWS if n in bottom],
+            columns=products,
+        ),
         output=pd.Series(output, index=products, name="output"),
         industry_names={industry_row[j]: names_row[j] for j in industry_columns},
         year=_year(title),
@@ -660,7 +733,13 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
     )
 
 
-def read_wiot(path: str | Path, *, sheet: str | int | None = None, year: int | None = None, name: str | None = None) -> Economy:
+def read_wiot(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    year: int | None = None,
+    name: str | None = None,
+) -> Economy:
     """Read a WIOD world table in the published layout as a multi-regional Economy.
 
     Products ``(country, industry code)``; final demand by ``(destination country,
@@ -673,12 +752,17 @@ def read_wiot(path: str | Path, *, sheet: str | int | None = None, year: int | N
     table = read_wiot_table(path, sheet=sheet)
     year = year or table.year or _year(path.name)
     metadata = Metadata(
-        name=name or f"WIOD {table.release} world table {len(table.Z.index.unique(0))}×{len(table.Z.index.unique(1))}",
+        name=name
+        or f"WIOD {table.release} world table {len(table.Z.index.unique(0))}×{len(table.Z.index.unique(1))}",
         year=year,
         units=UNITS,
         source=f"WIOD {table.release} release, world input-output table ({path.name})",
         citation=CITATION,
-        extra={"release": table.release, "file": path.name, "industry_names": dict(table.industry_names)},
+        extra={
+            "release": table.release,
+            "file": path.name,
+            "industry_names": dict(table.industry_names),
+        },
     )
     accounts = {row: table.rows.loc[row] for row in table.rows.index}
     try:

@@ -3,7 +3,7 @@
 The Hahnel–Szczepanczyk annual planning procedure (Hahnel, *Democratic Economic Planning*,
 2021, ch. 9; the program ``pequod-cljs``), reproduced exactly and vectorised over councils:
 
-* :mod:`~commonplan.participation.economy` — the data model (councils, Cobb-Douglas
+* :mod:`~commonplan.participation.model` — the data model (councils, Cobb-Douglas
   parameters, goods by class) and its linearisation to the core ``Economy``;
 * :mod:`~commonplan.participation.experiments` — reader (and writer) of the program's
   experiment files;
@@ -12,35 +12,19 @@ The Hahnel–Szczepanczyk annual planning procedure (Hahnel, *Democratic Economi
 * :mod:`~commonplan.participation.result` — labelled results, Parquet and run configuration;
 * :mod:`~commonplan.participation.compare` — labour against the minimum-labour plan.
 
-and the rules by which councils decide (see ``docs/councils.md``):
-
-* :mod:`~commonplan.participation.ballots` — priority ballots and their aggregation;
-* :mod:`~commonplan.participation.voting` — the Schulze method;
-* :mod:`~commonplan.participation.alternatives` — plan alternatives from weights and trade-offs.
+The rules by which councils decide on plans (ballots, votes, alternatives) are in
+:mod:`commonplan.councils`.
 """
 
-from commonplan.participation.alternatives import (
-    ComputedAlternative,
-    TradeOff,
-    compute_alternatives,
-)
-from commonplan.participation.ballots import (
-    TargetGroup,
-    aggregate,
-    assembly_allocation,
-    council_allocations,
-    target_weights,
-    validate_ballot,
-)
 from commonplan.participation.compare import LabourComparison, compare_with_minimum_labour
-from commonplan.participation.economy import (
+from commonplan.participation.experiments import read_experiment, write_experiment
+from commonplan.participation.generator import GeneratorSpec, generate_economy
+from commonplan.participation.model import (
     ConsumerCouncils,
     GoodClass,
     ParticipatoryEconomy,
     WorkerCouncils,
 )
-from commonplan.participation.experiments import read_experiment, write_experiment
-from commonplan.participation.generator import GeneratorSpec, generate_economy
 from commonplan.participation.procedure import (
     HahnelSzczepanczykRule,
     PriceRule,
@@ -53,27 +37,8 @@ from commonplan.participation.procedure import (
     stateless,
 )
 from commonplan.participation.result import ParticipationResult, YearPlan
-from commonplan.participation.voting import (
-    SchulzeResult,
-    pairwise_matrix,
-    schulze,
-    validate_ranking,
-)
 
 __all__ = [
-    "ComputedAlternative",
-    "SchulzeResult",
-    "TargetGroup",
-    "TradeOff",
-    "aggregate",
-    "assembly_allocation",
-    "compute_alternatives",
-    "council_allocations",
-    "pairwise_matrix",
-    "schulze",
-    "target_weights",
-    "validate_ballot",
-    "validate_ranking",
     "ConsumerCouncils",
     "GeneratorSpec",
     "GoodClass",

@@ -4,7 +4,7 @@ The participatory procedure ends with a plan: every worker council's output and 
 question asked here is how far that plan is from the least labour that could deliver the
 same final consumption with the techniques the plan itself uses. The comparison:
 
-1. linearises the economy at the plan (:func:`~commonplan.participation.economy.linearised_economy`):
+1. linearises the economy at the plan (:func:`~commonplan.participation.model.linearised_economy`):
    every worker council becomes a fixed-coefficient activity with its plan's input per unit
    of output, natural resources and labour types become accounts;
 2. sets a floor on final consumption of every private good (the consumer councils' demand
@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from commonplan.errors import InfeasiblePlanError, SolverError
-from commonplan.participation.economy import GoodClass
+from commonplan.participation.model import GoodClass
 from commonplan.participation.procedure import Councils
 from commonplan.participation.result import ParticipationResult
 
@@ -111,14 +111,18 @@ def compare_with_minimum_labour(
     proposals = result.proposals(number)
     councils = Councils(economy)
     consumer_demand = councils.consumer_budget / price
-    linear = economy.linearised_at(proposals.worker_output, proposals.worker_input_use, consumer_demand)
+    linear = economy.linearised_at(
+        proposals.worker_output, proposals.worker_input_use, consumer_demand
+    )
 
     floor = np.asarray(linear.final_demand_values.sum(axis=1), dtype=np.float64)
     if public_goods_floor == "supply":
         supplied = councils.total_output(proposals.worker_output)
         floor[2 * g : 3 * g] = supplied[economy.class_slice(GoodClass.PUBLIC)]
     elif public_goods_floor != "demand":
-        raise ValueError(f"public_goods_floor must be 'demand' or 'supply', not {public_goods_floor!r}")
+        raise ValueError(
+            f"public_goods_floor must be 'demand' or 'supply', not {public_goods_floor!r}"
+        )
 
     accounts = linear.account_coefficients  # (2G, N_W): nature 1..G, labour 1..G per unit
     labour_per_unit = accounts[g:].sum(axis=0)
@@ -141,12 +145,18 @@ def compare_with_minimum_labour(
             where=f"{economy.name or 'participatory economy'}, year {number}",
         )
     goods_labels = linear.products.get_level_values("sector")
-    proposals_labour = proposals.worker_input_use[economy.workers.input_commodity // g == GoodClass.LABOUR].sum()
+    proposals_labour = proposals.worker_input_use[
+        economy.workers.input_commodity // g == GoodClass.LABOUR
+    ].sum()
     marginals = -np.asarray(solved.ineqlin.marginals)
     duals = marginals[: net_output.shape[0]]
-    resource_names = [f"nature-{n}" for n in range(1, g + 1)] + [f"labour-{n}" for n in range(1, g + 1)]
+    resource_names = [f"nature-{n}" for n in range(1, g + 1)] + [
+        f"labour-{n}" for n in range(1, g + 1)
+    ]
     resource_duals = pd.Series(
-        marginals[net_output.shape[0] :], index=resource_names[: marginals.size - net_output.shape[0]], name="labour_per_unit"
+        marginals[net_output.shape[0] :],
+        index=resource_names[: marginals.size - net_output.shape[0]],
+        name="labour_per_unit",
     )
     assumptions = (
         "techniques: each worker council's input proportions are frozen at the procedure's plan "
@@ -174,8 +184,12 @@ def compare_with_minimum_labour(
     return LabourComparison(
         procedure_labour=float(proposals_labour),
         minimum_labour=float(solved.fun),
-        activity_levels=pd.Series(solved.x, index=economy.worker_index, name="minimum_labour_output"),
-        plan_output=pd.Series(proposals.worker_output, index=economy.worker_index, name="plan_output"),
+        activity_levels=pd.Series(
+            solved.x, index=economy.worker_index, name="minimum_labour_output"
+        ),
+        plan_output=pd.Series(
+            proposals.worker_output, index=economy.worker_index, name="plan_output"
+        ),
         floor=pd.Series(floor, index=goods_labels, name="floor"),
         shadow_prices=pd.Series(duals, index=goods_labels, name="labour_per_unit"),
         resource_shadow_prices=resource_duals,

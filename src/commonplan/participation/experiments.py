@@ -10,7 +10,7 @@ An experiment is a Clojure source file of EDN data (spec §3)::
 
 A council's id is its 1-based position in its vector. :func:`read_experiment` parses that
 subset of EDN (vectors, maps, lists, keywords, numbers, booleans, symbols, strings) and
-returns a validated :class:`~commonplan.participation.economy.ParticipatoryEconomy`. Every
+returns a validated :class:`~commonplan.participation.model.ParticipatoryEconomy`. Every
 problem (a truncated or malformed file, a missing or mistyped field, a negative or non-finite
 parameter, exponents that make a council's problem unbounded, a good without producer)
 raises :class:`~commonplan.errors.ParticipationInputError` naming the file, the council
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from commonplan.errors import ParticipationInputError
-from commonplan.participation.economy import (
+from commonplan.participation.model import (
     DEFAULT_ENDOWMENT,
     ConsumerCouncils,
     GoodClass,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from commonplan.errors import ParticipationInputError
-from commonplan.participation.economy import (
+from commonplan.participation.model import (
     DEFAULT_ENDOWMENT,
     ConsumerCouncils,
     GoodClass,
@@ -55,7 +55,9 @@ class GeneratorSpec:
     endowment: float = DEFAULT_ENDOWMENT
 
 
-def _random_subsets(rng: np.random.Generator, rows: int, pool: int, counts: np.ndarray, width: int) -> np.ndarray:
+def _random_subsets(
+    rng: np.random.Generator, rows: int, pool: int, counts: np.ndarray, width: int
+) -> np.ndarray:
     """For each row, ``counts[row]`` distinct sorted numbers from ``0..pool-1``; padded with ``pool``.
 
     A partial Fisher–Yates shuffle of ``0..pool-1`` run on all rows at once (the loop is over
@@ -102,10 +104,16 @@ def generate_economy(
             where="generator, sizes",
             expected="goods_per_class ≥ 1, consumer_councils ≥ 1, worker_councils ≥ 3·goods_per_class (a producer per good)",
         )
-    for name, (low, high) in (("intermediate_inputs", spec.intermediate_inputs), ("nature_inputs", spec.nature_inputs), ("labour_inputs", spec.labour_inputs)):
+    for name, (low, high) in (
+        ("intermediate_inputs", spec.intermediate_inputs),
+        ("nature_inputs", spec.nature_inputs),
+        ("labour_inputs", spec.labour_inputs),
+    ):
         if not 1 <= low <= high <= g:
             raise ParticipationInputError(
-                f"{name} is {(low, high)}", where=f"generator spec, {name}", expected=f"1 ≤ low ≤ high ≤ {g}"
+                f"{name} is {(low, high)}",
+                where=f"generator spec, {name}",
+                expected=f"1 ≤ low ≤ high ≤ {g}",
             )
     rng = np.random.default_rng(seed)
 
@@ -116,15 +124,27 @@ def generate_economy(
     industry = 2 - group // g
     product = group % g + 1
 
-    counts = [rng.integers(low, high + 1, size=worker_councils) for low, high in (spec.intermediate_inputs, spec.nature_inputs, spec.labour_inputs)]
+    counts = [
+        rng.integers(low, high + 1, size=worker_councils)
+        for low, high in (spec.intermediate_inputs, spec.nature_inputs, spec.labour_inputs)
+    ]
     blocks = [GoodClass.INTERMEDIATE, GoodClass.NATURE, GoodClass.LABOUR]
     chosen = [
         _random_subsets(rng, worker_councils, g, count, high) + int(block) * g
-        for count, block, (_, high) in zip(counts, blocks, (spec.intermediate_inputs, spec.nature_inputs, spec.labour_inputs), strict=True)
+        for count, block, (_, high) in zip(
+            counts,
+            blocks,
+            (spec.intermediate_inputs, spec.nature_inputs, spec.labour_inputs),
+            strict=True,
+        )
     ]
     table = np.concatenate(chosen, axis=1)
     valid = np.concatenate(
-        [np.arange(c.shape[1])[None, :] < count[:, None] for c, count in zip(chosen, counts, strict=True)], axis=1
+        [
+            np.arange(c.shape[1])[None, :] < count[:, None]
+            for c, count in zip(chosen, counts, strict=True)
+        ],
+        axis=1,
     )
     input_commodity = table[valid]  # row-major: per council, intermediate then nature then labour
     n_inputs = valid.sum(axis=1)
@@ -159,5 +179,9 @@ def generate_economy(
         endowment=endowment,
         name=f"generated-{worker_councils}wc-{consumer_councils}cc-{g}g-seed{seed}",
         source="",
-        metadata={"generator": "commonplan.participation.generator", "seed": int(seed), "spec": repr(spec)},
+        metadata={
+            "generator": "commonplan.participation.generator",
+            "seed": int(seed),
+            "spec": repr(spec),
+        },
     )

@@ -33,7 +33,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from commonplan.errors import ParticipationInputError
-from commonplan.participation.economy import GoodClass, ParticipatoryEconomy
+from commonplan.participation.model import GoodClass, ParticipatoryEconomy
 
 INITIAL_PRICE = 700.0
 """Every commodity's price in round 1 of year 1 (credits per unit, §2)."""
@@ -161,7 +161,7 @@ class Proposals:
     * ``worker_output`` ``Q_w`` (units of the council's good), ``worker_effort`` ``e_w``
       (the true optimum, not the program's printed ``e′`` for 8-input councils, §4.1);
     * ``worker_input_use`` ``x_{w,i}`` (units), flattened like
-      :attr:`~commonplan.participation.economy.WorkerCouncils.input_commodity`;
+      :attr:`~commonplan.participation.model.WorkerCouncils.input_commodity`;
     * ``consumer_private`` ``d_{c,n}`` (units) and ``consumer_public`` — the quantity
       ``q_{c,n}`` each CC states at its per-council price ``p/N_C`` (§4.2), both ``(N_C, G)``.
     """
@@ -218,7 +218,9 @@ class Councils:
 
     def total_output(self, worker_output: np.ndarray) -> np.ndarray:
         """Worker councils' outputs summed by commodity (units)."""
-        return np.bincount(self.output_commodity, weights=worker_output, minlength=self.n_commodities)
+        return np.bincount(
+            self.output_commodity, weights=worker_output, minlength=self.n_commodities
+        )
 
     def supply_and_demand(self, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Total supply ``S`` and demand ``D`` per commodity (units) at ``price`` (§4.3)."""

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from commonplan.errors import DivergenceError
-from commonplan.participation.economy import GoodClass, ParticipatoryEconomy
+from commonplan.participation.model import GoodClass, ParticipatoryEconomy
 from commonplan.participation.procedure import (
     REPORTED_THRESHOLDS,
     Councils,

@@ -97,7 +97,10 @@ def _read_table(path: Path) -> tuple[list[str], list[str], np.ndarray]:
     labels = [row[0].strip() for row in rows[1:]]
     width = len(header)
     values = np.array(
-        [[_number(cell) for cell in (row[1 : width + 1] + [""] * (width + 1 - len(row)))] for row in rows[1:]],
+        [
+            [_number(cell) for cell in (row[1 : width + 1] + [""] * (width + 1 - len(row)))]
+            for row in rows[1:]
+        ],
         dtype=float,
     )
     return header, labels, values
@@ -145,9 +148,17 @@ def read_cockshott_tables(folder: str | Path) -> CockshottTables:
     header, years, targ = _read_table(folder / "labtarg.csv")
     year_rows = [k for k, label in enumerate(years) if label.startswith("year")]
     if not year_rows:
-        raise FileFormatError("labtarg.csv has no 'yearN' rows", where=str(folder / "labtarg.csv"), expected="rows year1, year2, …")
+        raise FileFormatError(
+            "labtarg.csv has no 'yearN' rows",
+            where=str(folder / "labtarg.csv"),
+            expected="rows year1, year2, …",
+        )
     if "labour" not in header:
-        raise FileFormatError("labtarg.csv has no 'labour' column", where=str(folder / "labtarg.csv"), expected="a 'labour' column with the labour available each year")
+        raise FileFormatError(
+            "labtarg.csv has no 'labour' column",
+            where=str(folder / "labtarg.csv"),
+            expected="a 'labour' column with the labour available each year",
+        )
     labour_col = header.index("labour")
     targ = targ[year_rows]
     return CockshottTables(
@@ -163,7 +174,9 @@ def read_cockshott_tables(folder: str | Path) -> CockshottTables:
     )
 
 
-def cockshott_problem(tables: CockshottTables, *, name: str = "five-year plan", objective: Objective | None = None) -> PlanProblem:
+def cockshott_problem(
+    tables: CockshottTables, *, name: str = "five-year plan", objective: Objective | None = None
+) -> PlanProblem:
     """The :class:`PlanProblem` that is exactly Cockshott's n-year plan for these tables."""
     n = len(tables.products)
     output = tables.output
@@ -181,7 +194,9 @@ def cockshott_problem(tables: CockshottTables, *, name: str = "five-year plan", 
         final_demand_values=np.zeros((n, 0)),
         final_demand_columns=pd.Index([]),
         activity_levels=output,
-        metadata=Metadata(name=name, units="units of flows.csv", source="Cockshott five-year-plan CSV format"),
+        metadata=Metadata(
+            name=name, units="units of flows.csv", source="Cockshott five-year-plan CSV format"
+        ),
         check_productive=False,
     )
     good, user = np.nonzero(tables.capital)
@@ -194,7 +209,9 @@ def cockshott_problem(tables: CockshottTables, *, name: str = "five-year plan", 
         lag=1,
     )
     if (tables.targets < 0).any() or (tables.labour_supply < 0).any():
-        raise SpecError("negative target or labour supply", where="labtarg.csv", expected="values ≥ 0")
+        raise SpecError(
+            "negative target or labour supply", where="labtarg.csv", expected="values ≥ 0"
+        )
     return PlanProblem(
         economy=economy,
         periods=pd.Index(tables.years, name="period"),

@@ -49,7 +49,16 @@ def elastic_program(problem: PlanProblem) -> tuple[LinearProgram, pd.DataFrame]:
         extra_rows.append(sp.csr_array((np.ones(nt), (np.arange(nt), d_pos)), shape=(nt, n_cols)))
         extra_lower.append(y)
         extra_upper.append(np.full(nt, np.inf))
-        descriptions.append(pd.DataFrame({"kind": "target", "name": _label(eco.products, t_i), "period": problem.periods[t_t], "requirement": y}))
+        descriptions.append(
+            pd.DataFrame(
+                {
+                    "kind": "target",
+                    "name": _label(eco.products, t_i),
+                    "period": problem.periods[t_t],
+                    "requirement": y,
+                }
+            )
+        )
     # capacities: x − w ≤ cap
     cap_pos = np.zeros(0, int)
     if problem.capacity is not None:
@@ -57,10 +66,27 @@ def elastic_program(problem: PlanProblem) -> tuple[LinearProgram, pd.DataFrame]:
         cap_pos = np.flatnonzero(np.isfinite(caps))
         col_upper[lp.columns["x"].start + cap_pos] = np.inf
         if cap_pos.size:
-            extra_rows.append(sp.csr_array((np.ones(cap_pos.size), (np.arange(cap_pos.size), lp.columns["x"].start + cap_pos)), shape=(cap_pos.size, n_cols)))
+            extra_rows.append(
+                sp.csr_array(
+                    (
+                        np.ones(cap_pos.size),
+                        (np.arange(cap_pos.size), lp.columns["x"].start + cap_pos),
+                    ),
+                    shape=(cap_pos.size, n_cols),
+                )
+            )
             extra_lower.append(np.full(cap_pos.size, -np.inf))
             extra_upper.append(caps[cap_pos])
-            descriptions.append(pd.DataFrame({"kind": "capacity", "name": _label(eco.activities, cap_pos % m), "period": problem.periods[cap_pos // m], "requirement": caps[cap_pos]}))
+            descriptions.append(
+                pd.DataFrame(
+                    {
+                        "kind": "capacity",
+                        "name": _label(eco.activities, cap_pos % m),
+                        "period": problem.periods[cap_pos // m],
+                        "requirement": caps[cap_pos],
+                    }
+                )
+            )
 
     all_rows = sp.vstack([A, *extra_rows], format="csr") if extra_rows else A
     n_rows = all_rows.shape[0]
@@ -85,15 +111,37 @@ def elastic_program(problem: PlanProblem) -> tuple[LinearProgram, pd.DataFrame]:
         entries.append((finite, -1.0))
         if kind == "limit":
             accounts = [lp.resource_rows[k - rows[0]] for k in finite]
-            descriptions.append(pd.DataFrame({"kind": kind, "name": [a for a, _ in accounts], "period": problem.periods[[t for _, t in accounts]], "requirement": upper[finite]}))
+            descriptions.append(
+                pd.DataFrame(
+                    {
+                        "kind": kind,
+                        "name": [a for a, _ in accounts],
+                        "period": problem.periods[[t for _, t in accounts]],
+                        "requirement": upper[finite],
+                    }
+                )
+            )
         else:
-            descriptions.append(pd.DataFrame({"kind": kind, "name": "imports − exports", "period": problem.periods[finite - rows[0]], "requirement": upper[finite]}))
+            descriptions.append(
+                pd.DataFrame(
+                    {
+                        "kind": kind,
+                        "name": "imports − exports",
+                        "period": problem.periods[finite - rows[0]],
+                        "requirement": upper[finite],
+                    }
+                )
+            )
     positions = np.concatenate([e[0] for e in entries]) if entries else np.zeros(0, int)
     signs = np.concatenate([np.full(e[0].size, e[1]) for e in entries]) if entries else np.zeros(0)
     k = positions.size
     relax = sp.csr_array((signs, (positions, np.arange(k))), shape=(n_rows, k))
     matrix = sp.csc_array(sp.hstack([all_rows, relax], format="csr"))
-    table = pd.concat(descriptions, ignore_index=True) if descriptions else pd.DataFrame(columns=["kind", "name", "period", "requirement"])
+    table = (
+        pd.concat(descriptions, ignore_index=True)
+        if descriptions
+        else pd.DataFrame(columns=["kind", "name", "period", "requirement"])
+    )
     requirement = table["requirement"].to_numpy(dtype=float)
     positive = requirement[requirement > 0]
     floor = 1e-6 * (positive.max() if positive.size else 1.0)
@@ -132,7 +180,9 @@ def explain_infeasibility(problem: PlanProblem) -> pd.DataFrame:
     table = table.assign(relaxation=relaxation)
     table["relative"] = table["relaxation"] / table["requirement"].where(table["requirement"] > 0)
     scale = max(float(table["requirement"].abs().max()), 1.0)
-    conflicts = table[table["relaxation"] > 1e-9 * scale].sort_values("relative", ascending=False, na_position="first")
+    conflicts = table[table["relaxation"] > 1e-9 * scale].sort_values(
+        "relative", ascending=False, na_position="first"
+    )
     return conflicts.reset_index(drop=True)
 
 
@@ -142,7 +192,9 @@ def raise_infeasible(problem: PlanProblem) -> None:
     parts = []
     for _, row in conflicts.head(6).iterrows():
         verb = "lower" if row["kind"] == "target" else "raise"
-        parts.append(f"{verb} {row['kind']} {row['name']} in period {row['period']} by {row['relaxation']:.6g} (of {row['requirement']:.6g})")
+        parts.append(
+            f"{verb} {row['kind']} {row['name']} in period {row['period']} by {row['relaxation']:.6g} (of {row['requirement']:.6g})"
+        )
     more = f" and {len(conflicts) - 6} more" if len(conflicts) > 6 else ""
     raise InfeasiblePlanError(
         f"no plan meets all targets within the limits; the smallest relaxation: {'; '.join(parts)}{more}",

@@ -111,7 +111,9 @@ def _identity(size: int, scale: float = 1.0) -> sp.csc_array:
     return sp.csc_array((np.full(size, scale), k[:-1], k), shape=(size, size))
 
 
-def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0) -> sp.csc_array:
+def _selector(
+    rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: np.ndarray | float = 1.0
+) -> sp.csc_array:
     data = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
     if rows.size and (np.diff(rows) > 0).all() and (np.diff(cols) >= 0).all():
         # already in CSC order without duplicates: what the COO conversion would give, without its sort
@@ -121,7 +123,14 @@ def _selector(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values
     return sp.csc_array((data, (rows, cols)), shape=shape)
 
 
-def _interleave(parts: list[tuple[_Block, int]], width: int, pos: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> int:
+def _interleave(
+    parts: list[tuple[_Block, int]],
+    width: int,
+    pos: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+) -> int:
     """Stack one-period ``parts`` (block, row offset) down each column, writing at ``pos``.
 
     Within a column the entries of each part keep their order and parts follow each other in
@@ -183,7 +192,9 @@ def _repeat_periods(
     return end
 
 
-def _assemble(blocks: list[dict[str, _Block]], row_sizes: list[int], columns: dict[str, slice], n_cols: int) -> sp.csc_array:
+def _assemble(
+    blocks: list[dict[str, _Block]], row_sizes: list[int], columns: dict[str, slice], n_cols: int
+) -> sp.csc_array:
     """The constraint matrix from its blocks, written straight into preallocated CSC arrays.
 
     Column block by column block: where every part repeats per period, one period's parts are
@@ -202,7 +213,11 @@ def _assemble(blocks: list[dict[str, _Block]], row_sizes: list[int], columns: di
         width = cols.stop - cols.start
         if not width:
             continue
-        parts = [(parts[name], offsets[k], row_sizes[k]) for k, parts in enumerate(blocks) if name in parts]
+        parts = [
+            (parts[name], offsets[k], row_sizes[k])
+            for k, parts in enumerate(blocks)
+            if name in parts
+        ]
         if not parts:
             indptr[cols] = pos
             continue
@@ -213,18 +228,49 @@ def _assemble(blocks: list[dict[str, _Block]], row_sizes: list[int], columns: di
             if len(parts) == 1:
                 block, offset, size = parts[0]
                 t_indices = block.indices.astype(dtype, copy=False) + dtype(offset)
-                pos = _repeat_periods(block.indptr, t_indices, block.data, c, dtype(size // T), T, pos, indptr[cols], indices, data)
+                pos = _repeat_periods(
+                    block.indptr,
+                    t_indices,
+                    block.data,
+                    c,
+                    dtype(size // T),
+                    T,
+                    pos,
+                    indptr[cols],
+                    indices,
+                    data,
+                )
             else:
                 # one period's parts stacked as CSR (a concatenation), then one CSR→CSC pass (a
                 # stable sort by row within each column): the parts' entries in part order, each
                 # part's as its own CSR→CSC conversion orders them — what a CSC vstack gives, as
                 # the parts here are CSR or canonical CSC (identities, selectors)
-                template = sp.csc_array(sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr"))
-                base = np.concatenate([np.arange(offset, offset + size // T, dtype=dtype) for _, offset, size in parts])
-                step = np.concatenate([np.full(size // T, size // T, dtype=dtype) for _, _, size in parts])
+                template = sp.csc_array(
+                    sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr")
+                )
+                base = np.concatenate(
+                    [
+                        np.arange(offset, offset + size // T, dtype=dtype)
+                        for _, offset, size in parts
+                    ]
+                )
+                step = np.concatenate(
+                    [np.full(size // T, size // T, dtype=dtype) for _, _, size in parts]
+                )
                 t_nnz = template.indptr[-1]
                 local = template.indices[:t_nnz]
-                pos = _repeat_periods(template.indptr, base[local], template.data[:t_nnz], c, step[local], T, pos, indptr[cols], indices, data)
+                pos = _repeat_periods(
+                    template.indptr,
+                    base[local],
+                    template.data[:t_nnz],
+                    c,
+                    step[local],
+                    T,
+                    pos,
+                    indptr[cols],
+                    indices,
+                    data,
+                )
         else:
             expanded = [(_expand(block, dtype), offset) for block, offset, _ in parts]
             pos = _interleave(expanded, width, pos, indptr[cols], indices, data)
@@ -278,7 +324,11 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
     net = sp.csr_array(eco.make - eco.use)
     parts = {"x": _block(net, T), "d": _block(_identity(n, -1.0), T)}
     if q:
-        G = capital.bundle if capital.bundle is not None else _selector(capital.goods, np.arange(q), (n, q))
+        G = (
+            capital.bundle
+            if capital.bundle is not None
+            else _selector(capital.goods, np.arange(q), (n, q))
+        )
         parts["I"] = _block(G, T, negate=True)
     if ne:
         E = _selector(export_products, np.arange(ne), (n, ne))
@@ -297,18 +347,30 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
     # capital: use and dynamics
     if q:
         Kuse = _selector(np.arange(q), capital.activities, (q, m), capital.coefficients)
-        add("capital_use", {"x": _block(Kuse, T), "K": _block(_identity(q, -1.0), T)}, np.full(q * T, -INF), np.zeros(q * T))
+        add(
+            "capital_use",
+            {"x": _block(Kuse, T), "K": _block(_identity(q, -1.0), T)},
+            np.full(q * T, -INF),
+            np.zeros(q * T),
+        )
         if T > 1:
             t_rows = np.arange(T - 1)
             this = _selector(t_rows, t_rows + 1, (T - 1, T))
             prev = _selector(t_rows, t_rows, (T - 1, T))
             keep = 1.0 - capital.depreciation
-            K_part = sp.kron(this, sp.identity(q), format="csr") - sp.kron(prev, sp.diags_array(keep), format="csr")
+            K_part = sp.kron(this, sp.identity(q), format="csr") - sp.kron(
+                prev, sp.diags_array(keep), format="csr"
+            )
             source = t_rows + 1 - capital.lag
             ok = source >= 0
             inv = _selector(t_rows[ok], source[ok], (T - 1, T))
             I_part = -sp.kron(inv, sp.identity(q), format="csr")
-            add("capital_stock", {"K": _block(K_part), "I": _block(I_part)}, np.full(q * (T - 1), -INF), np.zeros(q * (T - 1)))
+            add(
+                "capital_stock",
+                {"K": _block(K_part), "I": _block(I_part)},
+                np.full(q * (T - 1), -INF),
+                np.zeros(q * (T - 1)),
+            )
 
     # objective-specific rows
     d_pos = tgt_t * n + tgt_i
@@ -329,7 +391,12 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         tgt = np.repeat(np.arange(nt), k)
         Dsel = _selector(rows, d_pos[tgt], (nt * k, n * T), -slopes[seg] / y_t[tgt])
         Hsel = _selector(rows, tgt, (nt * k, nt))
-        add("harmony", {"d": _block(Dsel), "h": _block(Hsel)}, np.full(nt * k, -INF), intercepts[seg])
+        add(
+            "harmony",
+            {"d": _block(Dsel), "h": _block(Hsel)},
+            np.full(nt * k, -INF),
+            intercepts[seg],
+        )
 
     # balance of payments
     if bop is not None:
@@ -337,7 +404,9 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
         imports = sp.csr_array(eco.account_coefficients[positions].sum(axis=0, keepdims=True))
         parts = {"x": _block(imports, T)}
         if ne:
-            parts["e"] = _block(sp.csr_array(bop.export_prices[export_products][None, :]), T, negate=True)
+            parts["e"] = _block(
+                sp.csr_array(bop.export_prices[export_products][None, :]), T, negate=True
+            )
         add("balance_of_payments", parts, np.full(T, -INF), bop.max_deficit.astype(float))
 
     # stack

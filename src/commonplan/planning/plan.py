@@ -145,7 +145,17 @@ class Plan:
                     }
                 )
         resources = pd.DataFrame(
-            rows, columns=["account", "unit", "period", "limit", "used", "slack", "binding", "shadow_price"]
+            rows,
+            columns=[
+                "account",
+                "unit",
+                "period",
+                "limit",
+                "used",
+                "slack",
+                "binding",
+                "shadow_price",
+            ],
         )
 
         investment = stocks = None
@@ -164,7 +174,9 @@ class Plan:
             stocks = pd.DataFrame(solution.K, index=pairs, columns=periods)
         exports = None
         if solution.exports is not None and solution.export_products.size:
-            exports = pd.DataFrame(solution.exports, index=eco.products[solution.export_products], columns=periods)
+            exports = pd.DataFrame(
+                solution.exports, index=eco.products[solution.export_products], columns=periods
+            )
         return cls(
             problem=problem,
             activity_levels=activity_levels,
@@ -194,7 +206,9 @@ class Plan:
         """Use of ``account`` per period (account units)."""
         eco = self.problem.economy
         coefficients = eco.account_coefficients[eco.account_names.index(account)]
-        return pd.Series(coefficients @ self.activity_levels.to_numpy(), index=self.problem.periods, name=account)
+        return pd.Series(
+            coefficients @ self.activity_levels.to_numpy(), index=self.problem.periods, name=account
+        )
 
     # ---- writers -----------------------------------------------------------------------
 
@@ -250,7 +264,10 @@ class Plan:
         ]
         if not self.fulfilment.empty:
             worst = self.worst_fulfilment
-            lines.append("worst-met target per period: " + ", ".join(f"{p}: {v:.4g}" for p, v in worst.items()))
+            lines.append(
+                "worst-met target per period: "
+                + ", ".join(f"{p}: {v:.4g}" for p, v in worst.items())
+            )
         binding = self.resources[self.resources["binding"]]
         for _, row in binding.head(top).iterrows():
             lines.append(
@@ -259,7 +276,10 @@ class Plan:
             )
         mean_prices = self.product_prices.mean(axis=1).sort_values(ascending=False).head(top)
         if len(mean_prices):
-            lines.append("highest shadow prices: " + ", ".join(f"{'/'.join(map(str, k))}: {v:.4g}" for k, v in mean_prices.items()))
+            lines.append(
+                "highest shadow prices: "
+                + ", ".join(f"{'/'.join(map(str, k))}: {v:.4g}" for k, v in mean_prices.items())
+            )
         lines.extend(r.notes)
         return "\n".join(lines)
 

@@ -32,7 +32,20 @@ ObjectiveKind = Literal["max_min_fulfilment", "harmony", "min_resource"]
 OBJECTIVE_KINDS: tuple[str, ...] = ("max_min_fulfilment", "harmony", "min_resource")
 
 #: Breakpoints (fulfilment ratios) of the piecewise-linear harmony function.
-DEFAULT_HARMONY_BREAKPOINTS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0)
+DEFAULT_HARMONY_BREAKPOINTS: tuple[float, ...] = (
+    0.0,
+    0.25,
+    0.5,
+    0.75,
+    0.9,
+    1.0,
+    1.1,
+    1.25,
+    1.5,
+    2.0,
+    3.0,
+    5.0,
+)
 
 
 def harmony(fulfilment: np.ndarray | float) -> np.ndarray:
@@ -49,14 +62,23 @@ def harmony(fulfilment: np.ndarray | float) -> np.ndarray:
         return np.where(s < 0, s - 0.5 * s * s, np.log(np.maximum(f, 1e-300)))
 
 
-def _fail(field_: str, message: str, *, expected: str | None = None, fix: str | None = None) -> None:
+def _fail(
+    field_: str, message: str, *, expected: str | None = None, fix: str | None = None
+) -> None:
     raise SpecError(message, where=field_, expected=expected, fix=fix)
 
 
-def _check_array(name: str, values: np.ndarray, *, nonnegative: bool = True, allow_inf: bool = False) -> None:
+def _check_array(
+    name: str, values: np.ndarray, *, nonnegative: bool = True, allow_inf: bool = False
+) -> None:
     bad = np.isnan(values) if allow_inf else ~np.isfinite(values)
     if bad.any():
-        _fail(name, f"{int(bad.sum())} value(s) are not finite numbers", expected="finite numbers", fix="fill in the missing values")
+        _fail(
+            name,
+            f"{int(bad.sum())} value(s) are not finite numbers",
+            expected="finite numbers",
+            fix="fill in the missing values",
+        )
     if nonnegative and (values < 0).any():
         k = int(np.flatnonzero(values.ravel() < 0)[0])
         _fail(
@@ -138,15 +160,31 @@ class CapitalStocks:
             _check_array(f"capital.{name}", values)
             arrays[name] = values
         if activities.size != q:
-            _fail("capital.activities", f"{activities.size} activities for {q} capital goods", expected="one activity per pair")
+            _fail(
+                "capital.activities",
+                f"{activities.size} activities for {q} capital goods",
+                expected="one activity per pair",
+            )
         if (arrays["depreciation"] > 1).any():
-            _fail("capital.depreciation", "a depreciation rate exceeds 1", expected="a share per period in [0, 1]")
+            _fail(
+                "capital.depreciation",
+                "a depreciation rate exceeds 1",
+                expected="a share per period in [0, 1]",
+            )
         if int(self.lag) < 1:
-            _fail("capital.lag", f"investment lag {self.lag} is below 1", expected="an integer ≥ 1 (periods before new stock works)")
+            _fail(
+                "capital.lag",
+                f"investment lag {self.lag} is below 1",
+                expected="an integer ≥ 1 (periods before new stock works)",
+            )
         if self.bundle is not None:
             bundle = sp.csr_array(self.bundle, dtype=float)
             if bundle.shape[1] != q:
-                _fail("capital.bundle", f"bundle has {bundle.shape[1]} columns for {q} stocks", expected="products × stocks")
+                _fail(
+                    "capital.bundle",
+                    f"bundle has {bundle.shape[1]} columns for {q} stocks",
+                    expected="products × stocks",
+                )
             _check_array("capital.bundle", bundle.data)
             object.__setattr__(self, "bundle", bundle)
         object.__setattr__(self, "goods", goods)
@@ -204,12 +242,24 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.kind not in OBJECTIVE_KINDS:
-            _fail("objective.kind", f"unknown objective {self.kind!r}", expected=f"one of {list(OBJECTIVE_KINDS)}")
+            _fail(
+                "objective.kind",
+                f"unknown objective {self.kind!r}",
+                expected=f"one of {list(OBJECTIVE_KINDS)}",
+            )
         if self.kind == "min_resource" and not self.resource:
-            _fail("objective.resource", "the min_resource objective needs a resource", expected="an account name such as 'labour'")
+            _fail(
+                "objective.resource",
+                "the min_resource objective needs a resource",
+                expected="an account name such as 'labour'",
+            )
         points = tuple(float(b) for b in self.breakpoints)
         if len(points) < 2 or any(b < 0 for b in points) or any(np.diff(points) <= 0):
-            _fail("objective.breakpoints", f"harmony breakpoints {points} are not increasing", expected="at least two increasing ratios ≥ 0")
+            _fail(
+                "objective.breakpoints",
+                f"harmony breakpoints {points} are not increasing",
+                expected="at least two increasing ratios ≥ 0",
+            )
         object.__setattr__(self, "breakpoints", points)
 
 
@@ -235,9 +285,17 @@ class PlanProblem:
     def __post_init__(self) -> None:
         periods = pd.Index(self.periods, name="period")
         if len(periods) == 0:
-            _fail("periods", "a plan needs at least one period", expected="periods = T ≥ 1 or a list of period labels")
+            _fail(
+                "periods",
+                "a plan needs at least one period",
+                expected="periods = T ≥ 1 or a list of period labels",
+            )
         if periods.has_duplicates:
-            _fail("periods", f"duplicate period labels {list(periods[periods.duplicated()])}", expected="distinct labels")
+            _fail(
+                "periods",
+                f"duplicate period labels {list(periods[periods.duplicated()])}",
+                expected="distinct labels",
+            )
         object.__setattr__(self, "periods", periods)
         T, n, m = len(periods), self.economy.n_products, self.economy.n_activities
         if self.targets.amounts.shape != (n, T):
@@ -250,7 +308,9 @@ class PlanProblem:
         accounts = set(self.economy.account_names)
         resources = tuple(
             # spread one limit over all periods on a copy: the caller's object stays as it was
-            replace(limit, limits=np.repeat(limit.limits, T)) if limit.limits.size == 1 and T > 1 else limit
+            replace(limit, limits=np.repeat(limit.limits, T))
+            if limit.limits.size == 1 and T > 1
+            else limit
             for limit in self.resources
         )
         seen: set[str] = set()
@@ -263,7 +323,11 @@ class PlanProblem:
                     fix="name an account of the economy",
                 )
             if limit.account in seen:
-                _fail(f"limits[{limit.account!r}]", "the account is limited twice", fix="give one limit per account")
+                _fail(
+                    f"limits[{limit.account!r}]",
+                    "the account is limited twice",
+                    fix="give one limit per account",
+                )
             seen.add(limit.account)
             if limit.limits.size != T:
                 _fail(
@@ -273,34 +337,62 @@ class PlanProblem:
                 )
         object.__setattr__(self, "resources", resources)
         if self.objective.resource is not None and self.objective.resource not in accounts:
-            _fail("objective.resource", f"unknown account {self.objective.resource!r}", expected=f"one of {sorted(accounts)}")
+            _fail(
+                "objective.resource",
+                f"unknown account {self.objective.resource!r}",
+                expected=f"one of {sorted(accounts)}",
+            )
         if self.capacity is not None:
             cap = np.asarray(self.capacity, dtype=float)
             if cap.ndim == 1:
                 cap = np.repeat(cap[:, None], T, axis=1)
             if cap.shape != (m, T):
-                _fail("capacity", f"capacity has shape {cap.shape}", expected=f"(activities, periods) = ({m}, {T})")
+                _fail(
+                    "capacity",
+                    f"capacity has shape {cap.shape}",
+                    expected=f"(activities, periods) = ({m}, {T})",
+                )
             _check_array("capacity", cap, allow_inf=True)
             object.__setattr__(self, "capacity", cap)
         if self.capital is not None:
             c = self.capital
             if c.bundle is not None and c.bundle.shape[0] != n:
-                _fail("capital.bundle", f"bundle has {c.bundle.shape[0]} rows for {n} products", expected="products × stocks")
+                _fail(
+                    "capital.bundle",
+                    f"bundle has {c.bundle.shape[0]} rows for {n} products",
+                    expected="products × stocks",
+                )
             for name, index, size in (("goods", c.goods, n), ("activities", c.activities, m)):
                 if index.size and (index.min() < 0 or index.max() >= size):
-                    _fail(f"capital.{name}", "an index is out of range", expected=f"0 ≤ index < {size}")
+                    _fail(
+                        f"capital.{name}",
+                        "an index is out of range",
+                        expected=f"0 ≤ index < {size}",
+                    )
         bop = self.balance_of_payments
         if bop is not None:
             for account in bop.import_accounts:
                 if account not in accounts:
-                    _fail("balance_of_payments.import_accounts", f"unknown account {account!r}", expected=f"one of {sorted(accounts)}")
+                    _fail(
+                        "balance_of_payments.import_accounts",
+                        f"unknown account {account!r}",
+                        expected=f"one of {sorted(accounts)}",
+                    )
             if bop.export_prices.size != n:
-                _fail("balance_of_payments.export_prices", f"{bop.export_prices.size} prices for {n} products", expected="one per product")
+                _fail(
+                    "balance_of_payments.export_prices",
+                    f"{bop.export_prices.size} prices for {n} products",
+                    expected="one per product",
+                )
             if bop.max_deficit.size == 1 and T > 1:
                 bop = replace(bop, max_deficit=np.repeat(bop.max_deficit, T))
                 object.__setattr__(self, "balance_of_payments", bop)
             if bop.max_deficit.size != T:
-                _fail("balance_of_payments.max_deficit", f"{bop.max_deficit.size} values for {T} periods", expected="one, or one per period")
+                _fail(
+                    "balance_of_payments.max_deficit",
+                    f"{bop.max_deficit.size} values for {T} periods",
+                    expected="one, or one per period",
+                )
 
     # ---- sizes -------------------------------------------------------------------------
 
@@ -342,15 +434,23 @@ class PlanProblem:
         period. ``limits`` maps account names to one limit or one per period; ``capacity`` is
         indexed by activity labels.
         """
-        labels = pd.Index(range(1, periods + 1)) if isinstance(periods, int) else pd.Index(list(periods))
+        labels = (
+            pd.Index(range(1, periods + 1)) if isinstance(periods, int) else pd.Index(list(periods))
+        )
         T = len(labels)
         n = economy.n_products
         if targets is None and target_share is None:
             _fail("targets", "no targets given", fix="pass targets=... or target_share=s")
         if target_share is not None:
             if not np.isfinite(target_share) or target_share < 0:
-                _fail("target_share", f"share {target_share!r} is not a number ≥ 0", expected="s ≥ 0 (1 = base-year final demand)")
-            amounts = np.repeat((economy.final_demand_values.sum(axis=1) * target_share)[:, None], T, axis=1)
+                _fail(
+                    "target_share",
+                    f"share {target_share!r} is not a number ≥ 0",
+                    expected="s ≥ 0 (1 = base-year final demand)",
+                )
+            amounts = np.repeat(
+                (economy.final_demand_values.sum(axis=1) * target_share)[:, None], T, axis=1
+            )
             amounts = np.maximum(amounts, 0.0)
         else:
             amounts = _align_products(targets, economy, T, "targets")
@@ -359,7 +459,10 @@ class PlanProblem:
             if np.isscalar(weights)
             else _align_products(weights, economy, T, "weights", fill=1.0)
         )
-        resources = tuple(ResourceLimit(account, np.asarray(value, dtype=float)) for account, value in (limits or {}).items())
+        resources = tuple(
+            ResourceLimit(account, np.asarray(value, dtype=float))
+            for account, value in (limits or {}).items()
+        )
         cap = None
         if capacity is not None:
             cap = _align_activities(capacity, economy, T, "capacity")
@@ -397,13 +500,23 @@ def _align(values, index: pd.Index, T: int, field_: str, what: str, fill: float)
     if isinstance(values, pd.Series):
         values = pd.DataFrame({t: values for t in range(T)})
     if not isinstance(values, pd.DataFrame):
-        _fail(field_, f"expected a labelled Series or DataFrame, got {type(values).__name__}", fix=f"index the values by {what} labels")
+        _fail(
+            field_,
+            f"expected a labelled Series or DataFrame, got {type(values).__name__}",
+            fix=f"index the values by {what} labels",
+        )
     frame = values.copy()
     if not isinstance(frame.index, pd.MultiIndex):
         if len(index.get_level_values(0).unique()) == 1:
-            frame.index = pd.MultiIndex.from_arrays([[index[0][0]] * len(frame), frame.index.astype(str)])
+            frame.index = pd.MultiIndex.from_arrays(
+                [[index[0][0]] * len(frame), frame.index.astype(str)]
+            )
         else:
-            _fail(field_, f"{what} labels are not (region, sector) pairs", fix="index by (region, sector) tuples")
+            _fail(
+                field_,
+                f"{what} labels are not (region, sector) pairs",
+                fix="index by (region, sector) tuples",
+            )
     frame.index = pd.MultiIndex.from_arrays(
         [frame.index.get_level_values(0).astype(str), frame.index.get_level_values(1).astype(str)]
     )
@@ -411,7 +524,11 @@ def _align(values, index: pd.Index, T: int, field_: str, what: str, fill: float)
     if frame.shape[1] == 1 and T > 1:
         frame = pd.concat([frame.iloc[:, 0]] * T, axis=1)
     if frame.shape[1] != T:
-        _fail(field_, f"{frame.shape[1]} period columns for {T} periods", expected="one column, or one per period")
+        _fail(
+            field_,
+            f"{frame.shape[1]} period columns for {T} periods",
+            expected="one column, or one per period",
+        )
     array = frame.groupby(level=[0, 1]).sum().reindex(index).to_numpy(dtype=float, copy=True)
     array[np.isnan(array)] = fill
     return array

@@ -76,27 +76,50 @@ class TradeAssumptions:
     trade_cost: float = 0.05
 
     def __post_init__(self) -> None:
-        for name in ("resource_growth", "import_flexibility", "capital_output_ratio", "depreciation", "headroom", "trade_cost"):
+        for name in (
+            "resource_growth",
+            "import_flexibility",
+            "capital_output_ratio",
+            "depreciation",
+            "headroom",
+            "trade_cost",
+        ):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
-                raise SpecError(f"{name} = {value!r}", where=f"scenario.{name}", expected="a finite number ≥ 0")
+                raise SpecError(
+                    f"{name} = {value!r}", where=f"scenario.{name}", expected="a finite number ≥ 0"
+                )
         if self.periods < 1:
-            raise SpecError(f"periods = {self.periods}", where="scenario.periods", expected="an integer ≥ 1")
+            raise SpecError(
+                f"periods = {self.periods}", where="scenario.periods", expected="an integer ≥ 1"
+            )
         if self.member_trade not in ("table", "free"):
-            raise SpecError(f"member_trade = {self.member_trade!r}", where="scenario.member_trade", expected="'table' or 'free'")
+            raise SpecError(
+                f"member_trade = {self.member_trade!r}",
+                where="scenario.member_trade",
+                expected="'table' or 'free'",
+            )
 
 
 def _choose_resource(economy: Economy, name: str | None) -> str:
     accounts = economy.account_names
     if name is not None:
         if name not in accounts:
-            raise SpecError(f"unknown account {name!r}", where="scenario.resource", expected=f"one of {list(accounts)}")
+            raise SpecError(
+                f"unknown account {name!r}",
+                where="scenario.resource",
+                expected=f"one of {list(accounts)}",
+            )
         return name
     for candidate in ("labour", "value_added"):
         if candidate in accounts:
             return candidate
     if not accounts:
-        raise SpecError("the economy has no account to limit", where="scenario.resource", fix="use a table with labour or value added")
+        raise SpecError(
+            "the economy has no account to limit",
+            where="scenario.resource",
+            fix="use a table with labour or value added",
+        )
     return accounts[0]
 
 
@@ -104,7 +127,12 @@ def _check_regions(economy: Economy, names: Sequence[str], field: str) -> None:
     known = list(economy.regions)
     for k, name in enumerate(names):
         if name not in known:
-            raise SpecError(f"unknown region {name!r}", where=f"{field}[{k}]", expected=f"one of {known}", fix="use the table's region codes")
+            raise SpecError(
+                f"unknown region {name!r}",
+                where=f"{field}[{k}]",
+                expected=f"one of {known}",
+                fix="use the table's region codes",
+            )
 
 
 def trade_problem(
@@ -119,14 +147,23 @@ def trade_problem(
     a = assumptions or TradeAssumptions()
     members = list(dict.fromkeys(members))
     if not members:
-        raise SpecError("no member region", where="scenario.members", expected="at least one region")
+        raise SpecError(
+            "no member region", where="scenario.members", expected="at least one region"
+        )
     _check_regions(economy, members, "scenario.members")
     _check_regions(economy, cut_partners, "scenario.partners")
     overlap = set(members) & set(cut_partners)
     if overlap:
-        raise SpecError(f"{sorted(overlap)} are both members and cut partners", where="scenario.partners", fix="a member cannot cut itself off")
+        raise SpecError(
+            f"{sorted(overlap)} are both members and cut partners",
+            where="scenario.partners",
+            fix="a member cannot cut itself off",
+        )
     if not economy.is_symmetric or economy.activity_levels is None:
-        raise SpecError("the scenario needs a symmetric multi-regional table with gross output", where="scenario.economy")
+        raise SpecError(
+            "the scenario needs a symmetric multi-regional table with gross output",
+            where="scenario.economy",
+        )
     resource = _choose_resource(economy, a.resource)
     T = a.periods
     region_of = economy.products.get_level_values(0).to_numpy()
@@ -145,7 +182,9 @@ def trade_problem(
     user_region = region_of[member_idx][cols]
     own = is_member[rows] & ((a.member_trade == "table") | (region_of[rows] == user_region))
     pooled_region = np.where(own, region_of[rows], user_region)
-    targets_pos = position.reindex(pd.MultiIndex.from_arrays([pooled_region, sector_of[rows]])).to_numpy()
+    targets_pos = position.reindex(
+        pd.MultiIndex.from_arrays([pooled_region, sector_of[rows]])
+    ).to_numpy()
     missing = np.isnan(targets_pos)
     if missing.any():
         k = int(np.flatnonzero(missing)[0])
@@ -159,10 +198,21 @@ def trade_problem(
     # import activities: one per (member, partner, sector) with a base-year flow
     flows = sp.coo_array(use[:, member_idx] @ sp.diags_array(levels[member_idx]))
     keep = ~is_member[flows.row] & (flows.data > 0)
-    imp = pd.DataFrame({"partner": region_of[flows.row[keep]], "sector": sector_of[flows.row[keep]], "member": region_of[member_idx][flows.col[keep]], "flow": flows.data[keep]})
+    imp = pd.DataFrame(
+        {
+            "partner": region_of[flows.row[keep]],
+            "sector": sector_of[flows.row[keep]],
+            "member": region_of[member_idx][flows.col[keep]],
+            "flow": flows.data[keep],
+        }
+    )
     imp = imp.groupby(["member", "partner", "sector"], as_index=False, sort=True)["flow"].sum()
     n_imp = len(imp)
-    imp_product = position.reindex(pd.MultiIndex.from_arrays([imp["member"], imp["sector"]])).to_numpy().astype(int)
+    imp_product = (
+        position.reindex(pd.MultiIndex.from_arrays([imp["member"], imp["sector"]]))
+        .to_numpy()
+        .astype(int)
+    )
     partners = sorted(imp["partner"].unique())
 
     # shipping activities between members (free trade)
@@ -170,9 +220,16 @@ def trade_problem(
     if a.member_trade == "free" and len(members) > 1:
         pairs = [(o, d) for o in members for d in members if o != d]
         sectors = pd.Index(sector_of[member_idx]).unique()
-        ship = pd.DataFrame([(o, d, s) for o, d in pairs for s in sectors], columns=["origin", "destination", "sector"])
-        src = position.reindex(pd.MultiIndex.from_arrays([ship["origin"], ship["sector"]])).to_numpy()
-        dst = position.reindex(pd.MultiIndex.from_arrays([ship["destination"], ship["sector"]])).to_numpy()
+        ship = pd.DataFrame(
+            [(o, d, s) for o, d in pairs for s in sectors],
+            columns=["origin", "destination", "sector"],
+        )
+        src = position.reindex(
+            pd.MultiIndex.from_arrays([ship["origin"], ship["sector"]])
+        ).to_numpy()
+        dst = position.reindex(
+            pd.MultiIndex.from_arrays([ship["destination"], ship["sector"]])
+        ).to_numpy()
         good = ~(np.isnan(src) | np.isnan(dst))
         ship = ship[good].reset_index(drop=True)
         src, dst = src[good].astype(int), dst[good].astype(int)
@@ -183,7 +240,9 @@ def trade_problem(
         [
             sp.identity(n, format="csr"),
             sp.csr_array((np.ones(n_imp), (imp_product, np.arange(n_imp))), shape=(n, n_imp)),
-            sp.csr_array((np.ones(n_ship), (dst, np.arange(n_ship))), shape=(n, n_ship)) if n_ship else sp.csr_array((n, 0)),
+            sp.csr_array((np.ones(n_ship), (dst, np.arange(n_ship))), shape=(n, n_ship))
+            if n_ship
+            else sp.csr_array((n, 0)),
         ],
         format="csr",
     )
@@ -191,14 +250,24 @@ def trade_problem(
         [
             member_use,
             sp.csr_array((n, n_imp)),
-            sp.csr_array((np.full(n_ship, 1.0 + a.trade_cost), (src, np.arange(n_ship))), shape=(n, n_ship)) if n_ship else sp.csr_array((n, 0)),
+            sp.csr_array(
+                (np.full(n_ship, 1.0 + a.trade_cost), (src, np.arange(n_ship))), shape=(n, n_ship)
+            )
+            if n_ship
+            else sp.csr_array((n, 0)),
         ],
         format="csr",
     )
     activities = pd.MultiIndex.from_tuples(
         list(labels)
-        + [(r, f"import {p} {s}") for r, p, s in zip(imp["member"], imp["partner"], imp["sector"], strict=True)]
-        + [(d, f"ship {o}->{d} {s}") for o, d, s in zip(ship["origin"], ship["destination"], ship["sector"], strict=True)],
+        + [
+            (r, f"import {p} {s}")
+            for r, p, s in zip(imp["member"], imp["partner"], imp["sector"], strict=True)
+        ]
+        + [
+            (d, f"ship {o}->{d} {s}")
+            for o, d, s in zip(ship["origin"], ship["destination"], ship["sector"], strict=True)
+        ],
         names=["region", "activity"],
     )
 
@@ -231,20 +300,36 @@ def trade_problem(
         make=make,
         account_coefficients=np.vstack(account_rows),
         account_names=tuple(account_names),
-        account_units={**{f"{resource}:{r}": unit for r in members}, **{f"imports:{p}": money for p in partners}},
+        account_units={
+            **{f"{resource}:{r}": unit for r in members},
+            **{f"imports:{p}": money for p in partners},
+        },
         final_demand_values=np.zeros((n, 0)),
         final_demand_columns=pd.Index([]),
-        activity_levels=np.concatenate([levels[member_idx], imp["flow"].to_numpy(), np.zeros(n_ship)]),
-        metadata=Metadata(name=name or f"{'+'.join(members)} without {'+'.join(cut_partners) or 'no one'}", units=economy.metadata.units, source=economy.metadata.source),
+        activity_levels=np.concatenate(
+            [levels[member_idx], imp["flow"].to_numpy(), np.zeros(n_ship)]
+        ),
+        metadata=Metadata(
+            name=name or f"{'+'.join(members)} without {'+'.join(cut_partners) or 'no one'}",
+            units=economy.metadata.units,
+            source=economy.metadata.source,
+        ),
         check_productive=False,
     )
 
     # capacities: imports by flexibility (0 when cut), member activities by capital
     capacity = np.full((m, T), np.inf)
-    flex = np.where(imp["partner"].isin(cut_partners), 0.0, a.import_flexibility) * imp["flow"].to_numpy()
+    flex = (
+        np.where(imp["partner"].isin(cut_partners), 0.0, a.import_flexibility)
+        * imp["flow"].to_numpy()
+    )
     capacity[n : n + n_imp] = flex[:, None]
     fd = economy.final_demand_values[member_idx].sum(axis=1)
-    exports = np.asarray(use[is_member][:, ~is_member] @ levels[~is_member]).ravel() if (~is_member).any() else np.zeros(n)
+    exports = (
+        np.asarray(use[is_member][:, ~is_member] @ levels[~is_member]).ravel()
+        if (~is_member).any()
+        else np.zeros(n)
+    )
     deliveries = np.maximum(fd + exports, 0.0)
     bundle = _investment_bundle(labels, member_region, members, deliveries, a)
     capital = CapitalStocks(
@@ -262,14 +347,22 @@ def trade_problem(
         periods=pd.Index(range(1, T + 1), name="period"),
         targets=targets,
         objective=Objective(kind="max_min_fulfilment"),
-        resources=tuple(ResourceLimit(acc, lim) for acc, lim in zip(account_names, limits, strict=True)),
+        resources=tuple(
+            ResourceLimit(acc, lim) for acc, lim in zip(account_names, limits, strict=True)
+        ),
         capacity=capacity,
         capital=capital,
         name=planning_economy.metadata.name,
     )
 
 
-def _investment_bundle(labels: pd.MultiIndex, member_region: np.ndarray, members: list[str], deliveries: np.ndarray, a: TradeAssumptions) -> sp.csr_array:
+def _investment_bundle(
+    labels: pd.MultiIndex,
+    member_region: np.ndarray,
+    members: list[str],
+    deliveries: np.ndarray,
+    a: TradeAssumptions,
+) -> sp.csr_array:
     """Goods used per unit of new capacity of each member activity (products × activities)."""
     n = len(labels)
     sectors = labels.get_level_values(1).to_numpy()
@@ -281,11 +374,19 @@ def _investment_bundle(labels: pd.MultiIndex, member_region: np.ndarray, members
         else:
             unknown = set(a.capital_goods) - set(sectors[mask])
             if unknown:
-                raise SpecError(f"unknown capital goods {sorted(unknown)}", where="scenario.capital_goods", expected="sectors of the table")
+                raise SpecError(
+                    f"unknown capital goods {sorted(unknown)}",
+                    where="scenario.capital_goods",
+                    expected="sectors of the table",
+                )
             weights = np.array([a.capital_goods.get(s, 0.0) for s in sectors]) * mask
         total = weights.sum()
         if total <= 0:
-            raise SpecError(f"no investment goods for region {region!r}", where="scenario.capital_goods", fix="give capital_goods = {sector: share}")
+            raise SpecError(
+                f"no investment goods for region {region!r}",
+                where="scenario.capital_goods",
+                fix="give capital_goods = {sector: share}",
+            )
         mix += weights / total
     # each activity's investment uses its own region's mix
     goods = np.flatnonzero(mix > 0)
@@ -319,19 +420,36 @@ class ScenarioResult:
 
     def summary(self) -> str:
         lines = [f"scenario {self.plan.problem.name!r}"]
-        lines.append("share of base-year final demand kept: " + ", ".join(f"period {p}: {v:.4f}" for p, v in self.share.items()))
+        lines.append(
+            "share of base-year final demand kept: "
+            + ", ".join(f"period {p}: {v:.4f}" for p, v in self.share.items())
+        )
         if self.baseline_share is not None:
-            lines.append("without the cut-off: " + ", ".join(f"period {p}: {v:.4f}" for p, v in self.baseline_share.items()))
+            lines.append(
+                "without the cut-off: "
+                + ", ".join(f"period {p}: {v:.4f}" for p, v in self.baseline_share.items())
+            )
         built = self.capacity_built.sum(axis=1).sort_values(ascending=False).head(5)
         if len(built):
-            lines.append("largest capacities to build: " + ", ".join(f"{'/'.join(k)}: {v:.6g}" for k, v in built.items()))
+            lines.append(
+                "largest capacities to build: "
+                + ", ".join(f"{'/'.join(k)}: {v:.6g}" for k, v in built.items())
+            )
         if len(self.lost_inputs):
             top = self.lost_inputs.sort_values("base_imports", ascending=False).head(5)
-            lines.append("main lost inputs (base imports; shadow price in period 1): " + ", ".join(f"{r.member}/{r.sector}: {r.base_imports:.6g}; {r.shadow_price_1:.4g}" for r in top.itertuples()))
+            lines.append(
+                "main lost inputs (base imports; shadow price in period 1): "
+                + ", ".join(
+                    f"{r.member}/{r.sector}: {r.base_imports:.6g}; {r.shadow_price_1:.4g}"
+                    for r in top.itertuples()
+                )
+            )
         return "\n".join(lines)
 
 
-def _run(problem: PlanProblem, cut_partners: Sequence[str], method: str, baseline: PlanProblem | None) -> ScenarioResult:
+def _run(
+    problem: PlanProblem, cut_partners: Sequence[str], method: str, baseline: PlanProblem | None
+) -> ScenarioResult:
     plan = solve(problem, method=method)
     share = plan.worst_fulfilment.rename("share")
     base_share = None
@@ -340,7 +458,9 @@ def _run(problem: PlanProblem, cut_partners: Sequence[str], method: str, baselin
     capital = problem.capital
     eco = problem.economy
     built = plan.investment if plan.investment is not None else pd.DataFrame()
-    built = pd.DataFrame(built.to_numpy(), index=eco.activities[capital.activities], columns=problem.periods)
+    built = pd.DataFrame(
+        built.to_numpy(), index=eco.activities[capital.activities], columns=problem.periods
+    )
     built = built[(built > 1e-9 * max(1.0, float(built.to_numpy().max(initial=0.0)))).any(axis=1)]
     rows = []
     activity_names = eco.activities.get_level_values(1)
@@ -350,12 +470,19 @@ def _run(problem: PlanProblem, cut_partners: Sequence[str], method: str, baselin
             member, label = eco.activities[j]
             sector = label.split(" ", 2)[2]
             i = eco.products.get_loc((member, sector))
-            row = {"member": member, "partner": partner, "sector": sector, "base_imports": float(eco.activity_levels[j])}
+            row = {
+                "member": member,
+                "partner": partner,
+                "sector": sector,
+                "base_imports": float(eco.activity_levels[j]),
+            }
             for k, period in enumerate(problem.periods):
                 row[f"shadow_price_{period}"] = float(plan.product_prices.iloc[i, k])
             rows.append(row)
     lost = pd.DataFrame(rows)
-    return ScenarioResult(plan=plan, share=share, baseline_share=base_share, capacity_built=built, lost_inputs=lost)
+    return ScenarioResult(
+        plan=plan, share=share, baseline_share=base_share, capacity_built=built, lost_inputs=lost
+    )
 
 
 def cutoff_scenario(

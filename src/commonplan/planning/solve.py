@@ -36,7 +36,13 @@ SIMPLEX_MAX_NNZ = 300_000
 IPM_MAX_NNZ = 5_000_000
 
 #: HiGHS statuses that settle a problem (anything else is a stop without an answer).
-PROVEN = ("Optimal", "Infeasible", "Unbounded", "Primal infeasible or unbounded", "Unbounded or infeasible")
+PROVEN = (
+    "Optimal",
+    "Infeasible",
+    "Unbounded",
+    "Primal infeasible or unbounded",
+    "Unbounded or infeasible",
+)
 
 
 @dataclass
@@ -100,7 +106,11 @@ def _collect(h: highspy.Highs, seconds: float) -> HighsResult:
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     solution = h.getSolution()
-    iterations = int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(int(info.pdlp_iteration_count), 0)
+    iterations = (
+        int(info.simplex_iteration_count)
+        + max(int(info.ipm_iteration_count), 0)
+        + max(int(info.pdlp_iteration_count), 0)
+    )
     dual_objective = float("nan")
     return HighsResult(
         status=status,
@@ -135,7 +145,9 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
-def run_highs(lp: LinearProgram, method: str, *, time_limit: float | None = None, tolerance: float = 1e-7) -> HighsResult:
+def run_highs(
+    lp: LinearProgram, method: str, *, time_limit: float | None = None, tolerance: float = 1e-7
+) -> HighsResult:
     """Solve ``lp`` with HiGHS (``method`` ∈ simplex, ipm, pdlp) and collect the outcome."""
     h = _new_highs()
     _configure(h, method, time_limit, tolerance)
@@ -151,7 +163,9 @@ def _rerun(result: HighsResult) -> HighsResult:
     return _collect(result.highs, time.perf_counter() - start)
 
 
-def _fail_unless_optimal(result: HighsResult, problem: PlanProblem, lp: LinearProgram, method: str) -> HighsResult:
+def _fail_unless_optimal(
+    result: HighsResult, problem: PlanProblem, lp: LinearProgram, method: str
+) -> HighsResult:
     status = result.status
     if status == "Optimal":
         return result
@@ -183,7 +197,9 @@ def _fail_unless_optimal(result: HighsResult, problem: PlanProblem, lp: LinearPr
     )
 
 
-def _solution_from_lp(problem: PlanProblem, lp: LinearProgram, primal: HighsResult, dual: HighsResult) -> Solution:
+def _solution_from_lp(
+    problem: PlanProblem, lp: LinearProgram, primal: HighsResult, dual: HighsResult
+) -> Solution:
     eco = problem.economy
     T, n, m = problem.n_periods, eco.n_products, eco.n_activities
     v = primal.col_value
@@ -217,7 +233,9 @@ def _solution_from_lp(problem: PlanProblem, lp: LinearProgram, primal: HighsResu
     )
 
 
-def dual_objective(lp: LinearProgram, col_value: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarray) -> float:
+def dual_objective(
+    lp: LinearProgram, col_value: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarray
+) -> float:
     """The Lagrangian dual bound ``Σ y_i·b_i + Σ r_j·u_j`` of ``min c·v`` at the given duals.
 
     Each dual multiplies the bound its sign makes active (lower for ``≥ 0``, upper for ``< 0``);
@@ -231,7 +249,9 @@ def dual_objective(lp: LinearProgram, col_value: np.ndarray, row_dual: np.ndarra
         bound = np.where(np.isfinite(bound), bound, value)
         return float(duals @ bound)
 
-    return part(row_dual, lp.row_lower, lp.row_upper, activity) + part(col_dual, lp.col_lower, lp.col_upper, col_value)
+    return part(row_dual, lp.row_lower, lp.row_upper, activity) + part(
+        col_dual, lp.col_lower, lp.col_upper, col_value
+    )
 
 
 def _relative_gap(result: HighsResult) -> float:
@@ -266,7 +286,11 @@ def solve(
         achieved relative duality gap and infeasibilities.
     """
     if method not in METHODS:
-        raise SolverError(f"unknown method {method!r}", where="solve(method=...)", expected=f"one of {list(METHODS)}")
+        raise SolverError(
+            f"unknown method {method!r}",
+            where="solve(method=...)",
+            expected=f"one of {list(METHODS)}",
+        )
     notes: list[str] = []
     if method in ("auto", "structured"):
         from commonplan.planning.structured import StructureMismatch, solve_structured
@@ -290,7 +314,9 @@ def solve(
     if method == "auto" and chosen == "pdlp" and result.status not in PROVEN:
         # PDLP's tolerance is relative to the data's scale; on tables in large money units it
         # can stop without a proven optimum, so auto falls back to interior point
-        notes.append(f"PDLP stopped with status {result.status!r} after {result.seconds:.3g} s; solved again with interior point")
+        notes.append(
+            f"PDLP stopped with status {result.status!r} after {result.seconds:.3g} s; solved again with interior point"
+        )
         chosen, pdlp_seconds = "ipm", result.seconds
         result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
         result.seconds += pdlp_seconds  # the report's solve time counts both runs
@@ -302,10 +328,18 @@ def solve(
     stage_one = -result.objective if lp.maximise else result.objective
     final = result
 
-    if problem.objective.kind == "max_min_fulfilment" and problem.objective.lexicographic and lp.target_index[0].size:
+    if (
+        problem.objective.kind == "max_min_fulfilment"
+        and problem.objective.lexicographic
+        and lp.target_index[0].size
+    ):
         # stage 2: keep Σ z_t at its optimum, maximise weighted fulfilment; warm start from stage 1
         primal_z = first.col_value[lp.columns["z"]]
-        first_values = {"x": first.col_value.copy(), "row_dual": first.row_dual.copy(), "dual_obj": first.dual_objective}
+        first_values = {
+            "x": first.col_value.copy(),
+            "row_dual": first.row_dual.copy(),
+            "dual_obj": first.dual_objective,
+        }
         h = result.highs
         z_cols = np.arange(lp.columns["z"].start, lp.columns["z"].stop, dtype=np.int32)
         floor = stage_one - max(1e-9, 1e-9 * abs(stage_one))
@@ -317,11 +351,21 @@ def solve(
         iterations += second.iterations
         if second.status == "Optimal":
             final = second
-            notes.append(f"lexicographic stage 2 kept Σ z_t = {primal_z.sum():.8g} and maximised weighted fulfilment")
+            notes.append(
+                f"lexicographic stage 2 kept Σ z_t = {primal_z.sum():.8g} and maximised weighted fulfilment"
+            )
         else:
-            notes.append(f"lexicographic stage 2 ended with status {second.status}; the stage-1 plan is reported")
+            notes.append(
+                f"lexicographic stage 2 ended with status {second.status}; the stage-1 plan is reported"
+            )
             final = HighsResult(**{**first.__dict__, "col_value": first_values["x"]})
-        first = HighsResult(**{**first.__dict__, "row_dual": first_values["row_dual"], "dual_objective": first_values["dual_obj"]})
+        first = HighsResult(
+            **{
+                **first.__dict__,
+                "row_dual": first_values["row_dual"],
+                "dual_objective": first_values["dual_obj"],
+            }
+        )
 
     solution = _solution_from_lp(problem, lp, final, first)
     solution = Solution(**{**solution.__dict__, "objective": stage_one})

@@ -66,7 +66,18 @@ from commonplan.planning.problem import (
     Targets,
 )
 
-TOP_KEYS = {"name", "periods", "economy", "objective", "targets", "target_share", "limits", "capacity", "techniques", "solver"}
+TOP_KEYS = {
+    "name",
+    "periods",
+    "economy",
+    "objective",
+    "targets",
+    "target_share",
+    "limits",
+    "capacity",
+    "techniques",
+    "solver",
+}
 SECTION_KEYS = {
     "economy": {"cockshott", "table", "format", "accounts", "region", "units", "year"},
     "objective": {"kind", "resource", "lexicographic", "breakpoints"},
@@ -90,7 +101,9 @@ class PlanSpec:
     source: Path | None = None
 
 
-def _error(field: str, message: str, *, expected: str | None = None, fix: str | None = None) -> SpecError:
+def _error(
+    field: str, message: str, *, expected: str | None = None, fix: str | None = None
+) -> SpecError:
     return SpecError(message, where=field, expected=expected, fix=fix)
 
 
@@ -113,7 +126,12 @@ def _number(value: Any, field: str, *, allow_inf: bool = False) -> float:
     if np.isnan(value) or (np.isinf(value) and not allow_inf):
         raise _error(field, f"{value!r} is not a finite number", expected="a finite number ≥ 0")
     if value < 0:
-        raise _error(field, f"{value:g} is negative", expected="a number ≥ 0", fix="targets and limits cannot be negative; use 0 for none")
+        raise _error(
+            field,
+            f"{value:g} is negative",
+            expected="a number ≥ 0",
+            fix="targets and limits cannot be negative; use 0 for none",
+        )
     return value
 
 
@@ -126,7 +144,9 @@ def _per_period(value: Any, T: int, field: str, *, allow_inf: bool = False) -> n
                 expected=f"one value, or exactly {T} (one per period)",
                 fix="make the list as long as `periods`, or give a single value for all periods",
             )
-        return np.array([_number(v, f"{field}[{k}]", allow_inf=allow_inf) for k, v in enumerate(value)])
+        return np.array(
+            [_number(v, f"{field}[{k}]", allow_inf=allow_inf) for k, v in enumerate(value)]
+        )
     return np.full(T, _number(value, field, allow_inf=allow_inf))
 
 
@@ -140,7 +160,12 @@ def _find(labels: pd.MultiIndex, name: Any, region: Any, field: str, what: str) 
     if region is not None:
         if region not in set(regions):
             close = difflib.get_close_matches(str(region), sorted(set(regions)), n=3)
-            raise _error(field, f"unknown region {region!r}", expected=f"one of the economy's regions{f', e.g. {close}' if close else ''}", fix="check the region code")
+            raise _error(
+                field,
+                f"unknown region {region!r}",
+                expected=f"one of the economy's regions{f', e.g. {close}' if close else ''}",
+                fix="check the region code",
+            )
         hits = np.flatnonzero((regions == region) & (sectors == name))
     else:
         hits = np.flatnonzero(sectors == name)
@@ -153,7 +178,11 @@ def _find(labels: pd.MultiIndex, name: Any, region: Any, field: str, what: str) 
             fix=f"use one of the economy's {what} names",
         )
     if hits.size > 1:
-        raise _error(field, f"{what} {name!r} exists in several regions", fix="add region = \"...\" or write \"REGION/name\"")
+        raise _error(
+            field,
+            f"{what} {name!r} exists in several regions",
+            fix='add region = "..." or write "REGION/name"',
+        )
     return int(hits[0])
 
 
@@ -167,15 +196,28 @@ PLAIN_TABLE_KEYS = ("accounts", "region", "units", "year")
 def _economy_section(spec: dict[str, Any], base: Path) -> tuple[Economy, PlanProblem | None]:
     section = spec.get("economy")
     if not isinstance(section, dict):
-        raise _error("economy", "missing [economy] section", expected="table = PATH or cockshott = FOLDER", fix="add [economy] with a data path")
+        raise _error(
+            "economy",
+            "missing [economy] section",
+            expected="table = PATH or cockshott = FOLDER",
+            fix="add [economy] with a data path",
+        )
     _check_keys(section, SECTION_KEYS["economy"], "economy")
     sources = [k for k in ("cockshott", "table") if k in section]
     if len(sources) != 1:
-        raise _error("economy", f"give exactly one data source, got {sources}", expected="table = PATH (any format of `commonplan formats`) or cockshott = FOLDER")
+        raise _error(
+            "economy",
+            f"give exactly one data source, got {sources}",
+            expected="table = PATH (any format of `commonplan formats`) or cockshott = FOLDER",
+        )
     key = sources[0]
     path = (base / str(section[key])).resolve()
     if not path.exists():
-        raise _error(f"economy.{key}", f"{path} does not exist", fix="correct the path (relative to the spec file)")
+        raise _error(
+            f"economy.{key}",
+            f"{path} does not exist",
+            fix="correct the path (relative to the spec file)",
+        )
     if key == "cockshott":
         from commonplan.planning.cockshott import read_cockshott
 
@@ -193,7 +235,11 @@ def _economy_section(spec: dict[str, Any], base: Path) -> tuple[Economy, PlanPro
         )
     accounts = options.get("accounts", [])
     if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
-        raise _error("economy.accounts", f"{accounts!r} is not a list of row names", expected='e.g. ["labour"]')
+        raise _error(
+            "economy.accounts",
+            f"{accounts!r} is not a list of row names",
+            expected='e.g. ["labour"]',
+        )
     return read_table(path, format=table_format, **options), None
 
 
@@ -205,35 +251,68 @@ def _add_techniques(economy: Economy, entries: list[Any]) -> Economy:
     for k, entry in enumerate(entries):
         field = f"techniques[{k}]"
         if not isinstance(entry, dict):
-            raise _error(field, "each technique must be a table", expected="[[techniques]] with name, product, output, inputs")
+            raise _error(
+                field,
+                "each technique must be a table",
+                expected="[[techniques]] with name, product, output, inputs",
+            )
         _check_keys(entry, SECTION_KEYS["techniques"], field)
         name = entry.get("name") or f"technique{k}"
         if "product" not in entry:
-            raise _error(f"{field}.product", "a technique needs the product it makes", fix="add product = \"...\"")
-        product = _find(economy.products, entry["product"], entry.get("region"), f"{field}.product", "product")
+            raise _error(
+                f"{field}.product",
+                "a technique needs the product it makes",
+                fix='add product = "..."',
+            )
+        product = _find(
+            economy.products, entry["product"], entry.get("region"), f"{field}.product", "product"
+        )
         output = _number(entry.get("output", 1.0), f"{field}.output")
         if output <= 0:
-            raise _error(f"{field}.output", f"technique {name!r} has no output", expected="output > 0 units of its product per unit of activity", fix="set output to the amount made per unit of the technique")
+            raise _error(
+                f"{field}.output",
+                f"technique {name!r} has no output",
+                expected="output > 0 units of its product per unit of activity",
+                fix="set output to the amount made per unit of the technique",
+            )
         make = np.zeros(n)
         make[product] = output
         use = np.zeros(n)
         inputs = entry.get("inputs", {})
         if not isinstance(inputs, dict):
-            raise _error(f"{field}.inputs", "inputs must be a table product = amount", expected="inputs = { iron = 0.05 }")
+            raise _error(
+                f"{field}.inputs",
+                "inputs must be a table product = amount",
+                expected="inputs = { iron = 0.05 }",
+            )
         for good, amount in inputs.items():
-            use[_find(economy.products, good, None, f"{field}.inputs.{good}", "product")] += _number(amount, f"{field}.inputs.{good}")
+            use[_find(economy.products, good, None, f"{field}.inputs.{good}", "product")] += (
+                _number(amount, f"{field}.inputs.{good}")
+            )
         accounts = np.zeros(len(economy.account_names))
         for account, amount in dict(entry.get("accounts", {})).items():
             if account not in economy.account_names:
-                raise _error(f"{field}.accounts.{account}", f"unknown account {account!r}", expected=f"one of {list(economy.account_names)}")
-            accounts[economy.account_names.index(account)] = _number(amount, f"{field}.accounts.{account}")
+                raise _error(
+                    f"{field}.accounts.{account}",
+                    f"unknown account {account!r}",
+                    expected=f"one of {list(economy.account_names)}",
+                )
+            accounts[economy.account_names.index(account)] = _number(
+                amount, f"{field}.accounts.{account}"
+            )
         make_cols.append(make)
         use_cols.append(use)
         account_cols.append(accounts)
         labels.append((economy.products[product][0], str(name)))
-    activities = economy.activities.append(pd.MultiIndex.from_tuples(labels, names=economy.activities.names))
+    activities = economy.activities.append(
+        pd.MultiIndex.from_tuples(labels, names=economy.activities.names)
+    )
     if activities.has_duplicates:
-        raise _error("techniques", f"technique names repeat existing activities: {list(activities[activities.duplicated()])}", fix="give each technique a distinct name")
+        raise _error(
+            "techniques",
+            f"technique names repeat existing activities: {list(activities[activities.duplicated()])}",
+            fix="give each technique a distinct name",
+        )
     levels = None
     if economy.activity_levels is not None:
         levels = np.concatenate([economy.activity_levels, np.zeros(len(labels))])
@@ -241,7 +320,9 @@ def _add_techniques(economy: Economy, entries: list[Any]) -> Economy:
         activities=activities,
         make=sp.hstack([economy.make, sp.csr_array(np.column_stack(make_cols))], format="csr"),
         use=sp.hstack([economy.use, sp.csr_array(np.column_stack(use_cols))], format="csr"),
-        account_coefficients=np.hstack([economy.account_coefficients, np.column_stack(account_cols)]),
+        account_coefficients=np.hstack(
+            [economy.account_coefficients, np.column_stack(account_cols)]
+        ),
         activity_levels=levels,
     )
 
@@ -254,16 +335,26 @@ def _periods(spec: dict[str, Any], base_problem: PlanProblem | None) -> pd.Index
     value = spec["periods"]
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
-            raise _error("periods", f"{value} periods", expected="an integer ≥ 1 or a list of labels")
+            raise _error(
+                "periods", f"{value} periods", expected="an integer ≥ 1 or a list of labels"
+            )
         labels = pd.Index(range(1, value + 1), name="period")
     elif isinstance(value, list) and value:
         labels = pd.Index([str(v) for v in value], name="period")
         if labels.has_duplicates:
             raise _error("periods", "period labels repeat", expected="distinct labels")
     else:
-        raise _error("periods", f"{value!r} is not a number of periods or a list of labels", expected="periods = 5 or periods = [\"2026\", \"2027\"]")
+        raise _error(
+            "periods",
+            f"{value!r} is not a number of periods or a list of labels",
+            expected='periods = 5 or periods = ["2026", "2027"]',
+        )
     if base_problem is not None and len(labels) != base_problem.n_periods:
-        raise _error("periods", f"{len(labels)} periods but the economy's data has {base_problem.n_periods}", fix="drop `periods` or match the data's years")
+        raise _error(
+            "periods",
+            f"{len(labels)} periods but the economy's data has {base_problem.n_periods}",
+            fix="drop `periods` or match the data's years",
+        )
     return labels
 
 
@@ -279,8 +370,12 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
         if key in spec:
             _check_keys(spec[key], SECTION_KEYS[key], key)
     for key in ("targets", "limits", "capacity", "techniques"):
-        if key in spec and not (isinstance(spec[key], list) and all(isinstance(e, dict) for e in spec[key])):
-            raise _error(key, f"{key} must be an array of tables", fix=f"write each entry as [[{key}]]")
+        if key in spec and not (
+            isinstance(spec[key], list) and all(isinstance(e, dict) for e in spec[key])
+        ):
+            raise _error(
+                key, f"{key} must be an array of tables", fix=f"write each entry as [[{key}]]"
+            )
     economy, base_problem = _economy_section(spec, base)
     periods = _periods(spec, base_problem)
     T = len(periods)
@@ -297,7 +392,11 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
     if "target_share" in spec:
         section = spec["target_share"]
         if "share" not in section:
-            raise _error("target_share.share", "missing share", expected="share = s (1 = base-year final demand)")
+            raise _error(
+                "target_share.share",
+                "missing share",
+                expected="share = s (1 = base-year final demand)",
+            )
         share = _per_period(section["share"], T, "target_share.share")
         base_demand = economy.final_demand_values.sum(axis=1)
         if (base_demand < 0).any():
@@ -308,7 +407,11 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
             known = set(economy.products.get_level_values(0))
             for k, region in enumerate(regions):
                 if region not in known:
-                    raise _error(f"target_share.regions[{k}]", f"unknown region {region!r}", expected=f"one of {sorted(known)}")
+                    raise _error(
+                        f"target_share.regions[{k}]",
+                        f"unknown region {region!r}",
+                        expected=f"one of {sorted(known)}",
+                    )
             mask = economy.products.get_level_values(0).isin(regions)
         amounts = np.where(mask[:, None], base_demand[:, None] * share[None, :], amounts)
         weights[mask] = _number(section.get("weight", 1.0), "target_share.weight")
@@ -317,13 +420,23 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
         field = f"targets[{k}]"
         _check_keys(entry, SECTION_KEYS["targets"], field)
         if "product" not in entry or "amount" not in entry:
-            raise _error(field, "a target needs product and amount", expected='product = "bread", amount = 2.0')
-        i = _find(economy.products, entry["product"], entry.get("region"), f"{field}.product", "product")
+            raise _error(
+                field,
+                "a target needs product and amount",
+                expected='product = "bread", amount = 2.0',
+            )
+        i = _find(
+            economy.products, entry["product"], entry.get("region"), f"{field}.product", "product"
+        )
         amounts[i] = _per_period(entry["amount"], T, f"{field}.amount")
         weights[i] = _per_period(entry.get("weight", 1.0), T, f"{field}.weight")
         given = True
     if not given or not (amounts > 0).any():
-        raise _error("targets", "no positive target", fix="add [[targets]] entries or a [target_share] section")
+        raise _error(
+            "targets",
+            "no positive target",
+            fix="add [[targets]] entries or a [target_share] section",
+        )
 
     # limits
     resources: dict[str, np.ndarray] = {}
@@ -335,16 +448,29 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
         account = entry.get("account")
         if account not in economy.account_names:
             close = difflib.get_close_matches(str(account), list(economy.account_names), n=3)
-            raise _error(f"{field}.account", f"unknown account {account!r}", expected=f"one of {list(economy.account_names)}", fix=f"did you mean {close[0]!r}?" if close else "name an account of the economy")
+            raise _error(
+                f"{field}.account",
+                f"unknown account {account!r}",
+                expected=f"one of {list(economy.account_names)}",
+                fix=f"did you mean {close[0]!r}?" if close else "name an account of the economy",
+            )
         if "limit" not in entry:
-            raise _error(f"{field}.limit", "missing limit", expected="limit = amount, or one per period")
+            raise _error(
+                f"{field}.limit", "missing limit", expected="limit = amount, or one per period"
+            )
         resources[account] = _per_period(entry["limit"], T, f"{field}.limit", allow_inf=True)
 
     capacity = None
     for k, entry in enumerate(spec.get("capacity", [])):
         field = f"capacity[{k}]"
         _check_keys(entry, SECTION_KEYS["capacity"], field)
-        j = _find(economy.activities, entry.get("activity"), entry.get("region"), f"{field}.activity", "activity")
+        j = _find(
+            economy.activities,
+            entry.get("activity"),
+            entry.get("region"),
+            f"{field}.activity",
+            "activity",
+        )
         if capacity is None:
             capacity = np.full((m, T), np.inf)
         capacity[j] = _per_period(entry.get("limit"), T, f"{field}.limit", allow_inf=True)
@@ -352,14 +478,24 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
     objective_section = spec.get("objective", {})
     kind = objective_section.get("kind", "max_min_fulfilment")
     if kind not in OBJECTIVE_KINDS:
-        raise _error("objective.kind", f"unknown objective {kind!r}", expected=f"one of {list(OBJECTIVE_KINDS)}")
+        raise _error(
+            "objective.kind",
+            f"unknown objective {kind!r}",
+            expected=f"one of {list(OBJECTIVE_KINDS)}",
+        )
     objective_args: dict[str, Any] = {"kind": kind, "resource": objective_section.get("resource")}
     if "lexicographic" in objective_section:
         objective_args["lexicographic"] = bool(objective_section["lexicographic"])
     if "breakpoints" in objective_section:
-        objective_args["breakpoints"] = tuple(_number(b, "objective.breakpoints") for b in objective_section["breakpoints"])
+        objective_args["breakpoints"] = tuple(
+            _number(b, "objective.breakpoints") for b in objective_section["breakpoints"]
+        )
     if kind == "min_resource" and objective_args["resource"] not in economy.account_names:
-        raise _error("objective.resource", f"unknown or missing resource {objective_args['resource']!r}", expected=f"one of {list(economy.account_names)}")
+        raise _error(
+            "objective.resource",
+            f"unknown or missing resource {objective_args['resource']!r}",
+            expected=f"one of {list(economy.account_names)}",
+        )
 
     capital = base_problem.capital if base_problem is not None else None
     problem = PlanProblem(
@@ -377,7 +513,9 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
     from commonplan.planning.solve import METHODS
 
     if method not in METHODS:
-        raise _error("solver.method", f"unknown method {method!r}", expected=f"one of {list(METHODS)}")
+        raise _error(
+            "solver.method", f"unknown method {method!r}", expected=f"one of {list(METHODS)}"
+        )
     time_limit = solver.get("time_limit")
     if time_limit is not None:
         time_limit = _number(time_limit, "solver.time_limit")
@@ -391,11 +529,15 @@ def read_spec(path: str | Path) -> PlanSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise _error(str(path), f"cannot read the specification: {error.strerror}", fix="check the path") from None
+        raise _error(
+            str(path), f"cannot read the specification: {error.strerror}", fix="check the path"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _error(str(path), f"not valid TOML: {error}", fix="fix the syntax at the line shown") from None
+        raise _error(
+            str(path), f"not valid TOML: {error}", fix="fix the syntax at the line shown"
+        ) from None
     try:
         spec = problem_from_spec(data, base=path.parent)
     except SpecError:

@@ -49,7 +49,14 @@ class LinearSolves:
     iterations: int = 0
 
 
-def leontief_solve(A: sp.sparray, b: np.ndarray, *, transpose: bool = False, x0: np.ndarray | None = None, counter: LinearSolves | None = None) -> np.ndarray:
+def leontief_solve(
+    A: sp.sparray,
+    b: np.ndarray,
+    *,
+    transpose: bool = False,
+    x0: np.ndarray | None = None,
+    counter: LinearSolves | None = None,
+) -> np.ndarray:
     """Solve ``(I − A) x = b`` (or ``(I − Aᵀ) x = b``) for a productive non-negative ``A``.
 
     Small systems are factorised; large ones use BiCGSTAB (GMRES if it stalls) to a relative
@@ -69,13 +76,25 @@ def leontief_solve(A: sp.sparray, b: np.ndarray, *, transpose: bool = False, x0:
     system = sp.csr_array(system)
     x, info = spla.bicgstab(system, b, x0=x0, rtol=1e-13, atol=0.0, maxiter=2000, callback=count)
     if info != 0:
-        x, info = spla.gmres(system, b, x0=x, rtol=1e-13, atol=0.0, restart=60, maxiter=50, callback=count, callback_type="pr_norm")
+        x, info = spla.gmres(
+            system,
+            b,
+            x0=x,
+            rtol=1e-13,
+            atol=0.0,
+            restart=60,
+            maxiter=50,
+            callback=count,
+            callback_type="pr_norm",
+        )
     if counter is not None:
         counter.iterations += iterations
     if info != 0:
         residual = np.linalg.norm(system @ x - b) / max(np.linalg.norm(b), 1e-300)
         if residual > 1e-10:
-            raise StructureMismatch(f"the iterative solver did not converge on the Leontief system (relative residual {residual:.1e})")
+            raise StructureMismatch(
+                f"the iterative solver did not converge on the Leontief system (relative residual {residual:.1e})"
+            )
     return x
 
 
@@ -99,7 +118,9 @@ def _single_output(problem: PlanProblem) -> tuple[np.ndarray, np.ndarray]:
     return make.indices.astype(np.int64), make.data.astype(float)
 
 
-def cheapest_techniques(use: sp.sparray, cost: np.ndarray, product_of: np.ndarray, output: np.ndarray, n: int) -> TechniqueChoice:
+def cheapest_techniques(
+    use: sp.sparray, cost: np.ndarray, product_of: np.ndarray, output: np.ndarray, n: int
+) -> TechniqueChoice:
     """Policy iteration for ``λ_i = min_t (l_t + Σ_k a_kt λ_k)`` over the techniques ``t`` of product ``i``.
 
     ``use`` is products × activities, ``cost`` the resource per unit of activity,
@@ -134,7 +155,9 @@ def cheapest_techniques(use: sp.sparray, cost: np.ndarray, product_of: np.ndarra
         choice = np.where(improve, best, choice)
     else:  # pragma: no cover - policy iteration terminates in finitely many steps
         raise StructureMismatch("policy iteration did not settle")
-    return TechniqueChoice(choice, values, sp.csc_array(U[:, choice]), iteration, counter.iterations)
+    return TechniqueChoice(
+        choice, values, sp.csc_array(U[:, choice]), iteration, counter.iterations
+    )
 
 
 def solve_structured(problem: PlanProblem) -> Plan:
@@ -153,7 +176,9 @@ def solve_structured(problem: PlanProblem) -> Plan:
     else:
         finite = [r for r in problem.resources if np.isfinite(r.limits).any()]
         if len(finite) != 1 or not np.isfinite(finite[0].limits).all():
-            raise StructureMismatch("objective (a) needs exactly one resource limited in every period")
+            raise StructureMismatch(
+                "objective (a) needs exactly one resource limited in every period"
+            )
         resource = finite[0].account
     product_of, output = _single_output(problem)
     n, m, T = eco.n_products, eco.n_activities, problem.n_periods
@@ -165,7 +190,9 @@ def solve_structured(problem: PlanProblem) -> Plan:
     y = problem.targets.amounts
     if kind == "max_min_fulfilment":
         if not (lam[(y > 0).any(axis=1)] > 0).all():
-            raise StructureMismatch("some product needs none of the scarce resource, so its delivery is unbounded")
+            raise StructureMismatch(
+                "some product needs none of the scarce resource, so its delivery is unbounded"
+            )
         if not (y > 0).any(axis=0).all():
             raise StructureMismatch("a period without targets has unbounded fulfilment")
     counter = LinearSolves()
@@ -198,14 +225,20 @@ def solve_structured(problem: PlanProblem) -> Plan:
         prices = np.repeat(lam[:, None], T, axis=1)
         resource_prices = np.zeros((len(problem.resources), T))
     else:
-        achieved = np.where(y > 0, np.divide(produced, y, out=np.full_like(y, np.inf), where=y > 0), np.inf).min(axis=0)
+        achieved = np.where(
+            y > 0, np.divide(produced, y, out=np.full_like(y, np.inf), where=y > 0), np.inf
+        ).min(axis=0)
         primal = float(achieved.sum())
         mu = 1.0 / need
         dual = float((mu * limit).sum())
         if (used > limit * (1 + ACCEPT_TOLERANCE) + 1e-12).any():
-            raise StructureMismatch("the scaled plan exceeds the resource limit (numerical trouble)")
+            raise StructureMismatch(
+                "the scaled plan exceeds the resource limit (numerical trouble)"
+            )
         prices = lam[:, None] * mu[None, :]
-        resource_prices = np.array([mu if r.account == resource else np.zeros(T) for r in problem.resources])
+        resource_prices = np.array(
+            [mu if r.account == resource else np.zeros(T) for r in problem.resources]
+        )
     gap = abs(primal - dual) / max(1.0, abs(primal))
     if max(residual, dual_infeasibility, gap) > ACCEPT_TOLERANCE:
         raise StructureMismatch(
@@ -231,7 +264,11 @@ def solve_structured(problem: PlanProblem) -> Plan:
         relative_gap=gap,
         primal_infeasibility=float(residual),
         dual_infeasibility=dual_infeasibility,
-        notes=(f"{choice.policy_iterations} policy iteration(s); verified against the LP optimality conditions",),
+        notes=(
+            f"{choice.policy_iterations} policy iteration(s); verified against the LP optimality conditions",
+        ),
     )
-    solution = Solution(x=x, d=d, product_prices=prices, resource_prices=resource_prices, objective=primal)
+    solution = Solution(
+        x=x, d=d, product_prices=prices, resource_prices=resource_prices, objective=primal
+    )
     return Plan.from_solution(problem, solution, report)

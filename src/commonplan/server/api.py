@@ -86,34 +86,52 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 def _plain(value: Any) -> dict[str, Any]:
     data = dataclasses.asdict(value)
-    return {k: (v.value if hasattr(v, "value") and not isinstance(v, int | float) else v)
-            for k, v in data.items()}
+    return {
+        k: (v.value if hasattr(v, "value") and not isinstance(v, int | float) else v)
+        for k, v in data.items()
+    }
 
 
 # --- accounts ----------------------------------------------------------------------------
 
 
-@router.post("/tokens", response_model=schemas.TokenOut, status_code=201,
-             responses={**_REFUSALS, 429: {"model": Problem, "description": "too many failed sign-ins"}})
+@router.post(
+    "/tokens",
+    response_model=schemas.TokenOut,
+    status_code=201,
+    responses={**_REFUSALS, 429: {"model": Problem, "description": "too many failed sign-ins"}},
+)
 async def create_token(request: Request, body: schemas.TokenRequest) -> Any:
     """Exchange a user name and password for a bearer token (rate-limited per address and user)."""
     actor = await sign_in(request, body.username, body.password)
     token = await run_write(request, accounts.create_token, actor, name=body.name)
-    return schemas.TokenOut(id=token.id, name=token.name, token=token.token, expires_at=token.expires_at)
+    return schemas.TokenOut(
+        id=token.id, name=token.name, token=token.token, expires_at=token.expires_at
+    )
 
 
 @router.get("/me", response_model=schemas.UserOut, responses=_READ_REFUSALS)
 async def me(request: Request, actor: Authenticated) -> Any:
     """The account the bearer token belongs to."""
-    return {"id": actor.user_id, "username": actor.username,
-            "display_name": actor.display_name, "role": actor.role.value, "active": True}
+    return {
+        "id": actor.user_id,
+        "username": actor.username,
+        "display_name": actor.display_name,
+        "role": actor.role.value,
+        "active": True,
+    }
 
 
 @router.post("/users", response_model=schemas.UserOut, status_code=201, responses=_REFUSALS)
 async def create_user(request: Request, actor: Authenticated, body: schemas.UserIn) -> Any:
     """Create an account (administrators)."""
     info = await run_write(
-        request, accounts.create_user, actor, body.username, body.password, body.role,
+        request,
+        accounts.create_user,
+        actor,
+        body.username,
+        body.password,
+        body.role,
         display_name=body.display_name,
     )
     return _plain(info)
@@ -128,44 +146,70 @@ async def list_assemblies(request: Request) -> Any:
     return [_plain(a) for a in await run_read(request, assemblies.list_assemblies)]
 
 
-@router.post("/assemblies", response_model=schemas.AssemblyOut, status_code=201, responses=_REFUSALS)
+@router.post(
+    "/assemblies", response_model=schemas.AssemblyOut, status_code=201, responses=_REFUSALS
+)
 async def create_assembly(request: Request, actor: Authenticated, body: schemas.AssemblyIn) -> Any:
     """Create an assembly for a stored economy (administrators)."""
     info = await run_write(
-        request, assemblies.create_assembly, actor, body.name,
-        economy_id=body.economy_id, description=body.description,
+        request,
+        assemblies.create_assembly,
+        actor,
+        body.name,
+        economy_id=body.economy_id,
+        description=body.description,
     )
     return _plain(info)
 
 
-@router.get("/assemblies/{assembly_id}", response_model=schemas.AssemblyOut, responses=_READ_REFUSALS)
+@router.get(
+    "/assemblies/{assembly_id}", response_model=schemas.AssemblyOut, responses=_READ_REFUSALS
+)
 async def get_assembly(request: Request, assembly_id: AssemblyId) -> Any:
     """One assembly."""
     return _plain(await run_read(request, assemblies.get_assembly, assembly_id))
 
 
-@router.get("/assemblies/{assembly_id}/councils", response_model=list[schemas.CouncilOut],
-            responses=_READ_REFUSALS)
+@router.get(
+    "/assemblies/{assembly_id}/councils",
+    response_model=list[schemas.CouncilOut],
+    responses=_READ_REFUSALS,
+)
 async def list_councils(request: Request, assembly_id: AssemblyId) -> Any:
     """The assembly's councils with their numbers of members."""
     return [_plain(c) for c in await run_read(request, views.councils_of, assembly_id)]
 
 
-@router.post("/assemblies/{assembly_id}/councils", response_model=schemas.CouncilOut,
-             status_code=201, responses=_REFUSALS)
+@router.post(
+    "/assemblies/{assembly_id}/councils",
+    response_model=schemas.CouncilOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
 async def create_council(
     request: Request, actor: Authenticated, assembly_id: AssemblyId, body: schemas.CouncilIn
 ) -> Any:
     """Create a council: workers' (sector/enterprise), peasants' (agricultural sector) or consumers' (region)."""
     info = await run_write(
-        request, assemblies.create_council, actor, assembly_id, body.name, body.kind,
-        region=body.region, sector=body.sector, enterprise=body.enterprise,
+        request,
+        assemblies.create_council,
+        actor,
+        assembly_id,
+        body.name,
+        body.kind,
+        region=body.region,
+        sector=body.sector,
+        enterprise=body.enterprise,
     )
     return _plain(info)
 
 
-@router.post("/councils/{council_id}/members", response_model=schemas.MembershipOut,
-             status_code=201, responses=_REFUSALS)
+@router.post(
+    "/councils/{council_id}/members",
+    response_model=schemas.MembershipOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
 async def add_member(
     request: Request, actor: Authenticated, council_id: CouncilId, body: schemas.MembershipIn
 ) -> Any:
@@ -190,24 +234,37 @@ async def remove_member(
 # --- rounds ------------------------------------------------------------------------------
 
 
-@router.get("/assemblies/{assembly_id}/rounds", response_model=list[schemas.RoundOut],
-            responses=_READ_REFUSALS)
+@router.get(
+    "/assemblies/{assembly_id}/rounds",
+    response_model=list[schemas.RoundOut],
+    responses=_READ_REFUSALS,
+)
 async def list_rounds(request: Request, assembly_id: AssemblyId) -> Any:
     """The assembly's planning rounds, newest first."""
     return [views.round_json(r) for r in await run_read(request, views.rounds_of, assembly_id)]
 
 
-@router.post("/assemblies/{assembly_id}/rounds", response_model=schemas.RoundOut,
-             status_code=201, responses=_REFUSALS)
+@router.post(
+    "/assemblies/{assembly_id}/rounds",
+    response_model=schemas.RoundOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
 async def open_round(
     request: Request, actor: Authenticated, assembly_id: AssemblyId, body: schemas.RoundIn
 ) -> Any:
     """Open a planning round in the ballot phase (facilitators)."""
     info = await run_write(
-        request, rounds.open_round, actor, assembly_id, body.title,
+        request,
+        rounds.open_round,
+        actor,
+        assembly_id,
+        body.title,
         [g.model_dump() for g in body.target_groups],
-        base_problem=body.base_problem, ballot_deadline=body.ballot_deadline,
-        vote_deadline=body.vote_deadline, aggregation_rule=body.aggregation_rule,
+        base_problem=body.base_problem,
+        ballot_deadline=body.ballot_deadline,
+        vote_deadline=body.vote_deadline,
+        aggregation_rule=body.aggregation_rule,
     )
     return views.round_json(info)
 
@@ -218,7 +275,9 @@ async def get_round(request: Request, round_id: RoundId) -> Any:
     return views.round_json(await run_read(request, queries.get_round_info, round_id))
 
 
-@router.get("/rounds/{round_id}/turnout", response_model=schemas.TurnoutOut, responses=_READ_REFUSALS)
+@router.get(
+    "/rounds/{round_id}/turnout", response_model=schemas.TurnoutOut, responses=_READ_REFUSALS
+)
 async def get_turnout(request: Request, round_id: RoundId) -> Any:
     """How many members have cast a ballot and a ranking."""
     return await run_read(request, views.turnout_json, round_id)
@@ -226,7 +285,9 @@ async def get_turnout(request: Request, round_id: RoundId) -> Any:
 
 @router.post("/rounds/{round_id}/advance", response_model=schemas.RoundOut, responses=_REFUSALS)
 async def advance(
-    request: Request, actor: Authenticated, round_id: RoundId,
+    request: Request,
+    actor: Authenticated,
+    round_id: RoundId,
     body: schemas.AdvanceIn | None = None,
 ) -> Any:
     """Move the round to its next phase (aggregates, checks alternatives, tallies or publishes)."""
@@ -236,10 +297,13 @@ async def advance(
     )
 
 
-@router.post("/rounds/{round_id}/aggregate", response_model=schemas.AggregatedOut,
-             responses=_REFUSALS)
+@router.post(
+    "/rounds/{round_id}/aggregate", response_model=schemas.AggregatedOut, responses=_REFUSALS
+)
 async def aggregate(
-    request: Request, actor: Authenticated, round_id: RoundId,
+    request: Request,
+    actor: Authenticated,
+    round_id: RoundId,
     body: schemas.AggregateIn | None = None,
 ) -> Any:
     """Re-aggregate the closed ballots with the mean or median rule (alternatives phase)."""
@@ -249,41 +313,67 @@ async def aggregate(
     )
 
 
-@router.get("/rounds/{round_id}/alternatives", response_model=list[schemas.AlternativeOut],
-            responses=_READ_REFUSALS)
+@router.get(
+    "/rounds/{round_id}/alternatives",
+    response_model=list[schemas.AlternativeOut],
+    responses=_READ_REFUSALS,
+)
 async def list_alternatives(request: Request, round_id: RoundId) -> Any:
     """The round's plan alternatives with their key figures."""
-    return [dataclasses.asdict(a) for a in await run_read(request, views.round_alternatives, round_id)]
+    return [
+        dataclasses.asdict(a) for a in await run_read(request, views.round_alternatives, round_id)
+    ]
 
 
-@router.post("/rounds/{round_id}/alternatives", response_model=schemas.AlternativeOut,
-             status_code=201, responses=_REFUSALS)
+@router.post(
+    "/rounds/{round_id}/alternatives",
+    response_model=schemas.AlternativeOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
 async def add_alternative(
     request: Request, actor: Authenticated, round_id: RoundId, body: schemas.AlternativeIn
 ) -> Any:
     """Add one alternative by hand, with its weights and key figures (facilitators, alternatives phase)."""
     info = await run_write(
-        request, rounds.add_alternative, actor, round_id, body.title,
-        description=body.description, weights=body.weights, figures=body.figures,
+        request,
+        rounds.add_alternative,
+        actor,
+        round_id,
+        body.title,
+        description=body.description,
+        weights=body.weights,
+        figures=body.figures,
     )
     return dataclasses.asdict(info)
 
 
-@router.post("/rounds/{round_id}/alternatives/compute", response_model=list[schemas.AlternativeOut],
-             status_code=201, responses=_REFUSALS)
+@router.post(
+    "/rounds/{round_id}/alternatives/compute",
+    response_model=list[schemas.AlternativeOut],
+    status_code=201,
+    responses=_REFUSALS,
+)
 async def compute_alternatives(
-    request: Request, actor: Authenticated, round_id: RoundId,
+    request: Request,
+    actor: Authenticated,
+    round_id: RoundId,
     body: schemas.ComputeAlternativesIn | None = None,
 ) -> Any:
     """Compute the plan alternatives from the aggregated weights (facilitators, alternatives phase)."""
     options: dict[str, Any] = {}
     if body is not None and body.trade_offs is not None:
-        from commonplan.participation.alternatives import TradeOff
+        from commonplan.councils.alternatives import TradeOff
 
         options["trade_offs"] = [
-            TradeOff(t.title, t.description, investment_factor=t.investment_factor,
-                     import_factor=t.import_factor, import_weight_factor=t.import_weight_factor,
-                     needs_imports=t.import_factor is not None)
+            TradeOff(
+                t.title,
+                t.description,
+                investment_factor=t.investment_factor,
+                import_factor=t.import_factor,
+                import_weight_factor=t.import_weight_factor,
+                needs_imports=t.import_factor is not None,
+            )
             for t in body.trade_offs
         ]
     computed = await run_long_write(
@@ -304,8 +394,12 @@ async def get_result(request: Request, round_id: RoundId) -> Any:
     return views.result_json(await run_read(request, views.round_result, round_id))
 
 
-@router.post("/rounds/{round_id}/publish", response_model=schemas.PlanOut, status_code=201,
-             responses=_REFUSALS)
+@router.post(
+    "/rounds/{round_id}/publish",
+    response_model=schemas.PlanOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
 async def publish(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
     """Publish the winning plan (facilitators); afterwards it is immutable."""
     return dataclasses.asdict(await run_write(request, rounds.publish_plan, actor, round_id))
@@ -320,19 +414,33 @@ async def get_plan(request: Request, round_id: RoundId) -> Any:
 # --- deciding ----------------------------------------------------------------------------
 
 
-@router.post("/rounds/{round_id}/ballots", response_model=schemas.BallotOut, status_code=201,
-             responses={**_REFUSALS, 200: {"model": schemas.BallotOut,
-                                            "description": "a retried request: the stored ballot"}})
+@router.post(
+    "/rounds/{round_id}/ballots",
+    response_model=schemas.BallotOut,
+    status_code=201,
+    responses={
+        **_REFUSALS,
+        200: {"model": schemas.BallotOut, "description": "a retried request: the stored ballot"},
+    },
+)
 async def submit_ballot(
-    request: Request, response: Response, actor: Authenticated, round_id: RoundId,
-    body: schemas.BallotIn, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    response: Response,
+    actor: Authenticated,
+    round_id: RoundId,
+    body: schemas.BallotIn,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Submit the caller's priority ballot: 100 points over the target groups (members, ballot phase).
 
     Resubmission replaces the earlier ballot; the history is kept.
     """
     receipt = await run_short_write(
-        request, ballots.submit_ballot, actor, round_id, body.points,
+        request,
+        ballots.submit_ballot,
+        actor,
+        round_id,
+        body.points,
         request_id=body.request_id or idempotency_key,
     )
     if receipt.replayed:
@@ -340,25 +448,44 @@ async def submit_ballot(
     return dataclasses.asdict(receipt)
 
 
-@router.get("/rounds/{round_id}/ballots/me", response_model=list[schemas.BallotOut],
-            responses=_READ_REFUSALS)
+@router.get(
+    "/rounds/{round_id}/ballots/me",
+    response_model=list[schemas.BallotOut],
+    responses=_READ_REFUSALS,
+)
 async def my_ballots(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
     """The caller's ballots for the round, oldest first (the last is current)."""
     await run_read(request, queries.get_round_info, round_id)
-    return [dataclasses.asdict(b) for b in
-            await run_read(request, ballots.my_ballot_history, actor, round_id)]
+    return [
+        dataclasses.asdict(b)
+        for b in await run_read(request, ballots.my_ballot_history, actor, round_id)
+    ]
 
 
-@router.post("/rounds/{round_id}/rankings", response_model=schemas.RankingOut, status_code=201,
-             responses={**_REFUSALS, 200: {"model": schemas.RankingOut,
-                                            "description": "a retried request: the stored ranking"}})
+@router.post(
+    "/rounds/{round_id}/rankings",
+    response_model=schemas.RankingOut,
+    status_code=201,
+    responses={
+        **_REFUSALS,
+        200: {"model": schemas.RankingOut, "description": "a retried request: the stored ranking"},
+    },
+)
 async def submit_ranking(
-    request: Request, response: Response, actor: Authenticated, round_id: RoundId,
-    body: schemas.RankingIn, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    response: Response,
+    actor: Authenticated,
+    round_id: RoundId,
+    body: schemas.RankingIn,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Rank the round's alternatives, best first, once (members, vote phase)."""
     receipt = await run_short_write(
-        request, votes.submit_ranking, actor, round_id, body.order,
+        request,
+        votes.submit_ranking,
+        actor,
+        round_id,
+        body.order,
         request_id=body.request_id or idempotency_key,
     )
     if receipt.replayed:
@@ -366,8 +493,11 @@ async def submit_ranking(
     return dataclasses.asdict(receipt)
 
 
-@router.get("/rounds/{round_id}/rankings/me", response_model=schemas.RankingOut | None,
-            responses=_READ_REFUSALS)
+@router.get(
+    "/rounds/{round_id}/rankings/me",
+    response_model=schemas.RankingOut | None,
+    responses=_READ_REFUSALS,
+)
 async def my_ranking(request: Request, actor: Authenticated, round_id: RoundId) -> Any:
     """The caller's ranking for the round (null if none)."""
     await run_read(request, queries.get_round_info, round_id)

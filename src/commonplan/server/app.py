@@ -117,7 +117,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @app.get("/vendor/plotly.min.js", name="plotly_js", include_in_schema=False)
     async def plotly_bundle() -> FileResponse:
         return FileResponse(
-            plotly_js, media_type="text/javascript",
+            plotly_js,
+            media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=86400"},
         )
 

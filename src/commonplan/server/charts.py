@@ -44,7 +44,9 @@ def alternatives_figure(alternatives: Sequence[Any]) -> dict[str, Any]:
     over targets per group), the bars show that fulfilment in %; otherwise each
     alternative's priority weight per group in %.
     """
-    fulfilment = all(isinstance(a.figures.get("fulfilment_by_group"), Mapping) for a in alternatives)
+    fulfilment = all(
+        isinstance(a.figures.get("fulfilment_by_group"), Mapping) for a in alternatives
+    )
     values = [a.figures["fulfilment_by_group"] if fulfilment else a.weights for a in alternatives]
     groups: list[str] = []
     for shares in values:
@@ -54,12 +56,15 @@ def alternatives_figure(alternatives: Sequence[Any]) -> dict[str, Any]:
             "type": "bar",
             "name": f"{alt.label}: {alt.title}",
             "x": groups,
-            "y": [None if shares.get(g) is None else round(100 * float(shares[g]), 2)
-                  for g in groups],
+            "y": [
+                None if shares.get(g) is None else round(100 * float(shares[g]), 2) for g in groups
+            ],
         }
         for alt, shares in zip(alternatives, values, strict=True)
     ]
-    title = "Target fulfilment by group" if fulfilment else "Priority weights behind each alternative"
+    title = (
+        "Target fulfilment by group" if fulfilment else "Priority weights behind each alternative"
+    )
     axis = "deliveries / targets (%)" if fulfilment else "weight (%)"
     return {
         "data": data,
@@ -109,8 +114,10 @@ def _format(value: Any) -> str:
 def linkages_figure(table: pd.DataFrame) -> dict[str, Any]:
     """Scatter of the normalised backward (x) and forward (y) linkage indices, coloured by class."""
     data = []
-    labels = [" / ".join(str(p) for p in idx) if isinstance(idx, tuple) else str(idx)
-              for idx in table.index]
+    labels = [
+        " / ".join(str(p) for p in idx) if isinstance(idx, tuple) else str(idx)
+        for idx in table.index
+    ]
     classes = table["classification"].astype(str).to_numpy()
     for name, colour in _CLASS_COLOURS.items():
         mask = classes == name
@@ -135,10 +142,24 @@ def linkages_figure(table: pd.DataFrame) -> dict[str, Any]:
             "yaxis": {"title": {"text": "forward index"}},
             "margin": {"t": 40, "b": 50},
             "shapes": [
-                {"type": "line", "x0": 1, "x1": 1, "yref": "paper", "y0": 0, "y1": 1,
-                 "line": {"dash": "dot", "color": "#888"}},
-                {"type": "line", "y0": 1, "y1": 1, "xref": "paper", "x0": 0, "x1": 1,
-                 "line": {"dash": "dot", "color": "#888"}},
+                {
+                    "type": "line",
+                    "x0": 1,
+                    "x1": 1,
+                    "yref": "paper",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"dash": "dot", "color": "#888"},
+                },
+                {
+                    "type": "line",
+                    "y0": 1,
+                    "y1": 1,
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "line": {"dash": "dot", "color": "#888"},
+                },
             ],
             "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         },
@@ -148,8 +169,10 @@ def linkages_figure(table: pd.DataFrame) -> dict[str, Any]:
 def bar_figure(series: pd.Series, title: str, axis_title: str, top: int = 20) -> dict[str, Any]:
     """Horizontal bars of the ``top`` largest values of a labelled series."""
     largest = series.sort_values(ascending=False).head(top)[::-1]
-    labels = [" / ".join(str(p) for p in idx) if isinstance(idx, tuple) else str(idx)
-              for idx in largest.index]
+    labels = [
+        " / ".join(str(p) for p in idx) if isinstance(idx, tuple) else str(idx)
+        for idx in largest.index
+    ]
     return {
         "data": [
             {

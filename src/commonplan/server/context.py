@@ -70,9 +70,7 @@ async def run_write(request: Request, func: Callable[..., T], *args: Any, **kwar
     )
 
 
-async def run_short_write(
-    request: Request, func: Callable[..., T], *args: Any, **kwargs: Any
-) -> T:
+async def run_short_write(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a short writing service call (a ballot, a ranking): inline on SQLite, else as :func:`run_write`."""
     state = state_of(request)
     if state.inline_short_writes:
@@ -80,9 +78,7 @@ async def run_short_write(
     return await run_write(request, func, *args, **kwargs)
 
 
-async def run_long_write(
-    request: Request, func: Callable[..., T], *args: Any, **kwargs: Any
-) -> T:
+async def run_long_write(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a long service call that writes briefly at its end (computing alternatives).
 
     It runs in a worker thread outside the write limiter, so that the seconds it spends

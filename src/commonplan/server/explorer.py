@@ -98,7 +98,9 @@ def _compute(economy: Economy) -> ExplorerView:
 def _find_account(economy: Economy, words: tuple[str, ...]) -> str | None:
     for name in economy.account_names:
         lowered = str(name).lower()
-        if any(w == lowered or w in lowered.split() or (len(w) > 3 and w in lowered) for w in words):
+        if any(
+            w == lowered or w in lowered.split() or (len(w) > 3 and w in lowered) for w in words
+        ):
             return str(name)
     return None
 

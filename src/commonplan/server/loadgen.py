@@ -148,7 +148,13 @@ async def _client(
                 try:
                     status, body = await connection.request(call, timeout_s)
                     outcome = Outcome(call, status, time.perf_counter() - start, body)
-                except (TimeoutError, OSError, ConnectionError, ValueError, asyncio.IncompleteReadError) as error:
+                except (
+                    TimeoutError,
+                    OSError,
+                    ConnectionError,
+                    ValueError,
+                    asyncio.IncompleteReadError,
+                ) as error:
                     connection.close()
                     outcome = Outcome(call, None, time.perf_counter() - start, error=repr(error))
                     if time.monotonic() < retry_until:
@@ -239,8 +245,16 @@ class ServerProcess:
             PYTHONUNBUFFERED="1",
         )
         command = self.command or [
-            sys.executable, "-m", "commonplan.cli.main", "serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+            sys.executable,
+            "-m",
+            "commonplan.cli.main",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
         ]
         self.process = subprocess.Popen(
             command,
@@ -317,8 +331,9 @@ def seed_voters(database: Any, n_voters: int, *, prefix: str = "voter") -> Voter
     council = assemblies.create_council(
         database, system, assembly.id, f"{prefix} council", "consumers", region="all"
     )
-    facilitator = accounts.create_user(database, system, f"{prefix}-facilitator", password,
-                                       "facilitator")
+    facilitator = accounts.create_user(
+        database, system, f"{prefix}-facilitator", password, "facilitator"
+    )
     groups = ("food", "housing", "health", "energy", "investment", "import independence")
     planning_round = rounds.open_round(
         database, facilitator.actor(), assembly.id, f"{prefix} round", list(groups)
@@ -334,9 +349,7 @@ def seed_voters(database: Any, n_voters: int, *, prefix: str = "voter") -> Voter
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         made = list(pool.map(voter, range(n_voters)))
-    return Voters(
-        planning_round.id, groups, tuple(u for u, _ in made), tuple(t for _, t in made)
-    )
+    return Voters(planning_round.id, groups, tuple(u for u, _ in made), tuple(t for _, t in made))
 
 
 def ballot_calls(voters: Voters, per_voter: int, *, seed: int = 0) -> list[list[Call]]:

@@ -138,7 +138,9 @@ def _back(request: Request, name: str) -> str:
 async def login_form(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     return _render(
-        request, "login.html", actor,
+        request,
+        "login.html",
+        actor,
         {"title": "Sign in", "next_url": _same_site_path(request.query_params.get("next"), "/")},
     )
 
@@ -154,8 +156,9 @@ async def login_submit(request: Request) -> Response:
         check_csrf(request, str(form.get("csrf_token") or ""))
         actor = await sign_in(request, username, password)
     except CommonplanError as error:
-        response = _render(request, "login.html", None, context,
-                           status=status_for(error), error=error)
+        response = _render(
+            request, "login.html", None, context, status=status_for(error), error=error
+        )
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
         return response
@@ -171,9 +174,13 @@ async def logout(request: Request) -> Response:
     try:
         check_csrf(request, str(form.get("csrf_token") or ""))
     except CommonplanError as error:
-        return _render(request, "error.html", actor,
-                       {"heading": "Not signed out", "problem": problem_body(error)},
-                       status=status_for(error))
+        return _render(
+            request,
+            "error.html",
+            actor,
+            {"heading": "Not signed out", "problem": problem_body(error)},
+            status=status_for(error),
+        )
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -191,27 +198,39 @@ async def dashboard(request: Request) -> HTMLResponse:
             assembly=board.assembly,
             round=_round_view(board.current_round),
             councils=[
-                {"name": c.name, "kind": c.kind.value, "region": c.region,
-                 "sector": c.sector or c.enterprise, "members": c.n_members}
+                {
+                    "name": c.name,
+                    "kind": c.kind.value,
+                    "region": c.region,
+                    "sector": c.sector or c.enterprise,
+                    "members": c.n_members,
+                }
                 for c in board.councils
             ],
         )
         if board.turnout is not None:
             t = board.turnout
             context["turnout"] = {
-                "members": t.n_members, "ballots": t.n_ballots, "rankings": t.n_rankings,
-                "ballot_share": t.ballot_share, "ranking_share": t.ranking_share,
+                "members": t.n_members,
+                "ballots": t.n_ballots,
+                "rankings": t.n_rankings,
+                "ballot_share": t.ballot_share,
+                "ranking_share": t.ranking_share,
             }
         current = board.current_round
-        if current is not None and actor is not None and actor.role in (
-            Role.ADMINISTRATOR, Role.FACILITATOR
-        ) and current.phase is not Phase.PUBLISHED:
+        if (
+            current is not None
+            and actor is not None
+            and actor.role in (Role.ADMINISTRATOR, Role.FACILITATOR)
+            and current.phase is not Phase.PUBLISHED
+        ):
             context["can_facilitate"] = True
             context["advance_label"] = _ADVANCE_LABELS[current.phase]
         if board.current_round is not None and board.current_round.weights:
             context["charts"] = {
-                "weights": charts.weights_figure(board.current_round.weights,
-                                                 "Aggregated target weights")
+                "weights": charts.weights_figure(
+                    board.current_round.weights, "Aggregated target weights"
+                )
             }
     return _render(request, "dashboard.html", actor, context)
 
@@ -233,7 +252,9 @@ async def advance_submit(request: Request) -> Response:
         check_csrf(request, str(form.get("csrf_token") or ""))
         if actor is None:
             raise AuthenticationError(
-                "signing in is required to run a round", where="round", fix="sign in as a facilitator"
+                "signing in is required to run a round",
+                where="round",
+                fix="sign in as a facilitator",
             )
         round_text = str(form.get("round_id") or "")
         if not round_text.isdigit() or len(round_text) > 9:
@@ -241,13 +262,22 @@ async def advance_submit(request: Request) -> Response:
         expected = str(form.get("expected") or "") or None
         if expected is not None and expected not in {p.value for p in Phase}:
             raise BallotError(f"unknown phase {expected!r}", where="expected")
-        info = await run_write(request, rounds.advance_phase, actor, int(round_text),
-                               expected=expected)
+        info = await run_write(
+            request, rounds.advance_phase, actor, int(round_text), expected=expected
+        )
     except CommonplanError as error:
-        return _render(request, "error.html", actor,
-                       {"title": "Not done", "heading": "The round was not changed",
-                        "problem": problem_body(error), "back_url": _back(request, "page_dashboard")},
-                       status=status_for(error))
+        return _render(
+            request,
+            "error.html",
+            actor,
+            {
+                "title": "Not done",
+                "heading": "The round was not changed",
+                "problem": problem_body(error),
+                "back_url": _back(request, "page_dashboard"),
+            },
+            status=status_for(error),
+        )
     _flash(request, "ok", f"The round is now in the {info.phase.value} phase.")
     return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
@@ -259,8 +289,13 @@ async def turnout_fragment(request: Request) -> HTMLResponse:
     if not text.isdigit() or len(text) > 9:
         raise BallotError("the fragment needs ?round=<id>", where="round")
     t = await run_read(request, queries.turnout, int(text))
-    turnout = {"members": t.n_members, "ballots": t.n_ballots, "rankings": t.n_rankings,
-               "ballot_share": t.ballot_share, "ranking_share": t.ranking_share}
+    turnout = {
+        "members": t.n_members,
+        "ballots": t.n_ballots,
+        "rankings": t.n_rankings,
+        "ballot_share": t.ballot_share,
+        "ranking_share": t.ranking_share,
+    }
     return TEMPLATES.TemplateResponse(
         request, "_turnout.html", {"turnout": turnout, "round": {"id": t.round_id}}
     )
@@ -280,7 +315,9 @@ async def economy_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     name, view = await run_read(request, _explore, request.query_params.get("assembly"))
     return _render(
-        request, "economy.html", actor,
+        request,
+        "economy.html",
+        actor,
         {
             "title": "Economy",
             "economy_name": name,
@@ -321,8 +358,10 @@ def _plan_rows(db: Database, sha256: str | None) -> tuple[list[str], list[list[s
         frame = frame.sort_values("target", ascending=False)
     shown = frame.head(PLAN_ROWS)
     labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in shown.index]
-    rows = [[label, *(charts.format_value(v) for v in values)]
-            for label, values in zip(labels, shown.itertuples(index=False), strict=True)]
+    rows = [
+        [label, *(charts.format_value(v) for v in values)]
+        for label, values in zip(labels, shown.itertuples(index=False), strict=True)
+    ]
     return [str(c) for c in frame.columns], rows, len(frame)
 
 
@@ -337,10 +376,14 @@ async def plan_page(request: Request) -> HTMLResponse:
             p = board.published
             columns, rows, n_products = await run_read(request, _plan_rows, p.plan_sha256)
             context["plan"] = {
-                "label": p.label, "title": p.title, "plan_sha256": p.plan_sha256,
+                "label": p.label,
+                "title": p.title,
+                "plan_sha256": p.plan_sha256,
                 "published_at": p.published_at.strftime("%Y-%m-%d %H:%M UTC"),
                 "figure_rows": charts.figure_rows(p.figures),
-                "columns": columns, "rows": rows, "n_products": n_products,
+                "columns": columns,
+                "rows": rows,
+                "n_products": n_products,
             }
     return _render(request, "plan.html", actor, context)
 
@@ -362,7 +405,9 @@ async def audit_page(request: Request) -> HTMLResponse:
     if report is not None and not report.ok:
         problem = "The hash chain is broken: " + "; ".join(p.message for p in report.problems[:5])
     return _render(
-        request, "audit.html", actor,
+        request,
+        "audit.html",
+        actor,
         {
             "title": "Audit log",
             "entries": entries[:100],
@@ -377,10 +422,17 @@ async def audit_page(request: Request) -> HTMLResponse:
 # --- ballots -----------------------------------------------------------------------------
 
 
-def _ballot_context(db: Database, actor: Actor | None, assembly_param: str | None) -> dict[str, Any]:
+def _ballot_context(
+    db: Database, actor: Actor | None, assembly_param: str | None
+) -> dict[str, Any]:
     board = _selection(db, assembly_param)
-    context: dict[str, Any] = {"title": "Ballot", "round": None, "can_vote": False,
-                               "current": None, "default_points": {}}
+    context: dict[str, Any] = {
+        "title": "Ballot",
+        "round": None,
+        "can_vote": False,
+        "current": None,
+        "default_points": {},
+    }
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
@@ -394,9 +446,13 @@ def _ballot_context(db: Database, actor: Actor | None, assembly_param: str | Non
     if actor is None:
         context["why_not"] = "Sign in as a council member to submit a ballot."
     elif actor.role is not Role.MEMBER:
-        context["why_not"] = f"Only council members submit ballots; you are signed in as {actor.role.value}."
+        context["why_not"] = (
+            f"Only council members submit ballots; you are signed in as {actor.role.value}."
+        )
     elif current_round.phase is not Phase.BALLOT:
-        context["why_not"] = f"The ballot phase is over (the round is in the {current_round.phase.value} phase)."
+        context["why_not"] = (
+            f"The ballot phase is over (the round is in the {current_round.phase.value} phase)."
+        )
     else:
         context["can_vote"] = True
     if actor is not None and actor.role is Role.MEMBER:
@@ -437,7 +493,7 @@ def _form_points(form: Any) -> dict[str, Any]:
     for key, value in form.multi_items():
         if isinstance(key, str) and key.startswith("points:"):
             text = str(value).strip()
-            points[key[len("points:"):]] = text if text else 0
+            points[key[len("points:") :]] = text if text else 0
     return points
 
 
@@ -450,20 +506,27 @@ async def ballot_submit(request: Request) -> Response:
         check_csrf(request, str(form.get("csrf_token") or ""))
         if actor is None:
             raise AuthenticationError(
-                "signing in is required to submit a ballot", where="ballot",
+                "signing in is required to submit a ballot",
+                where="ballot",
                 fix="sign in as a council member",
             )
         if context.get("round_id") is None:
             raise BallotError("there is no open planning round", where="ballot")
         points = _form_points(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_short_write(request, ballots.submit_ballot, actor,
-                              _form_round(form, context["round_id"]), points,
-                              request_id=request_id)
+        await run_short_write(
+            request,
+            ballots.submit_ballot,
+            actor,
+            _form_round(form, context["round_id"]),
+            points,
+            request_id=request_id,
+        )
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
-        return _render(request, "ballot.html", actor, context, status=status_for(error),
-                       error=error)
+        return _render(
+            request, "ballot.html", actor, context, status=status_for(error), error=error
+        )
     _flash(request, "ok", "Your ballot is stored.")
     return RedirectResponse(_back(request, "page_ballot"), status_code=303)
 
@@ -475,16 +538,26 @@ def _alternatives_context(
     db: Database, actor: Actor | None, assembly_param: str | None
 ) -> dict[str, Any]:
     board = _selection(db, assembly_param)
-    context: dict[str, Any] = {"title": "Alternatives", "round": None, "alternatives": [],
-                               "can_rank": False, "current_ranking": None, "why_not": ""}
+    context: dict[str, Any] = {
+        "title": "Alternatives",
+        "round": None,
+        "alternatives": [],
+        "can_rank": False,
+        "current_ranking": None,
+        "why_not": "",
+    }
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
     context["round"] = _round_view(current_round)
     context["round_id"] = current_round.id
     context["alternatives"] = [
-        {"label": a.label, "title": a.title, "description": a.description,
-         "figure_rows": charts.figure_rows(a.figures)}
+        {
+            "label": a.label,
+            "title": a.title,
+            "description": a.description,
+            "figure_rows": charts.figure_rows(a.figures),
+        }
         for a in board.alternatives
     ]
     context["labels"] = [a.label for a in board.alternatives]
@@ -493,9 +566,13 @@ def _alternatives_context(
     if actor is None:
         context["why_not"] = "Sign in as a council member to rank the alternatives."
     elif actor.role is not Role.MEMBER:
-        context["why_not"] = f"Only council members rank alternatives; you are signed in as {actor.role.value}."
+        context["why_not"] = (
+            f"Only council members rank alternatives; you are signed in as {actor.role.value}."
+        )
     elif current_round.phase is not Phase.VOTE:
-        context["why_not"] = f"Ranking happens in the vote phase (the round is in the {current_round.phase.value} phase)."
+        context["why_not"] = (
+            f"Ranking happens in the vote phase (the round is in the {current_round.phase.value} phase)."
+        )
     else:
         context["can_rank"] = True
     if actor is not None and actor.role is Role.MEMBER:
@@ -508,8 +585,9 @@ def _alternatives_context(
 @router.get("/alternatives", name="page_alternatives", response_class=HTMLResponse)
 async def alternatives_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
-    context = await run_read(request, _alternatives_context, actor,
-                             request.query_params.get("assembly"))
+    context = await run_read(
+        request, _alternatives_context, actor, request.query_params.get("assembly")
+    )
     context["request_id"] = uuid.uuid4().hex
     return _render(request, "alternatives.html", actor, context)
 
@@ -524,7 +602,7 @@ def form_ranking(form: Any) -> list[str]:
     for key, value in form.multi_items():
         if not (isinstance(key, str) and key.startswith("rank:")):
             continue
-        label = key[len("rank:"):]
+        label = key[len("rank:") :]
         text = str(value).strip()
         if not text.isdigit() or len(text) > 3:
             raise BallotError(
@@ -553,26 +631,34 @@ def form_ranking(form: Any) -> list[str]:
 async def ranking_submit(request: Request) -> Response:
     form = await request.form()
     actor = await page_actor(request)
-    context = await run_read(request, _alternatives_context, actor,
-                             request.query_params.get("assembly"))
+    context = await run_read(
+        request, _alternatives_context, actor, request.query_params.get("assembly")
+    )
     try:
         check_csrf(request, str(form.get("csrf_token") or ""))
         if actor is None:
             raise AuthenticationError(
-                "signing in is required to rank the alternatives", where="ranking",
+                "signing in is required to rank the alternatives",
+                where="ranking",
                 fix="sign in as a council member",
             )
         if context.get("round_id") is None:
             raise BallotError("there is no planning round to vote in", where="ranking")
         order = form_ranking(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_short_write(request, votes.submit_ranking, actor,
-                              _form_round(form, context["round_id"]), order,
-                              request_id=request_id)
+        await run_short_write(
+            request,
+            votes.submit_ranking,
+            actor,
+            _form_round(form, context["round_id"]),
+            order,
+            request_id=request_id,
+        )
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
-        return _render(request, "alternatives.html", actor, context,
-                       status=status_for(error), error=error)
+        return _render(
+            request, "alternatives.html", actor, context, status=status_for(error), error=error
+        )
     _flash(request, "ok", "Your ranking is stored.")
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
@@ -595,7 +681,9 @@ def install_page_errors(app: Any) -> None:
         except CommonplanError:
             actor = None
         return _render(
-            request, "error.html", actor,
+            request,
+            "error.html",
+            actor,
             {"title": "Error", "heading": "This cannot be done", "problem": problem_body(exc)},
             status=status_for(exc),
         )
@@ -608,10 +696,18 @@ def install_page_errors(app: Any) -> None:
             "accept", ""
         ):
             return await http_error_response(request, exc)
-        problem = {"message": str(exc.detail), "where": request.url.path,
-                   "expected": None, "fix": None}
-        return _render(request, "error.html", await page_actor(request),
-                       {"title": "Error", "heading": str(exc.detail), "problem": problem},
-                       status=exc.status_code)
+        problem = {
+            "message": str(exc.detail),
+            "where": request.url.path,
+            "expected": None,
+            "fix": None,
+        }
+        return _render(
+            request,
+            "error.html",
+            await page_actor(request),
+            {"title": "Error", "heading": str(exc.detail), "problem": problem},
+            status=exc.status_code,
+        )
 
     app.add_exception_handler(StarletteHTTPException, handle_http)

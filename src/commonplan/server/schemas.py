@@ -145,7 +145,7 @@ class RoundIn(Input):
     base_problem: dict[str, Any] = Field(default_factory=dict)
 
 
-# Not participation.ballots.TargetGroup: the API leaves out ``kind``.
+# Not councils.ballots.TargetGroup: the API leaves out ``kind``.
 class TargetGroupOut(BaseModel):
     name: str
     description: str
@@ -166,9 +166,9 @@ class RoundOut(BaseModel):
 
 
 class AdvanceIn(Input):
-    expected: Annotated[
-        str, Field(pattern=r"^(ballot|alternatives|vote|tallied|published)$")
-    ] | None = Field(
+    expected: (
+        Annotated[str, Field(pattern=r"^(ballot|alternatives|vote|tallied|published)$")] | None
+    ) = Field(
         default=None,
         description="the phase the caller believes the round is in; a different phase is refused",
     )
@@ -242,7 +242,7 @@ class AlternativeIn(Input):
 
 
 class TradeOffIn(Input):
-    """One alternative's stance on the trade-offs (see :class:`commonplan.participation.alternatives.TradeOff`)."""
+    """One alternative's stance on the trade-offs (see :class:`commonplan.councils.alternatives.TradeOff`)."""
 
     title: Name
     description: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
@@ -250,7 +250,8 @@ class TradeOffIn(Input):
         default=1.0, description="multiplies the investment group's weight"
     )
     import_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] | None = Field(
-        default=None, description="imports limited to this multiple of the base year's (none: unlimited)"
+        default=None,
+        description="imports limited to this multiple of the base year's (none: unlimited)",
     )
     import_weight_factor: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = Field(
         default=1.0, description="multiplies the import-independence group's weight"
@@ -259,7 +260,9 @@ class TradeOffIn(Input):
 
 class ComputeAlternativesIn(Input):
     trade_offs: list[TradeOffIn] | None = Field(
-        default=None, min_length=1, max_length=5,
+        default=None,
+        min_length=1,
+        max_length=5,
         description="3–5 stances; default: as voted, more consumption now, more investment, "
         "and (with an imports account) import independence and its opposite",
     )

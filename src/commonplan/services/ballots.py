@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
+from commonplan.councils.ballots import validate_ballot
 from commonplan.errors import (
     ConflictError,
     NotFoundError,
@@ -27,7 +28,6 @@ from commonplan.errors import (
     PermissionDeniedError,
     PhaseError,
 )
-from commonplan.participation.ballots import validate_ballot
 from commonplan.services._common import (
     audit_on_commit,
     aware,
@@ -131,7 +131,7 @@ def submit_ballot(
     """Store the actor's priority ballot for a round (council members only, in the ballot phase).
 
     ``points``: target group → points, at most two decimals, summing to exactly 100
-    (:func:`~commonplan.participation.ballots.validate_ballot`). ``member_id``, if given,
+    (:func:`~commonplan.councils.ballots.validate_ballot`). ``member_id``, if given,
     must be the actor's own id: nobody submits a ballot for somebody else. A member must
     belong to a council of the round's assembly, and the ballot deadline must not have
     passed. Nothing is stored when any check fails.

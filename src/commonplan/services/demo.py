@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from commonplan.councils.ballots import TargetGroup
 from commonplan.economy import Economy
-from commonplan.participation.ballots import TargetGroup
 from commonplan.services import accounts, assemblies, rounds
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database

@@ -7,7 +7,7 @@ Phases, in order (:class:`~commonplan.store.models.Phase`)::
 
 * leaving ``ballot`` aggregates the ballots into the round's target weights (the rule
   chosen when the round was opened: ``mean`` or ``median``, see
-  :mod:`commonplan.participation.ballots`);
+  :mod:`commonplan.councils.ballots`);
 * in ``alternatives`` the facilitator computes (or adds) the plan alternatives; leaving
   it needs at least two;
 * leaving ``vote`` counts the rankings with the Schulze method;
@@ -29,15 +29,15 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commonplan.errors import BallotError, ConflictError, ParticipationInputError, PhaseError
-from commonplan.participation.ballots import (
+from commonplan.councils.ballots import (
     RULES,
     TargetGroup,
     aggregate,
     target_weights,
     validate_target_groups,
 )
-from commonplan.participation.voting import schulze
+from commonplan.councils.voting import schulze
+from commonplan.errors import BallotError, ConflictError, ParticipationInputError, PhaseError
 from commonplan.services._common import assembly_of, audit, aware, get_round, require_phase
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
@@ -202,7 +202,7 @@ def open_round(
     """Open a planning round in the ballot phase (facilitators and administrators).
 
     ``base_problem`` holds the JSON parameters of the base plan problem (see
-    :func:`commonplan.participation.alternatives.compute_alternatives`); deadlines are
+    :func:`commonplan.councils.alternatives.compute_alternatives`); deadlines are
     timezone-aware datetimes (ballots after ``ballot_deadline`` are refused).
     """
     require(actor, "open_round")
@@ -492,14 +492,14 @@ def compute_alternatives(
 ) -> list[AlternativeInfo]:
     """Compute the round's plan alternatives from its aggregated weights and stated trade-offs.
 
-    Uses :func:`commonplan.participation.alternatives.compute_alternatives` on the
+    Uses :func:`commonplan.councils.alternatives.compute_alternatives` on the
     assembly's stored economy and the round's ``base_problem``; ``options`` are passed
     on (e.g. ``trade_offs``). Replaces nothing: the round must have no alternatives yet.
     The planning runs before the write transaction, so the database is not held
     during the solve.
     """
     require(actor, "compute_alternatives")
-    from commonplan.participation.alternatives import compute_alternatives as compute
+    from commonplan.councils.alternatives import compute_alternatives as compute
     from commonplan.services.assemblies import load_economy
     from commonplan.store.models import Assembly
 

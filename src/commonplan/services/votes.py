@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from commonplan.councils.voting import validate_ranking
 from commonplan.errors import ConflictError, PermissionDeniedError, PhaseError
-from commonplan.participation.voting import validate_ranking
 from commonplan.services._common import (
     audit,
     aware,

@@ -8,7 +8,7 @@ these classes must match the latest migration, which a test checks.
 
 Times are timezone-aware UTC. Ballot points are stored as a JSON object
 ``{group: points}`` with at most two decimals per value (see
-:mod:`commonplan.participation.ballots`).
+:mod:`commonplan.councils.ballots`).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class PlanningRound(Base):
 
     ``target_groups`` is a JSON list of ``{"name", "description", "sectors"}``;
     ``base_problem`` the JSON parameters of the base plan problem (see
-    :mod:`commonplan.participation.alternatives`); ``weights`` the aggregated target
+    :mod:`commonplan.councils.alternatives`); ``weights`` the aggregated target
     weights (``{group: weight}``, summing to 1) once the ballot phase is over.
     """
 

@@ -49,9 +49,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commonplan.councils.ballots import TargetGroup
 from commonplan.economy import Economy
 from commonplan.errors import ParticipationInputError
-from commonplan.participation.ballots import TargetGroup
 
 RESOURCE_PREFERENCE = (
     "labour",

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commonplan.errors import BallotError
-from commonplan.participation.voting import (
+from commonplan.councils.voting import (
     pairwise_matrix,
     schulze,
     strongest_paths,
     validate_ranking,
 )
+from commonplan.errors import BallotError
 
 # M. Schulze, "Schulze method examples", example 1 (also the example in Wikipedia's "Schulze method"):
 # 45 voters, 5 candidates.

@@ -204,7 +204,7 @@ class ParticipatoryEconomy:
         else:
             endowment = self.endowment
         object.__setattr__(self, "endowment", _readonly(endowment, np.float64))
-        validate_economy(self)
+        validate_participatory_economy(self)
 
     # ---- commodities -------------------------------------------------------------------
 
@@ -351,7 +351,7 @@ def _check_vector(
         )
 
 
-def validate_economy(economy: ParticipatoryEconomy) -> None:
+def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
     """Check every parameter; raise :class:`ParticipationInputError` naming council and field.
 
     Rules (spec §3–§4): incomes ≥ 0 and utility exponents ≥ 0 and finite, with a positive

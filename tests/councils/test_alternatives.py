@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from commonplan.datasets import load_demo
-from commonplan.errors import ParticipationInputError
-from commonplan.participation.alternatives import (
+from commonplan.councils.alternatives import (
     DEFAULT_TRADE_OFFS,
     adjust_weights,
     compute_alternatives,
     investment_columns,
 )
-from commonplan.participation.ballots import TargetGroup
+from commonplan.councils.ballots import TargetGroup
+from commonplan.datasets import load_demo
+from commonplan.errors import ParticipationInputError
 from commonplan.services.demo import demo_target_groups
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -271,7 +271,7 @@ class TargetGroup:
 
     ``sectors`` names the economy's sectors whose final output the group's target
     covers (empty for groups that are not a set of products, such as ``investment`` or
-    ``import independence``, which :mod:`commonplan.participation.alternatives` treats
+    ``import independence``, which :mod:`commonplan.councils.alternatives` treats
     specially); ``kind`` is ``"products"``, ``"investment"`` or ``"import_independence"``.
     """
 

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commonplan.errors import BallotError
-from commonplan.participation.ballots import (
+from commonplan.councils.ballots import (
     TargetGroup,
     aggregate,
     assembly_allocation,
@@ -22,6 +21,7 @@ from commonplan.participation.ballots import (
     validate_target_groups,
     weighted_median,
 )
+from commonplan.errors import BallotError
 
 GROUPS = ["food", "housing", "health"]
 
