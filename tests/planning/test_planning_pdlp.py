@@ -104,9 +104,17 @@ def test_auto_falls_back_to_interior_point_when_pdlp_stops(shared_data, monkeypa
     # make this 550-product model count as "large", so that auto chooses PDLP
     monkeypatch.setattr(solve_module, "SIMPLEX_MAX_NNZ", 0)
     monkeypatch.setattr(solve_module, "IPM_MAX_NNZ", 0)
-    plan = solve(problem, method="auto", tolerance=1e-4, time_limit=5)
+    # stop PDLP by a small iteration limit (not a time limit: no test may depend on the
+    # machine's speed), so that it ends unproven and auto must fall back to IPM
+    configure = solve_module._configure
+
+    def few_pdlp_iterations(h, method, time_limit, tolerance):
+        configure(h, method, time_limit, tolerance)
+        if method == "pdlp":
+            h.setOptionValue("pdlp_iteration_limit", 20)
+
+    monkeypatch.setattr(solve_module, "_configure", few_pdlp_iterations)
+    plan = solve(problem, method="auto", tolerance=1e-4)
     assert plan.objective == pytest.approx(exact.objective, rel=1e-6)
-    if plan.report.method == "highs-ipm":
-        assert any("PDLP stopped" in note for note in plan.report.notes)
-    else:  # PDLP converged on its own: then it must agree, as asserted above
-        assert plan.report.method == "highs-pdlp"
+    assert plan.report.method == "highs-ipm"
+    assert any("PDLP stopped" in note for note in plan.report.notes)
