@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from commonplan.errors import InfeasiblePlanError, SolverError
 from commonplan.planning.model import LinearProgram, build_model
 from commonplan.planning.problem import PlanProblem
+from commonplan.planning.tolerances import ELASTIC_WEIGHT_FLOOR, NEGLIGIBLE
 
 
 def _label(index: pd.Index, position: np.ndarray) -> list[str]:
@@ -144,7 +145,7 @@ def elastic_program(problem: PlanProblem) -> tuple[LinearProgram, pd.DataFrame]:
     )
     requirement = table["requirement"].to_numpy(dtype=float)
     positive = requirement[requirement > 0]
-    floor = 1e-6 * (positive.max() if positive.size else 1.0)
+    floor = ELASTIC_WEIGHT_FLOOR * (positive.max() if positive.size else 1.0)
     weights = 1.0 / np.maximum(np.abs(requirement), floor)
     elastic = LinearProgram(
         c=np.concatenate([np.zeros(n_cols), weights]),
@@ -180,7 +181,7 @@ def explain_infeasibility(problem: PlanProblem) -> pd.DataFrame:
     table = table.assign(relaxation=relaxation)
     table["relative"] = table["relaxation"] / table["requirement"].where(table["requirement"] > 0)
     scale = max(float(table["requirement"].abs().max()), 1.0)
-    conflicts = table[table["relaxation"] > 1e-9 * scale].sort_values(
+    conflicts = table[table["relaxation"] > NEGLIGIBLE * scale].sort_values(
         "relative", ascending=False, na_position="first"
     )
     return conflicts.reset_index(drop=True)

@@ -28,6 +28,7 @@ from commonplan.errors import SolverError
 from commonplan.planning.model import LinearProgram, build_model, weighted_fulfilment_costs
 from commonplan.planning.plan import Plan, Solution, SolveReport
 from commonplan.planning.problem import PlanProblem
+from commonplan.planning.tolerances import IPM_TOLERANCE_CAP, LEXICOGRAPHIC_SLACK, SOLVER_TOLERANCE
 
 METHODS = ("auto", "structured", "simplex", "ipm", "pdlp")
 
@@ -97,7 +98,7 @@ def _configure(h: highspy.Highs, method: str, time_limit: float | None, toleranc
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     if method == "ipm":
-        h.setOptionValue("ipm_optimality_tolerance", min(1e-8, tolerance))
+        h.setOptionValue("ipm_optimality_tolerance", min(IPM_TOLERANCE_CAP, tolerance))
     if method == "pdlp":
         h.setOptionValue("pdlp_optimality_tolerance", tolerance)
 
@@ -146,7 +147,11 @@ def _new_highs() -> highspy.Highs:
 
 
 def run_highs(
-    lp: LinearProgram, method: str, *, time_limit: float | None = None, tolerance: float = 1e-7
+    lp: LinearProgram,
+    method: str,
+    *,
+    time_limit: float | None = None,
+    tolerance: float = SOLVER_TOLERANCE,
 ) -> HighsResult:
     """Solve ``lp`` with HiGHS (``method`` ∈ simplex, ipm, pdlp) and collect the outcome."""
     h = _new_highs()
@@ -265,7 +270,7 @@ def solve(
     method: str = "auto",
     *,
     time_limit: float | None = None,
-    tolerance: float = 1e-7,
+    tolerance: float = SOLVER_TOLERANCE,
 ) -> Plan:
     """Compute the optimal plan of ``problem``.
 
@@ -342,7 +347,7 @@ def solve(
         }
         h = result.highs
         z_cols = np.arange(lp.columns["z"].start, lp.columns["z"].stop, dtype=np.int32)
-        floor = stage_one - max(1e-9, 1e-9 * abs(stage_one))
+        floor = stage_one - LEXICOGRAPHIC_SLACK * max(1.0, abs(stage_one))
         h.addRow(floor, highspy.kHighsInf, z_cols.size, z_cols, np.ones(z_cols.size))
         costs = weighted_fulfilment_costs(problem, lp)
         h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), costs)
