@@ -192,14 +192,79 @@ def _repeat_periods(
     return end
 
 
+def _stack_template(
+    parts: list[tuple[_Block, int, int]], dtype: type
+) -> tuple[sp.csc_array, np.ndarray, np.ndarray]:
+    """One period's ``parts`` (block, row offset, rows) stacked into a template column block.
+
+    Returns the template and, per template row, its row in the first period and the row step
+    from one period to the next. The parts are stacked as CSR (a concatenation), then converted
+    in one CSR→CSC pass (a stable sort by row within each column): the parts' entries in part
+    order, each part's as its own CSR→CSC conversion orders them — what a CSC vstack gives, as
+    the parts here are CSR or canonical CSC (identities, selectors).
+    """
+    template = sp.csc_array(
+        sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr")
+    )
+    T = parts[0][0].periods
+    base = np.concatenate(
+        [np.arange(offset, offset + size // T, dtype=dtype) for _, offset, size in parts]
+    )
+    step = np.concatenate([np.full(size // T, size // T, dtype=dtype) for _, _, size in parts])
+    return template, base, step
+
+
+def _write_column_block(
+    parts: list[tuple[_Block, int, int]],
+    width: int,
+    dtype: type,
+    pos: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+) -> int:
+    """Write one column block's ``parts`` (block, row offset, rows) at ``pos``; returns the end.
+
+    Where every part repeats per period, one period's parts are stacked (a template, 1/T of
+    the work) and then copied once per period with shifted rows; otherwise the parts are
+    expanded and stacked directly.
+    """
+    periods = {block.periods for block, _, _ in parts}
+    if len(periods) > 1:
+        expanded = [(_expand(block, dtype), offset) for block, offset, _ in parts]
+        return _interleave(expanded, width, pos, indptr, indices, data)
+    T = periods.pop()
+    c = width // T
+    if len(parts) == 1:
+        block, offset, size = parts[0]
+        t_indices = block.indices.astype(dtype, copy=False) + dtype(offset)
+        return _repeat_periods(
+            block.indptr, t_indices, block.data, c, dtype(size // T), T, pos, indptr, indices, data
+        )
+    template, base, step = _stack_template(parts, dtype)
+    t_nnz = template.indptr[-1]
+    local = template.indices[:t_nnz]
+    return _repeat_periods(
+        template.indptr,
+        base[local],
+        template.data[:t_nnz],
+        c,
+        step[local],
+        T,
+        pos,
+        indptr,
+        indices,
+        data,
+    )
+
+
 def _assemble(
     blocks: list[dict[str, _Block]], row_sizes: list[int], columns: dict[str, slice], n_cols: int
 ) -> sp.csc_array:
     """The constraint matrix from its blocks, written straight into preallocated CSC arrays.
 
-    Column block by column block: where every part repeats per period, one period's parts are
-    stacked (a template, 1/T of the work) and then copied once per period with shifted rows;
-    otherwise the parts are stacked directly. Indices are int32 where the sizes allow.
+    Column block by column block (:func:`_write_column_block`); indices are int32 where the
+    sizes allow.
     """
     offsets = np.concatenate([[0], np.cumsum(row_sizes, dtype=np.int64)]).tolist()
     n_rows = offsets[-1]
@@ -218,62 +283,10 @@ def _assemble(
             for k, parts in enumerate(blocks)
             if name in parts
         ]
-        if not parts:
-            indptr[cols] = pos
-            continue
-        periods = {block.periods for block, _, _ in parts}
-        if len(periods) == 1:
-            T = periods.pop()
-            c = width // T
-            if len(parts) == 1:
-                block, offset, size = parts[0]
-                t_indices = block.indices.astype(dtype, copy=False) + dtype(offset)
-                pos = _repeat_periods(
-                    block.indptr,
-                    t_indices,
-                    block.data,
-                    c,
-                    dtype(size // T),
-                    T,
-                    pos,
-                    indptr[cols],
-                    indices,
-                    data,
-                )
-            else:
-                # one period's parts stacked as CSR (a concatenation), then one CSR→CSC pass (a
-                # stable sort by row within each column): the parts' entries in part order, each
-                # part's as its own CSR→CSC conversion orders them — what a CSC vstack gives, as
-                # the parts here are CSR or canonical CSC (identities, selectors)
-                template = sp.csc_array(
-                    sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr")
-                )
-                base = np.concatenate(
-                    [
-                        np.arange(offset, offset + size // T, dtype=dtype)
-                        for _, offset, size in parts
-                    ]
-                )
-                step = np.concatenate(
-                    [np.full(size // T, size // T, dtype=dtype) for _, _, size in parts]
-                )
-                t_nnz = template.indptr[-1]
-                local = template.indices[:t_nnz]
-                pos = _repeat_periods(
-                    template.indptr,
-                    base[local],
-                    template.data[:t_nnz],
-                    c,
-                    step[local],
-                    T,
-                    pos,
-                    indptr[cols],
-                    indices,
-                    data,
-                )
+        if parts:
+            pos = _write_column_block(parts, width, dtype, pos, indptr[cols], indices, data)
         else:
-            expanded = [(_expand(block, dtype), offset) for block, offset, _ in parts]
-            pos = _interleave(expanded, width, pos, indptr[cols], indices, data)
+            indptr[cols] = pos
     indptr[n_cols] = pos
     assert pos == nnz
     return sp.csc_array((data, indices, indptr), shape=(n_rows, n_cols))
