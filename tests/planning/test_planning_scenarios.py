@@ -218,10 +218,10 @@ def test_trade_activities_are_indexed(icio):
     np.testing.assert_allclose(imports.flow, table, rtol=1e-12)
     assert (imports.flow > 0).all() and not set(imports.partner) & set(MEMBERS)
     # shipment k takes (origin, sector) to (destination, sector)
-    assert shipments.origins.tolist() == [
+    assert shipments.from_products.tolist() == [
         eco.products.get_loc(key) for key in zip(shipments.origin, shipments.sector, strict=True)
     ]
-    assert shipments.destinations.tolist() == [
+    assert shipments.to_products.tolist() == [
         eco.products.get_loc(key)
         for key in zip(shipments.destination, shipments.sector, strict=True)
     ]

@@ -6,7 +6,9 @@ each of T periods if imports from a partner (say the USA) stop, which capacities
 built, and what each lost input is worth*. :func:`federation_scenario` asks the same of
 several member regions planning together.
 
-How the table becomes a planning problem (:func:`trade_problem`), with its assumptions:
+How the table becomes a planning problem (:func:`trade_model`, which also returns the index
+arrays of the import and shipping activities; :func:`trade_problem` just the problem), with
+its assumptions:
 
 * **Products and activities** are the members' own. An input that a member's activity buys
   from a non-member region ``p`` (an import) is pooled with the member's own product of the
@@ -63,7 +65,7 @@ from commonplan.planning.tolerances import NEGLIGIBLE
 
 @dataclass(frozen=True)
 class TradeAssumptions:
-    """Parameters of :func:`trade_problem` (see the module documentation for their meaning)."""
+    """Parameters of :func:`trade_model` (see the module documentation for their meaning)."""
 
     periods: int = 5
     resource: str | None = None
@@ -191,12 +193,17 @@ class ImportActivities:
     """
 
     member: np.ndarray
+    """Importing member region."""
     partner: np.ndarray
+    """Supplying region (not a member)."""
     sector: np.ndarray
+    """Sector of the input."""
     flow: np.ndarray
     """Base-year flow (money units of the table)."""
     products: np.ndarray
+    """Position of ``(member, sector)`` among the planning economy's products."""
     columns: np.ndarray
+    """Activity column in the planning economy."""
 
     def __len__(self) -> int:
         return int(self.columns.size)
@@ -207,14 +214,15 @@ class Shipments:
     """Shipping activities between members (free trade), one per (origin, destination, sector).
 
     Shipment ``k`` is activity ``columns[k]``: it delivers one unit of member product
-    ``destinations[k]`` for ``1 + trade_cost`` units of member product ``origins[k]``.
+    ``to_products[k]`` (``(destination[k], sector[k])``) for ``1 + trade_cost`` units of
+    member product ``from_products[k]`` (``(origin[k], sector[k])``).
     """
 
     origin: np.ndarray
     destination: np.ndarray
     sector: np.ndarray
-    origins: np.ndarray
-    destinations: np.ndarray
+    from_products: np.ndarray
+    to_products: np.ndarray
     columns: np.ndarray
 
     def __len__(self) -> int:
@@ -325,8 +333,8 @@ def _shipments(members: _Members, a: TradeAssumptions, first_column: int) -> Shi
         origin=origin[good],
         destination=destination[good],
         sector=sector[good],
-        origins=src[good].astype(int),
-        destinations=dst[good].astype(int),
+        from_products=src[good].astype(int),
+        to_products=dst[good].astype(int),
         columns=first_column + np.arange(int(good.sum())),
     )
 
@@ -349,7 +357,7 @@ def _make_and_use(
         [
             sp.identity(n, format="csr"),
             _unit_columns(imports.products, n),
-            _unit_columns(shipments.destinations, n),
+            _unit_columns(shipments.to_products, n),
         ],
         format="csr",
     )
@@ -357,7 +365,7 @@ def _make_and_use(
         [
             member_use,
             sp.csr_array((n, len(imports))),
-            _unit_columns(shipments.origins, n, 1.0 + trade_cost),
+            _unit_columns(shipments.from_products, n, 1.0 + trade_cost),
         ],
         format="csr",
     )
@@ -492,20 +500,19 @@ def trade_model(
 ) -> TradeModel:
     """The planning problem of ``members`` with imports from ``cut_partners`` stopped, and its trade activities."""
     a = assumptions or TradeAssumptions()
-    members_ = _Members.of(economy, _check_scenario(economy, members, cut_partners))
+    group = _Members.of(economy, _check_scenario(economy, members, cut_partners))
     resource = _choose_resource(economy, a.resource)
-    T, n = a.periods, members_.n
+    T, n = a.periods, group.n
     use = sp.csc_array(economy.use)
-    imports = _import_activities(use, economy.activity_levels, members_)
-    shipments = _shipments(members_, a, n + len(imports))
+    member_use = _member_use(use, group, a.member_trade)
+    imports = _import_activities(use, economy.activity_levels, group)
+    shipments = _shipments(group, a, n + len(imports))
     m = n + len(imports) + len(shipments)
-    make, use_matrix = _make_and_use(
-        _member_use(use, members_, a.member_trade), imports, shipments, a.trade_cost
-    )
-    accounts = _accounts(economy, members_, imports, cut_partners, resource, m, a)
+    make, use_matrix = _make_and_use(member_use, imports, shipments, a.trade_cost)
+    accounts = _accounts(economy, group, imports, cut_partners, resource, m, a)
     planning_economy = Economy(
-        products=members_.labels,
-        activities=_activity_labels(members_, imports, shipments),
+        products=group.labels,
+        activities=_activity_labels(group, imports, shipments),
         use=use_matrix,
         make=make,
         account_coefficients=accounts.coefficients,
@@ -514,16 +521,16 @@ def trade_model(
         final_demand_values=np.zeros((n, 0)),
         final_demand_columns=pd.Index([]),
         activity_levels=np.concatenate(
-            [economy.activity_levels[members_.index], imports.flow, np.zeros(len(shipments))]
+            [economy.activity_levels[group.index], imports.flow, np.zeros(len(shipments))]
         ),
         metadata=Metadata(
-            name=name or f"{'+'.join(members_.names)} without {'+'.join(cut_partners) or 'no one'}",
+            name=name or f"{'+'.join(group.names)} without {'+'.join(cut_partners) or 'no one'}",
             units=economy.metadata.units,
             source=economy.metadata.source,
         ),
         check_productive=False,
     )
-    deliveries = _deliveries(economy, members_)
+    deliveries = _deliveries(economy, group)
     problem = PlanProblem(
         economy=planning_economy,
         periods=pd.Index(range(1, T + 1), name="period"),
@@ -534,7 +541,7 @@ def trade_model(
             for acc, lim in zip(accounts.names, accounts.limits, strict=True)
         ),
         capacity=_capacity(imports, m, cut_partners, a),
-        capital=_capital(economy.activity_levels, members_, deliveries, a),
+        capital=_capital(economy.activity_levels, group, deliveries, a),
         name=planning_economy.metadata.name,
     )
     return TradeModel(problem, imports, shipments)
