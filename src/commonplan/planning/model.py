@@ -302,9 +302,11 @@ class _Layout:
     export_products: np.ndarray
     """Products with a positive export price (one ``e`` column each per period)."""
     target_product: np.ndarray
+    """Product of each positive target, period-major (the order of the target rows)."""
     target_period: np.ndarray
-    """Product and period of each positive target, period-major."""
+    """Period of each positive target."""
     columns: dict[str, slice]
+    """Variable blocks: name → slice of columns."""
 
     @property
     def T(self) -> int:
@@ -381,13 +383,8 @@ def _product_balances(layout: _Layout) -> _Rows:
     ``G`` is the capital bundle (goods used per unit of investment; by default each pair's
     good), ``E`` selects the exported products.
     """
-    eco, capital, T, n, q = (
-        layout.problem.economy,
-        layout.problem.capital,
-        layout.T,
-        layout.n,
-        layout.q,
-    )
+    eco, capital = layout.problem.economy, layout.problem.capital
+    T, n, q = layout.T, layout.n, layout.q
     net = sp.csr_array(eco.make - eco.use)
     parts = {"x": _block(net, T), "d": _block(_identity(n, -1.0), T)}
     if q:
