@@ -47,6 +47,7 @@ class _Relaxations:
 
 
 def _describe(kind: str, name: Any, periods: pd.Index, requirement: np.ndarray) -> pd.DataFrame:
+    """One row per relaxation column: what it relaxes (kind, name, period) and by how much it is asked."""
     return pd.DataFrame({"kind": kind, "name": name, "period": periods, "requirement": requirement})
 
 
@@ -105,39 +106,19 @@ def _capacity_relaxations(
 def _limit_relaxations(problem: PlanProblem, lp: LinearProgram) -> list[_Relaxations]:
     """Finite resource limits ``use ≤ L`` and balance-of-payments rows become ``use − u ≤ L``."""
     found = []
-    if "resources" in lp.rows:
-        block = lp.rows["resources"]
-        rows = np.arange(block.start, block.stop)
+    for block, kind in (("resources", "limit"), ("balance_of_payments", "balance_of_payments")):
+        if block not in lp.rows:
+            continue
+        rows = np.arange(lp.rows[block].start, lp.rows[block].stop)
         finite = rows[np.isfinite(lp.row_upper[rows])]
-        accounts = [lp.resource_rows[k - rows[0]] for k in finite]
-        found.append(
-            _Relaxations(
-                rows=finite,
-                sign=-1.0,
-                description=_describe(
-                    "limit",
-                    [a for a, _ in accounts],
-                    problem.periods[[t for _, t in accounts]],
-                    lp.row_upper[finite],
-                ),
-            )
-        )
-    if "balance_of_payments" in lp.rows:
-        block = lp.rows["balance_of_payments"]
-        rows = np.arange(block.start, block.stop)
-        finite = rows[np.isfinite(lp.row_upper[rows])]
-        found.append(
-            _Relaxations(
-                rows=finite,
-                sign=-1.0,
-                description=_describe(
-                    "balance_of_payments",
-                    "imports − exports",
-                    problem.periods[finite - rows[0]],
-                    lp.row_upper[finite],
-                ),
-            )
-        )
+        if kind == "limit":
+            accounts = [lp.resource_rows[k - rows[0]] for k in finite]
+            names = [a for a, _ in accounts]
+            periods = problem.periods[[t for _, t in accounts]]
+        else:
+            names, periods = "imports − exports", problem.periods[finite - rows[0]]
+        description = _describe(kind, names, periods, lp.row_upper[finite])
+        found.append(_Relaxations(rows=finite, sign=-1.0, description=description))
     return found
 
 
