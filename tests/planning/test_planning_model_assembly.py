@@ -6,7 +6,10 @@ model the plain way — Kronecker products ``I_T ⊗ B`` and ``scipy.sparse.bloc
 the two constraint matrices must agree in every index and value (same order within each
 column, same explicit entries), as must bounds and costs. The small economies exercise every
 block: several resources, capacities, capital (goods and bundles, lags 1 and 2), a balance of
-payments with exports, all objectives and the feasibility model, for 1 and 3 periods.
+payments with exports, all objectives and the feasibility model, for 1 and 3 periods. The
+trade scenarios of the OECD ICIO table (a partner cut-off, federations with table and free
+trade) are checked the same way, and so are all bounds and costs, stated row block by row
+block and period by period.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import pytest
 import scipy.sparse as sp
 
 from commonplan.economy import Economy
+from commonplan.io.icio import read_icio_arrays
 from commonplan.planning import BalanceOfPayments, Objective, PlanProblem
 from commonplan.planning.model import build_model
 from commonplan.planning.problem import CapitalStocks, ResourceLimit, Targets, harmony
+from commonplan.planning.scenarios import TradeAssumptions, trade_problem
 
 N, M = 5, 8
 
@@ -209,3 +214,131 @@ def test_matrix_equals_plain_assembly(T, objective, seed, capital, bop, feasibil
     assert A.indices.dtype == np.int32
     assert lp.c.shape == lp.col_lower.shape == lp.col_upper.shape == (lp.n_cols,)
     assert lp.row_lower.shape == lp.row_upper.shape == (lp.n_rows,)
+
+
+def _reference_vectors(problem: PlanProblem, feasibility: bool) -> dict[str, np.ndarray]:
+    """Costs and bounds stated period by period, block by block (columns x d K I e z h)."""
+    eco = problem.economy
+    T, n, m = problem.n_periods, eco.n_products, eco.n_activities
+    kind = "min_resource" if feasibility else problem.objective.kind
+    cap, bop = problem.capital, problem.balance_of_payments
+    q = cap.n_pairs if cap is not None else 0
+    ne = int((bop.export_prices > 0).sum()) if bop is not None else 0
+    y, w = problem.targets.amounts, problem.targets.weights
+    targets = [(i, t) for t in range(T) for i in range(n) if y[i, t] > 0]
+    inf = np.inf
+    cost = {"x": [], "d": [], "K": [], "I": [], "e": [], "z": [], "h": []}
+    lower = {key: [] for key in cost}
+    upper = {key: [] for key in cost}
+    for t in range(T):
+        cap_t = problem.capacity[:, t] if problem.capacity is not None else np.full(m, inf)
+        r = (
+            eco.account_coefficients[eco.account_names.index(problem.objective.resource)]
+            if kind == "min_resource" and not feasibility
+            else np.zeros(m)
+        )
+        for j in range(m):
+            cost["x"].append(r[j])
+            lower["x"].append(0.0)
+            upper["x"].append(cap_t[j])
+        for i in range(n):
+            cost["d"].append(0.0)
+            lower["d"].append(y[i, t] if kind == "min_resource" else 0.0)
+            upper["d"].append(inf)
+        for p in range(q):
+            for block in ("K", "I"):
+                cost[block].append(0.0)
+                lower[block].append(0.0)
+                upper[block].append(cap.initial[p] if block == "K" and t == 0 else inf)
+        for _ in range(ne):
+            cost["e"].append(0.0)
+            lower["e"].append(0.0)
+            upper["e"].append(inf)
+        if kind == "max_min_fulfilment":
+            cost["z"].append(-1.0)
+            lower["z"].append(0.0)
+            upper["z"].append(inf)
+    if kind == "harmony":
+        for i, t in targets:
+            cost["h"].append(-w[i, t])
+            lower["h"].append(-inf)
+            upper["h"].append(inf)
+    joined = {
+        name: np.array([v for key in cost for v in values[key]], dtype=float)
+        for name, values in (("c", cost), ("col_lower", lower), ("col_upper", upper))
+    }
+    # rows: balance, resources, capital use, capital stock, fulfilment, harmony, balance of payments
+    row_lower, row_upper = [0.0] * (n * T), [0.0] * (n * T)
+    for t in range(T):
+        for limit in problem.resources:
+            row_lower.append(-inf)
+            row_upper.append(limit.limits[t])
+    row_lower += [-inf] * (q * T + q * (T - 1))
+    row_upper += [0.0] * (q * T + q * (T - 1))
+    if kind == "max_min_fulfilment":
+        row_lower += [0.0] * len(targets)
+        row_upper += [inf] * len(targets)
+    if kind == "harmony" and targets:
+        points = np.asarray(problem.objective.breakpoints)
+        values = harmony(points)
+        intercepts = [
+            values[k] - (values[k + 1] - values[k]) / (points[k + 1] - points[k]) * points[k]
+            for k in range(points.size - 1)
+        ] + [values[-1]]
+        for _ in targets:
+            row_lower += [-inf] * len(intercepts)
+            row_upper += intercepts
+    if bop is not None:
+        row_lower += [-inf] * T
+        row_upper += [float(v) for v in bop.max_deficit]
+    joined["row_lower"], joined["row_upper"] = np.array(row_lower), np.array(row_upper)
+    joined["maximise"] = kind in ("max_min_fulfilment", "harmony")
+    return joined
+
+
+def _assert_assembly(problem: PlanProblem, feasibility: bool) -> None:
+    """``build_model`` equals both references: matrix entry for entry, costs and bounds exactly."""
+    lp = build_model(problem, feasibility=feasibility)
+    ref = _reference_matrix(problem, feasibility)
+    assert lp.A.shape == ref.shape
+    np.testing.assert_array_equal(lp.A.indptr, ref.indptr)
+    np.testing.assert_array_equal(lp.A.indices, ref.indices)
+    np.testing.assert_array_equal(lp.A.data, ref.data)
+    vectors = _reference_vectors(problem, feasibility)
+    assert lp.maximise == vectors.pop("maximise")
+    for name, expected in vectors.items():
+        np.testing.assert_array_equal(getattr(lp, name), expected, err_msg=name)
+
+
+@pytest.mark.parametrize("T", [1, 3])
+@pytest.mark.parametrize("objective", OBJECTIVES, ids=lambda o: o.kind)
+@pytest.mark.parametrize(
+    ("seed", "capital", "bop"),
+    [(0, None, False), (1, "goods", True), (2, "bundle", True), (3, "goods", False)],
+)
+@pytest.mark.parametrize("feasibility", [False, True])
+def test_costs_and_bounds_equal_plain_statement(T, objective, seed, capital, bop, feasibility):
+    _assert_assembly(_problem(seed, T, objective, capital=capital, bop=bop), feasibility)
+
+
+TRADE_CASES = {
+    "cut-off COL without USA": (["COL"], ["USA"], TradeAssumptions(periods=3)),
+    "federation COL+PER, table trade": (["COL", "PER"], ["USA"], TradeAssumptions(periods=2)),
+    "federation COL+PER+CHL, free trade": (
+        ["COL", "PER", "CHL"],
+        ["USA", "MEX"],
+        TradeAssumptions(periods=3, member_trade="free", depreciation=0.1, headroom=0.2),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def icio(shared_data):
+    return read_icio_arrays(shared_data / "mrio" / "icio2025_y2022_americas11x50.npz")
+
+
+@pytest.mark.parametrize("case", TRADE_CASES)
+@pytest.mark.parametrize("feasibility", [False, True])
+def test_trade_scenarios_equal_plain_assembly(icio, case, feasibility):
+    members, partners, assumptions = TRADE_CASES[case]
+    _assert_assembly(trade_problem(icio, members, partners, assumptions), feasibility)

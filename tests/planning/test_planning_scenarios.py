@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from commonplan.errors import SpecError
 from commonplan.io.icio import read_icio_arrays
@@ -12,6 +13,7 @@ from commonplan.planning.scenarios import (
     TradeAssumptions,
     cutoff_scenario,
     federation_scenario,
+    trade_model,
     trade_problem,
 )
 
@@ -99,7 +101,7 @@ def federations(icio):
     }
 
 
-def test_free_trade_keeps_at_least_the_table_share(federations):
+def test_free_trade_keeps_at_least_the_table_share(icio, federations):
     # at zero cost, shipping can reproduce the table's inter-member flows: more freedom cannot hurt
     table, free = federations["table"], federations["free 0"]
     assert free.plan.objective >= table.plan.objective * (1 - 1e-9)
@@ -109,12 +111,14 @@ def test_free_trade_keeps_at_least_the_table_share(federations):
     assert objectives[0] >= objectives[1] * (1 - 1e-9) >= objectives[2] * (1 - 2e-9)
     # and free trade is actually used (the table's fixed flows bind in the cut-off)
     assert free.plan.objective > table.plan.objective * 1.01
-    assert _shipping(free.plan).to_numpy().sum() > 0
+    shipments = _model(icio, "free", 0.0).shipments
+    assert free.plan.activity_levels.iloc[shipments.columns].to_numpy().sum() > 0
 
 
-def _shipping(plan):
-    names = plan.problem.economy.activities.get_level_values(1)
-    return plan.activity_levels[names.str.startswith("ship ")]
+def _model(icio, member_trade: str, trade_cost: float = 0.05):
+    """The trade model that :func:`_federation` solves, with its activities' index arrays."""
+    assumptions = TradeAssumptions(periods=2, member_trade=member_trade, trade_cost=trade_cost)
+    return trade_model(icio, MEMBERS, ["USA"], assumptions)
 
 
 def test_each_member_keeps_its_own_limits(icio, federations):
@@ -147,19 +151,21 @@ def test_each_member_keeps_its_own_limits(icio, federations):
         assert (plan.activity_levels.to_numpy() <= cap * (1 + 1e-9) + 1e-6).all(), key
 
 
-def test_trade_costs_are_charged_as_documented(federations):
+def test_trade_costs_are_charged_as_documented(icio, federations):
     for key, cost in (("free 0.05", 0.05), ("free 0.5", 0.5)):
         plan = federations[key].plan
         eco = plan.problem.economy
-        names = eco.activities.get_level_values(1)
-        ship = np.flatnonzero(names.str.startswith("ship "))
+        model = _model(icio, "free", cost)  # the model solved, with its index arrays
+        assert model.problem.economy.activities.equals(eco.activities)
+        shipments = model.shipments
+        ship = shipments.columns
         assert ship.size == len(MEMBERS) * (len(MEMBERS) - 1) * 50
         use = eco.use.toarray()[:, ship] if hasattr(eco.use, "toarray") else eco.use[:, ship]
         make = eco.make.toarray()[:, ship] if hasattr(eco.make, "toarray") else eco.make[:, ship]
         # each shipment "ship O->D s" makes one unit of (D, s) from 1 + cost units of (O, s)
-        for column, j in enumerate(ship):
-            origin, destination, sector = _parse_ship(names[j])
-            assert eco.activities[j][0] == destination
+        routes = zip(shipments.origin, shipments.destination, shipments.sector, strict=True)
+        for column, (j, (origin, destination, sector)) in enumerate(zip(ship, routes, strict=True)):
+            assert eco.activities[j] == (destination, f"ship {origin}->{destination} {sector}")
             assert np.flatnonzero(make[:, column]).tolist() == [
                 eco.products.get_loc((destination, sector))
             ]
@@ -178,7 +184,45 @@ def test_trade_costs_are_charged_as_documented(federations):
         )
 
 
-def _parse_ship(label: str) -> tuple[str, str, str]:
-    _, route, sector = label.split(" ", 2)
-    origin, destination = route.split("->")
-    return origin, destination, sector
+def test_trade_activities_are_indexed(icio):
+    """Imports and shipments carry their partner, sector and column: labels are never parsed."""
+    model = _model(icio, "free")
+    eco, imports, shipments = model.problem.economy, model.imports, model.shipments
+    n = eco.n_products
+    # columns: the members' own activities, then imports, then shipments
+    np.testing.assert_array_equal(imports.columns, n + np.arange(len(imports)))
+    np.testing.assert_array_equal(shipments.columns, n + len(imports) + np.arange(len(shipments)))
+    assert eco.n_activities == n + len(imports) + len(shipments)
+    # import k makes one unit of (member, sector), uses nothing, counts one unit on imports:partner
+    member_sector = zip(imports.member, imports.sector, strict=True)
+    assert imports.products.tolist() == [eco.products.get_loc(key) for key in member_sector]
+    make, use = sp.csc_array(eco.make), sp.csc_array(eco.use)
+    expected = np.zeros((n, len(imports)))
+    expected[imports.products, np.arange(len(imports))] = 1.0
+    np.testing.assert_array_equal(make[:, imports.columns].toarray(), expected)
+    assert use[:, imports.columns].nnz == 0
+    for partner in set(imports.partner):
+        row = eco.account_coefficients[eco.account_names.index(f"imports:{partner}")]
+        np.testing.assert_array_equal(
+            np.flatnonzero(row), imports.columns[imports.partner == partner]
+        )
+        assert set(row[row != 0]) == {1.0}
+    # its base-year flow is the table's: the partner's sector sold to the member's industries
+    region = icio.products.get_level_values(0)
+    flows = sp.csc_array(icio.use).toarray() * icio.activity_levels
+    to_member = {r: flows[:, region == r].sum(axis=1) for r in MEMBERS}
+    table = [
+        to_member[r][icio.products.get_loc((p, s))]
+        for r, p, s in zip(imports.member, imports.partner, imports.sector, strict=True)
+    ]
+    np.testing.assert_allclose(imports.flow, table, rtol=1e-12)
+    assert (imports.flow > 0).all() and not set(imports.partner) & set(MEMBERS)
+    # shipment k takes (origin, sector) to (destination, sector)
+    assert shipments.from_products.tolist() == [
+        eco.products.get_loc(key) for key in zip(shipments.origin, shipments.sector, strict=True)
+    ]
+    assert shipments.to_products.tolist() == [
+        eco.products.get_loc(key)
+        for key in zip(shipments.destination, shipments.sector, strict=True)
+    ]
+    assert (shipments.origin != shipments.destination).all()

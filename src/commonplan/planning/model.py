@@ -192,14 +192,79 @@ def _repeat_periods(
     return end
 
 
+def _stack_template(
+    parts: list[tuple[_Block, int, int]], dtype: type
+) -> tuple[sp.csc_array, np.ndarray, np.ndarray]:
+    """One period's ``parts`` (block, row offset, rows) stacked into a template column block.
+
+    Returns the template and, per template row, its row in the first period and the row step
+    from one period to the next. The parts are stacked as CSR (a concatenation), then converted
+    in one CSR→CSC pass (a stable sort by row within each column): the parts' entries in part
+    order, each part's as its own CSR→CSC conversion orders them — what a CSC vstack gives, as
+    the parts here are CSR or canonical CSC (identities, selectors).
+    """
+    template = sp.csc_array(
+        sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr")
+    )
+    T = parts[0][0].periods
+    base = np.concatenate(
+        [np.arange(offset, offset + size // T, dtype=dtype) for _, offset, size in parts]
+    )
+    step = np.concatenate([np.full(size // T, size // T, dtype=dtype) for _, _, size in parts])
+    return template, base, step
+
+
+def _write_column_block(
+    parts: list[tuple[_Block, int, int]],
+    width: int,
+    dtype: type,
+    pos: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+) -> int:
+    """Write one column block's ``parts`` (block, row offset, rows) at ``pos``; returns the end.
+
+    Where every part repeats per period, one period's parts are stacked (a template, 1/T of
+    the work) and then copied once per period with shifted rows; otherwise the parts are
+    expanded and stacked directly.
+    """
+    periods = {block.periods for block, _, _ in parts}
+    if len(periods) > 1:
+        expanded = [(_expand(block, dtype), offset) for block, offset, _ in parts]
+        return _interleave(expanded, width, pos, indptr, indices, data)
+    T = periods.pop()
+    c = width // T
+    if len(parts) == 1:
+        block, offset, size = parts[0]
+        t_indices = block.indices.astype(dtype, copy=False) + dtype(offset)
+        return _repeat_periods(
+            block.indptr, t_indices, block.data, c, dtype(size // T), T, pos, indptr, indices, data
+        )
+    template, base, step = _stack_template(parts, dtype)
+    t_nnz = template.indptr[-1]
+    local = template.indices[:t_nnz]
+    return _repeat_periods(
+        template.indptr,
+        base[local],
+        template.data[:t_nnz],
+        c,
+        step[local],
+        T,
+        pos,
+        indptr,
+        indices,
+        data,
+    )
+
+
 def _assemble(
     blocks: list[dict[str, _Block]], row_sizes: list[int], columns: dict[str, slice], n_cols: int
 ) -> sp.csc_array:
     """The constraint matrix from its blocks, written straight into preallocated CSC arrays.
 
-    Column block by column block: where every part repeats per period, one period's parts are
-    stacked (a template, 1/T of the work) and then copied once per period with shifted rows;
-    otherwise the parts are stacked directly. Indices are int32 where the sizes allow.
+    Column block by column block (:func:`_write_column_block`); indices are int32 where the
+    sizes allow.
     """
     offsets = np.concatenate([[0], np.cumsum(row_sizes, dtype=np.int64)]).tolist()
     n_rows = offsets[-1]
@@ -218,109 +283,108 @@ def _assemble(
             for k, parts in enumerate(blocks)
             if name in parts
         ]
-        if not parts:
-            indptr[cols] = pos
-            continue
-        periods = {block.periods for block, _, _ in parts}
-        if len(periods) == 1:
-            T = periods.pop()
-            c = width // T
-            if len(parts) == 1:
-                block, offset, size = parts[0]
-                t_indices = block.indices.astype(dtype, copy=False) + dtype(offset)
-                pos = _repeat_periods(
-                    block.indptr,
-                    t_indices,
-                    block.data,
-                    c,
-                    dtype(size // T),
-                    T,
-                    pos,
-                    indptr[cols],
-                    indices,
-                    data,
-                )
-            else:
-                # one period's parts stacked as CSR (a concatenation), then one CSR→CSC pass (a
-                # stable sort by row within each column): the parts' entries in part order, each
-                # part's as its own CSR→CSC conversion orders them — what a CSC vstack gives, as
-                # the parts here are CSR or canonical CSC (identities, selectors)
-                template = sp.csc_array(
-                    sp.vstack([sp.csr_array(block.matrix) for block, _, _ in parts], format="csr")
-                )
-                base = np.concatenate(
-                    [
-                        np.arange(offset, offset + size // T, dtype=dtype)
-                        for _, offset, size in parts
-                    ]
-                )
-                step = np.concatenate(
-                    [np.full(size // T, size // T, dtype=dtype) for _, _, size in parts]
-                )
-                t_nnz = template.indptr[-1]
-                local = template.indices[:t_nnz]
-                pos = _repeat_periods(
-                    template.indptr,
-                    base[local],
-                    template.data[:t_nnz],
-                    c,
-                    step[local],
-                    T,
-                    pos,
-                    indptr[cols],
-                    indices,
-                    data,
-                )
+        if parts:
+            pos = _write_column_block(parts, width, dtype, pos, indptr[cols], indices, data)
         else:
-            expanded = [(_expand(block, dtype), offset) for block, offset, _ in parts]
-            pos = _interleave(expanded, width, pos, indptr[cols], indices, data)
+            indptr[cols] = pos
     indptr[n_cols] = pos
     assert pos == nnz
     return sp.csc_array((data, indices, indptr), shape=(n_rows, n_cols))
 
 
-def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearProgram:
-    """Assemble the LP of ``problem`` (no Python loop over products, activities or targets).
+@dataclass(frozen=True)
+class _Layout:
+    """What every block of the LP needs to know: sizes, targets and variable columns."""
 
-    With ``feasibility=True`` every target must be met in full (as in objective (c)) and the
-    objective is zero: the feasibility problem whose infeasibility
-    :mod:`commonplan.planning.infeasibility` explains.
-    """
-    eco = problem.economy
-    T, n, m = problem.n_periods, eco.n_products, eco.n_activities
+    problem: PlanProblem
+    kind: str
+    """The objective kind the rows are built for (``min_resource`` for the feasibility model)."""
+    export_products: np.ndarray
+    """Products with a positive export price (one ``e`` column each per period)."""
+    target_product: np.ndarray
+    """Product of each positive target, period-major (the order of the target rows)."""
+    target_period: np.ndarray
+    """Period of each positive target."""
+    columns: dict[str, slice]
+    """Variable blocks: name → slice of columns."""
+
+    @property
+    def T(self) -> int:
+        return self.problem.n_periods
+
+    @property
+    def n(self) -> int:
+        return self.problem.economy.n_products
+
+    @property
+    def m(self) -> int:
+        return self.problem.economy.n_activities
+
+    @property
+    def q(self) -> int:
+        return self.problem.capital.n_pairs if self.problem.capital is not None else 0
+
+    @property
+    def n_cols(self) -> int:
+        return max(block.stop for block in self.columns.values())
+
+    @property
+    def target_amounts(self) -> np.ndarray:
+        return self.problem.targets.amounts[self.target_product, self.target_period]
+
+    @property
+    def target_columns(self) -> np.ndarray:
+        """Position of each target's delivery within the ``d`` block."""
+        return self.target_period * self.n + self.target_product
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """One block of rows: its parts (column block → sparse block) and ``lower ≤ A v ≤ upper``."""
+
+    name: str
+    parts: dict[str, _Block]
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def _layout(problem: PlanProblem, feasibility: bool) -> _Layout:
+    """Variable blocks in column order, each period-major (see the module table)."""
+    T = problem.n_periods
     kind = "min_resource" if feasibility else problem.objective.kind
-    capital = problem.capital
-    q = capital.n_pairs if capital is not None else 0
     bop = problem.balance_of_payments
     export_products = np.flatnonzero(bop.export_prices > 0) if bop is not None else np.zeros(0, int)
-    ne = export_products.size
-    y = problem.targets.amounts
-    tgt_t, tgt_i = np.nonzero(y.T > 0)  # period-major order
-    nt = tgt_i.size
-    y_t = y[tgt_i, tgt_t]
-    n_z = T if kind == "max_min_fulfilment" else 0
-    n_h = nt if kind == "harmony" else 0
+    target_period, target_product = np.nonzero(problem.targets.amounts.T > 0)  # period-major
+    q = problem.capital.n_pairs if problem.capital is not None else 0
+    sizes = {
+        "x": problem.economy.n_activities * T,
+        "d": problem.economy.n_products * T,
+        "K": q * T,
+        "I": q * T,
+        "e": export_products.size * T,
+        "z": T if kind == "max_min_fulfilment" else 0,
+        "h": target_product.size if kind == "harmony" else 0,
+    }
+    return _Layout(problem, kind, export_products, target_product, target_period, _slices(sizes))
 
-    sizes = {"x": m * T, "d": n * T, "K": q * T, "I": q * T, "e": ne * T, "z": n_z, "h": n_h}
-    columns, start = {}, 0
+
+def _slices(sizes: dict[str, int]) -> dict[str, slice]:
+    """Consecutive slices of the given sizes, in order."""
+    slices, start = {}, 0
     for name, size in sizes.items():
-        columns[name] = slice(start, start + size)
+        slices[name] = slice(start, start + size)
         start += size
-    n_cols = start
+    return slices
 
-    blocks: list[dict[str, _Block]] = []
-    lower: list[np.ndarray] = []
-    upper: list[np.ndarray] = []
-    row_names: list[tuple[str, int]] = []
 
-    def add(name: str, parts: dict[str, _Block], lo: np.ndarray, hi: np.ndarray) -> None:
-        if lo.size:
-            blocks.append(parts)
-            lower.append(lo)
-            upper.append(hi)
-            row_names.append((name, lo.size))
+def _product_balances(layout: _Layout) -> _Rows:
+    """``(make − use)x − G·I − E·e − d = 0`` per product and period.
 
-    # product balances
+    ``G`` is the capital bundle (goods used per unit of investment; by default each pair's
+    good), ``E`` selects the exported products.
+    """
+    eco, capital = layout.problem.economy, layout.problem.capital
+    T, n, q = layout.T, layout.n, layout.q
     net = sp.csr_array(eco.make - eco.use)
     parts = {"x": _block(net, T), "d": _block(_identity(n, -1.0), T)}
     if q:
@@ -330,131 +394,197 @@ def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearPro
             else _selector(capital.goods, np.arange(q), (n, q))
         )
         parts["I"] = _block(G, T, negate=True)
+    ne = layout.export_products.size
     if ne:
-        E = _selector(export_products, np.arange(ne), (n, ne))
+        E = _selector(layout.export_products, np.arange(ne), (n, ne))
         parts["e"] = _block(E, T, negate=True)
-    add("balance", parts, np.zeros(n * T), np.zeros(n * T))
+    return _Rows("balance", parts, np.zeros(n * T), np.zeros(n * T))
 
-    # resource limits
-    resource_rows: list[tuple[str, int]] = []
-    if problem.resources:
-        positions = [eco.account_names.index(r.account) for r in problem.resources]
-        R = sp.csr_array(eco.account_coefficients[positions])
-        L = np.vstack([r.limits for r in problem.resources])  # accounts × T
-        add("resources", {"x": _block(R, T)}, np.full(L.size, -INF), L.T.ravel())
-        resource_rows = [(r.account, t) for t in range(T) for r in problem.resources]
 
-    # capital: use and dynamics
-    if q:
-        Kuse = _selector(np.arange(q), capital.activities, (q, m), capital.coefficients)
-        add(
-            "capital_use",
-            {"x": _block(Kuse, T), "K": _block(_identity(q, -1.0), T)},
-            np.full(q * T, -INF),
-            np.zeros(q * T),
-        )
-        if T > 1:
-            t_rows = np.arange(T - 1)
-            this = _selector(t_rows, t_rows + 1, (T - 1, T))
-            prev = _selector(t_rows, t_rows, (T - 1, T))
-            keep = 1.0 - capital.depreciation
-            K_part = sp.kron(this, sp.identity(q), format="csr") - sp.kron(
-                prev, sp.diags_array(keep), format="csr"
-            )
-            source = t_rows + 1 - capital.lag
-            ok = source >= 0
-            inv = _selector(t_rows[ok], source[ok], (T - 1, T))
-            I_part = -sp.kron(inv, sp.identity(q), format="csr")
-            add(
-                "capital_stock",
-                {"K": _block(K_part), "I": _block(I_part)},
-                np.full(q * (T - 1), -INF),
-                np.zeros(q * (T - 1)),
-            )
+def _resource_limits(layout: _Layout) -> _Rows | None:
+    """``acc_r·x ≤ L_r,t`` per limited account and period (period-major)."""
+    problem = layout.problem
+    if not problem.resources:
+        return None
+    eco = problem.economy
+    positions = [eco.account_names.index(r.account) for r in problem.resources]
+    R = sp.csr_array(eco.account_coefficients[positions])
+    L = np.vstack([r.limits for r in problem.resources])  # accounts × T
+    return _Rows("resources", {"x": _block(R, layout.T)}, np.full(L.size, -INF), L.T.ravel())
 
-    # objective-specific rows
-    d_pos = tgt_t * n + tgt_i
-    if kind == "max_min_fulfilment" and nt:
-        Dsel = _selector(np.arange(nt), d_pos, (nt, n * T))
-        Zsel = _selector(np.arange(nt), tgt_t, (nt, T), -y_t)
-        add("fulfilment", {"d": _block(Dsel), "z": _block(Zsel)}, np.zeros(nt), np.full(nt, INF))
-    if kind == "harmony" and nt:
-        points = np.asarray(problem.objective.breakpoints)
-        values = harmony(points)
-        slopes = np.diff(values) / np.diff(points)
-        intercepts = values[:-1] - slopes * points[:-1]
-        # beyond the last breakpoint fulfilment adds no harmony (keeps the objective bounded)
-        slopes, intercepts = np.append(slopes, 0.0), np.append(intercepts, values[-1])
-        k = slopes.size
-        rows = np.arange(nt * k)
-        seg = np.tile(np.arange(k), nt)
-        tgt = np.repeat(np.arange(nt), k)
-        Dsel = _selector(rows, d_pos[tgt], (nt * k, n * T), -slopes[seg] / y_t[tgt])
-        Hsel = _selector(rows, tgt, (nt * k, nt))
-        add(
-            "harmony",
-            {"d": _block(Dsel), "h": _block(Hsel)},
-            np.full(nt * k, -INF),
-            intercepts[seg],
-        )
 
-    # balance of payments
-    if bop is not None:
-        positions = [eco.account_names.index(a) for a in bop.import_accounts]
-        imports = sp.csr_array(eco.account_coefficients[positions].sum(axis=0, keepdims=True))
-        parts = {"x": _block(imports, T)}
-        if ne:
-            parts["e"] = _block(
-                sp.csr_array(bop.export_prices[export_products][None, :]), T, negate=True
-            )
-        add("balance_of_payments", parts, np.full(T, -INF), bop.max_deficit.astype(float))
+def _capital_use(layout: _Layout) -> _Rows | None:
+    """``k_p·x_a − K_p ≤ 0``: each capital pair's activity within its stock."""
+    capital, T, q = layout.problem.capital, layout.T, layout.q
+    if not q:
+        return None
+    Kuse = _selector(np.arange(q), capital.activities, (q, layout.m), capital.coefficients)
+    return _Rows(
+        "capital_use",
+        {"x": _block(Kuse, T), "K": _block(_identity(q, -1.0), T)},
+        np.full(q * T, -INF),
+        np.zeros(q * T),
+    )
 
-    # stack
-    A = _assemble(blocks, [size for _, size in row_names], columns, n_cols)
-    rows, start = {}, 0
-    for name, size in row_names:
-        rows[name] = slice(start, start + size)
-        start += size
 
-    # bounds
-    col_lower = np.zeros(n_cols)
-    col_upper = np.full(n_cols, INF)
+def _capital_stocks(layout: _Layout) -> _Rows | None:
+    """``K_t − (1 − δ)K_t−1 − I_t−lag ≤ 0`` for ``t ≥ 2``: stocks grow only by investment."""
+    capital, T, q = layout.problem.capital, layout.T, layout.q
+    if not q or T == 1:
+        return None
+    t_rows = np.arange(T - 1)
+    this = _selector(t_rows, t_rows + 1, (T - 1, T))
+    prev = _selector(t_rows, t_rows, (T - 1, T))
+    keep = 1.0 - capital.depreciation
+    K_part = sp.kron(this, sp.identity(q), format="csr") - sp.kron(
+        prev, sp.diags_array(keep), format="csr"
+    )
+    source = t_rows + 1 - capital.lag
+    ok = source >= 0
+    inv = _selector(t_rows[ok], source[ok], (T - 1, T))
+    I_part = -sp.kron(inv, sp.identity(q), format="csr")
+    return _Rows(
+        "capital_stock",
+        {"K": _block(K_part), "I": _block(I_part)},
+        np.full(q * (T - 1), -INF),
+        np.zeros(q * (T - 1)),
+    )
+
+
+def _fulfilment(layout: _Layout) -> _Rows | None:
+    """Objective (a): ``d − y·z_t ≥ 0`` per target, ``z_t`` the period's worst-met ratio."""
+    nt = layout.target_product.size
+    if layout.kind != "max_min_fulfilment" or not nt:
+        return None
+    Dsel = _selector(np.arange(nt), layout.target_columns, (nt, layout.n * layout.T))
+    Zsel = _selector(np.arange(nt), layout.target_period, (nt, layout.T), -layout.target_amounts)
+    return _Rows(
+        "fulfilment", {"d": _block(Dsel), "z": _block(Zsel)}, np.zeros(nt), np.full(nt, INF)
+    )
+
+
+def _harmony_segments(layout: _Layout) -> _Rows | None:
+    """Objective (b): ``h − β_k·d/y ≤ α_k`` per target and segment of the piecewise-linear harmony.
+
+    The segments join :func:`~commonplan.planning.problem.harmony` at the objective's
+    breakpoints; beyond the last one fulfilment adds no harmony (keeps the objective bounded).
+    """
+    nt = layout.target_product.size
+    if layout.kind != "harmony" or not nt:
+        return None
+    points = np.asarray(layout.problem.objective.breakpoints)
+    values = harmony(points)
+    slopes = np.diff(values) / np.diff(points)
+    intercepts = values[:-1] - slopes * points[:-1]
+    slopes, intercepts = np.append(slopes, 0.0), np.append(intercepts, values[-1])
+    k = slopes.size
+    rows = np.arange(nt * k)
+    seg = np.tile(np.arange(k), nt)
+    tgt = np.repeat(np.arange(nt), k)
+    y_t = layout.target_amounts
+    Dsel = _selector(
+        rows, layout.target_columns[tgt], (nt * k, layout.n * layout.T), -slopes[seg] / y_t[tgt]
+    )
+    Hsel = _selector(rows, tgt, (nt * k, nt))
+    return _Rows(
+        "harmony", {"d": _block(Dsel), "h": _block(Hsel)}, np.full(nt * k, -INF), intercepts[seg]
+    )
+
+
+def _balance_of_payments(layout: _Layout) -> _Rows | None:
+    """``imports·x − prices·e ≤ deficit_t`` per period (import accounts summed, in money units)."""
+    bop, T = layout.problem.balance_of_payments, layout.T
+    if bop is None:
+        return None
+    eco = layout.problem.economy
+    positions = [eco.account_names.index(a) for a in bop.import_accounts]
+    imports = sp.csr_array(eco.account_coefficients[positions].sum(axis=0, keepdims=True))
+    parts = {"x": _block(imports, T)}
+    if layout.export_products.size:
+        prices = sp.csr_array(bop.export_prices[layout.export_products][None, :])
+        parts["e"] = _block(prices, T, negate=True)
+    return _Rows("balance_of_payments", parts, np.full(T, -INF), bop.max_deficit.astype(float))
+
+
+ROW_BLOCKS = (
+    _product_balances,
+    _resource_limits,
+    _capital_use,
+    _capital_stocks,
+    _fulfilment,
+    _harmony_segments,
+    _balance_of_payments,
+)
+"""The row blocks of the LP, in row order; each returns ``None`` where it does not apply."""
+
+
+def _column_bounds(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """``col_lower ≤ v ≤ col_upper``: capacities, initial stocks, met targets (c), free harmony."""
+    problem, columns = layout.problem, layout.columns
+    lower = np.zeros(layout.n_cols)
+    upper = np.full(layout.n_cols, INF)
     if problem.capacity is not None:
-        col_upper[columns["x"]] = problem.capacity.T.ravel()
-    if q:
-        col_upper[columns["K"].start : columns["K"].start + q] = capital.initial
-    if kind == "min_resource":
-        col_lower[columns["d"]] = y.T.ravel()
-    if n_h:
-        col_lower[columns["h"]] = -INF
+        upper[columns["x"]] = problem.capacity.T.ravel()
+    if layout.q:
+        upper[columns["K"].start : columns["K"].start + layout.q] = problem.capital.initial
+    if layout.kind == "min_resource":
+        lower[columns["d"]] = problem.targets.amounts.T.ravel()
+    if columns["h"].stop > columns["h"].start:
+        lower[columns["h"]] = -INF
+    return lower, upper
 
-    # objective (as a minimisation)
-    c = np.zeros(n_cols)
-    maximise = True
-    if kind == "max_min_fulfilment":
+
+def _objective(layout: _Layout, feasibility: bool) -> tuple[np.ndarray, bool]:
+    """The costs ``c`` of the minimisation, and whether they negate a maximisation.
+
+    (a) maximises ``Σ_t z_t``, (b) the weighted harmony ``Σ w·h``, (c) minimises the
+    resource's use; the feasibility model has no objective.
+    """
+    problem, columns = layout.problem, layout.columns
+    c = np.zeros(layout.n_cols)
+    if layout.kind == "max_min_fulfilment":
         c[columns["z"]] = -1.0
-    elif kind == "harmony":
-        c[columns["h"]] = -problem.targets.weights[tgt_i, tgt_t]
-    elif not feasibility:
-        maximise = False
+        return c, True
+    if layout.kind == "harmony":
+        c[columns["h"]] = -problem.targets.weights[layout.target_product, layout.target_period]
+        return c, True
+    if not feasibility:
+        eco = problem.economy
         r = eco.account_coefficients[eco.account_names.index(problem.objective.resource)]
-        c[columns["x"]] = np.tile(r, T)
-    else:
-        maximise = False
+        c[columns["x"]] = np.tile(r, layout.T)
+    return c, False
 
+
+def build_model(problem: PlanProblem, *, feasibility: bool = False) -> LinearProgram:
+    """Assemble the LP of ``problem`` (no Python loop over products, activities or targets).
+
+    With ``feasibility=True`` every target must be met in full (as in objective (c)) and the
+    objective is zero: the feasibility problem whose infeasibility
+    :mod:`commonplan.planning.infeasibility` explains.
+    """
+    layout = _layout(problem, feasibility)
+    blocks = [rows for make in ROW_BLOCKS if (rows := make(layout)) is not None and rows.lower.size]
+    A = _assemble(
+        [rows.parts for rows in blocks],
+        [rows.lower.size for rows in blocks],
+        layout.columns,
+        layout.n_cols,
+    )
+    col_lower, col_upper = _column_bounds(layout)
+    c, maximise = _objective(layout, feasibility)
     return LinearProgram(
         c=c,
         A=A,
-        row_lower=np.concatenate(lower) if lower else np.zeros(0),
-        row_upper=np.concatenate(upper) if upper else np.zeros(0),
+        row_lower=np.concatenate([rows.lower for rows in blocks]),
+        row_upper=np.concatenate([rows.upper for rows in blocks]),
         col_lower=col_lower,
         col_upper=col_upper,
-        columns=columns,
-        rows=rows,
+        columns=layout.columns,
+        rows=_slices({rows.name: rows.lower.size for rows in blocks}),
         maximise=maximise,
-        resource_rows=resource_rows,
-        target_index=(tgt_i, tgt_t),
-        export_products=export_products,
+        resource_rows=[(r.account, t) for t in range(layout.T) for r in problem.resources],
+        target_index=(layout.target_product, layout.target_period),
+        export_products=layout.export_products,
     )
 
 

@@ -6,7 +6,9 @@ each of T periods if imports from a partner (say the USA) stop, which capacities
 built, and what each lost input is worth*. :func:`federation_scenario` asks the same of
 several member regions planning together.
 
-How the table becomes a planning problem (:func:`trade_problem`), with its assumptions:
+How the table becomes a planning problem (:func:`trade_model`, which also returns the index
+arrays of the import and shipping activities; :func:`trade_problem` just the problem), with
+its assumptions:
 
 * **Products and activities** are the members' own. An input that a member's activity buys
   from a non-member region ``p`` (an import) is pooled with the member's own product of the
@@ -58,11 +60,12 @@ from commonplan.planning.problem import (
     Targets,
 )
 from commonplan.planning.solve import solve
+from commonplan.planning.tolerances import NEGLIGIBLE
 
 
 @dataclass(frozen=True)
 class TradeAssumptions:
-    """Parameters of :func:`trade_problem` (see the module documentation for their meaning)."""
+    """Parameters of :func:`trade_model` (see the module documentation for their meaning)."""
 
     periods: int = 5
     resource: str | None = None
@@ -135,16 +138,110 @@ def _check_regions(economy: Economy, names: Sequence[str], field: str) -> None:
             )
 
 
-def trade_problem(
-    economy: Economy,
-    members: Sequence[str],
-    cut_partners: Sequence[str] = (),
-    assumptions: TradeAssumptions | None = None,
-    *,
-    name: str | None = None,
-) -> PlanProblem:
-    """Build the planning problem of ``members`` with imports from ``cut_partners`` stopped."""
-    a = assumptions or TradeAssumptions()
+@dataclass(frozen=True)
+class _Members:
+    """The member regions' products within the multi-regional table (region-major, as in the table)."""
+
+    names: list[str]
+    region_of: np.ndarray
+    """Region of each product of the table."""
+    sector_of: np.ndarray
+    """Sector of each product of the table."""
+    is_member: np.ndarray
+    """Whether each product of the table is a member's."""
+    index: np.ndarray
+    """Table positions of the member products."""
+    labels: pd.MultiIndex
+    """The member products, (region, sector): the planning economy's products."""
+
+    @classmethod
+    def of(cls, economy: Economy, names: list[str]) -> _Members:
+        region_of = economy.products.get_level_values(0).to_numpy()
+        is_member = np.isin(region_of, names)
+        index = np.flatnonzero(is_member)
+        return cls(
+            names=names,
+            region_of=region_of,
+            sector_of=economy.products.get_level_values(1).to_numpy(),
+            is_member=is_member,
+            index=index,
+            labels=economy.products[index],
+        )
+
+    @property
+    def n(self) -> int:
+        return int(self.index.size)
+
+    @property
+    def region(self) -> np.ndarray:
+        """Region of each member product."""
+        return self.region_of[self.index]
+
+    def locate(self, regions: Sequence[str], sectors: Sequence[str]) -> np.ndarray:
+        """Positions among the member products of ``(region, sector)`` pairs (NaN where absent)."""
+        position = pd.Series(np.arange(self.n), index=self.labels)
+        return position.reindex(pd.MultiIndex.from_arrays([regions, sectors])).to_numpy()
+
+
+@dataclass(frozen=True)
+class ImportActivities:
+    """The import activities of a trade problem, one per (member, partner, sector) with a base-year flow.
+
+    Import ``k`` is activity ``columns[k]`` of the planning economy: it makes one unit of the
+    member product ``products[k]`` (``(member[k], sector[k])``) and counts one unit on the
+    account ``imports:partner[k]``. Sorted by member, partner and sector.
+    """
+
+    member: np.ndarray
+    """Importing member region."""
+    partner: np.ndarray
+    """Supplying region (not a member)."""
+    sector: np.ndarray
+    """Sector of the input."""
+    flow: np.ndarray
+    """Base-year flow (money units of the table)."""
+    products: np.ndarray
+    """Position of ``(member, sector)`` among the planning economy's products."""
+    columns: np.ndarray
+    """Activity column in the planning economy."""
+
+    def __len__(self) -> int:
+        return int(self.columns.size)
+
+
+@dataclass(frozen=True)
+class Shipments:
+    """Shipping activities between members (free trade), one per (origin, destination, sector).
+
+    Shipment ``k`` is activity ``columns[k]``: it delivers one unit of member product
+    ``to_products[k]`` (``(destination[k], sector[k])``) for ``1 + trade_cost`` units of
+    member product ``from_products[k]`` (``(origin[k], sector[k])``).
+    """
+
+    origin: np.ndarray
+    destination: np.ndarray
+    sector: np.ndarray
+    from_products: np.ndarray
+    to_products: np.ndarray
+    columns: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.columns.size)
+
+
+@dataclass(frozen=True)
+class TradeModel:
+    """A trade scenario's planning problem, with the index arrays of its trade activities."""
+
+    problem: PlanProblem
+    imports: ImportActivities
+    shipments: Shipments
+
+
+def _check_scenario(
+    economy: Economy, members: Sequence[str], cut_partners: Sequence[str]
+) -> list[str]:
+    """The distinct members, once the regions and the table are checked."""
     members = list(dict.fromkeys(members))
     if not members:
         raise SpecError(
@@ -164,196 +261,302 @@ def trade_problem(
             "the scenario needs a symmetric multi-regional table with gross output",
             where="scenario.economy",
         )
-    resource = _choose_resource(economy, a.resource)
-    T = a.periods
-    region_of = economy.products.get_level_values(0).to_numpy()
-    sector_of = economy.products.get_level_values(1).to_numpy()
-    is_member = np.isin(region_of, members)
-    member_idx = np.flatnonzero(is_member)
-    n = member_idx.size
-    labels = economy.products[member_idx]
-    position = pd.Series(np.arange(n), index=labels)
-    levels = economy.activity_levels
-    use = sp.csc_array(economy.use)
+    return members
 
-    # member activities: inputs regrouped onto member products (coefficients per unit of activity)
-    sub = sp.coo_array(use[:, member_idx])
+
+def _member_use(use: sp.csc_array, members: _Members, member_trade: str) -> sp.csr_array:
+    """Member activities' inputs regrouped onto member products (coefficients per unit of activity).
+
+    An input from a non-member region is pooled with the using member's product of its sector;
+    with ``member_trade = "free"`` so is an input from another member.
+    """
+    sub = sp.coo_array(use[:, members.index])
     rows, cols, vals = sub.row, sub.col, sub.data
-    user_region = region_of[member_idx][cols]
-    own = is_member[rows] & ((a.member_trade == "table") | (region_of[rows] == user_region))
-    pooled_region = np.where(own, region_of[rows], user_region)
-    targets_pos = position.reindex(
-        pd.MultiIndex.from_arrays([pooled_region, sector_of[rows]])
-    ).to_numpy()
+    user_region = members.region[cols]
+    own = members.is_member[rows] & (
+        (member_trade == "table") | (members.region_of[rows] == user_region)
+    )
+    pooled_region = np.where(own, members.region_of[rows], user_region)
+    targets_pos = members.locate(pooled_region, members.sector_of[rows])
     missing = np.isnan(targets_pos)
     if missing.any():
         k = int(np.flatnonzero(missing)[0])
         raise SpecError(
-            f"member {user_region[k]!r} has no sector {sector_of[rows][k]!r} to replace imports of it",
+            f"member {user_region[k]!r} has no sector {members.sector_of[rows][k]!r} to replace imports of it",
             where="scenario.members",
             expected="members with the same sectors as their partners",
         )
-    member_use = sp.csr_array((vals, (targets_pos.astype(int), cols)), shape=(n, n))
+    n = members.n
+    return sp.csr_array((vals, (targets_pos.astype(int), cols)), shape=(n, n))
 
-    # import activities: one per (member, partner, sector) with a base-year flow
-    flows = sp.coo_array(use[:, member_idx] @ sp.diags_array(levels[member_idx]))
-    keep = ~is_member[flows.row] & (flows.data > 0)
+
+def _import_activities(
+    use: sp.csc_array, levels: np.ndarray, members: _Members
+) -> ImportActivities:
+    """One import activity per (member, partner, sector) with a base-year flow, after the member activities."""
+    flows = sp.coo_array(use[:, members.index] @ sp.diags_array(levels[members.index]))
+    keep = ~members.is_member[flows.row] & (flows.data > 0)
     imp = pd.DataFrame(
         {
-            "partner": region_of[flows.row[keep]],
-            "sector": sector_of[flows.row[keep]],
-            "member": region_of[member_idx][flows.col[keep]],
+            "partner": members.region_of[flows.row[keep]],
+            "sector": members.sector_of[flows.row[keep]],
+            "member": members.region[flows.col[keep]],
             "flow": flows.data[keep],
         }
     )
     imp = imp.groupby(["member", "partner", "sector"], as_index=False, sort=True)["flow"].sum()
-    n_imp = len(imp)
-    imp_product = (
-        position.reindex(pd.MultiIndex.from_arrays([imp["member"], imp["sector"]]))
-        .to_numpy()
-        .astype(int)
+    member, sector = imp["member"].to_numpy(), imp["sector"].to_numpy()
+    return ImportActivities(
+        member=member,
+        partner=imp["partner"].to_numpy(),
+        sector=sector,
+        flow=imp["flow"].to_numpy(),
+        products=members.locate(member, sector).astype(int),
+        columns=members.n + np.arange(len(imp)),
     )
-    partners = sorted(imp["partner"].unique())
 
-    # shipping activities between members (free trade)
-    ship = pd.DataFrame(columns=["origin", "destination", "sector"])
-    if a.member_trade == "free" and len(members) > 1:
-        pairs = [(o, d) for o in members for d in members if o != d]
-        sectors = pd.Index(sector_of[member_idx]).unique()
-        ship = pd.DataFrame(
-            [(o, d, s) for o, d in pairs for s in sectors],
-            columns=["origin", "destination", "sector"],
-        )
-        src = position.reindex(
-            pd.MultiIndex.from_arrays([ship["origin"], ship["sector"]])
-        ).to_numpy()
-        dst = position.reindex(
-            pd.MultiIndex.from_arrays([ship["destination"], ship["sector"]])
-        ).to_numpy()
-        good = ~(np.isnan(src) | np.isnan(dst))
-        ship = ship[good].reset_index(drop=True)
-        src, dst = src[good].astype(int), dst[good].astype(int)
-    n_ship = len(ship)
 
-    m = n + n_imp + n_ship
+def _shipments(members: _Members, a: TradeAssumptions, first_column: int) -> Shipments:
+    """With free trade, a shipping activity per ordered pair of members and sector both have."""
+    empty = np.zeros(0, dtype=object)
+    if a.member_trade != "free" or len(members.names) < 2:
+        none = np.zeros(0, int)
+        return Shipments(empty, empty, empty, none, none, none)
+    pairs = [(o, d) for o in members.names for d in members.names if o != d]
+    sectors = pd.Index(members.sector_of[members.index]).unique()
+    origin = np.array([o for o, _ in pairs for _ in sectors], dtype=object)
+    destination = np.array([d for _, d in pairs for _ in sectors], dtype=object)
+    sector = np.array([s for _ in pairs for s in sectors], dtype=object)
+    src, dst = members.locate(origin, sector), members.locate(destination, sector)
+    good = ~(np.isnan(src) | np.isnan(dst))
+    return Shipments(
+        origin=origin[good],
+        destination=destination[good],
+        sector=sector[good],
+        from_products=src[good].astype(int),
+        to_products=dst[good].astype(int),
+        columns=first_column + np.arange(int(good.sum())),
+    )
+
+
+def _unit_columns(rows: np.ndarray, n: int, values: np.ndarray | float = 1.0) -> sp.csr_array:
+    """An ``n × rows.size`` matrix whose column ``k`` holds ``values`` in row ``rows[k]``."""
+    data = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
+    return sp.csr_array((data, (rows, np.arange(rows.size))), shape=(n, rows.size))
+
+
+def _make_and_use(
+    member_use: sp.csr_array,
+    imports: ImportActivities,
+    shipments: Shipments,
+    trade_cost: float,
+) -> tuple[sp.csr_array, sp.csr_array]:
+    """Make and use of the planning economy: member activities, then imports, then shipments."""
+    n = member_use.shape[0]
     make = sp.hstack(
         [
             sp.identity(n, format="csr"),
-            sp.csr_array((np.ones(n_imp), (imp_product, np.arange(n_imp))), shape=(n, n_imp)),
-            sp.csr_array((np.ones(n_ship), (dst, np.arange(n_ship))), shape=(n, n_ship))
-            if n_ship
-            else sp.csr_array((n, 0)),
+            _unit_columns(imports.products, n),
+            _unit_columns(shipments.to_products, n),
         ],
         format="csr",
     )
-    use_matrix = sp.hstack(
+    use = sp.hstack(
         [
             member_use,
-            sp.csr_array((n, n_imp)),
-            sp.csr_array(
-                (np.full(n_ship, 1.0 + a.trade_cost), (src, np.arange(n_ship))), shape=(n, n_ship)
-            )
-            if n_ship
-            else sp.csr_array((n, 0)),
+            sp.csr_array((n, len(imports))),
+            _unit_columns(shipments.from_products, n, 1.0 + trade_cost),
         ],
         format="csr",
     )
-    activities = pd.MultiIndex.from_tuples(
-        list(labels)
+    return make, use
+
+
+def _activity_labels(
+    members: _Members, imports: ImportActivities, shipments: Shipments
+) -> pd.MultiIndex:
+    """(region, activity) labels, for people to read: no code parses them."""
+    return pd.MultiIndex.from_tuples(
+        list(members.labels)
         + [
             (r, f"import {p} {s}")
-            for r, p, s in zip(imp["member"], imp["partner"], imp["sector"], strict=True)
+            for r, p, s in zip(imports.member, imports.partner, imports.sector, strict=True)
         ]
         + [
             (d, f"ship {o}->{d} {s}")
-            for o, d, s in zip(ship["origin"], ship["destination"], ship["sector"], strict=True)
+            for o, d, s in zip(
+                shipments.origin, shipments.destination, shipments.sector, strict=True
+            )
         ],
         names=["region", "activity"],
     )
 
-    # accounts: each member's resource, and imports by partner
-    base_resource = economy.account_coefficients[economy.account_names.index(resource)][member_idx]
-    member_region = region_of[member_idx]
-    account_rows, account_names, limits = [], [], []
-    for region in members:
-        row = np.zeros(m)
-        mask = member_region == region
+
+@dataclass(frozen=True)
+class _Accounts:
+    """Accounts of the planning economy with their per-period limits and units."""
+
+    names: tuple[str, ...]
+    coefficients: np.ndarray
+    """Accounts × activities."""
+    limits: list[np.ndarray]
+    units: dict[str, str]
+
+
+def _accounts(
+    economy: Economy,
+    members: _Members,
+    imports: ImportActivities,
+    cut_partners: Sequence[str],
+    resource: str,
+    n_activities: int,
+    a: TradeAssumptions,
+) -> _Accounts:
+    """Each member's own ``resource:region`` (base-year use, growing), then ``imports:partner``.
+
+    A partner's import limit is its base-year total × ``import_flexibility``, 0 when cut.
+    """
+    T, n = a.periods, members.n
+    levels = economy.activity_levels[members.index]
+    base_resource = economy.account_coefficients[economy.account_names.index(resource)][
+        members.index
+    ]
+    rows, names, limits = [], [], []
+    for region in members.names:
+        row = np.zeros(n_activities)
+        mask = members.region == region
         row[:n][mask] = base_resource[mask]
-        account_rows.append(row)
-        account_names.append(f"{resource}:{region}")
-        base_use = float(base_resource[mask] @ levels[member_idx][mask])
+        rows.append(row)
+        names.append(f"{resource}:{region}")
+        base_use = float(base_resource[mask] @ levels[mask])
         limits.append(base_use * (1.0 + a.resource_growth) ** np.arange(T))
+    partners = sorted(pd.unique(imports.partner))
     for partner in partners:
-        row = np.zeros(m)
-        row[n + np.flatnonzero(imp["partner"].to_numpy() == partner)] = 1.0
-        account_rows.append(row)
-        account_names.append(f"imports:{partner}")
-        base_total = float(imp.loc[imp["partner"] == partner, "flow"].sum())
+        row = np.zeros(n_activities)
+        row[imports.columns[imports.partner == partner]] = 1.0
+        rows.append(row)
+        names.append(f"imports:{partner}")
+        base_total = float(imports.flow[imports.partner == partner].sum())
         cap = 0.0 if partner in cut_partners else base_total * a.import_flexibility
         limits.append(np.full(T, cap))
     unit = economy.account_units.get(resource, "")
     money = economy.metadata.units or "money units"
+    units = {
+        **{f"{resource}:{r}": unit for r in members.names},
+        **{f"imports:{p}": money for p in partners},
+    }
+    return _Accounts(tuple(names), np.vstack(rows), limits, units)
+
+
+def _deliveries(economy: Economy, members: _Members) -> np.ndarray:
+    """Base-year deliveries of each member product: final demand plus sales to non-member industries."""
+    use = sp.csc_array(economy.use)
+    levels = economy.activity_levels
+    fd = economy.final_demand_values[members.index].sum(axis=1)
+    outside = ~members.is_member
+    exports = (
+        np.asarray(use[members.is_member][:, outside] @ levels[outside]).ravel()
+        if outside.any()
+        else np.zeros(members.n)
+    )
+    return np.maximum(fd + exports, 0.0)
+
+
+def _capacity(
+    imports: ImportActivities, n_activities: int, cut_partners: Sequence[str], a: TradeAssumptions
+) -> np.ndarray:
+    """Activities × periods: imports by flexibility (0 when cut); member activities by capital only."""
+    capacity = np.full((n_activities, a.periods), np.inf)
+    flex = (
+        np.where(np.isin(imports.partner, cut_partners), 0.0, a.import_flexibility) * imports.flow
+    )
+    capacity[imports.columns] = flex[:, None]
+    return capacity
+
+
+def _capital(
+    levels: np.ndarray, members: _Members, deliveries: np.ndarray, a: TradeAssumptions
+) -> CapitalStocks:
+    """One capital stock per member activity: base-year output × (1 + headroom), built by investment."""
+    n = members.n
+    return CapitalStocks(
+        goods=np.arange(n),
+        activities=np.arange(n),
+        coefficients=np.ones(n),
+        initial=levels[members.index] * (1.0 + a.headroom),
+        depreciation=np.full(n, a.depreciation),
+        lag=1,
+        bundle=_investment_bundle(members.labels, members.region, members.names, deliveries, a),
+    )
+
+
+def trade_model(
+    economy: Economy,
+    members: Sequence[str],
+    cut_partners: Sequence[str] = (),
+    assumptions: TradeAssumptions | None = None,
+    *,
+    name: str | None = None,
+) -> TradeModel:
+    """The planning problem of ``members`` with imports from ``cut_partners`` stopped, and its trade activities."""
+    a = assumptions or TradeAssumptions()
+    group = _Members.of(economy, _check_scenario(economy, members, cut_partners))
+    resource = _choose_resource(economy, a.resource)
+    T, n = a.periods, group.n
+    use = sp.csc_array(economy.use)
+    member_use = _member_use(use, group, a.member_trade)
+    imports = _import_activities(use, economy.activity_levels, group)
+    shipments = _shipments(group, a, n + len(imports))
+    m = n + len(imports) + len(shipments)
+    make, use_matrix = _make_and_use(member_use, imports, shipments, a.trade_cost)
+    accounts = _accounts(economy, group, imports, cut_partners, resource, m, a)
     planning_economy = Economy(
-        products=labels,
-        activities=activities,
+        products=group.labels,
+        activities=_activity_labels(group, imports, shipments),
         use=use_matrix,
         make=make,
-        account_coefficients=np.vstack(account_rows),
-        account_names=tuple(account_names),
-        account_units={
-            **{f"{resource}:{r}": unit for r in members},
-            **{f"imports:{p}": money for p in partners},
-        },
+        account_coefficients=accounts.coefficients,
+        account_names=accounts.names,
+        account_units=accounts.units,
         final_demand_values=np.zeros((n, 0)),
         final_demand_columns=pd.Index([]),
         activity_levels=np.concatenate(
-            [levels[member_idx], imp["flow"].to_numpy(), np.zeros(n_ship)]
+            [economy.activity_levels[group.index], imports.flow, np.zeros(len(shipments))]
         ),
         metadata=Metadata(
-            name=name or f"{'+'.join(members)} without {'+'.join(cut_partners) or 'no one'}",
+            name=name or f"{'+'.join(group.names)} without {'+'.join(cut_partners) or 'no one'}",
             units=economy.metadata.units,
             source=economy.metadata.source,
         ),
         check_productive=False,
     )
-
-    # capacities: imports by flexibility (0 when cut), member activities by capital
-    capacity = np.full((m, T), np.inf)
-    flex = (
-        np.where(imp["partner"].isin(cut_partners), 0.0, a.import_flexibility)
-        * imp["flow"].to_numpy()
-    )
-    capacity[n : n + n_imp] = flex[:, None]
-    fd = economy.final_demand_values[member_idx].sum(axis=1)
-    exports = (
-        np.asarray(use[is_member][:, ~is_member] @ levels[~is_member]).ravel()
-        if (~is_member).any()
-        else np.zeros(n)
-    )
-    deliveries = np.maximum(fd + exports, 0.0)
-    bundle = _investment_bundle(labels, member_region, members, deliveries, a)
-    capital = CapitalStocks(
-        goods=np.arange(n),
-        activities=np.arange(n),
-        coefficients=np.ones(n),
-        initial=levels[member_idx] * (1.0 + a.headroom),
-        depreciation=np.full(n, a.depreciation),
-        lag=1,
-        bundle=bundle,
-    )
-    targets = Targets(np.repeat(deliveries[:, None], T, axis=1), np.ones((n, T)))
-    return PlanProblem(
+    deliveries = _deliveries(economy, group)
+    problem = PlanProblem(
         economy=planning_economy,
         periods=pd.Index(range(1, T + 1), name="period"),
-        targets=targets,
+        targets=Targets(np.repeat(deliveries[:, None], T, axis=1), np.ones((n, T))),
         objective=Objective(kind="max_min_fulfilment"),
         resources=tuple(
-            ResourceLimit(acc, lim) for acc, lim in zip(account_names, limits, strict=True)
+            ResourceLimit(acc, lim)
+            for acc, lim in zip(accounts.names, accounts.limits, strict=True)
         ),
-        capacity=capacity,
-        capital=capital,
+        capacity=_capacity(imports, m, cut_partners, a),
+        capital=_capital(economy.activity_levels, group, deliveries, a),
         name=planning_economy.metadata.name,
     )
+    return TradeModel(problem, imports, shipments)
+
+
+def trade_problem(
+    economy: Economy,
+    members: Sequence[str],
+    cut_partners: Sequence[str] = (),
+    assumptions: TradeAssumptions | None = None,
+    *,
+    name: str | None = None,
+) -> PlanProblem:
+    """Build the planning problem of ``members`` with imports from ``cut_partners`` stopped."""
+    return trade_model(economy, members, cut_partners, assumptions, name=name).problem
 
 
 def _investment_bundle(
@@ -447,41 +650,54 @@ class ScenarioResult:
         return "\n".join(lines)
 
 
+def _capacity_built(plan: Plan) -> pd.DataFrame:
+    """New capacity per member activity and period, for the activities that build any."""
+    problem = plan.problem
+    built = plan.investment if plan.investment is not None else pd.DataFrame()
+    built = pd.DataFrame(
+        built.to_numpy(),
+        index=problem.economy.activities[problem.capital.activities],
+        columns=problem.periods,
+    )
+    largest = max(1.0, float(built.to_numpy().max(initial=0.0)))
+    return built[(built > NEGLIGIBLE * largest).any(axis=1)]
+
+
+def _lost_inputs(
+    plan: Plan, imports: ImportActivities, cut_partners: Sequence[str]
+) -> pd.DataFrame:
+    """One row per import from a cut partner: base-year flow and the product's shadow price per period."""
+    problem = plan.problem
+    rows = []
+    for partner in cut_partners:
+        for k in np.flatnonzero(imports.partner == partner):
+            row = {
+                "member": imports.member[k],
+                "partner": partner,
+                "sector": imports.sector[k],
+                "base_imports": float(problem.economy.activity_levels[imports.columns[k]]),
+            }
+            for t, period in enumerate(problem.periods):
+                row[f"shadow_price_{period}"] = float(
+                    plan.product_prices.iloc[imports.products[k], t]
+                )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _run(
-    problem: PlanProblem, cut_partners: Sequence[str], method: str, baseline: PlanProblem | None
+    model: TradeModel, cut_partners: Sequence[str], method: str, baseline: PlanProblem | None
 ) -> ScenarioResult:
-    plan = solve(problem, method=method)
-    share = plan.worst_fulfilment.rename("share")
+    plan = solve(model.problem, method=method)
     base_share = None
     if baseline is not None:
         base_share = solve(baseline, method=method).worst_fulfilment.rename("share")
-    capital = problem.capital
-    eco = problem.economy
-    built = plan.investment if plan.investment is not None else pd.DataFrame()
-    built = pd.DataFrame(
-        built.to_numpy(), index=eco.activities[capital.activities], columns=problem.periods
-    )
-    built = built[(built > 1e-9 * max(1.0, float(built.to_numpy().max(initial=0.0)))).any(axis=1)]
-    rows = []
-    activity_names = eco.activities.get_level_values(1)
-    for partner in cut_partners:
-        mask = activity_names.str.startswith(f"import {partner} ")
-        for j in np.flatnonzero(mask):
-            member, label = eco.activities[j]
-            sector = label.split(" ", 2)[2]
-            i = eco.products.get_loc((member, sector))
-            row = {
-                "member": member,
-                "partner": partner,
-                "sector": sector,
-                "base_imports": float(eco.activity_levels[j]),
-            }
-            for k, period in enumerate(problem.periods):
-                row[f"shadow_price_{period}"] = float(plan.product_prices.iloc[i, k])
-            rows.append(row)
-    lost = pd.DataFrame(rows)
     return ScenarioResult(
-        plan=plan, share=share, baseline_share=base_share, capacity_built=built, lost_inputs=lost
+        plan=plan,
+        share=plan.worst_fulfilment.rename("share"),
+        baseline_share=base_share,
+        capacity_built=_capacity_built(plan),
+        lost_inputs=_lost_inputs(plan, model.imports, cut_partners),
     )
 
 
@@ -499,9 +715,9 @@ def cutoff_scenario(
     With ``compare`` the same problem without the cut-off is solved too (``baseline_share``).
     """
     partners = [partner] if isinstance(partner, str) else list(partner)
-    problem = trade_problem(economy, [region], partners, assumptions)
+    model = trade_model(economy, [region], partners, assumptions)
     baseline = trade_problem(economy, [region], [], assumptions) if compare else None
-    return _run(problem, partners, method, baseline)
+    return _run(model, partners, method, baseline)
 
 
 def federation_scenario(
@@ -515,6 +731,6 @@ def federation_scenario(
 ) -> ScenarioResult:
     """The cut-off scenario for several member regions planning together (each with its own resource and capacity)."""
     partners = [partner] if isinstance(partner, str) else list(partner)
-    problem = trade_problem(economy, members, partners, assumptions)
+    model = trade_model(economy, members, partners, assumptions)
     baseline = trade_problem(economy, members, [], assumptions) if compare else None
-    return _run(problem, partners, method, baseline)
+    return _run(model, partners, method, baseline)

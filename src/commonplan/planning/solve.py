@@ -28,6 +28,7 @@ from commonplan.errors import SolverError
 from commonplan.planning.model import LinearProgram, build_model, weighted_fulfilment_costs
 from commonplan.planning.plan import Plan, Solution, SolveReport
 from commonplan.planning.problem import PlanProblem
+from commonplan.planning.tolerances import IPM_TOLERANCE_CAP, LEXICOGRAPHIC_SLACK, SOLVER_TOLERANCE
 
 METHODS = ("auto", "structured", "simplex", "ipm", "pdlp")
 
@@ -97,7 +98,7 @@ def _configure(h: highspy.Highs, method: str, time_limit: float | None, toleranc
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     if method == "ipm":
-        h.setOptionValue("ipm_optimality_tolerance", min(1e-8, tolerance))
+        h.setOptionValue("ipm_optimality_tolerance", min(IPM_TOLERANCE_CAP, tolerance))
     if method == "pdlp":
         h.setOptionValue("pdlp_optimality_tolerance", tolerance)
 
@@ -146,7 +147,11 @@ def _new_highs() -> highspy.Highs:
 
 
 def run_highs(
-    lp: LinearProgram, method: str, *, time_limit: float | None = None, tolerance: float = 1e-7
+    lp: LinearProgram,
+    method: str,
+    *,
+    time_limit: float | None = None,
+    tolerance: float = SOLVER_TOLERANCE,
 ) -> HighsResult:
     """Solve ``lp`` with HiGHS (``method`` ∈ simplex, ipm, pdlp) and collect the outcome."""
     h = _new_highs()
@@ -260,12 +265,105 @@ def _relative_gap(result: HighsResult) -> float:
     return abs(result.objective - result.dual_objective) / max(1.0, abs(result.objective))
 
 
+def _try_structured(problem: PlanProblem, method: str, notes: list[str]) -> Plan | None:
+    """The structured solver's plan, or ``None`` (and a note) where ``auto`` falls back to HiGHS."""
+    if method not in ("auto", "structured"):
+        return None
+    from commonplan.planning.structured import StructureMismatch, solve_structured
+
+    try:
+        return solve_structured(problem)
+    except StructureMismatch as reason:
+        if method == "structured":
+            raise SolverError(
+                f"the structured solver does not apply: {reason}",
+                where=f"problem {problem.name!r}",
+                fix="use method='auto' to fall back to HiGHS",
+            ) from None
+        notes.append(f"structured solver not used: {reason}")
+        return None
+
+
+def _run_method(
+    lp: LinearProgram,
+    method: str,
+    time_limit: float | None,
+    tolerance: float,
+    notes: list[str],
+) -> tuple[HighsResult, str]:
+    """HiGHS with ``method`` (``auto``: by size), and the solver that produced the result.
+
+    PDLP's tolerance is relative to the data's scale; on tables in large money units it can
+    stop without a proven optimum, so ``auto`` then solves again with interior point (the
+    report's solve time counts both runs).
+    """
+    chosen = choose_method(lp) if method == "auto" else method
+    result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
+    if method == "auto" and chosen == "pdlp" and result.status not in PROVEN:
+        notes.append(
+            f"PDLP stopped with status {result.status!r} after {result.seconds:.3g} s; solved again with interior point"
+        )
+        chosen, pdlp_seconds = "ipm", result.seconds
+        result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
+        result.seconds += pdlp_seconds
+    return result, chosen
+
+
+def _lexicographic_stage(
+    problem: PlanProblem, lp: LinearProgram, first: HighsResult, stage_one: float, notes: list[str]
+) -> tuple[HighsResult, HighsResult, float, int]:
+    """Stage 2 of a lexicographic objective (a): keep ``Σ z_t`` at its optimum, maximise weighted fulfilment.
+
+    Warm-started from stage 1 in the same HiGHS instance. Returns the result whose primal is
+    reported (stage 2's, or stage 1's where stage 2 fails), the one whose duals are reported
+    (stage 1's: the prices of the plan's objective), and stage 2's seconds and iterations.
+    Without a second stage both results are ``first``.
+    """
+    if not (
+        problem.objective.kind == "max_min_fulfilment"
+        and problem.objective.lexicographic
+        and lp.target_index[0].size
+    ):
+        return first, first, 0.0, 0
+    primal_z = first.col_value[lp.columns["z"]]
+    first_values = {
+        "x": first.col_value.copy(),
+        "row_dual": first.row_dual.copy(),
+        "dual_obj": first.dual_objective,
+    }
+    h = first.highs
+    z_cols = np.arange(lp.columns["z"].start, lp.columns["z"].stop, dtype=np.int32)
+    floor = stage_one - LEXICOGRAPHIC_SLACK * max(1.0, abs(stage_one))
+    h.addRow(floor, highspy.kHighsInf, z_cols.size, z_cols, np.ones(z_cols.size))
+    costs = weighted_fulfilment_costs(problem, lp)
+    h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), costs)
+    second = _rerun(first)
+    if second.status == "Optimal":
+        final = second
+        notes.append(
+            f"lexicographic stage 2 kept Σ z_t = {primal_z.sum():.8g} and maximised weighted fulfilment"
+        )
+    else:
+        notes.append(
+            f"lexicographic stage 2 ended with status {second.status}; the stage-1 plan is reported"
+        )
+        final = HighsResult(**{**first.__dict__, "col_value": first_values["x"]})
+    first = HighsResult(
+        **{
+            **first.__dict__,
+            "row_dual": first_values["row_dual"],
+            "dual_objective": first_values["dual_obj"],
+        }
+    )
+    return final, first, second.seconds, second.iterations
+
+
 def solve(
     problem: PlanProblem,
     method: str = "auto",
     *,
     time_limit: float | None = None,
-    tolerance: float = 1e-7,
+    tolerance: float = SOLVER_TOLERANCE,
 ) -> Plan:
     """Compute the optimal plan of ``problem``.
 
@@ -292,80 +390,20 @@ def solve(
             expected=f"one of {list(METHODS)}",
         )
     notes: list[str] = []
-    if method in ("auto", "structured"):
-        from commonplan.planning.structured import StructureMismatch, solve_structured
-
-        try:
-            return solve_structured(problem)
-        except StructureMismatch as reason:
-            if method == "structured":
-                raise SolverError(
-                    f"the structured solver does not apply: {reason}",
-                    where=f"problem {problem.name!r}",
-                    fix="use method='auto' to fall back to HiGHS",
-                ) from None
-            notes.append(f"structured solver not used: {reason}")
+    plan = _try_structured(problem, method, notes)
+    if plan is not None:
+        return plan
 
     start = time.perf_counter()
     lp = build_model(problem)
     build_seconds = time.perf_counter() - start
-    chosen = choose_method(lp) if method == "auto" else method
-    result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
-    if method == "auto" and chosen == "pdlp" and result.status not in PROVEN:
-        # PDLP's tolerance is relative to the data's scale; on tables in large money units it
-        # can stop without a proven optimum, so auto falls back to interior point
-        notes.append(
-            f"PDLP stopped with status {result.status!r} after {result.seconds:.3g} s; solved again with interior point"
-        )
-        chosen, pdlp_seconds = "ipm", result.seconds
-        result = run_highs(lp, chosen, time_limit=time_limit, tolerance=tolerance)
-        result.seconds += pdlp_seconds  # the report's solve time counts both runs
+    result, chosen = _run_method(lp, method, time_limit, tolerance, notes)
     result = _fail_unless_optimal(result, problem, lp, chosen)
     result.dual_objective = dual_objective(lp, result.col_value, result.row_dual, result.col_dual)
-    first = result
-    solve_seconds = result.seconds
-    iterations = result.iterations
     stage_one = -result.objective if lp.maximise else result.objective
-    final = result
-
-    if (
-        problem.objective.kind == "max_min_fulfilment"
-        and problem.objective.lexicographic
-        and lp.target_index[0].size
-    ):
-        # stage 2: keep Σ z_t at its optimum, maximise weighted fulfilment; warm start from stage 1
-        primal_z = first.col_value[lp.columns["z"]]
-        first_values = {
-            "x": first.col_value.copy(),
-            "row_dual": first.row_dual.copy(),
-            "dual_obj": first.dual_objective,
-        }
-        h = result.highs
-        z_cols = np.arange(lp.columns["z"].start, lp.columns["z"].stop, dtype=np.int32)
-        floor = stage_one - max(1e-9, 1e-9 * abs(stage_one))
-        h.addRow(floor, highspy.kHighsInf, z_cols.size, z_cols, np.ones(z_cols.size))
-        costs = weighted_fulfilment_costs(problem, lp)
-        h.changeColsCost(lp.n_cols, np.arange(lp.n_cols, dtype=np.int32), costs)
-        second = _rerun(result)
-        solve_seconds += second.seconds
-        iterations += second.iterations
-        if second.status == "Optimal":
-            final = second
-            notes.append(
-                f"lexicographic stage 2 kept Σ z_t = {primal_z.sum():.8g} and maximised weighted fulfilment"
-            )
-        else:
-            notes.append(
-                f"lexicographic stage 2 ended with status {second.status}; the stage-1 plan is reported"
-            )
-            final = HighsResult(**{**first.__dict__, "col_value": first_values["x"]})
-        first = HighsResult(
-            **{
-                **first.__dict__,
-                "row_dual": first_values["row_dual"],
-                "dual_objective": first_values["dual_obj"],
-            }
-        )
+    final, first, stage_two_seconds, stage_two_iterations = _lexicographic_stage(
+        problem, lp, result, stage_one, notes
+    )
 
     solution = _solution_from_lp(problem, lp, final, first)
     solution = Solution(**{**solution.__dict__, "objective": stage_one})
@@ -373,8 +411,8 @@ def solve(
         method=f"highs-{chosen}",
         status="optimal",
         build_seconds=build_seconds,
-        solve_seconds=solve_seconds,
-        iterations=iterations,
+        solve_seconds=result.seconds + stage_two_seconds,
+        iterations=result.iterations + stage_two_iterations,
         objective=stage_one,
         relative_gap=_relative_gap(first),
         primal_infeasibility=max(first.primal_infeasibility, final.primal_infeasibility),

@@ -65,6 +65,7 @@ from commonplan.planning.problem import (
     ResourceLimit,
     Targets,
 )
+from commonplan.planning.tolerances import SOLVER_TOLERANCE
 
 TOP_KEYS = {
     "name",
@@ -97,7 +98,7 @@ class PlanSpec:
     problem: PlanProblem
     method: str = "auto"
     time_limit: float | None = None
-    tolerance: float = 1e-7
+    tolerance: float = SOLVER_TOLERANCE
     source: Path | None = None
 
 
@@ -243,69 +244,86 @@ def _economy_section(spec: dict[str, Any], base: Path) -> tuple[Economy, PlanPro
     return read_table(path, format=table_format, **options), None
 
 
+def _technique(
+    economy: Economy, entry: Any, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, str]]:
+    """Make, use and account columns of ``[[techniques]]`` entry ``k``, and its activity label."""
+    field = f"techniques[{k}]"
+    if not isinstance(entry, dict):
+        raise _error(
+            field,
+            "each technique must be a table",
+            expected="[[techniques]] with name, product, output, inputs",
+        )
+    _check_keys(entry, SECTION_KEYS["techniques"], field)
+    name = entry.get("name") or f"technique{k}"
+    if "product" not in entry:
+        raise _error(
+            f"{field}.product",
+            "a technique needs the product it makes",
+            fix='add product = "..."',
+        )
+    product = _find(
+        economy.products, entry["product"], entry.get("region"), f"{field}.product", "product"
+    )
+    output = _number(entry.get("output", 1.0), f"{field}.output")
+    if output <= 0:
+        raise _error(
+            f"{field}.output",
+            f"technique {name!r} has no output",
+            expected="output > 0 units of its product per unit of activity",
+            fix="set output to the amount made per unit of the technique",
+        )
+    make = np.zeros(economy.n_products)
+    make[product] = output
+    return (
+        make,
+        _technique_inputs(economy, entry.get("inputs", {}), field),
+        _technique_accounts(economy, dict(entry.get("accounts", {})), field),
+        (economy.products[product][0], str(name)),
+    )
+
+
+def _technique_inputs(economy: Economy, inputs: Any, field: str) -> np.ndarray:
+    """A technique's use column from ``inputs = { product = amount }``."""
+    if not isinstance(inputs, dict):
+        raise _error(
+            f"{field}.inputs",
+            "inputs must be a table product = amount",
+            expected="inputs = { iron = 0.05 }",
+        )
+    use = np.zeros(economy.n_products)
+    for good, amount in inputs.items():
+        use[_find(economy.products, good, None, f"{field}.inputs.{good}", "product")] += _number(
+            amount, f"{field}.inputs.{good}"
+        )
+    return use
+
+
+def _technique_accounts(economy: Economy, accounts: dict[str, Any], field: str) -> np.ndarray:
+    """A technique's account column from ``accounts = { account = amount }``."""
+    column = np.zeros(len(economy.account_names))
+    for account, amount in accounts.items():
+        if account not in economy.account_names:
+            raise _error(
+                f"{field}.accounts.{account}",
+                f"unknown account {account!r}",
+                expected=f"one of {list(economy.account_names)}",
+            )
+        column[economy.account_names.index(account)] = _number(
+            amount, f"{field}.accounts.{account}"
+        )
+    return column
+
+
 def _add_techniques(economy: Economy, entries: list[Any]) -> Economy:
+    """``economy`` with one activity more per ``[[techniques]]`` entry, labelled by its name."""
     if not entries:
         return economy
-    n = economy.n_products
-    make_cols, use_cols, account_cols, labels = [], [], [], []
-    for k, entry in enumerate(entries):
-        field = f"techniques[{k}]"
-        if not isinstance(entry, dict):
-            raise _error(
-                field,
-                "each technique must be a table",
-                expected="[[techniques]] with name, product, output, inputs",
-            )
-        _check_keys(entry, SECTION_KEYS["techniques"], field)
-        name = entry.get("name") or f"technique{k}"
-        if "product" not in entry:
-            raise _error(
-                f"{field}.product",
-                "a technique needs the product it makes",
-                fix='add product = "..."',
-            )
-        product = _find(
-            economy.products, entry["product"], entry.get("region"), f"{field}.product", "product"
-        )
-        output = _number(entry.get("output", 1.0), f"{field}.output")
-        if output <= 0:
-            raise _error(
-                f"{field}.output",
-                f"technique {name!r} has no output",
-                expected="output > 0 units of its product per unit of activity",
-                fix="set output to the amount made per unit of the technique",
-            )
-        make = np.zeros(n)
-        make[product] = output
-        use = np.zeros(n)
-        inputs = entry.get("inputs", {})
-        if not isinstance(inputs, dict):
-            raise _error(
-                f"{field}.inputs",
-                "inputs must be a table product = amount",
-                expected="inputs = { iron = 0.05 }",
-            )
-        for good, amount in inputs.items():
-            use[_find(economy.products, good, None, f"{field}.inputs.{good}", "product")] += (
-                _number(amount, f"{field}.inputs.{good}")
-            )
-        accounts = np.zeros(len(economy.account_names))
-        for account, amount in dict(entry.get("accounts", {})).items():
-            if account not in economy.account_names:
-                raise _error(
-                    f"{field}.accounts.{account}",
-                    f"unknown account {account!r}",
-                    expected=f"one of {list(economy.account_names)}",
-                )
-            accounts[economy.account_names.index(account)] = _number(
-                amount, f"{field}.accounts.{account}"
-            )
-        make_cols.append(make)
-        use_cols.append(use)
-        account_cols.append(accounts)
-        labels.append((economy.products[product][0], str(name)))
+    columns = [_technique(economy, entry, k) for k, entry in enumerate(entries)]
+    make_cols, use_cols, account_cols, labels = zip(*columns, strict=True)
     activities = economy.activities.append(
-        pd.MultiIndex.from_tuples(labels, names=economy.activities.names)
+        pd.MultiIndex.from_tuples(list(labels), names=economy.activities.names)
     )
     if activities.has_duplicates:
         raise _error(
@@ -358,9 +376,8 @@ def _periods(spec: dict[str, Any], base_problem: PlanProblem | None) -> pd.Index
     return labels
 
 
-def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpec:
-    """Validate a parsed specification (a dict as from TOML) and build the problem."""
-    base = base or Path.cwd()
+def _check_shape(spec: Any) -> None:
+    """The document is a table with known keys; sections are tables, entries arrays of tables."""
     if not isinstance(spec, dict):
         raise _error("spec", "the specification must be a table", expected="a TOML document")
     _check_keys(spec, TOP_KEYS, "")
@@ -376,60 +393,80 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
             raise _error(
                 key, f"{key} must be an array of tables", fix=f"write each entry as [[{key}]]"
             )
-    economy, base_problem = _economy_section(spec, base)
-    periods = _periods(spec, base_problem)
-    T = len(periods)
-    economy = _add_techniques(economy, spec.get("techniques", []))
-    n, m = economy.n_products, economy.n_activities  # noqa: F841
 
-    # targets
-    amounts = np.zeros((n, T))
-    weights = np.ones((n, T))
+
+def _target_share(
+    section: dict[str, Any], economy: Economy, T: int, amounts: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """``[target_share]``: the amounts with ``share ×`` base-year final demand in the regions chosen.
+
+    Sets the weight of those products in ``weights`` (in place).
+    """
+    if "share" not in section:
+        raise _error(
+            "target_share.share",
+            "missing share",
+            expected="share = s (1 = base-year final demand)",
+        )
+    share = _per_period(section["share"], T, "target_share.share")
+    base_demand = economy.final_demand_values.sum(axis=1)
+    if (base_demand < 0).any():
+        base_demand = np.maximum(base_demand, 0.0)
+    mask = np.ones(economy.n_products, bool)
+    if "regions" in section:
+        regions = section["regions"]
+        known = set(economy.products.get_level_values(0))
+        for k, region in enumerate(regions):
+            if region not in known:
+                raise _error(
+                    f"target_share.regions[{k}]",
+                    f"unknown region {region!r}",
+                    expected=f"one of {sorted(known)}",
+                )
+        mask = economy.products.get_level_values(0).isin(regions)
+    weights[mask] = _number(section.get("weight", 1.0), "target_share.weight")
+    return np.where(mask[:, None], base_demand[:, None] * share[None, :], amounts)
+
+
+def _target_entry(
+    entry: dict[str, Any],
+    k: int,
+    economy: Economy,
+    T: int,
+    amounts: np.ndarray,
+    weights: np.ndarray,
+) -> None:
+    """``[[targets]]`` entry ``k``: its product's amounts and weights, set in place."""
+    field = f"targets[{k}]"
+    _check_keys(entry, SECTION_KEYS["targets"], field)
+    if "product" not in entry or "amount" not in entry:
+        raise _error(
+            field,
+            "a target needs product and amount",
+            expected='product = "bread", amount = 2.0',
+        )
+    i = _find(
+        economy.products, entry["product"], entry.get("region"), f"{field}.product", "product"
+    )
+    amounts[i] = _per_period(entry["amount"], T, f"{field}.amount")
+    weights[i] = _per_period(entry.get("weight", 1.0), T, f"{field}.weight")
+
+
+def _targets(
+    spec: dict[str, Any], economy: Economy, T: int, base_problem: PlanProblem | None
+) -> Targets:
+    """``[target_share]`` then ``[[targets]]`` (which override it); else the data's own targets."""
+    amounts = np.zeros((economy.n_products, T))
+    weights = np.ones((economy.n_products, T))
     given = False
     if base_problem is not None and not spec.get("targets") and "target_share" not in spec:
         amounts = base_problem.targets.amounts.copy()
         given = True
     if "target_share" in spec:
-        section = spec["target_share"]
-        if "share" not in section:
-            raise _error(
-                "target_share.share",
-                "missing share",
-                expected="share = s (1 = base-year final demand)",
-            )
-        share = _per_period(section["share"], T, "target_share.share")
-        base_demand = economy.final_demand_values.sum(axis=1)
-        if (base_demand < 0).any():
-            base_demand = np.maximum(base_demand, 0.0)
-        mask = np.ones(n, bool)
-        if "regions" in section:
-            regions = section["regions"]
-            known = set(economy.products.get_level_values(0))
-            for k, region in enumerate(regions):
-                if region not in known:
-                    raise _error(
-                        f"target_share.regions[{k}]",
-                        f"unknown region {region!r}",
-                        expected=f"one of {sorted(known)}",
-                    )
-            mask = economy.products.get_level_values(0).isin(regions)
-        amounts = np.where(mask[:, None], base_demand[:, None] * share[None, :], amounts)
-        weights[mask] = _number(section.get("weight", 1.0), "target_share.weight")
+        amounts = _target_share(spec["target_share"], economy, T, amounts, weights)
         given = True
     for k, entry in enumerate(spec.get("targets", [])):
-        field = f"targets[{k}]"
-        _check_keys(entry, SECTION_KEYS["targets"], field)
-        if "product" not in entry or "amount" not in entry:
-            raise _error(
-                field,
-                "a target needs product and amount",
-                expected='product = "bread", amount = 2.0',
-            )
-        i = _find(
-            economy.products, entry["product"], entry.get("region"), f"{field}.product", "product"
-        )
-        amounts[i] = _per_period(entry["amount"], T, f"{field}.amount")
-        weights[i] = _per_period(entry.get("weight", 1.0), T, f"{field}.weight")
+        _target_entry(entry, k, economy, T, amounts, weights)
         given = True
     if not given or not (amounts > 0).any():
         raise _error(
@@ -437,8 +474,13 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
             "no positive target",
             fix="add [[targets]] entries or a [target_share] section",
         )
+    return Targets(amounts, weights)
 
-    # limits
+
+def _limits(
+    spec: dict[str, Any], economy: Economy, T: int, base_problem: PlanProblem | None
+) -> tuple[ResourceLimit, ...]:
+    """``[[limits]]``: per-period limits on accounts, over those of the data (if any)."""
     resources: dict[str, np.ndarray] = {}
     if base_problem is not None:
         resources = {r.account: r.limits for r in base_problem.resources}
@@ -459,7 +501,11 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
                 f"{field}.limit", "missing limit", expected="limit = amount, or one per period"
             )
         resources[account] = _per_period(entry["limit"], T, f"{field}.limit", allow_inf=True)
+    return tuple(ResourceLimit(a, v) for a, v in resources.items())
 
+
+def _capacity(spec: dict[str, Any], economy: Economy, T: int) -> np.ndarray | None:
+    """``[[capacity]]``: activities × periods upper bounds (``None`` when none is given)."""
     capacity = None
     for k, entry in enumerate(spec.get("capacity", [])):
         field = f"capacity[{k}]"
@@ -472,46 +518,43 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
             "activity",
         )
         if capacity is None:
-            capacity = np.full((m, T), np.inf)
+            capacity = np.full((economy.n_activities, T), np.inf)
         capacity[j] = _per_period(entry.get("limit"), T, f"{field}.limit", allow_inf=True)
+    return capacity
 
-    objective_section = spec.get("objective", {})
-    kind = objective_section.get("kind", "max_min_fulfilment")
+
+def _objective(spec: dict[str, Any], economy: Economy) -> Objective:
+    """``[objective]``: its kind (default max_min_fulfilment) and options."""
+    section = spec.get("objective", {})
+    kind = section.get("kind", "max_min_fulfilment")
     if kind not in OBJECTIVE_KINDS:
         raise _error(
             "objective.kind",
             f"unknown objective {kind!r}",
             expected=f"one of {list(OBJECTIVE_KINDS)}",
         )
-    objective_args: dict[str, Any] = {"kind": kind, "resource": objective_section.get("resource")}
-    if "lexicographic" in objective_section:
-        objective_args["lexicographic"] = bool(objective_section["lexicographic"])
-    if "breakpoints" in objective_section:
-        objective_args["breakpoints"] = tuple(
-            _number(b, "objective.breakpoints") for b in objective_section["breakpoints"]
+    args: dict[str, Any] = {"kind": kind, "resource": section.get("resource")}
+    if "lexicographic" in section:
+        args["lexicographic"] = bool(section["lexicographic"])
+    if "breakpoints" in section:
+        args["breakpoints"] = tuple(
+            _number(b, "objective.breakpoints") for b in section["breakpoints"]
         )
-    if kind == "min_resource" and objective_args["resource"] not in economy.account_names:
+    if kind == "min_resource" and args["resource"] not in economy.account_names:
         raise _error(
             "objective.resource",
-            f"unknown or missing resource {objective_args['resource']!r}",
+            f"unknown or missing resource {args['resource']!r}",
             expected=f"one of {list(economy.account_names)}",
         )
+    return Objective(**args)
 
-    capital = base_problem.capital if base_problem is not None else None
-    problem = PlanProblem(
-        economy=economy,
-        periods=periods,
-        targets=Targets(amounts, weights),
-        objective=Objective(**objective_args),
-        resources=tuple(ResourceLimit(a, v) for a, v in resources.items()),
-        capacity=capacity,
-        capital=capital,
-        name=str(spec.get("name", base_problem.name if base_problem else "plan")),
-    )
-    solver = spec.get("solver", {})
-    method = solver.get("method", "auto")
+
+def _solver(spec: dict[str, Any]) -> dict[str, Any]:
+    """``[solver]``: method, time limit and tolerance, as keyword arguments of :class:`PlanSpec`."""
     from commonplan.planning.solve import METHODS
 
+    solver = spec.get("solver", {})
+    method = solver.get("method", "auto")
     if method not in METHODS:
         raise _error(
             "solver.method", f"unknown method {method!r}", expected=f"one of {list(METHODS)}"
@@ -519,8 +562,31 @@ def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpe
     time_limit = solver.get("time_limit")
     if time_limit is not None:
         time_limit = _number(time_limit, "solver.time_limit")
-    tolerance = _number(solver.get("tolerance", 1e-7), "solver.tolerance")
-    return PlanSpec(problem=problem, method=method, time_limit=time_limit, tolerance=tolerance)
+    tolerance = _number(solver.get("tolerance", SOLVER_TOLERANCE), "solver.tolerance")
+    return {"method": method, "time_limit": time_limit, "tolerance": tolerance}
+
+
+def problem_from_spec(spec: dict[str, Any], base: Path | None = None) -> PlanSpec:
+    """Validate a parsed specification (a dict as from TOML) and build the problem."""
+    _check_shape(spec)
+    economy, base_problem = _economy_section(spec, base or Path.cwd())
+    periods = _periods(spec, base_problem)
+    T = len(periods)
+    economy = _add_techniques(economy, spec.get("techniques", []))
+    targets = _targets(spec, economy, T, base_problem)
+    resources = _limits(spec, economy, T, base_problem)
+    capacity = _capacity(spec, economy, T)
+    problem = PlanProblem(
+        economy=economy,
+        periods=periods,
+        targets=targets,
+        objective=_objective(spec, economy),
+        resources=resources,
+        capacity=capacity,
+        capital=base_problem.capital if base_problem is not None else None,
+        name=str(spec.get("name", base_problem.name if base_problem else "plan")),
+    )
+    return PlanSpec(problem=problem, **_solver(spec))
 
 
 def read_spec(path: str | Path) -> PlanSpec:
