@@ -62,6 +62,7 @@ _TRIPLET_COLUMNS = [
     "value",
 ]
 _FILES = ("products", "activities", "use", "make", "accounts", "final_demand", "activity_levels")
+_MATRICES = ("use", "make")
 
 
 def write_economy(economy: Economy, folder: str | Path) -> Path:
@@ -270,11 +271,12 @@ def _economy_from_files(
         for name in _FILES
         if f"{name}.parquet" in listed
     }
+    frames = {name: table.to_pandas() for name, table in tables.items() if name not in _MATRICES}
     products = _labels_from(
-        tables["products"], ("region", "sector"), where("products.parquet"), shapes["products"]
+        frames["products"], ("region", "sector"), where("products.parquet"), shapes["products"]
     )
     activities = _labels_from(
-        tables["activities"],
+        frames["activities"],
         ("region", "activity"),
         where("activities.parquet"),
         shapes["activities"],
@@ -292,7 +294,7 @@ def _economy_from_files(
         shapes["make_nonzeros"],
     )
     names = [str(n) for n in manifest["account_names"]]
-    accounts_table = tables["accounts"]
+    accounts_table = frames["accounts"]
     if names:
         if list(accounts_table.columns) != names or len(accounts_table) != len(activities):
             raise ShapeError(
@@ -304,7 +306,7 @@ def _economy_from_files(
     else:
         coefficients = np.zeros((0, len(activities)))
     fd_columns = _index_from_json(manifest["final_demand_columns"])
-    fd_table = tables["final_demand"]
+    fd_table = frames["final_demand"]
     k = shapes["final_demand_columns"]
     if k:
         if fd_table.shape != (len(products), k) or len(fd_columns) != k:
@@ -317,8 +319,8 @@ def _economy_from_files(
     else:
         final_demand = np.zeros((len(products), 0))
     levels = None
-    if "activity_levels" in tables:
-        levels = tables["activity_levels"]["level"].to_numpy(dtype=np.float64)
+    if "activity_levels" in frames:
+        levels = frames["activity_levels"]["level"].to_numpy(dtype=np.float64)
         if levels.shape != (len(activities),):
             raise ShapeError(
                 f"{levels.size} activity levels",
@@ -454,12 +456,12 @@ def _parse_manifest(data: bytes, where: str) -> Mapping[str, Any]:
     return manifest
 
 
-def _read_parquet(data: bytes, where: str) -> pd.DataFrame:
+def _read_parquet(data: bytes, where: str):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(pa.BufferReader(data)).to_pandas()
+        return pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as error:
         raise FileFormatError(
             f"file could not be read as Parquet ({str(error)[:120]})",
@@ -505,21 +507,22 @@ def _labels_from(
 
 
 def _matrix_from(
-    frame: pd.DataFrame,
+    table,
     shape: tuple[int, int],
     products: pd.MultiIndex,
     activities: pd.MultiIndex,
     where: str,
     nnz: int,
 ) -> sp.csr_array:
-    if list(frame.columns) != _TRIPLET_COLUMNS or len(frame) != nnz:
+    """The CSR matrix of a triplet table (Arrow), its labels checked against its positions."""
+    if table.column_names != _TRIPLET_COLUMNS or table.num_rows != nnz:
         raise ShapeError(
-            f"triplet table has columns {list(frame.columns)} and {len(frame)} rows",
+            f"triplet table has columns {table.column_names} and {table.num_rows} rows",
             where=where,
             expected=f"columns {_TRIPLET_COLUMNS} and {nnz} rows",
         )
-    rows = frame["row"].to_numpy(dtype=np.int64)
-    cols = frame["col"].to_numpy(dtype=np.int64)
+    rows = np.asarray(table["row"].to_numpy(), dtype=np.int64)
+    cols = np.asarray(table["col"].to_numpy(), dtype=np.int64)
     if len(rows) and (
         rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]
     ):
@@ -535,19 +538,36 @@ def _matrix_from(
         ("activity", activities, 1, cols),
     )
     for column, index, k, positions in checks:
-        written = frame[column].astype(object).to_numpy(dtype=object)
-        expected = np.asarray(index.get_level_values(k), dtype=object)[positions]
-        mismatch = written != expected
+        written, codes = _label_codes(table[column], index.levels[k])
+        expected = np.asarray(index.codes[k], dtype=np.int64)[positions]
+        mismatch = codes != expected
         if mismatch.any():
             j = int(np.flatnonzero(mismatch)[0])
             raise LabelError(
-                f"triplet {j} names {column} {written[j]!r} but its position says {expected[j]!r}",
+                f"triplet {j} names {column} {written[j].as_py()!r} but its position says "
+                f"{index.levels[k][expected[j]]!r}",
                 where=where,
                 expected="labels that agree with products.parquet / activities.parquet",
             )
-    matrix = sp.csr_array((frame["value"].to_numpy(dtype=np.float64), (rows, cols)), shape=shape)
+    values = np.asarray(table["value"].to_numpy(), dtype=np.float64)
+    matrix = sp.csr_array((values, (rows, cols)), shape=shape)
     matrix.sum_duplicates()
     return matrix
+
+
+def _label_codes(column, level: pd.Index) -> tuple[Any, np.ndarray]:
+    """A label column (as a dictionary-encoded Arrow array) and each entry's code in
+    ``level``, -1 for a label not in it or a missing one; compared by code, not by string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = column.combine_chunks()
+    if not pa.types.is_dictionary(encoded.type):
+        encoded = pc.dictionary_encode(encoded)
+    dictionary = encoded.dictionary.to_pandas().astype(object)
+    in_level = np.append(level.get_indexer(dictionary), -1)  # the last entry is for nulls
+    indices = encoded.indices.fill_null(len(dictionary)).to_numpy()
+    return encoded, in_level[np.asarray(indices, dtype=np.int64)]
 
 
 def _index_from_json(data: Mapping[str, Any]) -> pd.Index:
