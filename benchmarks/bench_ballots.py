@@ -24,13 +24,17 @@ import argparse
 import asyncio
 import os
 import secrets
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 
-from commonplan.server.loadgen import (
+from commonplan.store.database import open_database
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+from loadgen import (  # noqa: E402  (the tests' load generator)
     Call,
     ServerProcess,
     ballot_calls,
@@ -39,7 +43,6 @@ from commonplan.server.loadgen import (
     run_clients,
     seed_voters,
 )
-from commonplan.store.database import open_database
 
 TARGET_PER_S = 500.0
 TARGET_P99_MS = 100.0

@@ -22,7 +22,13 @@ from commonplan.errors import (
     UnsupportedOperationError,
 )
 from commonplan.io.icio import read_icio_arrays
-from commonplan.io.native import FORMAT_VERSION, read_economy, write_economy
+from commonplan.io.native import (
+    FORMAT_VERSION,
+    economy_from_bytes,
+    economy_to_bytes,
+    read_economy,
+    write_economy,
+)
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +168,44 @@ def test_overwriting_a_folder_and_unserialisable_metadata(tmp_path: Path, real: 
     with pytest.raises(UnsupportedOperationError, match="cannot be written to JSON"):
         write_economy(weird, target)
     assert issubclass(ChecksumError, CommonplanError)
+
+
+def _packed_rows(data: bytes) -> dict[str, bytes]:
+    table = pq.read_table(pa.BufferReader(data))
+    return dict(zip(table["name"].to_pylist(), table["data"].to_pylist(), strict=True))
+
+
+def _pack(rows: dict[str, bytes]) -> bytes:
+    sink = pa.BufferOutputStream()
+    table = pa.table({"name": list(rows), "data": pa.array(list(rows.values()), pa.large_binary())})
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def test_packed_bytes_hold_the_folder_files_exactly(folder: Path, real: Economy) -> None:
+    data = economy_to_bytes(real)
+    assert data[:4] == b"PAR1" and data == economy_to_bytes(real)
+    rows = _packed_rows(data)
+    assert list(rows)[0] == "manifest.json"
+    assert sorted(rows) == sorted(p.name for p in folder.iterdir())
+    for name, content in rows.items():
+        assert (folder / name).read_bytes() == content, name
+    back = economy_from_bytes(data)
+    assert (back.use != real.use).nnz == 0 and back.metadata == real.metadata
+
+
+def test_damaged_packed_bytes_raise_the_folder_errors(real: Economy) -> None:
+    rows = _packed_rows(economy_to_bytes(real))
+    raw = bytearray(rows["use.parquet"])
+    raw[len(raw) // 2] ^= 0xFF
+    with pytest.raises(ChecksumError, match="packed economy, use.parquet"):
+        economy_from_bytes(_pack({**rows, "use.parquet": bytes(raw)}))
+    without = {k: v for k, v in rows.items() if k != "accounts.parquet"}
+    with pytest.raises(MissingBlockError, match="accounts.parquet.*missing"):
+        economy_from_bytes(_pack(without))
+    with pytest.raises(MissingBlockError, match="manifest is missing"):
+        economy_from_bytes(_pack({k: v for k, v in rows.items() if k != "manifest.json"}))
+    with pytest.raises(FileFormatError, match="could not be read as Parquet"):
+        economy_from_bytes(b"region,sector\nA,b\n")
+    with pytest.raises(FileFormatError, match="columns"):
+        economy_from_bytes(rows["products.parquet"])

@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 
 from commonplan import Economy, Metadata
 from commonplan.io.icio import read_icio_arrays
-from commonplan.io.native import read_economy, write_economy
+from commonplan.io.native import (
+    economy_from_bytes,
+    economy_to_bytes,
+    read_economy,
+    write_economy,
+)
 from commonplan.io.wiod import read_wiod_arrays, read_wiod_niot
 
 
@@ -121,6 +126,14 @@ def test_native_round_trip_is_exact_for_any_economy(
     folder = tmp_path_factory.mktemp("native")
     write_economy(economy, folder)
     assert_identical(economy, read_economy(folder))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(economy=economies())
+def test_packed_bytes_round_trip_is_exact_and_deterministic(economy: Economy) -> None:
+    data = economy_to_bytes(economy)
+    assert_identical(economy, economy_from_bytes(data))
+    assert economy_to_bytes(economy) == data
 
 
 @settings(max_examples=20, deadline=None)

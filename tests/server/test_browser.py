@@ -6,11 +6,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from loadgen import ServerProcess, free_port
 from playwright.sync_api import Page, sync_playwright
 from server_helpers import PASSWORD
 
 from commonplan.datasets import load_dataset
-from commonplan.server.loadgen import ServerProcess, free_port
 from commonplan.services import accounts, assemblies, ballots, rounds
 from commonplan.services.roles import Actor
 from commonplan.store.database import open_database

@@ -15,16 +15,16 @@ import threading
 from collections import Counter
 
 import pytest
-from server_helpers import database_url
-from sqlalchemy import select
-
-from commonplan.server.loadgen import (
+from loadgen import (
     ServerProcess,
     ballot_calls,
     free_port,
     run_clients,
     seed_voters,
 )
+from server_helpers import database_url
+from sqlalchemy import select
+
 from commonplan.services import queries
 from commonplan.store.database import open_database
 from commonplan.store.models import AuditEntry, Ballot

@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from loadgen import free_port
 from sqlalchemy import create_engine, text
 
 from commonplan.errors import DatabaseError
 from commonplan.server import Settings, SettingsError, create_app
-from commonplan.server.loadgen import free_port
 from commonplan.store.migrate import head_revision, upgrade
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:{port}/nothing_here"
@@ -98,8 +98,8 @@ def test_serve_command_prints_one_line_for_an_unreachable_database():
 def test_run_with_demo_seed_serves_the_demo(tmp_path):
     """``run(settings, seed_demo=True)``, what ``commonplan demo --serve`` calls."""
     import httpx
+    from loadgen import ServerProcess
 
-    from commonplan.server.loadgen import ServerProcess
     from commonplan.services.demo import demo_password
 
     port = free_port()
@@ -128,8 +128,8 @@ def test_run_with_demo_seed_serves_the_demo(tmp_path):
 def test_serve_with_two_worker_processes(tmp_path):
     """``commonplan serve --workers 2``: both processes answer with one database and secret."""
     import httpx
+    from loadgen import ServerProcess, seed_voters
 
-    from commonplan.server.loadgen import ServerProcess, seed_voters
     from commonplan.store.database import open_database
 
     url = f"sqlite:///{tmp_path / 'workers.sqlite3'}"

@@ -23,7 +23,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from commonplan.server import schemas, views
 from commonplan.server.context import (
-    api_actor,
     api_actor_required,
     run_long_write,
     run_read,
@@ -58,15 +57,7 @@ async def _auth(
     return await api_actor_required(request)
 
 
-async def _maybe_auth(
-    request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor | None:
-    return await api_actor(request)
-
-
 Authenticated = Annotated[Actor, Depends(_auth)]
-Anyone = Annotated[Actor | None, Depends(_maybe_auth)]
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": text}

@@ -43,6 +43,7 @@ from commonplan.server.problems import (
     status_for,
 )
 from commonplan.services import assemblies, ballots, queries, rounds, votes
+from commonplan.services.explorer import explore_economy
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
 from commonplan.store.models import Phase, Role
@@ -305,9 +306,8 @@ def _explore(db: Database, assembly_param: str | None) -> tuple[str | None, expl
     board = _selection(db, assembly_param)
     if board is None or board.assembly.economy_id is None:
         return None, explorer.ExplorerView(False, "This assembly has no stored economy.")
-    info = assemblies.get_economy_info(db, board.assembly.economy_id)
-    economy = assemblies.load_economy(db, board.assembly.economy_id)
-    return info.name, explorer.explore(economy, cache_key=info.sha256)
+    exploration = explore_economy(db, board.assembly.economy_id)
+    return exploration.economy_name, explorer.explorer_view(exploration)
 
 
 @router.get("/economy", name="page_economy", response_class=HTMLResponse)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from commonplan.errors import CommonplanError
 
@@ -108,10 +108,6 @@ class Settings:
         if self.database_url:
             env["COMMONPLAN_DATABASE_URL"] = self.database_url
         return env
-
-    def with_overrides(self, **changes: object) -> Settings:
-        """A copy with some fields changed."""
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def _number(text: str, key: str, kind: type) -> int | float:

@@ -63,10 +63,6 @@ class Actor:
             display_name="local administrator",
         )
 
-    @property
-    def is_system(self) -> bool:
-        return self.user_id is None
-
 
 def allowed_roles(action: str) -> frozenset[Role]:
     """The roles that may perform ``action`` (a key of :data:`PERMISSIONS`)."""
