@@ -61,7 +61,7 @@ def test_optimum_is_feasible_optimal_and_stated(dep1ex01, five_percent_run):
     plan_labour = linear.account_coefficients[g:].sum(axis=0) @ comparison.plan_output.to_numpy()
     np.testing.assert_allclose(plan_labour, comparison.procedure_labour, rtol=1e-10)
     assert 1.0 < comparison.ratio < 3.0
-    report = comparison.report()
+    report = comparison.summary()
     for word in ("constant returns", "effort is not counted", "floor", "endowment", "HiGHS"):
         assert word in report
 
