@@ -53,20 +53,32 @@ def write_tables(
     written: list[Path] = []
     for name, frame in tables.items():
         for kind in formats:
-            if kind == "parquet":
-                path = folder / f"{name}.parquet"
-                _with_text_columns(frame).to_parquet(path, index=_has_labels(frame.index))
-                written.append(path)
-            elif kind == "csv":
-                path = folder / f"{name}.csv"
-                frame.to_csv(path, index=_has_labels(frame.index))
+            if kind in _FILE_WRITERS:
+                path = folder / f"{name}.{kind}"
+                _FILE_WRITERS[kind](frame, path)
                 written.append(path)
     if "excel" in formats:
-        with pd.ExcelWriter(book, engine="openpyxl") as excel:
-            for sheet, frame in zip(_sheet_names(tables), tables.values(), strict=True):
-                frame.to_excel(excel, sheet_name=sheet, index=_has_labels(frame.index))
+        _write_workbook(tables, book)
         written.append(book)
     return written
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    _with_text_columns(frame).to_parquet(path, index=_has_labels(frame.index))
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=_has_labels(frame.index))
+
+
+_FILE_WRITERS = {"parquet": _write_parquet, "csv": _write_csv}
+"""The formats written as one file per table, ``NAME.<format>``."""
+
+
+def _write_workbook(tables: Mapping[str, pd.DataFrame], book: Path) -> None:
+    with pd.ExcelWriter(book, engine="openpyxl") as excel:
+        for sheet, frame in zip(_sheet_names(tables), tables.values(), strict=True):
+            frame.to_excel(excel, sheet_name=sheet, index=_has_labels(frame.index))
 
 
 def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
