@@ -162,6 +162,7 @@ def compare_with_minimum_labour(
     except InfeasiblePlanError as error:
         raise InfeasiblePlanError(
             "no plan with the linearised techniques meets the final-consumption floor within the endowments",
+            conflicts=error.conflicts,
             where=where,
             fix="compare with resource_limits=False",
         ) from error
