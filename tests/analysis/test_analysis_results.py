@@ -71,7 +71,7 @@ def uk_like_economy():
     return Economy.from_flows(Z, Y, x, accounts={"compensation": 0.3 * x}, products=["a", "b", "c"])
 
 
-def test_write_results_round_trips(tmp_path, wiod_analysis, miller_blair):
+def test_write_round_trips(tmp_path, wiod_analysis, miller_blair):
     economy, _ = miller_blair
     results = analyse(economy)
     written = results.write(tmp_path / "out", formats=("csv", "parquet", "excel"))
@@ -97,7 +97,7 @@ def test_write_results_round_trips(tmp_path, wiod_analysis, miller_blair):
     np.testing.assert_array_equal(back.to_numpy(), big.footprints.D_cba.to_numpy())
 
 
-def test_write_results_into_a_file_path_is_an_error(tmp_path, miller_blair):
+def test_write_into_a_file_path_is_an_error(tmp_path, miller_blair):
     economy, _ = miller_blair
     target = tmp_path / "a_file"
     target.write_text("x")
