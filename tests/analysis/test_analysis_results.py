@@ -1,4 +1,4 @@
-"""analyse() runs what applies; write_results() writes every table that reads back equal."""
+"""analyse() runs what applies; its results write every table so that it reads back equal."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commonplan.analysis import HouseholdClosure, analyse, write_results
+from commonplan.analysis import HouseholdClosure, analyse
 from commonplan.errors import FileFormatError, MissingBlockError
 
 
@@ -28,7 +28,7 @@ def test_analyse_multiregional_with_final_demand_by_destination(wiod_economy, wi
     assert results.extraction is not None  # 1,435 products: dense ranking applies
     mex = results.value_added_origin["MEX"]
     assert (mex.sum() - mex["MEX"]) / mex.sum() == pytest.approx(0.205, abs=0.0005)
-    assert all(r.max_relative_residual <= 1e-12 for r in results.solver_reports)
+    assert all(r.max_relative_residual <= 1e-12 for r in results.report.solves)
     # the extraction ranking's closed form equals extracting the top product explicitly
     top = results.extraction["total_output_lost"].idxmax()
     from commonplan.analysis import extract_sectors
@@ -71,10 +71,10 @@ def uk_like_economy():
     return Economy.from_flows(Z, Y, x, accounts={"compensation": 0.3 * x}, products=["a", "b", "c"])
 
 
-def test_write_results_round_trips(tmp_path, wiod_analysis, miller_blair):
+def test_write_round_trips(tmp_path, wiod_analysis, miller_blair):
     economy, _ = miller_blair
     results = analyse(economy)
-    written = write_results(results, tmp_path / "out", excel=True)
+    written = results.write(tmp_path / "out", formats=("csv", "parquet", "excel"))
     assert (tmp_path / "out" / "results.xlsx") in written
     tables = results.tables()
     for name, frame in tables.items():
@@ -91,18 +91,18 @@ def test_write_results_round_trips(tmp_path, wiod_analysis, miller_blair):
     assert set(sheets) == {name[:31] for name in tables}
     # a large multi-regional result also writes (no Excel)
     big = wiod_analysis[0]
-    paths = write_results(big, tmp_path / "wiod")
+    paths = big.write(tmp_path / "wiod", formats=("csv", "parquet"))
     assert len(paths) == 2 * len(big.tables())
     back = pd.read_parquet(tmp_path / "wiod" / "footprint_D_cba.parquet")
     np.testing.assert_array_equal(back.to_numpy(), big.footprints.D_cba.to_numpy())
 
 
-def test_write_results_into_a_file_path_is_an_error(tmp_path, miller_blair):
+def test_write_into_a_file_path_is_an_error(tmp_path, miller_blair):
     economy, _ = miller_blair
     target = tmp_path / "a_file"
     target.write_text("x")
     with pytest.raises(FileFormatError, match="not a folder"):
-        write_results(analyse(economy), target)
+        analyse(economy).write(target)
 
 
 def test_analyse_reports_what_does_not_apply(shared_data):

@@ -61,7 +61,7 @@ def test_optimum_is_feasible_optimal_and_stated(dep1ex01, five_percent_run):
     plan_labour = linear.account_coefficients[g:].sum(axis=0) @ comparison.plan_output.to_numpy()
     np.testing.assert_allclose(plan_labour, comparison.procedure_labour, rtol=1e-10)
     assert 1.0 < comparison.ratio < 3.0
-    report = comparison.report()
+    report = comparison.summary()
     for word in ("constant returns", "effort is not counted", "floor", "endowment", "HiGHS"):
         assert word in report
 
@@ -91,3 +91,21 @@ def test_linearised_economy_reproduces_the_plan(dep1ex01, five_percent_run):
         rtol=1e-12,
     )
     assert linear.n_activities == 3000 and linear.n_products == 30
+
+
+def test_floor_beyond_the_endowments_is_infeasible(five_percent_run):
+    """A tenth of the endowments cannot deliver the plan's consumption: the error says what conflicts."""
+    import dataclasses
+
+    from commonplan.errors import InfeasiblePlanError
+
+    run = five_percent_run.year(1)
+    poorer = dataclasses.replace(run.economy, endowment=run.economy.endowment * 0.1)
+    result = dataclasses.replace(
+        five_percent_run, years=(dataclasses.replace(run, economy=poorer),)
+    )
+    with pytest.raises(InfeasiblePlanError, match="within the endowments") as raised:
+        compare_with_minimum_labour(result)
+    assert len(raised.value.conflicts) > 0
+    # without the endowment limits the same floor is met
+    assert compare_with_minimum_labour(result, resource_limits=False).minimum_labour > 0

@@ -22,7 +22,7 @@ def test_labelled_trajectory_and_plan(dep1ex01):
     )
     np.testing.assert_array_equal(result.prices(1).to_numpy(), run.price)
     assert result.prices(1).loc[3, ("public", 10)] == run.price[2, 49]
-    summary = result.summary
+    summary = result.year_summary()
     assert summary.loc[1, "first_round_below_5pct"] == run.first_round_below(0.05)
     assert summary.loc[1, "rounds"] == run.rounds and bool(summary.loc[2, "converged"])
     table = result.rounds_table(1)
@@ -47,7 +47,9 @@ def test_labelled_trajectory_and_plan(dep1ex01):
 
 def test_write_parquet_and_run_configuration(dep1ex01, tmp_path):
     result = run_procedure(dep1ex01, years=2, seed=5)
-    folder = result.write(tmp_path / "run")
+    folder = tmp_path / "run"
+    written = result.write(folder)
+    assert written[-1] == folder / "run_configuration.json"
     config = json.loads((folder / "run_configuration.json").read_text())
     assert config["input"]["content_sha256"] == dep1ex01.content_hash()
     assert config["parameters"]["seed"] == 5 and config["parameters"]["stop_threshold"] == 0.03

@@ -5,7 +5,7 @@ Everything works on a symmetric :class:`~commonplan.economy.Economy` and returns
 pandas objects. One :class:`LeontiefSolver` (dense LU for small tables, block GMRES on
 the sparse matrix for large ones; never a dense inverse unless asked) can be passed to
 every function as ``solver=`` so that its set-up is shared. :func:`analyse` runs all
-analyses that apply and :func:`write_results` writes them to CSV/Parquet/Excel.
+analyses that apply; its :class:`AnalysisResults` writes them to Parquet/CSV/Excel.
 See ``docs/analysis.md`` for formulas, sources and units.
 """
 
@@ -27,10 +27,11 @@ from commonplan.analysis.multipliers import (
     multiplier_table,
     output_multipliers,
 )
-from commonplan.analysis.results import AnalysisResults, Progress, analyse, write_results
+from commonplan.analysis.results import AnalysisReport, AnalysisResults, Progress, analyse
 from commonplan.analysis.solver import DENSE_LIMIT, LeontiefSolver, SolveReport
 
 __all__ = [
+    "AnalysisReport",
     "AnalysisResults",
     "CLASSES",
     "DENSE_LIMIT",
@@ -58,5 +59,4 @@ __all__ = [
     "quantities",
     "total_requirements",
     "value_added_origin",
-    "write_results",
 ]

@@ -1,19 +1,27 @@
-"""Running every applicable analysis on an economy, and writing the results to files.
+"""Running every applicable analysis on an economy: :func:`analyse` and its :class:`AnalysisResults`.
 
 :func:`analyse` decides what applies (multi-regional analyses need several regions,
 footprints and value-added origin need final demand by destination, Type II needs a
 household closure, labour values a labour account …), builds one
 :class:`~commonplan.analysis.solver.LeontiefSolver` and reuses it for everything, and
-returns an :class:`AnalysisResults`. :func:`write_results` writes every table as CSV and
-Parquet (and, on request, one Excel workbook) into a folder.
+returns an :class:`AnalysisResults`. That is a :class:`~commonplan.results.Result`:
+``tables()`` gives every result as a named DataFrame, ``write(folder, formats)`` writes
+them as Parquet, CSV or one Excel workbook, ``summary()`` is a short text and ``report``
+says how the Leontief systems were solved.
+
+The accounts and the final-demand category it needs are found by their role
+(:meth:`Economy.accounts_for <commonplan.economy.Economy.accounts_for>`,
+:meth:`~commonplan.economy.Economy.account_for`,
+:meth:`~commonplan.economy.Economy.final_demand_for`; see :mod:`commonplan.economy.roles`).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -30,42 +38,55 @@ from commonplan.analysis.linkages import linkages
 from commonplan.analysis.multipliers import (
     HouseholdClosure,
     account_multipliers,
+    closed_model,
     multiplier_table,
     output_multipliers,
 )
 from commonplan.analysis.solver import DENSE_LIMIT, LeontiefSolver, SolveReport
 from commonplan.economy import Economy
-from commonplan.errors import CommonplanError, FileFormatError, UnsupportedOperationError
+from commonplan.economy.roles import COMPENSATION, HOUSEHOLD_CONSUMPTION, LABOUR, VALUE_ADDED
+from commonplan.errors import CommonplanError
+from commonplan.results import WritesTables
 
 Progress = Callable[[str, int, int], None]
 """``progress(step_description, steps_done, steps_total)``, called before each step and at the end."""
 
-LABOUR_WORDS = ("labour", "labor", "hours", "employment", "employed", "persons", "workers", "jobs")
-INCOME_WORDS = ("compensation", "wage", "salar", "labour income", "labor income")
-"""Accounts named like these are money paid to labour, not labour: never labour accounts."""
-CONSUMPTION_WORDS = (
-    "household",
-    "hfce",
-    "cons_h",
-    "private consumption",
-    "personal consumption",
-    "f010",
-)
-"""Final-demand categories of household consumption (F010: BEA personal consumption expenditures)."""
-VALUE_ADDED_WORDS = ("value_added", "value added", "gva", "va_plus")
-EXCEL_MAX_ROWS = 1_048_575
 
+@dataclass(frozen=True)
+class AnalysisReport:
+    """How an analysis was computed: the Leontief solver's set-up and what its solves achieved.
 
-@dataclass
-class AnalysisResults:
-    """Everything :func:`analyse` computed, as labelled pandas objects.
-
-    Tables that do not apply to the economy are ``None``; ``notes`` says why.
+    ``method`` is the solver's method (``"dense"`` LU, ``"gmres"`` or ``"splu"``) and
+    ``tolerance`` the relative residual ``‖b − (I − A)x‖₂ / ‖b‖₂`` it was asked for;
+    ``steps`` the analyses run, in order; ``solves`` the report of the last Leontief solve
+    of each step that solved one; ``seconds`` the wall-clock time of all steps.
     """
 
-    summary: pd.Series
+    method: str
+    tolerance: float
+    steps: tuple[str, ...]
+    solves: tuple[SolveReport, ...]
+    seconds: float
+
+    @property
+    def max_relative_residual(self) -> float:
+        """The largest relative residual over :attr:`solves` (0 when nothing was solved)."""
+        return max((s.max_relative_residual for s in self.solves), default=0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisResults(WritesTables):
+    """Everything :func:`analyse` computed, as labelled pandas objects.
+
+    ``overview`` says what was analysed (economy, accounts, labour and value-added
+    accounts; written as the ``summary`` table). Tables that do not apply to the economy
+    are ``None``; ``notes`` says why.
+    """
+
+    overview: pd.Series
     output_multipliers: pd.DataFrame
     account_multipliers: pd.DataFrame
+    report: AnalysisReport
     multiplier_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     labour_values: pd.DataFrame | None = None
     linkages: pd.DataFrame | None = None
@@ -75,12 +96,11 @@ class AnalysisResults:
     imports_by_user: pd.DataFrame | None = None
     input_dependence: pd.DataFrame | None = None
     extraction: pd.DataFrame | None = None
-    solver_reports: list[SolveReport] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result as a named DataFrame (the names become file names)."""
-        out: dict[str, pd.DataFrame] = {"summary": self.summary.to_frame(name="value")}
+        out: dict[str, pd.DataFrame] = {"summary": self.overview.to_frame(name="value")}
         out["output_multipliers"] = self.output_multipliers
         out["account_multipliers"] = self.account_multipliers
         for account, table in self.multiplier_tables.items():
@@ -101,20 +121,27 @@ class AnalysisResults:
             for name, frame in self.footprints.frames().items():
                 out[f"footprint_{name}"] = frame
         if self.notes:
-            out["notes"] = pd.DataFrame({"note": self.notes})
+            out["notes"] = pd.DataFrame({"note": list(self.notes)})
         return out
+
+    def summary(self) -> str:
+        """A few lines: the economy, the accounts used, the tables, the solver, the notes."""
+        o, r = self.overview, self.report
+        year = f" {o['year']}" if o["year"] else ""
+        lines = [
+            f"{o['name'] or 'economy'}{year}: {o['products']} products, "
+            f"{o['regions']} region(s), {o['sectors']} sectors",
+            f"accounts: {o['accounts'] or 'none'}; labour: {o['labour_accounts'] or 'none'}; "
+            f"value added: {o['value_added_account'] or 'none'}",
+            "tables: " + ", ".join(self.tables()),
+            f"Leontief solver: {r.method}, tolerance {r.tolerance:.0e}, {len(r.solves)} solves, "
+            f"largest relative residual {r.max_relative_residual:.1e}, {r.seconds:.3g} s",
+        ]
+        return "\n".join([*lines, *self.notes])
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "account"
-
-
-def _find(names: Sequence[str], words: Sequence[str]) -> str | None:
-    for name in names:
-        lowered = name.lower()
-        if any(word in lowered for word in words):
-            return name
-    return None
 
 
 def analyse(
@@ -135,185 +162,93 @@ def analyse(
     accounts:
         Accounts for multipliers and footprints (default: all).
     labour_accounts:
-        Accounts for labour values (default: accounts whose name mentions labour, hours,
-        employment, persons, workers or jobs, but not compensation, wages or salaries,
-        which are money paid to labour).
+        Accounts for labour values (default: those of ``accounts`` whose role is
+        ``labour``: hours, employment, persons; never compensation or wages, which are
+        money paid to labour).
     value_added_account:
         Account used for the origin of value added and input dependence (default: the
-        first account named like value added / GVA).
+        first account whose role is ``value_added``).
     closure:
         Household closure for Type II multipliers. ``"auto"`` (default) closes the model
-        when the economy has an income account named like compensation / wages and a
-        final-demand category named like household consumption (HFCE, CONS_h), and
-        skips Type II with a note otherwise, or when that closure is not productive;
-        ``None`` skips Type II.
+        with the economy's ``compensation`` account and its ``household_consumption``
+        final-demand category when it has both, and skips Type II with a note otherwise,
+        or when that closure is not productive; ``None`` skips Type II.
     method, tol:
         Passed to :class:`LeontiefSolver`.
     progress:
         Called as ``progress(step, done, total)`` before each step and once at the end.
     """
-    names = list(economy.account_names if accounts is None else accounts)
     notes: list[str] = []
+    scope = _scope(economy, accounts, labour_accounts, value_added_account, closure, notes)
+    steps = _applicable_steps(economy, scope, notes)
+    solver = get_solver(economy, None, method=method, tol=tol)
+    start = time.perf_counter()
+    found, solves = _run_steps(steps, economy, scope, solver, progress)
+    report = AnalysisReport(
+        method=solver.method,
+        tolerance=solver.tol,
+        steps=tuple(name for name, _ in steps),
+        solves=tuple(solves),
+        seconds=time.perf_counter() - start,
+    )
+    return AnalysisResults(
+        overview=_overview(economy, scope), report=report, notes=tuple(notes), **found
+    )
+
+
+# ---- what applies --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What :func:`analyse` works with: the accounts, the roles it found, the economy's shape."""
+
+    accounts: tuple[str, ...]
+    labour_accounts: tuple[str, ...]
+    value_added: str | None
+    closure: HouseholdClosure | None
+    multi_regional: bool
+    by_destination: bool
+    """Final demand is split by destination region (footprints and value-added origin need it)."""
+
+
+def _scope(
+    economy: Economy,
+    accounts: Sequence[str] | None,
+    labour_accounts: Sequence[str] | None,
+    value_added_account: str | None,
+    closure: HouseholdClosure | str | None,
+    notes: list[str],
+) -> _Scope:
+    """The accounts and closure asked for, or found by role; notes say what is missing."""
+    names = tuple(economy.account_names if accounts is None else accounts)
     if isinstance(closure, str):
         closure = _auto_closure(economy, notes)
     if labour_accounts is None:
-        labour_accounts = [
-            a for a in names if _find([a], LABOUR_WORDS) and not _find([a], INCOME_WORDS)
-        ]
-    va = value_added_account or _find(economy.account_names, VALUE_ADDED_WORDS)
-    multi = len(economy.regions) > 1
+        labour = set(economy.accounts_for(LABOUR))
+        labour_accounts = [name for name in names if name in labour]
+    return _Scope(
+        accounts=names,
+        labour_accounts=tuple(labour_accounts),
+        value_added=value_added_account or economy.account_for(VALUE_ADDED),
+        closure=closure,
+        multi_regional=len(economy.regions) > 1,
+        by_destination=_by_destination(economy),
+    )
+
+
+def _by_destination(economy: Economy) -> bool:
     try:
         final_demand_by_region(economy)
-        by_destination = True
     except CommonplanError:
-        by_destination = False
-
-    steps: list[tuple[str, Callable[[], None]]] = []
-    solver = get_solver(economy, None, method=method, tol=tol)
-    reports: list[SolveReport] = []
-    store: dict[str, object] = {"multiplier_tables": {}}
-
-    def record() -> None:
-        if solver.last_report is not None:
-            reports.append(solver.last_report)
-
-    def step(name: str):
-        def wrap(function: Callable[[], object]) -> None:
-            def run() -> None:
-                function()
-                record()
-
-            steps.append((name, run))
-
-        return wrap
-
-    @step("output multipliers")
-    def _() -> None:
-        store["output_multipliers"] = output_multipliers(economy, closure=closure, solver=solver)
-
-    @step("account multipliers")
-    def _() -> None:
-        store["account_multipliers"] = account_multipliers(economy, names, solver=solver)
-
-    for account in names:
-
-        @step(f"multipliers of {account}")
-        def _(account: str = account) -> None:
-            store["multiplier_tables"][account] = multiplier_table(
-                economy, account, closure=closure, solver=solver
-            )
-
-    if labour_accounts:
-
-        @step("labour values")
-        def _() -> None:
-            store["labour_values"] = labour_values(economy, list(labour_accounts), solver=solver)
-
-    else:
-        notes.append("labour values: no labour account (name one with labour_accounts=)")
-
-    if economy.activity_levels is not None:
-
-        @step("key sectors")
-        def _() -> None:
-            store["linkages"] = linkages(economy, within_region=multi, solver=solver)
-
-    else:
-        notes.append("key sectors: no observed gross output for the Ghosh (forward) linkages")
-
-    if names and by_destination:
-
-        @step("footprints")
-        def _() -> None:
-            store["footprints"] = footprints(economy, names, solver=solver)
-
-    elif names:
-        notes.append("footprints: final demand is not split by destination region")
-
-    if multi:
-        if va and by_destination:
-
-            @step("origin of value added in final demand")
-            def _() -> None:
-                store["value_added_origin"] = value_added_origin(economy, va, solver=solver)
-
-        elif not va:
-            notes.append(
-                "origin of value added: no value-added account (name one with value_added_account=)"
-            )
-        else:
-            notes.append("origin of value added: final demand is not split by destination region")
-
-        if economy.activity_levels is not None:
-
-            @step("intermediate imports by partner")
-            def _() -> None:
-                store["imports_by_supplier"] = _all_importers(economy, "supplier")
-                store["imports_by_user"] = _all_importers(economy, "user")
-
-        @step("input dependence on each partner")
-        def _() -> None:
-            frames = {
-                str(partner): input_dependence(
-                    economy, str(partner), value_added_account=va, solver=solver
-                )
-                for partner in economy.regions
-            }
-            store["input_dependence"] = pd.concat(frames, axis=1, names=["partner", "measure"])
-
-    else:
-        notes.append("dependence on partners: the economy has a single region")
-
-    if economy.n_products <= DENSE_LIMIT:
-
-        @step("hypothetical extraction of each product")
-        def _() -> None:
-            store["extraction"] = _extraction_ranking(economy, solver)
-
-    else:
-        notes.append(
-            f"hypothetical extraction ranking: skipped above {DENSE_LIMIT} products "
-            "(use analysis.extract_sectors for chosen products)"
-        )
-
-    total = len(steps)
-    for done, (name, run) in enumerate(steps):
-        if progress is not None:
-            progress(name, done, total)
-        run()
-    if progress is not None:
-        progress("done", total, total)
-
-    return AnalysisResults(
-        summary=_summary(economy, names, labour_accounts, va),
-        output_multipliers=store["output_multipliers"],
-        account_multipliers=store["account_multipliers"],
-        multiplier_tables=store["multiplier_tables"],
-        labour_values=_as_frame(store.get("labour_values")),
-        linkages=store.get("linkages"),
-        footprints=store.get("footprints"),
-        value_added_origin=store.get("value_added_origin"),
-        imports_by_supplier=store.get("imports_by_supplier"),
-        imports_by_user=store.get("imports_by_user"),
-        input_dependence=store.get("input_dependence"),
-        extraction=store.get("extraction"),
-        solver_reports=reports,
-        notes=notes,
-    )
+        return False
+    return True
 
 
 def _auto_closure(economy: Economy, notes: list[str]) -> HouseholdClosure | None:
-    """The household closure the economy's names suggest, if it is productive; else None with a note."""
-    from commonplan.analysis.multipliers import closed_model
-
-    income = _find(economy.account_names, INCOME_WORDS)
-    columns = economy.final_demand_columns
-    categories = (
-        columns.get_level_values("category" if "category" in columns.names else -1)
-        if isinstance(columns, pd.MultiIndex)
-        else columns
-    )
-    consumption = _find([str(c) for c in pd.unique(categories)], CONSUMPTION_WORDS)
+    """The household closure the economy's roles give, if it is productive; else None with a note."""
+    income = economy.account_for(COMPENSATION)
+    consumption = economy.final_demand_for(HOUSEHOLD_CONSUMPTION)
     if income is None or consumption is None or economy.activity_levels is None:
         notes.append(
             "Type II multipliers: no income account (compensation/wages) and household-consumption "
@@ -329,10 +264,146 @@ def _auto_closure(economy: Economy, notes: list[str]) -> HouseholdClosure | None
     return closure
 
 
-def _as_frame(value) -> pd.DataFrame | None:
-    if value is None or isinstance(value, pd.DataFrame):
-        return value
-    return value.to_frame()
+Step = Callable[[Economy, _Scope, LeontiefSolver], dict[str, object]]
+"""One analysis: returns the :class:`AnalysisResults` fields it computed."""
+
+
+def _applicable_steps(economy: Economy, scope: _Scope, notes: list[str]) -> list[tuple[str, Step]]:
+    """The analyses that apply to ``economy``, in order, with a description each; notes say why others do not."""
+    steps: list[tuple[str, Step]] = [
+        ("output multipliers", _output_multipliers),
+        ("account multipliers", _account_multipliers),
+    ]
+    steps += [
+        (f"multipliers of {account}", partial(_multiplier_table, account=account))
+        for account in scope.accounts
+    ]
+    if scope.labour_accounts:
+        steps.append(("labour values", _labour_values))
+    else:
+        notes.append("labour values: no labour account (name one with labour_accounts=)")
+    if economy.activity_levels is not None:
+        steps.append(("key sectors", _key_sectors))
+    else:
+        notes.append("key sectors: no observed gross output for the Ghosh (forward) linkages")
+    if scope.accounts and scope.by_destination:
+        steps.append(("footprints", _footprints))
+    elif scope.accounts:
+        notes.append("footprints: final demand is not split by destination region")
+    if scope.multi_regional:
+        steps += _partner_steps(economy, scope, notes)
+    else:
+        notes.append("dependence on partners: the economy has a single region")
+    if economy.n_products <= DENSE_LIMIT:
+        steps.append(("hypothetical extraction of each product", _extraction))
+    else:
+        notes.append(
+            f"hypothetical extraction ranking: skipped above {DENSE_LIMIT} products "
+            "(use analysis.extract_sectors for chosen products)"
+        )
+    return steps
+
+
+def _partner_steps(economy: Economy, scope: _Scope, notes: list[str]) -> list[tuple[str, Step]]:
+    """The multi-regional analyses: origin of value added, imports and dependence by partner."""
+    steps: list[tuple[str, Step]] = []
+    if scope.value_added and scope.by_destination:
+        steps.append(("origin of value added in final demand", _value_added_origin))
+    elif not scope.value_added:
+        notes.append(
+            "origin of value added: no value-added account (name one with value_added_account=)"
+        )
+    else:
+        notes.append("origin of value added: final demand is not split by destination region")
+    if economy.activity_levels is not None:
+        steps.append(("intermediate imports by partner", _imports_by_partner))
+    steps.append(("input dependence on each partner", _input_dependence))
+    return steps
+
+
+def _run_steps(
+    steps: list[tuple[str, Step]],
+    economy: Economy,
+    scope: _Scope,
+    solver: LeontiefSolver,
+    progress: Progress | None,
+) -> tuple[dict[str, object], list[SolveReport]]:
+    """Run ``steps`` in order, telling ``progress``; the fields found and the last solve of each step."""
+    found: dict[str, object] = {"multiplier_tables": {}}
+    solves: list[SolveReport] = []
+    total = len(steps)
+    for done, (name, step) in enumerate(steps):
+        if progress is not None:
+            progress(name, done, total)
+        for key, value in step(economy, scope, solver).items():
+            if isinstance(found.get(key), dict):  # one multiplier table per account
+                found[key].update(value)
+            else:
+                found[key] = value
+        last = solver.last_report
+        if last is not None and (not solves or last is not solves[-1]):
+            solves.append(last)
+    if progress is not None:
+        progress("done", total, total)
+    return found, solves
+
+
+# ---- the analyses --------------------------------------------------------------------------
+
+
+def _output_multipliers(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {"output_multipliers": output_multipliers(economy, closure=scope.closure, solver=solver)}
+
+
+def _account_multipliers(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {
+        "account_multipliers": account_multipliers(economy, list(scope.accounts), solver=solver)
+    }
+
+
+def _multiplier_table(
+    economy: Economy, scope: _Scope, solver: LeontiefSolver, *, account: str
+) -> dict:
+    table = multiplier_table(economy, account, closure=scope.closure, solver=solver)
+    return {"multiplier_tables": {account: table}}
+
+
+def _labour_values(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    values = labour_values(economy, list(scope.labour_accounts), solver=solver)
+    return {"labour_values": values if isinstance(values, pd.DataFrame) else values.to_frame()}
+
+
+def _key_sectors(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {"linkages": linkages(economy, within_region=scope.multi_regional, solver=solver)}
+
+
+def _footprints(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {"footprints": footprints(economy, list(scope.accounts), solver=solver)}
+
+
+def _value_added_origin(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {"value_added_origin": value_added_origin(economy, scope.value_added, solver=solver)}
+
+
+def _imports_by_partner(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {
+        "imports_by_supplier": _all_importers(economy, "supplier"),
+        "imports_by_user": _all_importers(economy, "user"),
+    }
+
+
+def _input_dependence(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    frames = {
+        str(partner): input_dependence(
+            economy, str(partner), value_added_account=scope.value_added, solver=solver
+        )
+        for partner in economy.regions
+    }
+    return {"input_dependence": pd.concat(frames, axis=1, names=["partner", "measure"])}
+
+
+def _extraction(economy: Economy, scope: _Scope, solver: LeontiefSolver) -> dict:
+    return {"extraction": _extraction_ranking(economy, solver)}
 
 
 def _all_importers(economy: Economy, by: str) -> pd.DataFrame:
@@ -352,7 +423,7 @@ def _extraction_ranking(economy: Economy, solver: LeontiefSolver) -> pd.DataFram
     return table
 
 
-def _summary(economy: Economy, names, labour, va) -> pd.Series:
+def _overview(economy: Economy, scope: _Scope) -> pd.Series:
     meta = economy.metadata
     return pd.Series(
         {
@@ -363,75 +434,12 @@ def _summary(economy: Economy, names, labour, va) -> pd.Series:
             "products": str(economy.n_products),
             "regions": str(len(economy.regions)),
             "sectors": str(len(economy.sectors)),
-            "accounts": ", ".join(names),
-            "labour_accounts": ", ".join(labour or []),
-            "value_added_account": va or "",
+            "accounts": ", ".join(scope.accounts),
+            "labour_accounts": ", ".join(scope.labour_accounts),
+            "value_added_account": scope.value_added or "",
         },
         name="value",
     )
 
 
-def write_results(
-    results: AnalysisResults, folder: str | Path, *, excel: bool = False
-) -> list[Path]:
-    """Write every table of ``results`` as ``NAME.csv`` and ``NAME.parquet`` into ``folder``.
-
-    With ``excel=True`` also one workbook ``results.xlsx`` with a sheet per table (a table
-    longer than Excel's 1,048,576 rows raises
-    :class:`~commonplan.errors.UnsupportedOperationError`). Returns the paths written.
-    """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise FileFormatError(
-            "output path exists and is not a folder",
-            where=str(folder),
-            expected="a folder (it is created if missing)",
-            fix="choose another output path",
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    tables = results.tables()
-    for name, frame in tables.items():
-        csv = folder / f"{name}.csv"
-        frame.to_csv(csv)
-        parquet = folder / f"{name}.parquet"
-        _parquet_ready(frame).to_parquet(parquet)
-        written += [csv, parquet]
-    if excel:
-        too_long = [name for name, frame in tables.items() if len(frame) > EXCEL_MAX_ROWS]
-        if too_long:
-            raise UnsupportedOperationError(
-                f"table {too_long[0]!r} has more rows than an Excel sheet holds",
-                where=str(folder / "results.xlsx"),
-                expected=f"at most {EXCEL_MAX_ROWS} rows per sheet",
-                fix="use the CSV or Parquet files for this table",
-            )
-        path = folder / "results.xlsx"
-        with pd.ExcelWriter(path) as writer:
-            used: set[str] = set()
-            for name, frame in tables.items():
-                sheet = name[:31]
-                k = 1
-                while sheet in used:
-                    sheet = f"{name[:28]}_{k}"
-                    k += 1
-                used.add(sheet)
-                frame.to_excel(writer, sheet_name=sheet)
-        written.append(path)
-    return written
-
-
-def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Parquet needs string column labels; keep the (Multi)Index, stringify the labels."""
-    columns = frame.columns
-    if isinstance(columns, pd.MultiIndex):
-        columns = pd.MultiIndex.from_arrays(
-            [columns.get_level_values(i).astype(str) for i in range(columns.nlevels)],
-            names=columns.names,
-        )
-    else:
-        columns = pd.Index(columns.astype(str), name=columns.name)
-    return frame.set_axis(columns, axis=1)
-
-
-__all__ = ["AnalysisResults", "Progress", "analyse", "write_results", "LeontiefSolver"]
+__all__ = ["AnalysisReport", "AnalysisResults", "Progress", "analyse", "LeontiefSolver"]

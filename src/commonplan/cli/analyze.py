@@ -14,7 +14,7 @@ console = Console()
 
 
 def run_analysis(economy, output: Path, excel: bool):
-    from commonplan.analysis import analyse, write_results
+    from commonplan.analysis import analyse
 
     with Progress(
         SpinnerColumn(),
@@ -31,7 +31,7 @@ def run_analysis(economy, output: Path, excel: bool):
 
         results = analyse(economy, progress=report)
         progress.update(task, description="writing results")
-        files = write_results(results, output, excel=excel)
+        files = results.write(output, formats=("csv", "parquet", *(("excel",) if excel else ())))
     return results, files
 
 

@@ -149,7 +149,7 @@ def _print_partner_scenario(region: str, partner: str, periods: int, output: Pat
     console.print(stable)
     console.print(result.summary().split("\n", 3)[-1])
     folder = output / f"cutoff_{region}_without_{partner}"
-    files = result.plan.to_parquet(folder)
+    files = result.plan.write(folder)
     (folder / "report.txt").write_text(result.summary() + "\n", encoding="utf-8")
     return [*files, folder / "report.txt"]
 

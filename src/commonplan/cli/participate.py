@@ -98,7 +98,7 @@ def participate(
         "worst at end",
     ):
         table.add_column(column, justify="right")
-    for year, row in result.summary.iterrows():
+    for year, row in result.year_summary().iterrows():
         cells = [
             row["first_round_below_10pct"],
             row["first_round_below_5pct"],
@@ -117,10 +117,10 @@ def participate(
     if compare and not result.diverged:
         from commonplan.participation.compare import compare_with_minimum_labour
 
-        console.print(compare_with_minimum_labour(result).report())
+        console.print(compare_with_minimum_labour(result).summary())
     if output is not None:
-        folder = result.write(output)
-        console.print(f"results written to {folder}")
+        result.write(output)
+        console.print(f"results written to {output}")
     if result.diverged:
         result.raise_if_diverged()
 

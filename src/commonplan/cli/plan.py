@@ -73,9 +73,7 @@ def plan_command(
             tolerance=parsed.tolerance,
         )
         progress.update(task, description="writing files")
-        files = plan.to_parquet(output)
-        if excel:
-            files.append(plan.to_excel(output / "plan.xlsx"))
+        files = plan.write(output, formats=("parquet", "excel") if excel else ("parquet",))
         (output / "report.txt").write_text(plan.summary() + "\n", encoding="utf-8")
     console.print(_plan_table(plan))
     console.print(plan.summary())
@@ -122,12 +120,7 @@ def _scenario(
     console.print(table)
     console.print(result.summary())
     if output is not None:
-        result.plan.to_parquet(output)
-        result.capacity_built.reset_index().rename(columns=str).to_parquet(
-            output / "capacity_built.parquet"
-        )
-        if len(result.lost_inputs):
-            result.lost_inputs.to_parquet(output / "lost_inputs.parquet")
+        result.write(output)
         (output / "report.txt").write_text(result.summary() + "\n", encoding="utf-8")
         console.print(f"wrote the scenario to {output}")
 

@@ -18,12 +18,15 @@ same final consumption with the techniques the plan itself uses. The comparison:
                                                       if ``resource_limits``)
                    y ≥ 0
 
-   with HiGHS (through :func:`scipy.optimize.linprog`, method ``"highs"``). The planning
-   engine :mod:`commonplan.planning` was being written concurrently when this module was;
-   the LP is solved here directly so that the comparison does not depend on it.
+   as a :class:`~commonplan.planning.PlanProblem` with the ``min_resource`` objective on an
+   account ``labour`` (all labour types summed), solved by :func:`commonplan.planning.solve`
+   (HiGHS dual simplex); the floor is the problem's targets and the endowments its resource
+   limits.
 
 Every assumption is listed in :attr:`LabourComparison.assumptions`; read them before quoting
-the ratio. Above all, linearisation turns the councils' decreasing returns
+the ratio. :class:`LabourComparison` is a :class:`~commonplan.results.Result`: ``report`` is
+the planning solver's :class:`~commonplan.planning.SolveReport`, ``summary()`` the figures
+and assumptions as text, ``tables()`` and ``write()`` its tables. Above all, linearisation turns the councils' decreasing returns
 (``B_w + c_w/k_w < 1``) into constant returns, so the LP may scale the most labour-efficient
 councils up without penalty: the minimum it finds is a lower bound for what the Cobb-Douglas
 economy could achieve, and the ratio an upper bound on the procedure's excess labour.
@@ -36,17 +39,21 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.optimize import linprog
 
-from commonplan.errors import InfeasiblePlanError, SolverError
+from commonplan.economy import Economy
+from commonplan.errors import InfeasiblePlanError
 from commonplan.participation.model import GoodClass
 from commonplan.participation.procedure import Councils
 from commonplan.participation.result import ParticipationResult
+from commonplan.planning import Objective, PlanProblem, ResourceLimit, SolveReport, Targets, solve
+from commonplan.results import WritesTables
+
+ALL_LABOUR = "labour"
+"""The account, added to the linearised economy, of all labour types per unit of output (their sum)."""
 
 
 @dataclass(frozen=True)
-class LabourComparison:
+class LabourComparison(WritesTables):
     """Labour of the procedure's plan against the minimum-labour plan (units of labour, all types).
 
     ``procedure_labour``: labour the plan's worker councils ask for; ``minimum_labour``: the
@@ -54,6 +61,7 @@ class LabourComparison:
     worker council (units of its good), ``plan_output`` the procedure's; ``floor`` the final
     consumption floor by commodity; ``shadow_prices`` the LP duals of the goods' balance rows
     (labour units per unit of good: the labour value of each good at the optimum).
+    ``report`` says how the LP was solved.
     """
 
     procedure_labour: float
@@ -65,26 +73,49 @@ class LabourComparison:
     resource_shadow_prices: pd.Series
     """LP duals of the endowment rows (labour units per unit of resource; empty without ``resource_limits``)."""
     assumptions: tuple[str, ...]
-    solver: str
+    report: SolveReport
+
+    workbook = "labour_comparison"
 
     @property
     def ratio(self) -> float:
         return self.procedure_labour / self.minimum_labour
 
-    def report(self) -> str:
-        """A plain-text report: the figures, then every assumption."""
+    def summary(self) -> str:
+        """A plain-text report: the figures, the solver, then every assumption."""
+        r = self.report
         lines = [
             f"labour used by the procedure's plan: {self.procedure_labour:,.1f} units",
             f"minimum labour for the same final consumption: {self.minimum_labour:,.1f} units",
             f"ratio: {self.ratio:.4f}",
-            f"solver: {self.solver}",
+            f"solver: {r.method}, status {r.status}, {r.iterations} iterations, "
+            f"relative gap {r.relative_gap:.2e}",
             "assumptions:",
         ]
         lines += [f"  - {text}" for text in self.assumptions]
         return "\n".join(lines)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``labour`` (procedure, minimum, ratio), ``activity_levels`` (per worker council: LP
+        and plan output), ``goods`` (floor and shadow price per good), ``resources`` (shadow
+        price per resource), ``assumptions`` and ``report`` (one row)."""
+        return {
+            "labour": pd.DataFrame(
+                {
+                    "procedure_labour": [self.procedure_labour],
+                    "minimum_labour": [self.minimum_labour],
+                    "ratio": [self.ratio],
+                }
+            ),
+            "activity_levels": pd.concat([self.activity_levels, self.plan_output], axis=1),
+            "goods": pd.concat([self.floor, self.shadow_prices], axis=1),
+            "resources": self.resource_shadow_prices.rename_axis("resource").to_frame(),
+            "assumptions": pd.DataFrame({"assumption": list(self.assumptions)}),
+            "report": pd.DataFrame([self.report.as_dict()]),
+        }
+
     def __str__(self) -> str:
-        return self.report()
+        return self.summary()
 
 
 def compare_with_minimum_labour(
@@ -123,42 +154,83 @@ def compare_with_minimum_labour(
         raise ValueError(
             f"public_goods_floor must be 'demand' or 'supply', not {public_goods_floor!r}"
         )
-
-    accounts = linear.account_coefficients  # (2G, N_W): nature 1..G, labour 1..G per unit
-    labour_per_unit = accounts[g:].sum(axis=0)
-    net_output = (linear.make - linear.use).tocsr()
-    a_ub = -net_output
-    b_ub = -floor
-    if resource_limits:
-        a_ub = sp.vstack([a_ub, sp.csr_array(accounts)]).tocsr()
-        b_ub = np.concatenate([b_ub, economy.endowment[2 * g : 4 * g]])
-    solved = linprog(labour_per_unit, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-    if solved.status == 2:
+    endowments = economy.endowment[2 * g : 4 * g] if resource_limits else None
+    problem = _minimum_labour_problem(linear, floor, endowments, f"year {number}")
+    where = f"{economy.name or 'participatory economy'}, year {number}"
+    try:
+        plan = solve(problem, method="simplex")
+    except InfeasiblePlanError as error:
         raise InfeasiblePlanError(
             "no plan with the linearised techniques meets the final-consumption floor within the endowments",
-            where=f"{economy.name or 'participatory economy'}, year {number}",
+            conflicts=error.conflicts,
+            where=where,
             fix="compare with resource_limits=False",
-        )
-    if solved.status != 0:
-        raise SolverError(
-            f"HiGHS stopped without an optimum: {solved.message}",
-            where=f"{economy.name or 'participatory economy'}, year {number}",
-        )
+        ) from error
+
     goods_labels = linear.products.get_level_values("sector")
     proposals_labour = proposals.worker_input_use[
         economy.workers.input_commodity // g == GoodClass.LABOUR
     ].sum()
-    marginals = -np.asarray(solved.ineqlin.marginals)
-    duals = marginals[: net_output.shape[0]]
-    resource_names = [f"nature-{n}" for n in range(1, g + 1)] + [
-        f"labour-{n}" for n in range(1, g + 1)
-    ]
-    resource_duals = pd.Series(
-        marginals[net_output.shape[0] :],
-        index=resource_names[: marginals.size - net_output.shape[0]],
-        name="labour_per_unit",
+    resources = plan.resources.set_index("account")["shadow_price"]
+    assumptions = _assumptions(public_goods_floor, resource_limits)
+    return LabourComparison(
+        procedure_labour=float(proposals_labour),
+        minimum_labour=float(plan.objective),
+        activity_levels=pd.Series(
+            plan.activity_levels.iloc[:, 0].to_numpy(),
+            index=economy.worker_index,
+            name="minimum_labour_output",
+        ),
+        plan_output=pd.Series(
+            proposals.worker_output, index=economy.worker_index, name="plan_output"
+        ),
+        floor=pd.Series(floor, index=goods_labels, name="floor"),
+        shadow_prices=pd.Series(
+            plan.product_prices.iloc[:, 0].to_numpy(), index=goods_labels, name="labour_per_unit"
+        ),
+        resource_shadow_prices=pd.Series(
+            resources.to_numpy(), index=list(resources.index), name="labour_per_unit"
+        ),
+        assumptions=assumptions,
+        report=plan.report,
     )
-    assumptions = (
+
+
+def _minimum_labour_problem(
+    linear: Economy, floor: np.ndarray, endowments: np.ndarray | None, name: str
+) -> PlanProblem:
+    """One period: minimise all labour, deliver at least ``floor``, use at most ``endowments``.
+
+    The account :data:`ALL_LABOUR` (the sum of the ``labour-<n>`` accounts per unit of
+    output) is added to ``linear`` as the objective; ``endowments`` (nature, then labour
+    types, as ``linear``'s accounts) become resource limits.
+    """
+    g = len(linear.account_names) // 2
+    with_total = linear.replace(
+        account_coefficients=np.vstack(
+            [linear.account_coefficients, linear.account_coefficients[g:].sum(axis=0)]
+        ),
+        account_names=(*linear.account_names, ALL_LABOUR),
+        account_units={**linear.account_units, ALL_LABOUR: "units of labour, all types"},
+    )
+    limits = ()
+    if endowments is not None:
+        limits = tuple(
+            ResourceLimit(account, np.array([amount]))
+            for account, amount in zip(linear.account_names, endowments, strict=True)
+        )
+    return PlanProblem(
+        economy=with_total,
+        periods=pd.Index([1]),
+        targets=Targets(amounts=floor[:, None], weights=np.ones((floor.size, 1))),
+        objective=Objective(kind="min_resource", resource=ALL_LABOUR),
+        resources=limits,
+        name=f"minimum labour, {name}",
+    )
+
+
+def _assumptions(public_goods_floor: str, resource_limits: bool) -> tuple[str, ...]:
+    return (
         "techniques: each worker council's input proportions are frozen at the procedure's plan "
         "(x_{w,i}/Q_w per unit of output); the Cobb-Douglas substitution between inputs is not available",
         "constant returns to scale: an activity may run at any level, although the councils have "
@@ -179,20 +251,5 @@ def compare_with_minimum_labour(
         ),
         "closed economy, one year, no stocks or investment; the procedure's plan is compared as proposed, "
         "even where it is out of balance by up to the stopping threshold",
-        "the minimum-labour LP is solved by HiGHS via scipy.optimize.linprog directly (not commonplan.planning)",
-    )
-    return LabourComparison(
-        procedure_labour=float(proposals_labour),
-        minimum_labour=float(solved.fun),
-        activity_levels=pd.Series(
-            solved.x, index=economy.worker_index, name="minimum_labour_output"
-        ),
-        plan_output=pd.Series(
-            proposals.worker_output, index=economy.worker_index, name="plan_output"
-        ),
-        floor=pd.Series(floor, index=goods_labels, name="floor"),
-        shadow_prices=pd.Series(duals, index=goods_labels, name="labour_per_unit"),
-        resource_shadow_prices=resource_duals,
-        assumptions=assumptions,
-        solver=f"HiGHS (scipy {__import__('scipy').__version__} linprog, method='highs'): {solved.message}",
+        "the minimum-labour LP is solved by commonplan.planning.solve with HiGHS (dual simplex)",
     )

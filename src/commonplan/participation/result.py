@@ -4,9 +4,11 @@ A :class:`ParticipationResult` holds one :class:`~commonplan.participation.proce
 per year and labels it: round counts to each threshold, whether each year converged or
 diverged, the price and imbalance trajectory as DataFrames indexed by round with
 ``(quantity, class, good)`` columns, and the final plan (every council's proposal) as
-labelled Series and DataFrames. :meth:`ParticipationResult.write` stores it all as Parquet
-with ``run_configuration.json`` next to it (inputs' content hash, parameters, versions), so
-a run can be identified and repeated.
+labelled Series and DataFrames. It is a :class:`~commonplan.results.Result`: ``report``
+says how the run was made (:class:`ParticipationReport`), ``summary()`` is a short text,
+``tables()`` every table and :meth:`ParticipationResult.write` stores them (Parquet by
+default) with ``run_configuration.json`` next to them (inputs' content hash, parameters,
+versions), so that a run can be identified and repeated.
 
 Units: prices in credits per unit; quantities in units of each good; imbalances as
 fractions (the program prints percent).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +36,7 @@ from commonplan.participation.procedure import (
     YearRun,
     colour_of,
 )
+from commonplan.results import WritesTables
 
 TRAJECTORY_QUANTITIES = ("price", "step", "multiplier", "supply", "demand", "surplus", "imbalance")
 """Per-commodity quantities recorded each round (see :class:`~commonplan.participation.procedure.YearRun`)."""
@@ -67,8 +71,31 @@ class YearPlan:
         return float(inputs.loc[inputs["class"] == GoodClass.LABOUR.label, "quantity"].sum())
 
 
+@dataclass(frozen=True)
+class ParticipationReport:
+    """How a participatory planning run was made: the procedure, its parameters and rounds.
+
+    ``rounds`` has one entry per year run (fewer than ``years`` if a year diverged);
+    ``stop_threshold`` is the worst imbalance (fraction) that ends a year, ``max_rounds``
+    the round cap per year, ``initial_price`` year one's starting price (credits per unit).
+    """
+
+    procedure: str
+    rule: str
+    years: int
+    seed: int | None
+    stop_threshold: float | None
+    max_rounds: int | None
+    initial_price: float | None
+    rounds: tuple[int, ...]
+    status: str
+
+
+PROCEDURE = "Hahnel-Szczepanczyk participatory annual planning (pequod-cljs csvgen)"
+
+
 @dataclass(frozen=True, eq=False)
-class ParticipationResult:
+class ParticipationResult(WritesTables):
     """Outcome of :func:`~commonplan.participation.procedure.run_procedure`.
 
     ``economy`` is year one's economy; ``years[i].economy`` the economy of year ``i + 1``
@@ -132,8 +159,7 @@ class ParticipationResult:
         """First round of ``year`` whose worst imbalance is below ``threshold`` (fraction), or None."""
         return self.year(year).first_round_below(threshold)
 
-    @property
-    def summary(self) -> pd.DataFrame:
+    def year_summary(self) -> pd.DataFrame:
         """One row per year: rounds, converged, diverged, first round below 10 %, 5 %, 3 %."""
         rows = []
         for number, run in enumerate(self.years, start=1):
@@ -156,6 +182,38 @@ class ParticipationResult:
             if column.startswith(("first_round", "rounds_from")):
                 frame[column] = frame[column].astype("Int64")
         return frame
+
+    @property
+    def report(self) -> ParticipationReport:
+        """The procedure, its parameters and the rounds each year took."""
+        p = self.parameters
+        return ParticipationReport(
+            procedure=PROCEDURE,
+            rule=str(p.get("rule", "")),
+            years=int(p.get("years", len(self.years))),
+            seed=p.get("seed"),
+            stop_threshold=p.get("stop_threshold"),
+            max_rounds=p.get("max_rounds"),
+            initial_price=p.get("initial_price"),
+            rounds=tuple(run.rounds for run in self.years),
+            status=self.status,
+        )
+
+    def summary(self) -> str:
+        """The status, then one line per year: rounds, first rounds below 10/5/3 %, final imbalance."""
+        lines = [f"{self.economy.name or 'participatory economy'}: {self.status}"]
+        percents = [round(t * 100) for t in REPORTED_THRESHOLDS]
+        for year, row in self.year_summary().iterrows():
+            firsts = (row[f"first_round_below_{p:d}pct"] for p in percents)
+            lines.append(
+                f"year {year}: {row['rounds']} rounds; first round below "
+                + ", ".join(
+                    f"{p} %: {'–' if pd.isna(f) else f}"
+                    for p, f in zip(percents, firsts, strict=True)
+                )
+                + f"; worst imbalance at the end {100 * row['final_worst_imbalance']:.4f} %"
+            )
+        return "\n".join(lines)
 
     # ---- trajectory ---------------------------------------------------------------------
 
@@ -233,7 +291,7 @@ class ParticipationResult:
 
         economy = self.economy
         return {
-            "procedure": "Hahnel-Szczepanczyk participatory annual planning (pequod-cljs csvgen)",
+            "procedure": PROCEDURE,
             "specification": "shared/specs/participatory-procedure.md",
             "input": {
                 "name": economy.name,
@@ -247,7 +305,7 @@ class ParticipationResult:
             "parameters": _jsonable(self.parameters),
             "outcome": {
                 "status": self.status,
-                "summary": _jsonable(self.summary.reset_index().to_dict("records")),
+                "summary": _jsonable(self.year_summary().reset_index().to_dict("records")),
             },
             "versions": {
                 "commonplan": __version__,
@@ -258,74 +316,82 @@ class ParticipationResult:
             },
         }
 
-    def write(self, directory: str | Path) -> Path:
-        """Write the result as Parquet files plus ``run_configuration.json`` into ``directory``.
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the run, long and flat, all years together.
 
-        Files: ``summary.parquet`` (one row per year); ``trajectory.parquet`` (long: year,
-        round, quantity, class, good, value); ``rounds.parquet`` (year, round, worst imbalance,
-        colour); ``plan_workers.parquet`` (year, worker council, industry, product, output,
-        effort); ``plan_worker_inputs.parquet`` (year, worker council, class, good, quantity);
-        ``plan_consumers.parquet`` (year, consumer council, class, good, quantity). Returns
-        the directory.
+        ``summary`` (one row per year, :meth:`year_summary`); ``trajectory`` (year, round,
+        quantity, class, good, value); ``rounds`` (year, round, worst imbalance, colour);
+        ``plan_workers`` (year, worker council, industry, product, output, effort);
+        ``plan_worker_inputs`` (year, worker council, class, good, quantity);
+        ``plan_consumers`` (year, consumer council, class, good, quantity).
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        self.summary.reset_index().to_parquet(out / "summary.parquet", index=False)
-        trajectories, rounds, workers, inputs, consumers = [], [], [], [], []
-        wc = self.economy.workers
-        for number in range(1, len(self.years) + 1):
-            long = self.trajectory(number).stack(["quantity", "class", "good"], future_stack=True)
-            long = long.rename("value").reset_index()
-            long.insert(0, "year", number)
-            trajectories.append(long)
-            table = self.rounds_table(number).reset_index()
-            table.insert(0, "year", number)
-            rounds.append(table)
-            plan = self.plan(number)
-            workers.append(
+        numbers = range(1, len(self.years) + 1)
+        return {
+            "summary": self.year_summary().reset_index(),
+            "trajectory": _concat(self._long_trajectory(n) for n in numbers),
+            "rounds": _concat(self._rounds(n) for n in numbers),
+            "plan_workers": _concat(self._plan_workers(n) for n in numbers),
+            "plan_worker_inputs": _concat(
+                self.plan(n).worker_inputs.assign(year=n) for n in numbers
+            ),
+            "plan_consumers": _concat(self._plan_consumers(n) for n in numbers),
+        }
+
+    def write(self, directory: str | Path, formats: Sequence[str] = ("parquet",)) -> list[Path]:
+        """Write :meth:`tables` in ``formats`` and ``run_configuration.json`` into ``directory``.
+
+        Returns the paths written, the run configuration last.
+        """
+        paths = super().write(directory, formats)
+        configuration = Path(directory) / "run_configuration.json"
+        configuration.write_text(json.dumps(self.run_configuration(), indent=2, sort_keys=True))
+        return [*paths, configuration]
+
+    def _long_trajectory(self, year: int) -> pd.DataFrame:
+        long = self.trajectory(year).stack(["quantity", "class", "good"], future_stack=True)
+        long = long.rename("value").reset_index()
+        long.insert(0, "year", year)
+        return long
+
+    def _rounds(self, year: int) -> pd.DataFrame:
+        table = self.rounds_table(year).reset_index()
+        table.insert(0, "year", year)
+        return table
+
+    def _plan_workers(self, year: int) -> pd.DataFrame:
+        plan, wc = self.plan(year), self.economy.workers
+        return pd.DataFrame(
+            {
+                "year": year,
+                "worker_council": plan.worker_output.index,
+                "industry": wc.industry,
+                "product": wc.product,
+                "output": plan.worker_output.to_numpy(),
+                "effort": plan.worker_effort.to_numpy(),
+            }
+        )
+
+    def _plan_consumers(self, year: int) -> pd.DataFrame:
+        plan = self.plan(year)
+        frames = []
+        for label, frame in (("private", plan.consumer_private), ("public", plan.consumer_public)):
+            values = frame.to_numpy()
+            frames.append(
                 pd.DataFrame(
                     {
-                        "year": number,
-                        "worker_council": plan.worker_output.index,
-                        "industry": wc.industry,
-                        "product": wc.product,
-                        "output": plan.worker_output.to_numpy(),
-                        "effort": plan.worker_effort.to_numpy(),
+                        "year": year,
+                        "consumer_council": np.repeat(frame.index.to_numpy(), values.shape[1]),
+                        "class": label,
+                        "good": np.tile(frame.columns.to_numpy(), values.shape[0]),
+                        "quantity": values.ravel(),
                     }
                 )
             )
-            inputs.append(plan.worker_inputs.assign(year=number))
-            for label, frame in (
-                ("private", plan.consumer_private),
-                ("public", plan.consumer_public),
-            ):
-                values = frame.to_numpy()
-                consumers.append(
-                    pd.DataFrame(
-                        {
-                            "year": number,
-                            "consumer_council": np.repeat(frame.index.to_numpy(), values.shape[1]),
-                            "class": label,
-                            "good": np.tile(frame.columns.to_numpy(), values.shape[0]),
-                            "quantity": values.ravel(),
-                        }
-                    )
-                )
-        pd.concat(trajectories, ignore_index=True).to_parquet(
-            out / "trajectory.parquet", index=False
-        )
-        pd.concat(rounds, ignore_index=True).to_parquet(out / "rounds.parquet", index=False)
-        pd.concat(workers, ignore_index=True).to_parquet(out / "plan_workers.parquet", index=False)
-        pd.concat(inputs, ignore_index=True).to_parquet(
-            out / "plan_worker_inputs.parquet", index=False
-        )
-        pd.concat(consumers, ignore_index=True).to_parquet(
-            out / "plan_consumers.parquet", index=False
-        )
-        (out / "run_configuration.json").write_text(
-            json.dumps(self.run_configuration(), indent=2, sort_keys=True)
-        )
-        return out
+        return _concat(frames)
+
+
+def _concat(frames) -> pd.DataFrame:
+    return pd.concat(list(frames), ignore_index=True)
 
 
 class _PlanCache:

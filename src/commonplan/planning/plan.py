@@ -1,14 +1,20 @@
-"""The result of planning: a labelled :class:`Plan` with solver statistics, writers and a text report."""
+"""The result of planning: a labelled :class:`Plan` with its :class:`SolveReport`.
+
+:class:`Plan` is a :class:`~commonplan.results.Result`: ``report`` says how it was solved,
+``summary()`` is a short text, ``tables()`` every table and ``write(folder, formats)``
+writes them (Parquet by default; Excel as one workbook ``plan.xlsx``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from commonplan.planning.problem import PlanProblem
+from commonplan.results import WritesTables
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class Solution:
 
 
 @dataclass(frozen=True, eq=False)
-class Plan:
+class Plan(WritesTables):
     """A computed plan, labelled with the economy's products, activities, accounts and periods.
 
     Units: activity levels in activity units (base-year output for a symmetric table);
@@ -98,6 +104,8 @@ class Plan:
     investment: pd.DataFrame | None = None
     capital_stocks: pd.DataFrame | None = None
     exports: pd.DataFrame | None = None
+
+    workbook: ClassVar[str] = "plan"
 
     # ---- construction ------------------------------------------------------------------
 
@@ -210,9 +218,16 @@ class Plan:
             coefficients @ self.activity_levels.to_numpy(), index=self.problem.periods, name=account
         )
 
-    # ---- writers -----------------------------------------------------------------------
+    # ---- the result protocol (commonplan.results) -----------------------------------------
 
-    def _tables(self) -> dict[str, pd.DataFrame]:
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the plan, flat (labels as columns, periods as text), by name.
+
+        ``activity_levels``, ``outputs``, ``deliveries``, ``product_prices`` (one column per
+        period), ``fulfilment``, ``resources``, ``report`` (one row: :attr:`report`), and
+        ``investment``, ``capital_stocks``, ``exports`` where the plan has them.
+        """
+
         def flat(frame: pd.DataFrame) -> pd.DataFrame:
             out = frame.copy()
             out.columns = [str(c) for c in out.columns]
@@ -233,26 +248,6 @@ class Plan:
         if self.exports is not None:
             tables["exports"] = flat(self.exports)
         return tables
-
-    def to_parquet(self, directory: str | Path) -> list[Path]:
-        """Write each table as ``DIR/<table>.parquet``; return the paths."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, table in self._tables().items():
-            path = directory / f"{name}.parquet"
-            table.to_parquet(path, index=False)
-            paths.append(path)
-        return paths
-
-    def to_excel(self, path: str | Path) -> Path:
-        """Write every table to one workbook, one sheet per table."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, table in self._tables().items():
-                table.to_excel(writer, sheet_name=name[:31], index=False)
-        return path
 
     def summary(self, top: int = 5) -> str:
         """A short text report: objective, solver, fulfilment per period, binding limits."""

@@ -51,7 +51,7 @@ import scipy.sparse as sp
 
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import SpecError
-from commonplan.planning.plan import Plan
+from commonplan.planning.plan import Plan, SolveReport
 from commonplan.planning.problem import (
     CapitalStocks,
     Objective,
@@ -61,6 +61,7 @@ from commonplan.planning.problem import (
 )
 from commonplan.planning.solve import solve
 from commonplan.planning.tolerances import NEGLIGIBLE
+from commonplan.results import WritesTables
 
 
 @dataclass(frozen=True)
@@ -605,8 +606,8 @@ def _investment_bundle(
 
 
 @dataclass(frozen=True)
-class ScenarioResult:
-    """What a trade scenario found.
+class ScenarioResult(WritesTables):
+    """What a trade scenario found (a :class:`~commonplan.results.Result`).
 
     ``share`` is the uniform share of base-year deliveries kept per period (``z_t``);
     ``baseline_share`` the same without the cut-off; ``capacity_built`` the new capacity per
@@ -620,6 +621,27 @@ class ScenarioResult:
     baseline_share: pd.Series | None
     capacity_built: pd.DataFrame
     lost_inputs: pd.DataFrame
+
+    workbook = "scenario"
+
+    @property
+    def report(self) -> SolveReport:
+        """How the scenario's plan was solved (the baseline's solve is not reported)."""
+        return self.plan.report
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The plan's tables (see :meth:`Plan.tables`), then ``share`` (period, share,
+        baseline_share), ``capacity_built`` (flat, one column per period) and
+        ``lost_inputs`` when the partner supplied any."""
+        tables = self.plan.tables()
+        share = pd.DataFrame({"share": self.share})
+        if self.baseline_share is not None:
+            share["baseline_share"] = self.baseline_share
+        tables["share"] = share.rename(index=str).rename_axis("period").reset_index()
+        tables["capacity_built"] = self.capacity_built.reset_index().rename(columns=str)
+        if len(self.lost_inputs):
+            tables["lost_inputs"] = self.lost_inputs
+        return tables
 
     def summary(self) -> str:
         lines = [f"scenario {self.plan.problem.name!r}"]

@@ -1,0 +1,160 @@
+"""Writing named result tables to files: Parquet, CSV and one Excel workbook.
+
+Every result of Commonplan (see :mod:`commonplan.results`) hands its tables to
+:func:`write_tables`, so that all of them follow the same rules:
+
+* one file per table and format, ``NAME.parquet`` and ``NAME.csv``; for Excel one workbook
+  (``results.xlsx`` unless named otherwise) with one sheet per table;
+* a table's index is written when it carries labels (products, years, …) and left out when
+  it is only the default row number ``0 … n−1``;
+* Parquet needs text column labels: they are converted to strings, level by level, and the
+  (Multi)Index is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from commonplan.errors import FileFormatError, UnsupportedOperationError
+
+FORMATS = ("parquet", "csv", "excel")
+"""The formats :func:`write_tables` writes."""
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows of an Excel sheet, header rows included (Excel 2007 and later)."""
+EXCEL_MAX_COLUMNS = 16_384
+"""Columns of an Excel sheet, index columns included."""
+EXCEL_SHEET_NAME_LENGTH = 31
+"""Longest sheet name Excel accepts."""
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    directory: str | Path,
+    formats: Sequence[str] = ("parquet", "csv", "excel"),
+    *,
+    workbook: str = "results",
+) -> list[Path]:
+    """Write every table of ``tables`` into ``directory`` in each of ``formats``; return the paths.
+
+    ``directory`` is created if missing. Per table the paths come in the order of
+    ``formats``; the Excel workbook ``WORKBOOK.xlsx`` comes last. Every table is checked
+    against Excel's sheet size before anything is written, so a table too large raises
+    :class:`~commonplan.errors.UnsupportedOperationError` and leaves no half-written folder.
+    """
+    formats = _check_formats(formats)
+    folder = _prepare_folder(Path(directory))
+    book = folder / f"{workbook}.xlsx"
+    if "excel" in formats:
+        for name, frame in tables.items():
+            _check_fits_a_sheet(name, frame, book)
+    written: list[Path] = []
+    for name, frame in tables.items():
+        for kind in formats:
+            if kind in _FILE_WRITERS:
+                path = folder / f"{name}.{kind}"
+                _FILE_WRITERS[kind](frame, path)
+                written.append(path)
+    if "excel" in formats:
+        _write_workbook(tables, book)
+        written.append(book)
+    return written
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    _with_text_columns(frame).to_parquet(path, index=_has_labels(frame.index))
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=_has_labels(frame.index))
+
+
+_FILE_WRITERS = {"parquet": _write_parquet, "csv": _write_csv}
+"""The formats written as one file per table, ``NAME.<format>``."""
+
+
+def _write_workbook(tables: Mapping[str, pd.DataFrame], book: Path) -> None:
+    with pd.ExcelWriter(book, engine="openpyxl") as excel:
+        for sheet, frame in zip(_sheet_names(tables), tables.values(), strict=True):
+            frame.to_excel(excel, sheet_name=sheet, index=_has_labels(frame.index))
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    chosen = (formats,) if isinstance(formats, str) else tuple(formats)
+    unknown = [kind for kind in chosen if kind not in FORMATS]
+    if unknown or not chosen:
+        raise UnsupportedOperationError(
+            f"cannot write format {unknown[0]!r}" if unknown else "no output format given",
+            where="write(formats=...)",
+            expected="one or more of " + ", ".join(repr(kind) for kind in FORMATS),
+        )
+    return chosen
+
+
+def _prepare_folder(folder: Path) -> Path:
+    if folder.exists() and not folder.is_dir():
+        raise FileFormatError(
+            "output path exists and is not a folder",
+            where=str(folder),
+            expected="a folder (it is created if missing)",
+            fix="choose another output path",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _has_labels(index: pd.Index) -> bool:
+    """False for the default row number ``RangeIndex(0, n)`` without a name; True otherwise."""
+    default = (
+        isinstance(index, pd.RangeIndex)
+        and index.start == 0
+        and index.step == 1
+        and index.name is None
+    )
+    return not default
+
+
+def _with_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every column label (each level of a MultiIndex) as a string."""
+    columns = frame.columns
+    if isinstance(columns, pd.MultiIndex):
+        columns = pd.MultiIndex.from_arrays(
+            [columns.get_level_values(i).astype(str) for i in range(columns.nlevels)],
+            names=columns.names,
+        )
+    else:
+        columns = pd.Index(columns.astype(str), name=columns.name)
+    return frame.set_axis(columns, axis=1)
+
+
+def _check_fits_a_sheet(name: str, frame: pd.DataFrame, book: Path) -> None:
+    index = _has_labels(frame.index)
+    rows = len(frame) + frame.columns.nlevels
+    columns = frame.shape[1] + (frame.index.nlevels if index else 0)
+    if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS:
+        raise UnsupportedOperationError(
+            f"table {name!r} needs {rows:,} rows × {columns:,} columns, more than an Excel sheet holds",
+            where=str(book),
+            expected=f"at most {EXCEL_MAX_ROWS:,} rows × {EXCEL_MAX_COLUMNS:,} columns per sheet",
+            fix="write this result as Parquet or CSV (formats=('parquet', 'csv'))",
+        )
+
+
+def _sheet_names(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """One distinct sheet name per table: the table's name cut to 31 characters, numbered if cut names clash."""
+    used: set[str] = set()
+    names = []
+    for name in tables:
+        sheet = name[:EXCEL_SHEET_NAME_LENGTH]
+        k = 1
+        while sheet in used:
+            sheet = f"{name[: EXCEL_SHEET_NAME_LENGTH - 3]}_{k}"
+            k += 1
+        used.add(sheet)
+        names.append(sheet)
+    return names
+
+
+__all__ = ["EXCEL_MAX_COLUMNS", "EXCEL_MAX_ROWS", "FORMATS", "write_tables"]
