@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from commonplan.planning.problem import PlanProblem
+from commonplan.planning.tolerances import BINDING_TOLERANCE
 from commonplan.results import WritesTables
 
 
@@ -148,7 +149,9 @@ class Plan(WritesTables):
                         "limit": cap,
                         "used": used[t_],
                         "slack": slack,
-                        "binding": bool(np.isfinite(cap) and slack <= 1e-6 * max(1.0, abs(cap))),
+                        "binding": bool(
+                            np.isfinite(cap) and slack <= BINDING_TOLERANCE * max(1.0, abs(cap))
+                        ),
                         "shadow_price": solution.resource_prices[k, t_],
                     }
                 )
