@@ -28,7 +28,7 @@ from commonplan.analysis.multipliers import (
     output_multipliers,
 )
 from commonplan.analysis.results import AnalysisResults, Progress, analyse, write_results
-from commonplan.analysis.solver import DENSE_LIMIT, LeontiefSolver, SolveReport
+from commonplan.analysis.solver import DENSE_LIMIT, LeontiefReport, LeontiefSolver
 
 __all__ = [
     "AnalysisResults",
@@ -36,9 +36,9 @@ __all__ = [
     "DENSE_LIMIT",
     "Footprints",
     "HouseholdClosure",
+    "LeontiefReport",
     "LeontiefSolver",
     "Progress",
-    "SolveReport",
     "account_multipliers",
     "analyse",
     "classify",
