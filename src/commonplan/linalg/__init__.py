@@ -13,6 +13,7 @@ from commonplan.linalg.leontief import (
     DEFAULT_RESTART,
     DEFAULT_TOLERANCE,
     DENSE_LIMIT,
+    DENSE_WORK_RATIO,
     LeontiefReport,
     LeontiefSolver,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_RESTART",
     "DEFAULT_TOLERANCE",
     "DENSE_LIMIT",
+    "DENSE_WORK_RATIO",
     "LeontiefReport",
     "LeontiefSolver",
     "spectral_radius",

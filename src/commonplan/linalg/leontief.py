@@ -10,8 +10,8 @@ Methods
 ``"dense"``
     LU factorisation of the dense ``I − A`` (LAPACK ``getrf`` through SciPy), reused for
     both systems (``getrs`` with and without transposition). The default for small
-    tables (``n ≤ dense_limit``, :data:`DENSE_LIMIT` products), where it is both fastest and exact to
-    rounding.
+    tables (``n ≤ dense_limit``, :data:`DENSE_LIMIT` products) that are not too sparse
+    (``n³ ≤`` :data:`DENSE_WORK_RATIO` ``· nnz``), where it is fast and exact to rounding.
 ``"gmres"``
     Restarted GMRES (Saad & Schultz 1986) run on a block of right-hand sides at once:
     each column keeps its own Krylov basis (so each column gets exactly the GMRES
@@ -59,7 +59,17 @@ from commonplan.linalg.krylov import MatrixPower, block_gmres, neumann_sum, sing
 Method = Literal["auto", "dense", "gmres", "splu"]
 
 DENSE_LIMIT = 2000
-"""Tables up to this many products use a dense LU factorisation by default (``method="auto"``)."""
+"""Largest table ``method="auto"`` factorises densely (8·n² bytes: 32 MB at 2,000 products)."""
+DENSE_WORK_RATIO = 8000
+"""``method="auto"`` factorises densely only when ``n³ ≤ DENSE_WORK_RATIO · nnz(A)``.
+
+A dense LU costs about ``n³/3`` multiply-adds at BLAS-3 speed; one GMRES solve about 25
+products with ``A``, ``25 · nnz`` multiply-adds at sparse speed (some 15 times slower).
+Below this ratio the factorisation costs at most about ten single GMRES solves, so
+neither side of the switch is orders of magnitude faster than the other (measured in
+``benchmarks/bench_thresholds.py``): tables with few inputs per product go to GMRES
+from a few hundred products, dense ones (most published tables) stay dense up to
+:data:`DENSE_LIMIT`."""
 DEFAULT_TOLERANCE = 1e-12
 """Relative residual ``‖b − (I − A)x‖₂ / ‖b‖₂`` every column must reach by default."""
 DEFAULT_RESTART = 40
@@ -105,7 +115,8 @@ class LeontiefSolver:
         ``A`` attribute (an :class:`~commonplan.economy.Economy`), whose ``A`` is used;
         non-negative with spectral radius below 1 (a validated Economy guarantees both).
     method:
-        ``"auto"`` (dense LU up to ``dense_limit`` products, block GMRES above),
+        ``"auto"`` (dense LU up to ``dense_limit`` products when ``n³ ≤``
+        :data:`DENSE_WORK_RATIO` ``· nnz(A)``, block GMRES otherwise),
         ``"dense"``, ``"gmres"`` or ``"splu"``; see the module documentation.
     tol:
         Relative residual each column must reach (‖b − (I − A)x‖₂ ≤ tol·‖b‖₂).
@@ -164,7 +175,8 @@ class LeontiefSolver:
         self.block_size = int(max(1, block_size))
         self.neumann_degree = int(max(1, neumann_degree))
         if method == "auto":
-            method = "dense" if self.n <= dense_limit else "gmres"
+            small = self.n <= dense_limit and self.n**3 <= DENSE_WORK_RATIO * max(matrix.nnz, 1)
+            method = "dense" if small else "gmres"
         if method not in ("dense", "gmres", "splu"):
             raise InvalidValueError(
                 f"unknown solver method {method!r}",
@@ -203,7 +215,13 @@ class LeontiefSolver:
         return self._solve(rhs, x0, transposed=True)
 
     def inverse(self) -> np.ndarray:
-        """The dense Leontief inverse ``L = (I − A)⁻¹`` (n × n). Only call when you need it."""
+        """The dense Leontief inverse ``L = (I − A)⁻¹`` (n × n). Only call when you need it.
+
+        It is ``n`` right-hand sides, for which one dense LU factorisation costs less than
+        ``n`` GMRES solves, so a GMRES solver hands this to a dense one.
+        """
+        if self.method == "gmres":
+            return LeontiefSolver(self.A, method="dense", tol=self.tol).inverse()
         return self.solve(np.eye(self.n))
 
     # ---- internals ---------------------------------------------------------------------
