@@ -7,6 +7,8 @@ planner — is solved by one :class:`LeontiefSolver`, and every productivity che
 """
 
 from commonplan.linalg.leontief import (
+    BLOCK_LIMIT,
+    BLOCK_WORK_RATIO,
     DEFAULT_BLOCK_SIZE,
     DEFAULT_MAXITER,
     DEFAULT_NEUMANN_DEGREE,
@@ -20,6 +22,8 @@ from commonplan.linalg.leontief import (
 from commonplan.linalg.spectral import spectral_radius, spectral_radius_bounds
 
 __all__ = [
+    "BLOCK_LIMIT",
+    "BLOCK_WORK_RATIO",
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_MAXITER",
     "DEFAULT_NEUMANN_DEGREE",
