@@ -79,15 +79,15 @@ Method = Literal["auto", "dense", "gmres", "splu"]
 
 DENSE_LIMIT = 2000
 """Largest table ``method="auto"`` factorises densely (8·n² bytes: 32 MB at 2,000 products)."""
-DENSE_WORK_RATIO = 8000
+DENSE_WORK_RATIO = 4000
 """``method="auto"`` factorises densely only when ``n³ ≤ DENSE_WORK_RATIO · nnz(A)``.
 
 A dense LU costs about ``n³/3`` multiply-adds at BLAS-3 speed; one GMRES solve about 25
 products with ``A``, ``25 · nnz`` multiply-adds at sparse speed (some 15 times slower).
-Below this ratio the factorisation costs at most about ten single GMRES solves, so
-neither side of the switch is orders of magnitude faster than the other (measured in
-``benchmarks/bench_thresholds.py``): tables with few inputs per product go to GMRES
-from a few hundred products, dense ones (most published tables) stay dense up to
+Below this ratio the factorisation costs at most a few single GMRES solves, so neither
+side of the switch is orders of magnitude faster than the other (measured in
+``benchmarks/bench_thresholds.py``): tables with 40 inputs per product go to GMRES from
+about 400 products, dense ones (most published tables) stay dense up to
 :data:`DENSE_LIMIT`."""
 DEFAULT_TOLERANCE = 1e-12
 """Relative residual ``‖b − (I − A)x‖₂ / ‖b‖₂`` every column must reach by default."""
@@ -226,7 +226,9 @@ class LeontiefSolver:
         if method == "dense":
             dense = -matrix.toarray()
             dense[np.diag_indices_from(dense)] += 1.0
-            self._lu = la.lu_factor(dense, overwrite_a=True, check_finite=False)
+            # one BLAS thread: at these sizes two gain little, and on a busy machine cost much
+            with single_threaded_blas():
+                self._lu = la.lu_factor(dense, overwrite_a=True, check_finite=False)
         elif method == "splu":
             system = sp.csc_matrix(sp.identity(self.n, format="csc") - matrix)
             self._splu = spla.splu(system)
