@@ -44,14 +44,11 @@ class MatrixPower:
 
 
 def single_threaded_blas() -> AbstractContextManager:
-    """BLAS on one thread (if threadpoolctl is installed), for the kernel's dense work.
+    """BLAS on one thread (if threadpoolctl is installed) while GMRES runs with :class:`BlockJacobi`.
 
-    Used while GMRES runs with :class:`BlockJacobi` — the block products are a small part
-    of each step, the rest (the sparse product, the Gram–Schmidt sums) runs on one core,
-    and idle BLAS threads spinning beside it made a solve several times slower on a busy
-    machine — and for dense LU factorisations of at most ``DENSE_LIMIT`` products, which
-    two threads made up to five times slower on a busy machine and at most 1.5 times
-    faster on a quiet one.
+    The block products are a small part of each step; the rest (the sparse product, the
+    Gram–Schmidt sums) runs on one core, and idle BLAS threads spinning beside it made a
+    solve several times slower on a busy machine.
     """
     return nullcontext() if threadpool_limits is None else threadpool_limits(1, user_api="blas")
 

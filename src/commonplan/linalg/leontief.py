@@ -226,9 +226,7 @@ class LeontiefSolver:
         if method == "dense":
             dense = -matrix.toarray()
             dense[np.diag_indices_from(dense)] += 1.0
-            # one BLAS thread: at these sizes two gain little, and on a busy machine cost much
-            with single_threaded_blas():
-                self._lu = la.lu_factor(dense, overwrite_a=True, check_finite=False)
+            self._lu = la.lu_factor(dense, overwrite_a=True, check_finite=False)
         elif method == "splu":
             system = sp.csc_matrix(sp.identity(self.n, format="csc") - matrix)
             self._splu = spla.splu(system)
@@ -312,7 +310,7 @@ class LeontiefSolver:
             x = self._splu.solve(np.asfortranarray(b), trans="T" if transposed else "N")
             x = np.asarray(x).reshape(b.shape)
         else:
-            x, residual, iterations, matvecs = self._gmres(M, b, guess)
+            x, residual, iterations, matvecs = self._gmres(M, b, guess, transposed)
         if residual is None:
             residual = _relative_residuals(M, x, b)
         worst = float(residual.max(initial=0.0))
@@ -339,7 +337,7 @@ class LeontiefSolver:
         return x[:, 0] if vector else x
 
     def _gmres(
-        self, M: sp.csr_array, b: np.ndarray, guess: np.ndarray | None
+        self, M: sp.csr_array, b: np.ndarray, guess: np.ndarray | None, transposed: bool
     ) -> tuple[np.ndarray, np.ndarray, int, int]:
         """Block GMRES on equal blocks of columns: (x, relative residuals, steps, products with A)."""
         matvecs = 0
@@ -354,21 +352,12 @@ class LeontiefSolver:
         residual = np.empty(b.shape[1])
         blocks = -(-b.shape[1] // self.block_size)  # equal blocks: 147 → 3 × 49, not 64+64+19
         width = -(-b.shape[1] // blocks)
-        d = self.neumann_degree
-        if self._groups is not None:
-            transposed = M is not self.A
-            if transposed not in self._block_operators:
-                with single_threaded_blas():
-                    self._block_operators[transposed] = OffBlockOperator(M, *self._groups)
-            operator = self._block_operators[transposed]
-            d = 1
-        else:
-            operator = M if d == 1 else MatrixPower(M, d)
+        operator, solution, d = self._preconditioned(M, transposed)
         iterations = 0
-        for start in range(0, b.shape[1], width):
-            block = slice(start, start + width)
-            kernel = single_gmres if r[:, block].shape[1] == 1 else block_gmres
-            with single_threaded_blas() if self._groups is not None else nullcontext():
+        with single_threaded_blas() if self._groups is not None else nullcontext():
+            for start in range(0, b.shape[1], width):
+                block = slice(start, start + width)
+                kernel = single_gmres if r[:, block].shape[1] == 1 else block_gmres
                 u, residual[block], its, mv = kernel(
                     operator,
                     np.ascontiguousarray(r[:, block]),
@@ -377,15 +366,28 @@ class LeontiefSolver:
                     self.restart,
                     self.maxiter,
                 )
-            if self._groups is not None:
-                x[:, block] = operator.preconditioner @ u  # x = (I − D)⁻¹ u
-            else:
-                x[:, block] = neumann_sum(M, u, d)  # x = (I + A + … + Aᵈ⁻¹) u
-            iterations += its
-            matvecs += mv * d + (d - 1) * u.shape[1]
+                x[:, block] = solution(u)
+                iterations += its
+                matvecs += mv * d + (d - 1) * u.shape[1]
         if guess is not None:
             x += guess
         return x, residual, iterations, matvecs
+
+    def _preconditioned(self, M: sp.csr_array, transposed: bool):
+        """GMRES's operator, the map from its iterate ``u`` to ``x``, and products with A per application.
+
+        Neumann: ``(Mᵈ, u ↦ (I + M + … + Mᵈ⁻¹) u, d)``; block Jacobi (built once per
+        direction): ``(O (I − D)⁻¹, u ↦ (I − D)⁻¹ u, 1)``.
+        """
+        if self._groups is None:
+            d = self.neumann_degree
+            operator = M if d == 1 else MatrixPower(M, d)
+            return operator, lambda u: neumann_sum(M, u, d), d
+        if transposed not in self._block_operators:
+            with single_threaded_blas():
+                self._block_operators[transposed] = OffBlockOperator(M, *self._groups)
+        operator = self._block_operators[transposed]
+        return operator, operator.preconditioner.__matmul__, 1
 
 
 def _relative_residuals(M: sp.csr_array, x: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -41,6 +41,11 @@ class StructureMismatch(Exception):
     """The problem lacks the structure of a closed-form optimum (the reason is the message)."""
 
 
+#: A technique replaces the chosen one only if cheaper by this much relative to the values
+#: (smaller differences are rounding in the value solves, and would make the policy cycle).
+IMPROVEMENT_TOLERANCE = 1e-12
+
+
 @dataclass(frozen=True)
 class TechniqueChoice:
     """Cheapest technique per product and the resource values ``λ`` (resource per unit of product)."""
@@ -100,7 +105,9 @@ def cheapest_techniques(
         current = reduced[choice]
         order = np.lexsort((reduced, product_of))
         best = order[np.unique(product_of[order], return_index=True)[1]]
-        improve = reduced[best] < current - 1e-12 * np.maximum(np.abs(values), 1e-300)
+        improve = reduced[best] < current - IMPROVEMENT_TOLERANCE * np.maximum(
+            np.abs(values), 1e-300
+        )
         if not improve.any():
             break
         choice = np.where(improve, best, choice)
