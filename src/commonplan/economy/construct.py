@@ -255,7 +255,7 @@ def economy_from_coefficients(cls, A, y, x, accounts, *, account_units, products
     )
     if x is None and fd.shape[1]:
         # x = (I − A)⁻¹ y on the validated (productive) matrix; a solve that does not reach
-        # the kernel's tolerance raises SolverError. Rounding-level negatives become 0.
+        # the kernel's tolerance raises SolverError. Negative outputs are set to 0, as before.
         output = LeontiefSolver(matrix).solve(fd.sum(axis=1))
         economy = economy.replace(activity_levels=np.maximum(output, 0.0))
     return economy
