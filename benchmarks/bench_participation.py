@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -54,6 +52,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = ROOT.parent / "shared" / "data" / "planning" / "pequod_dep1ex_3000" / "dep1ex01.clj.gz"
@@ -65,34 +66,6 @@ SIZES = {
 SEED = 2021
 MAX_REPEATS = 1000
 """Upper bound on the timed runs of one implementation at one size."""
-
-
-def describe_machine() -> str:
-    """CPU, load average and the BLAS libraries with their kernels and threads (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
-
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            model = next(
-                (
-                    line.split(":", 1)[1].strip()
-                    for line in cpuinfo
-                    if line.startswith("model name")
-                ),
-                model,
-            )
-    except OSError:
-        pass
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    lines = [f"machine: {model}, {os.cpu_count()} logical CPUs, load average {load}"]
-    for pool in threadpool_info():
-        lines.append(
-            f"  {pool['user_api']}: {pool['internal_api']} {pool.get('version')}, kernels "
-            f"{pool.get('architecture', '?')}, {pool['num_threads']} threads"
-        )
-    lines.append(f"  numpy {np.__version__}, Python {platform.python_version()}")
-    return "\n".join(lines)
 
 
 def _economy(size: str):

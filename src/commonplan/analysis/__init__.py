@@ -28,7 +28,7 @@ from commonplan.analysis.multipliers import (
     output_multipliers,
 )
 from commonplan.analysis.results import AnalysisReport, AnalysisResults, Progress, analyse
-from commonplan.analysis.solver import DENSE_LIMIT, LeontiefSolver, SolveReport
+from commonplan.analysis.solver import DENSE_LIMIT, LeontiefReport, LeontiefSolver
 
 __all__ = [
     "AnalysisReport",
@@ -37,9 +37,9 @@ __all__ = [
     "DENSE_LIMIT",
     "Footprints",
     "HouseholdClosure",
+    "LeontiefReport",
     "LeontiefSolver",
     "Progress",
-    "SolveReport",
     "account_multipliers",
     "analyse",
     "classify",

@@ -23,7 +23,11 @@ def _name(economy: Economy) -> str:
 
 
 def get_solver(economy: Economy, solver: LeontiefSolver | None = None, **options) -> LeontiefSolver:
-    """The given solver (checked to match the economy's size) or a new one for ``economy.A``."""
+    """The given solver (checked to match the economy's size) or a new one for ``economy``.
+
+    A new solver is built from the economy itself, so that GMRES on a multi-regional table
+    is preconditioned by its regional blocks (see :class:`~commonplan.linalg.LeontiefSolver`).
+    """
     if solver is not None:
         if solver.n != economy.n_products:
             raise InvalidValueError(
@@ -33,7 +37,7 @@ def get_solver(economy: Economy, solver: LeontiefSolver | None = None, **options
                 fix="build the solver with LeontiefSolver(economy.A) or pass solver=None",
             )
         return solver
-    return LeontiefSolver(economy.A, **options)
+    return LeontiefSolver(economy, **options)
 
 
 def account_rows(

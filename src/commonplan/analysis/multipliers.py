@@ -37,7 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from commonplan.analysis._inputs import (
     _name,
@@ -47,8 +46,12 @@ from commonplan.analysis._inputs import (
     observed_output,
 )
 from commonplan.analysis.solver import LeontiefSolver
-from commonplan.economy import Economy, spectral_radius_bounds
+from commonplan.economy import Economy
 from commonplan.errors import InvalidValueError, NotProductiveError
+from commonplan.linalg import DEFAULT_TOLERANCE, spectral_radius
+
+PRODUCTIVE_BELOW = 1.0 - 1e-9
+"""The Type II model counts as productive when ``ρ(Ā)`` is below this (a margin for rounding)."""
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,8 @@ def closed_model(economy: Economy, closure: HouseholdClosure) -> tuple[sp.csr_ar
     labels = pd.MultiIndex.from_tuples(
         [(g, "households") for g in groups], names=["region", "sector"]
     )
-    rho = _spectral_radius(closed)
-    if not rho < 1.0 - 1e-9:
+    rho = spectral_radius(closed, threshold=PRODUCTIVE_BELOW)
+    if not rho < PRODUCTIVE_BELOW:
         raise NotProductiveError(
             f"the Type II model with households endogenous is not productive (spectral radius "
             f"{rho:.6g}): households spend more per unit of income than the economy can return",
@@ -152,21 +155,6 @@ def closed_model(economy: Economy, closure: HouseholdClosure) -> tuple[sp.csr_ar
             fix="pass a larger household_income (e.g. disposable income) or a narrower consumption category",
         )
     return closed, labels
-
-
-def _spectral_radius(matrix: sp.csr_array) -> float:
-    """ρ of a non-negative matrix: Collatz–Wielandt bounds first, eigenvalues if they straddle 1."""
-    lower, upper = spectral_radius_bounds(matrix)
-    if upper < 1.0 - 1e-9:
-        return upper
-    if lower >= 1.0:
-        return lower
-    if matrix.shape[0] <= 2000:
-        return float(np.abs(np.linalg.eigvals(matrix.toarray())).max())
-    values = spla.eigs(
-        sp.csr_array(matrix, dtype=float), k=1, which="LM", return_eigenvectors=False
-    )
-    return float(np.abs(values).max())
 
 
 def output_multipliers(
@@ -227,4 +215,4 @@ def _ratio(effect: np.ndarray, direct: np.ndarray) -> np.ndarray:
 
 
 def _tol(solver: LeontiefSolver | None) -> float:
-    return solver.tol if solver is not None else 1e-12
+    return solver.tol if solver is not None else DEFAULT_TOLERANCE

@@ -42,7 +42,7 @@ from commonplan.analysis.multipliers import (
     multiplier_table,
     output_multipliers,
 )
-from commonplan.analysis.solver import DENSE_LIMIT, LeontiefSolver, SolveReport
+from commonplan.analysis.solver import DENSE_LIMIT, LeontiefReport, LeontiefSolver
 from commonplan.economy import Economy
 from commonplan.economy.roles import COMPENSATION, HOUSEHOLD_CONSUMPTION, LABOUR, VALUE_ADDED
 from commonplan.errors import CommonplanError
@@ -65,7 +65,7 @@ class AnalysisReport:
     method: str
     tolerance: float
     steps: tuple[str, ...]
-    solves: tuple[SolveReport, ...]
+    solves: tuple[LeontiefReport, ...]
     seconds: float
 
     @property
@@ -327,10 +327,10 @@ def _run_steps(
     scope: _Scope,
     solver: LeontiefSolver,
     progress: Progress | None,
-) -> tuple[dict[str, object], list[SolveReport]]:
+) -> tuple[dict[str, object], list[LeontiefReport]]:
     """Run ``steps`` in order, telling ``progress``; the fields found and the last solve of each step."""
     found: dict[str, object] = {"multiplier_tables": {}}
-    solves: list[SolveReport] = []
+    solves: list[LeontiefReport] = []
     total = len(steps)
     for done, (name, step) in enumerate(steps):
         if progress is not None:

@@ -2,6 +2,6 @@
 
 from commonplan.economy.labels import as_activity_index, as_product_index
 from commonplan.economy.model import Economy, Metadata
-from commonplan.economy.validation import spectral_radius_bounds
+from commonplan.linalg.spectral import spectral_radius_bounds
 
 __all__ = ["Economy", "Metadata", "as_product_index", "as_activity_index", "spectral_radius_bounds"]

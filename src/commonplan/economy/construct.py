@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from commonplan.economy.labels import as_product_index
 from commonplan.errors import InvalidValueError, LabelError, ShapeError, ZeroOutputError
+from commonplan.linalg import LeontiefSolver
 
 
 def _square_matrix(
@@ -253,14 +254,8 @@ def economy_from_coefficients(cls, A, y, x, accounts, *, account_units, products
         cls, labels, matrix, coefficients, names, account_units, fd, fd_columns, levels, metadata
     )
     if x is None and fd.shape[1]:
-        from scipy.sparse.linalg import spsolve
-
-        output = (
-            spsolve(sp.csc_array(sp.identity(n) - matrix), fd.sum(axis=1)) if n < 5000 else None
-        )
-        if output is None:
-            from scipy.sparse.linalg import gmres
-
-            output, _ = gmres(sp.identity(n, format="csr") - matrix, fd.sum(axis=1), rtol=1e-12)
-        economy = economy.replace(activity_levels=np.maximum(np.atleast_1d(output), 0.0))
+        # x = (I − A)⁻¹ y on the validated (productive) matrix; a solve that does not reach
+        # the kernel's tolerance raises SolverError. Negative outputs are set to 0, as before.
+        output = LeontiefSolver(matrix).solve(fd.sum(axis=1))
+        economy = economy.replace(activity_levels=np.maximum(output, 0.0))
     return economy

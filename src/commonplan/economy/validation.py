@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from commonplan.errors import InvalidValueError, LabelError, NotProductiveError, ShapeError
+from commonplan.linalg.spectral import spectral_radius
+from commonplan.linalg.spectral import spectral_radius_bounds as spectral_radius_bounds
 
 if TYPE_CHECKING:
     from commonplan.economy.model import Economy
@@ -120,57 +122,9 @@ def validate_economy(economy: Economy) -> None:
         check_productive(economy.use, economy.products, where)
 
 
-def spectral_radius_bounds(
-    A: sp.sparray, iterations: int = 200, tol: float = 1e-6
-) -> tuple[float, float]:
-    """Lower and upper bounds on the spectral radius of a non-negative matrix.
-
-    Uses the Collatz–Wielandt bounds ``min(Av/v) ≤ ρ(A) ≤ max(Av/v)`` for positive ``v``,
-    refined by power iteration on ``A`` (a small positive shift keeps ``v`` positive
-    when ``A`` is reducible). Linear in the number of non-zeros per iteration.
-    """
-    n = A.shape[0]
-    col_sums = np.asarray(abs(A).sum(axis=0)).ravel()
-    row_sums = np.asarray(abs(A).sum(axis=1)).ravel()
-    upper = float(min(col_sums.max(initial=0.0), row_sums.max(initial=0.0)))
-    lower = 0.0
-    v = np.ones(n)
-    AT = sp.csr_array(A.T)
-    for _ in range(iterations):
-        w = AT @ v  # bounds on A^T (same spectral radius), v > 0
-        ratio = w / v
-        upper = min(upper, float(ratio.max(initial=0.0)))
-        lower = max(lower, float(ratio.min(initial=0.0)))
-        if upper < 1.0 or lower >= 1.0 or upper - lower <= tol * max(upper, 1e-300):
-            break
-        norm = w.max()
-        if norm <= 0:
-            return 0.0, 0.0
-        v = w / norm + 1e-12
-    return lower, upper
-
-
-def _spectral_radius(A: sp.sparray, fallback: float) -> float:
-    if A.shape[0] <= 2000:
-        return float(np.abs(np.linalg.eigvals(A.toarray())).max(initial=0.0))
-    from scipy.sparse.linalg import ArpackNoConvergence, eigs
-
-    try:
-        values = eigs(sp.csr_array(A, dtype=float), k=1, which="LM", return_eigenvectors=False)
-    except ArpackNoConvergence:
-        return fallback
-    return float(np.abs(values).max())
-
-
 def check_productive(A: sp.csr_array, products, where: str) -> None:
     """Raise :class:`NotProductiveError` unless the spectral radius of ``A`` is below 1."""
-    lower, upper = spectral_radius_bounds(A)
-    if upper < 1.0:
-        return
-    if lower < 1.0:
-        rho = _spectral_radius(A, upper)
-    else:
-        rho = lower
+    rho = spectral_radius(A)
     if rho >= 1.0:
         col_sums = np.asarray(A.sum(axis=0)).ravel()
         worst = int(np.argmax(col_sums))

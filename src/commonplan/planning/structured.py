@@ -27,75 +27,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
+from commonplan.errors import SolverError
+from commonplan.linalg import LeontiefSolver
 from commonplan.planning.plan import Plan, Solution, SolveReport
 from commonplan.planning.problem import PlanProblem
-
-#: Products up to which Leontief systems are factorised (SuperLU); above, BiCGSTAB iterates.
-DIRECT_MAX = 4000
-#: Relative accuracy the certificates must reach for the answer to be accepted.
-ACCEPT_TOLERANCE = 1e-6
+from commonplan.planning.tolerances import ACCEPT_TOLERANCE
 
 
 class StructureMismatch(Exception):
     """The problem lacks the structure of a closed-form optimum (the reason is the message)."""
 
 
-@dataclass
-class LinearSolves:
-    """Counts the iterations of the Leontief solves (for the solver report)."""
-
-    iterations: int = 0
-
-
-def leontief_solve(
-    A: sp.sparray,
-    b: np.ndarray,
-    *,
-    transpose: bool = False,
-    x0: np.ndarray | None = None,
-    counter: LinearSolves | None = None,
-) -> np.ndarray:
-    """Solve ``(I − A) x = b`` (or ``(I − Aᵀ) x = b``) for a productive non-negative ``A``.
-
-    Small systems are factorised; large ones use BiCGSTAB (GMRES if it stalls) to a relative
-    residual of 1e-13, whose convergence is fast because the spectral radius of ``A`` is below 1.
-    """
-    n = A.shape[0]
-    M = sp.csc_array(A.T if transpose else A)
-    system = sp.identity(n, format="csc") - M
-    if n <= DIRECT_MAX:
-        return spla.splu(system).solve(b)
-    iterations = 0
-
-    def count(_: np.ndarray) -> None:
-        nonlocal iterations
-        iterations += 1
-
-    system = sp.csr_array(system)
-    x, info = spla.bicgstab(system, b, x0=x0, rtol=1e-13, atol=0.0, maxiter=2000, callback=count)
-    if info != 0:
-        x, info = spla.gmres(
-            system,
-            b,
-            x0=x,
-            rtol=1e-13,
-            atol=0.0,
-            restart=60,
-            maxiter=50,
-            callback=count,
-            callback_type="pr_norm",
-        )
-    if counter is not None:
-        counter.iterations += iterations
-    if info != 0:
-        residual = np.linalg.norm(system @ x - b) / max(np.linalg.norm(b), 1e-300)
-        if residual > 1e-10:
-            raise StructureMismatch(
-                f"the iterative solver did not converge on the Leontief system (relative residual {residual:.1e})"
-            )
-    return x
+#: A technique replaces the chosen one only if cheaper by this much relative to the values
+#: (smaller differences are rounding in the value solves, and would make the policy cycle).
+IMPROVEMENT_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -106,8 +52,11 @@ class TechniqueChoice:
     values: np.ndarray
     A: sp.csc_array
     """Input coefficients per unit of product of the chosen techniques (products × products)."""
+    solver: LeontiefSolver
+    """The Leontief solver of ``A`` (reused for the quantity solves)."""
     policy_iterations: int
     solver_iterations: int
+    """GMRES steps of the value solves, summed over the policy iterations (0 when direct)."""
 
 
 def _single_output(problem: PlanProblem) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +74,9 @@ def cheapest_techniques(
 
     ``use`` is products × activities, ``cost`` the resource per unit of activity,
     ``product_of[j]`` the product activity ``j`` makes, ``output[j]`` how much of it.
+    Each step solves ``(I − A_πᵀ) λ = l_π`` with :class:`~commonplan.linalg.LeontiefSolver`,
+    warm-started from the previous step's values; a solve that does not converge raises
+    :class:`~commonplan.errors.SolverError`.
     """
     U = sp.csc_array(use) @ sp.diags_array(1.0 / output)
     U = sp.csc_array(U)
@@ -137,27 +89,29 @@ def cheapest_techniques(
     order = np.lexsort((unit_cost, product_of))
     first = np.unique(product_of[order], return_index=True)[1]
     choice = order[first]
-    counter = LinearSolves()
+    solver_iterations = 0
     values = None
     iteration = 0
     for iteration in range(1, 200):  # noqa: B007 - the count is reported
         A_pi = sp.csc_array(U[:, choice])
-        values = leontief_solve(A_pi, unit_cost[choice], transpose=True, x0=values, counter=counter)
+        solver = LeontiefSolver(A_pi)
+        values = solver.solve_transpose(unit_cost[choice], x0=values)
+        solver_iterations += solver.last_report.iterations
         if m == n:
             break
         reduced = unit_cost + U.T @ values
         current = reduced[choice]
         order = np.lexsort((reduced, product_of))
         best = order[np.unique(product_of[order], return_index=True)[1]]
-        improve = reduced[best] < current - 1e-12 * np.maximum(np.abs(values), 1e-300)
+        improve = reduced[best] < current - IMPROVEMENT_TOLERANCE * np.maximum(
+            np.abs(values), 1e-300
+        )
         if not improve.any():
             break
         choice = np.where(improve, best, choice)
     else:  # pragma: no cover - policy iteration terminates in finitely many steps
         raise StructureMismatch("policy iteration did not settle")
-    return TechniqueChoice(
-        choice, values, sp.csc_array(U[:, choice]), iteration, counter.iterations
-    )
+    return TechniqueChoice(choice, values, A_pi, solver, iteration, solver_iterations)
 
 
 def solve_structured(problem: PlanProblem) -> Plan:
@@ -185,7 +139,10 @@ def solve_structured(problem: PlanProblem) -> Plan:
     cost = eco.account_coefficients[eco.account_names.index(resource)]
     if (cost < 0).any():
         raise StructureMismatch(f"account {resource!r} has negative coefficients")
-    choice = cheapest_techniques(eco.use, cost, product_of, output, n)
+    try:
+        choice = cheapest_techniques(eco.use, cost, product_of, output, n)
+    except SolverError as error:
+        raise StructureMismatch(f"the Leontief solve did not converge ({error.message})") from error
     lam = choice.values
     y = problem.targets.amounts
     if kind == "max_min_fulfilment":
@@ -195,9 +152,10 @@ def solve_structured(problem: PlanProblem) -> Plan:
             )
         if not (y > 0).any(axis=0).all():
             raise StructureMismatch("a period without targets has unbounded fulfilment")
-    counter = LinearSolves()
-    base = np.column_stack([leontief_solve(choice.A, y[:, t], counter=counter) for t in range(T)])
-    base = np.maximum(base, 0.0)
+    try:
+        base = np.maximum(choice.solver.solve(y), 0.0)  # x = (I − A_π)⁻¹ y, every period at once
+    except SolverError as error:
+        raise StructureMismatch(f"the Leontief solve did not converge ({error.message})") from error
     if kind == "min_resource":
         scale = np.ones(T)
         limit = None
@@ -259,7 +217,9 @@ def solve_structured(problem: PlanProblem) -> Plan:
         status="optimal",
         build_seconds=0.0,
         solve_seconds=seconds,
-        iterations=choice.policy_iterations + choice.solver_iterations + counter.iterations,
+        iterations=choice.policy_iterations
+        + choice.solver_iterations
+        + choice.solver.last_report.iterations,
         objective=primal,
         relative_gap=gap,
         primal_infeasibility=float(residual),

@@ -93,7 +93,7 @@ def explore_economy(db: Database, economy_id: int) -> Exploration:
 
 def _explore(economy: Economy, name: str, sha256: str) -> Exploration:
     try:
-        solver = analysis.LeontiefSolver(economy.A)
+        solver = analysis.LeontiefSolver(economy)
         table = analysis.linkages(economy, solver=solver)
     except CommonplanError as error:
         return Exploration(
