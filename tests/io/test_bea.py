@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from commonplan.checks import to_number
 from commonplan.errors import InvalidValueError, MissingBlockError
-from commonplan.io._common import to_number
 from commonplan.io.bea import (
     industry_technology,
     read_abs_make_use,

@@ -51,17 +51,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from commonplan.checks import cell, in_file
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import FileFormatError, InvalidValueError, LabelError
 from commonplan.io._common import (
-    cell,
     existing_file,
     numeric_frame,
     read_frame,
     require_labels,
     unique_labels,
 )
-from commonplan.io._common import in_file as _in_file
 
 __all__ = [
     "SymmetricTable",
@@ -243,7 +242,7 @@ def _economy(
     labels = pd.MultiIndex.from_arrays(
         [[region] * len(products), products], names=["region", "sector"]
     )
-    with _in_file(files):
+    with in_file(files):
         return Economy.from_flows(
             table.Z,
             pd.DataFrame(Y, index=labels, columns=pd.Index(columns, name="category")),

@@ -30,15 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from commonplan.checks import cell, check_nonnegative, in_file
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import FileFormatError, LabelError
 from commonplan.io._common import (
-    cell,
-    in_file,
     numeric_frame,
     read_frame,
     require_labels,
-    require_nonnegative,
     unique_labels,
 )
 
@@ -124,7 +122,7 @@ def read_oecd_national(
         frame.loc[rows + account_rows + ["OUTPUT"], industries + final], path=path
     )
     Z = numbers.loc[rows, industries]
-    require_nonnegative(Z, path=path, block="intermediate flow")
+    check_nonnegative(Z, what="intermediate flow", where=cell(path))
     accounts = {OECD_ACCOUNT_ROWS[r]: numbers.loc[r, industries].to_numpy() for r in account_rows}
     if origin == "DOM" and "IMP" in blocks:
         imported = numeric_frame(frame.loc[blocks["IMP"], industries], path=path)

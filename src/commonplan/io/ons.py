@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from commonplan.checks import cell, check_nonnegative, in_file
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import LabelError
 from commonplan.io._common import (
-    cell,
     existing_file,
-    in_file,
     numeric_frame,
     read_frame,
     require_labels,
@@ -134,9 +133,7 @@ def read_ons_ioat(folder: str | Path, *, region: str = "GBR") -> Economy:
         path=path,
     )
     Z = numbers.loc[products, products]
-    from commonplan.io._common import require_nonnegative
-
-    require_nonnegative(Z, path=path, block="intermediate flow")
+    check_nonnegative(Z, what="intermediate flow", where=cell(path))
     Y = numbers.loc[products, list(ONS_FINAL_DEMAND)].rename(columns=ONS_FINAL_DEMAND)
     x = numbers.loc["Total output", products].to_numpy()
     accounts = {ONS_ACCOUNTS[row]: numbers.loc[row, products].to_numpy() for row in ONS_ACCOUNTS}

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commonplan.checks import cell, check_nonnegative, check_values
 from commonplan.economy import Economy, Metadata
 from commonplan.errors import (
     DataError,
@@ -41,7 +42,7 @@ from commonplan.errors import (
     MissingBlockError,
     ShapeError,
 )
-from commonplan.io._common import cell, check_cells, existing_file, numeric_frame, read_frame
+from commonplan.io._common import existing_file, numeric_frame, read_frame
 
 UNITS = "USD million, current prices, basic prices"
 CITATION = (
@@ -111,9 +112,10 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
                 expected=f"{shape} for {len(countries)} countries × {len(codes)} industries",
             )
     labels = [f"{r}_{s}" for r, s in products]
-    check_cells(Z, path, "Z", labels, labels, nonnegative=True)
-    check_cells(F, path, "F", labels, fd_labels, nonnegative=False)
-    check_cells(x[:, None], path, "x", labels, ["x"], nonnegative=True)
+    where = cell(path)
+    check_nonnegative(Z, what="Z cell", where=where, labels=(labels, labels))
+    check_values(F, what="F cell", where=where, labels=(labels, fd_labels))
+    check_nonnegative(x, what="x cell", where=where, labels=(labels,))
     year = int(arrays["year"]) if "year" in arrays else _year(path.name)
     metadata = Metadata(
         name=name or f"WIOD 2013 world table {len(countries)}×{len(codes)}",
@@ -262,15 +264,13 @@ def read_wiod_niot(
         )
     block = chosen.set_index(pd.Index(codes, name="Code"))
     Z = numeric_frame(block[codes], path=path, what="intermediate flow")
-    bad = Z.to_numpy() < 0
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"intermediate flow is negative ({Z.iat[r, c]:.6g})",
-            where=cell(path, f"{year} {codes[r]}", codes[c]),
-            expected="domestic intermediate flows ≥ 0",
-            fix="correct the sign in the source table",
-        )
+    check_nonnegative(
+        Z,
+        what="intermediate flow",
+        where=cell(path),
+        labels=([f"{year} {code}" for code in codes], codes),
+        expected="domestic intermediate flows ≥ 0",
+    )
     FD = numeric_frame(block[list(_NIOT_FD)], path=path, what="final demand")
     GO = numeric_frame(block[["GO"]], path=path, what="gross output")["GO"]
     country = _country(sea_path, path)
@@ -680,15 +680,15 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
         pd.DataFrame(data[:, 4:], index=row_labels, columns=column_labels), path=path, what="cell"
     ).to_numpy()
     Z = numbers[np.ix_(product_rows, industry_columns)]
-    bad = Z < 0
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"intermediate flow is negative ({Z[r, c]:.6g})",
-            where=cell(path, row_labels[product_rows[r]], column_labels[industry_columns[c]]),
-            expected="intermediate flows ≥ 0",
-            fix="correct the sign in the source table",
-        )
+    check_nonnegative(
+        Z,
+        what="intermediate flow",
+        where=cell(path),
+        labels=(
+            [row_labels[i] for i in product_rows],
+            [column_labels[j] for j in industry_columns],
+        ),
+    )
     bottom = {}
     for i in other:
         code, words = text(data[i, 0]), text(data[i, 1]).lower()
