@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from commonplan.checks import align_labels, check_finite, check_nonnegative
+from commonplan.checks import align_labels, check_finite, check_nonnegative, first_true
 from commonplan.economy.labels import as_product_index
 from commonplan.errors import InvalidValueError, LabelError, ShapeError, ZeroOutputError
 
@@ -187,12 +187,12 @@ def economy_from_flows(
 
     column_inputs = np.asarray(abs(flows).sum(axis=0)).ravel() + np.abs(account_flows).sum(axis=0)
     zero = output == 0
-    bad = zero & (column_inputs > 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    bad = first_true(zero & (column_inputs > 0))
+    if bad is not None:
+        i, count = bad
         raise ZeroOutputError(
             f"{labels[i]} has zero gross output but uses inputs ({column_inputs[i]:.6g}); "
-            f"{int(bad.sum())} such product(s)",
+            f"{count} such product(s)",
             where="Z column / accounts",
             expected="inputs only where output is positive",
             fix="correct the output total, or remove the product's inputs",

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commonplan.checks import cell, to_number
+from commonplan.checks import cell, find_bad_cell, to_number
 from commonplan.errors import (
     FileFormatError,
     InvalidValueError,
@@ -272,11 +272,11 @@ def numeric_frame(
         rows, cols = np.nonzero(bad)
         for r, c in zip(rows, cols, strict=True):
             numbers[r, c] = to_number(values[r, c], suppressed_as_zero=suppressed_as_zero)
-        bad = ~np.isfinite(numbers)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
+        still_bad = find_bad_cell(numbers)
+        if still_bad is not None:
+            r, c = still_bad.position
             raise InvalidValueError(
-                f"{what} {values[r, c]!r} is not a finite number ({int(bad.sum())} such cell(s))",
+                f"{what} {values[r, c]!r} is not a finite number ({still_bad.count} such cell(s))",
                 where=cell(path, frame.index[r], frame.columns[c], sheet=sheet),
                 expected="a finite number (blank means 0)",
                 fix="correct the cell in the source file",

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from commonplan.checks import cell, check_nonnegative, in_file
-from commonplan.economy import Economy, Metadata
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import FileFormatError
 from commonplan.io._common import (
     clean_labels,
@@ -55,6 +55,14 @@ FINAL_DEMAND_68 = {
     "Consumo_final": "final_consumption",
     "FBKF": "gross_fixed_capital_formation",
     "Exportaciones_Netas": "net_exports",
+}
+#: Roles of the accounts the DANE reader creates (see :mod:`commonplan.economy.roles`); no
+#: final-demand category is household consumption alone (``final_consumption`` includes
+#: government and NPISH consumption).
+ACCOUNT_ROLES = {
+    "compensation_of_employees": roles.COMPENSATION,
+    "value_added": roles.VALUE_ADDED,
+    "employment": roles.LABOUR,
 }
 #: Value-added components of the 68-sector workbook (they sum to ``VA``) and their names.
 VALUE_ADDED_68 = {
@@ -236,6 +244,7 @@ def _economy(
             "country": "Colombia",
             "currency": "COP",
         },
+        account_roles=roles.known_roles(accounts.index, ACCOUNT_ROLES),
     )
     products = pd.MultiIndex.from_arrays([[region] * len(codes), codes], names=["region", "sector"])
     with in_file(path):

@@ -27,15 +27,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from commonplan.checks import cell, check_finite, check_nonnegative, check_values, in_file
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import (
+    cell,
+    check_finite,
+    check_nonnegative,
+    check_values,
+    first_true,
+    in_file,
+)
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import (
     FileFormatError,
     InvalidValueError,
@@ -64,6 +71,8 @@ FINAL_DEMAND_CATEGORIES = (
     "P33",
     "DISC",
 )
+#: Roles of the final-demand categories (:mod:`commonplan.economy.roles`).
+FINAL_DEMAND_ROLES = {"HFCE": roles.HOUSEHOLD_CONSUMPTION}
 
 _VALUE_ADDED_ROWS = ("VA", "VALU")
 _TAX_ROWS = ("TLS",)
@@ -228,6 +237,7 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
         citation=CITATION_2025,
         notes=readme,
         extra=extra,
+        account_roles={"value_added": roles.VALUE_ADDED},
     )
     return Economy.from_flows(
         Z,
@@ -366,6 +376,15 @@ def read_icio_csv(
 
 
 def _economy_from_table(table: IcioTable, path: Path, metadata: Metadata) -> Economy:
+    metadata = replace(
+        metadata,
+        account_roles=roles.known_roles(
+            ("value_added", "taxes_less_subsidies"), {"value_added": roles.VALUE_ADDED}
+        ),
+        final_demand_roles=roles.known_roles(
+            table.Y.columns.get_level_values(-1).unique(), FINAL_DEMAND_ROLES
+        ),
+    )
     with in_file(path):
         return Economy.from_flows(
             table.Z,
@@ -531,11 +550,11 @@ def _numeric_column(column: Any, path: Path, rows: list[str], name: str) -> np.n
     text = pd.Series(column.to_pylist(), dtype=object)
     blank = text.isna() | (text.astype(str).str.strip() == "")
     numbers = pd.to_numeric(text.where(~blank, "0"), errors="coerce")
-    bad = numbers.isna()
-    if bad.any():
-        r = int(np.flatnonzero(bad.to_numpy())[0])
+    bad = first_true(numbers.isna().to_numpy())
+    if bad is not None:
+        r, count = bad
         raise InvalidValueError(
-            f"cell {text.iloc[r]!r} is not a number ({int(bad.sum())} such cell(s) in this column)",
+            f"cell {text.iloc[r]!r} is not a number ({count} such cell(s) in this column)",
             where=cell(path, rows[r], name),
             expected="a number (blank means 0)",
             fix="correct the cell in the source file",

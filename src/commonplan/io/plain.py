@@ -27,6 +27,7 @@ import pandas as pd
 
 from commonplan.checks import align_labels, cell, check_nonnegative, in_file
 from commonplan.economy import Economy, Metadata
+from commonplan.economy.roles import stated_roles
 from commonplan.errors import FileFormatError, LabelError, MissingBlockError
 from commonplan.io._common import (
     find_label,
@@ -61,6 +62,7 @@ def read_flow_table(
     year: int | None = None,
     citation: str = "",
     balance_tolerance: float | None = 1e-6,
+    roles: Mapping[str, str] | None = None,
 ) -> Economy:
     """Read a plain flow table into a validated :class:`~commonplan.economy.Economy`.
 
@@ -93,6 +95,12 @@ def read_flow_table(
     balance_tolerance:
         Relative tolerance for ``x = Z·1 + Y·1`` when an output column is given; ``None``
         skips the check.
+    roles:
+        What accounts and final-demand categories are (:mod:`commonplan.economy.roles`),
+        e.g. ``{"hours": "labour", "wages": "compensation", "HH": "household_consumption"}``;
+        recorded in ``metadata.account_roles`` and ``final_demand_roles`` for
+        :meth:`Economy.account_for <commonplan.economy.Economy.account_for>`. Names not
+        given are recognised by their words (``"labour"``, ``"value added"``, …).
 
     Returns
     -------
@@ -136,6 +144,13 @@ def read_flow_table(
     if parsed_accounts is not None:
         parsed_accounts = parsed_accounts.set_axis(products, axis=1)
 
+    categories = Y.columns.get_level_values("category").unique()
+    account_roles, final_demand_roles = stated_roles(
+        roles,
+        list(parsed_accounts.index) if parsed_accounts is not None else [],
+        [str(c) for c in categories],
+        where="read_flow_table(roles=…)",
+    )
     metadata = Metadata(
         name=name or files[0].stem,
         year=year,
@@ -143,6 +158,8 @@ def read_flow_table(
         source=", ".join(str(f) for f in files),
         citation=citation,
         extra={"source_files": [str(f) for f in files]},
+        account_roles=account_roles,
+        final_demand_roles=final_demand_roles,
     )
     with in_file(files):
         return Economy.from_flows(
