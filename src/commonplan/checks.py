@@ -185,7 +185,10 @@ def find_bad_cell(
     return BadCell(position, value, sign if finite else "is not finite", expected, count)
 
 
-def _at(where: str, labels: Sequence[Sequence[Any]], axes: Sequence[str], position: Position):
+def _at(
+    where: str, labels: Sequence[Sequence[Any] | None], axes: Sequence[str], position: Position
+) -> str:
+    """``where`` followed by the label of the cell on each labelled axis."""
     parts = [where] if where else []
     for axis, axis_labels, index in zip(axes, labels, position, strict=False):
         if axis_labels is not None:

@@ -72,8 +72,8 @@ def read_abs_make_use(
 ) -> Economy:
     """Read the ABS 2020–21 114-industry tables (module docstring: layout and residuals).
 
-    ``use`` is the use table, or a folder holding both tables; ``make`` defaults to the
-    file beside ``use`` named ``make_…`` instead of ``use_…``. Products are labelled
+    ``use`` is the use table (or the make table), or a folder holding both; ``make``
+    defaults to the other file beside it (``make_…`` for ``use_…`` and back). Products are labelled
     ``(region, IOIG code)``; the one account is ``value_added`` (AUD million), the one
     final-demand category ``final_demand``.
     """
