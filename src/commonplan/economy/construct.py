@@ -34,7 +34,8 @@ def _square_matrix(
         labels = index
     else:
         if sp.issparse(M):
-            matrix = sp.csr_array(M, dtype=np.float64)
+            # a copy: the economy freezes its arrays, and the caller's matrix must stay writable
+            matrix = sp.csr_array(M, dtype=np.float64, copy=True)
         else:
             array = np.asarray(M, dtype=np.float64)
             if array.ndim != 2:
