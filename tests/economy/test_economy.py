@@ -89,3 +89,11 @@ def test_replace_revalidates_and_keeps_the_original():
     assert e.gross_output.sum() == 3000.0
     with pytest.raises(InvalidValueError):
         e.replace(activity_levels=np.array([-1.0, 1.0]))
+
+
+def test_building_does_not_freeze_the_callers_sparse_matrix():
+    A = sp.csr_array(np.array([[0.1, 0.2], [0.3, 0.1]]))
+    first = Economy.from_coefficients(A, np.array([[1.0], [2.0]]))
+    second = Economy.from_coefficients(A, np.array([[1.0], [2.0]]))  # raised before
+    assert A.data.flags.writeable and not first.use.data.flags.writeable
+    np.testing.assert_array_equal(first.activity_levels, second.activity_levels)

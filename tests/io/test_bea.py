@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from commonplan.checks import to_number
 from commonplan.errors import InvalidValueError, MissingBlockError
-from commonplan.io._common import to_number
 from commonplan.io.bea import (
     industry_technology,
-    read_abs_make_use,
     read_bea_summary,
     read_bea_supply_use,
 )
@@ -186,17 +185,6 @@ def test_quantecon_15_imports_column(shared_data):
         float(supply.loc["Manufacturing", "Imports"])
     )
     assert economy.metadata.extra["sector_names"]["31G"] == "Manufacturing"
-
-
-def test_abs_australia(shared_data):
-    folder = shared_data / "us_bea_2021_quantecon"
-    economy = read_abs_make_use(folder / "use_114_aus.csv", folder / "make_114_aus.csv")
-    assert economy.n_products == 114
-    make = pd.read_csv(folder / "make_114_aus.csv", index_col=0, encoding="utf-8-sig", dtype=str)
-    values = make.iloc[:114, :114].map(lambda v: to_number(v, suppressed_as_zero=True))
-    np.testing.assert_allclose(economy.gross_output.to_numpy(), values.sum().to_numpy())
-    totals = economy.account_totals().loc["value_added"].sum()
-    assert totals == pytest.approx(economy.final_demand.to_numpy().sum())
 
 
 def test_suppressed_cells():

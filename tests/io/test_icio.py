@@ -230,6 +230,19 @@ def test_npz_bad_input(tmp_path: Path, shared_data: Path) -> None:
 # ---- published wide CSV -------------------------------------------------------------------
 
 
+def test_csv_records_value_added_and_household_roles(
+    tmp_path: Path, world_table: IcioTable
+) -> None:
+    economy = read_icio_csv(write_icio_csv(world_table, tmp_path / "ICIO2025_2022.csv"))
+    assert economy.account_for("value_added") == "value_added"
+    assert economy.metadata.account_roles == {
+        "value_added": "value_added",
+        "taxes_less_subsidies": "",
+    }
+    assert economy.account_for("imports") is None
+    assert economy.final_demand_for("household_consumption") == "HFCE"
+
+
 @pytest.mark.parametrize("edition", sorted(EDITIONS))
 def test_csv_round_trip_is_exact_on_real_data(
     tmp_path: Path, world_table: IcioTable, edition: int

@@ -284,6 +284,13 @@ def test_wiot_layout_full_world_table_equals_the_array_reader(
     )
 
 
+def test_wiot_layout_records_roles(tmp_path: Path, shared_data: Path) -> None:
+    economy = read_wiot(write_wiot(_wiot_table(shared_data, ["USA", "MEX"]), tmp_path / "w.csv"))
+    assert economy.account_for("value_added") == "value_added"
+    assert economy.metadata.account_roles["taxes_less_subsidies"] == ""
+    assert economy.final_demand_for("household_consumption") == "CONS_h"
+
+
 def test_wiot_layout_bad_input(tmp_path: Path, shared_data: Path) -> None:
     path = write_wiot(_wiot_table(shared_data, ["USA", "MEX"]), tmp_path / "w.csv")
     lines = path.read_text().splitlines()

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from commonplan.cli.analyze import console, run_analysis
+from commonplan.economy import roles
 
 
 def _label(economy, product: tuple) -> str:
@@ -62,14 +63,8 @@ def _print_summary(economy, results, top: int = 10) -> None:
     mtable = Table(title="Multipliers of these sectors (per unit of final demand)")
     mtable.add_column("sector")
     mtable.add_column("output (Type I)")
-    shown = [
-        a
-        for a in accounts.index
-        if any(
-            w in str(a)
-            for w in ("compensation", "labour", "hours", "employ", "value_added", "imports")
-        )
-    ][:4]
+    with_role = {name for role in roles.ACCOUNT_ROLES for name in economy.accounts_for(role)}
+    shown = [a for a in accounts.index if a in with_role][:4]
     for account in shown:
         mtable.add_column(account.replace("_", " "))
     for label in top_labels:
@@ -87,8 +82,9 @@ def _print_summary(economy, results, top: int = 10) -> None:
         + "; ".join(f"{a}: {u}" for a, u in units.items() if u)
     )
 
-    if "imports" in accounts.index:
-        imports = accounts.loc["imports"].sort_values(ascending=False)
+    imports_account = economy.account_for(roles.IMPORTS)
+    if imports_account in accounts.index:
+        imports = accounts.loc[imports_account].sort_values(ascending=False)
         dtable = Table(
             title="Import dependence: imports embodied per unit of final demand (highest five)"
         )

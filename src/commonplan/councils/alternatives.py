@@ -49,19 +49,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commonplan.checks import check_nonnegative
 from commonplan.councils.ballots import TargetGroup
-from commonplan.economy import Economy
+from commonplan.economy import Economy, roles
 from commonplan.errors import ParticipationInputError
 
-RESOURCE_PREFERENCE = (
-    "labour",
-    "labor",
-    "hours",
-    "value_added",
-    "value added",
-    "compensation_of_employees",
-    "compensation",
-)
+RESOURCE_ROLES = (roles.LABOUR, roles.VALUE_ADDED, roles.COMPENSATION)
+"""The account that limits the plans when the base problem names none: labour if the
+economy records it, else value added, else compensation of employees."""
 _INVESTMENT_NAME = re.compile(
     r"invest|capital formation|gfcf|fbkf|^F02|^F(06|07|10)[ENS]$", re.IGNORECASE
 )
@@ -134,28 +129,25 @@ def investment_columns(economy: Economy) -> list[bool]:
     return [bool(_INVESTMENT_NAME.search(str(name))) for name in names]
 
 
-def _account(
-    economy: Economy, preferred: Sequence[str], given: str | None, what: str
-) -> str | None:
+def _resource_account(economy: Economy, given: str | None) -> str | None:
+    """The account named in the base problem, else the first of :data:`RESOURCE_ROLES` the
+    economy has (:meth:`Economy.account_for`), else its first account."""
     names = list(economy.account_names)
     if given is not None:
         if given not in names:
             raise ParticipationInputError(
                 f"unknown account {given!r}",
-                where=f"base problem, {what}",
+                where="base problem, resource",
                 expected="one of " + ", ".join(names),
             )
         return given
-    lowered = {n.lower(): n for n in names}
-    for candidate in preferred:
-        if candidate in lowered:
-            return lowered[candidate]
-    return names[0] if names and what == "resource" else None
+    found = (economy.account_for(role) for role in RESOURCE_ROLES)
+    return next((name for name in found if name is not None), names[0] if names else None)
 
 
 def imports_account(economy: Economy) -> str | None:
-    """The economy's imports account: the first whose name contains "import" (None if none)."""
-    return next((n for n in economy.account_names if "import" in n.lower()), None)
+    """The economy's imports account (:meth:`Economy.account_for` ``"imports"``), or None."""
+    return economy.account_for(roles.IMPORTS)
 
 
 def product_weights(
@@ -216,8 +208,16 @@ def _check_weights(groups: Sequence[TargetGroup], weights: Mapping[str, float]) 
         raise ParticipationInputError(
             f"weight for unknown group {sorted(unknown)[0]!r}", where="weights"
         )
-    values = np.array([float(weights.get(n, 0.0)) for n in names])
-    if not np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
+    ordered = sorted(names)
+    values = np.array([float(weights.get(n, 0.0)) for n in ordered])
+    check_nonnegative(
+        values,
+        what="target weight",
+        where=lambda at: f"weights, group {ordered[at[0]]!r}",
+        error=ParticipationInputError,
+        fix="give every group a finite weight ≥ 0",
+    )
+    if values.sum() <= 0:
         raise ParticipationInputError(
             "target weights must be finite, non-negative and not all zero",
             where="weights",
@@ -260,7 +260,7 @@ def compute_alternatives(
             where="economy",
             fix="use an economy with gross output",
         )
-    resource = _account(economy, RESOURCE_PREFERENCE, params.get("resource"), "resource")
+    resource = _resource_account(economy, params.get("resource"))
     if resource is None:
         raise ParticipationInputError(
             "the economy has no accounts to limit",

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from commonplan.checks import align_labels, check_finite, check_nonnegative, first_true
 from commonplan.economy.labels import as_product_index
 from commonplan.errors import InvalidValueError, LabelError, ShapeError, ZeroOutputError
 from commonplan.linalg import LeontiefSolver
@@ -34,7 +35,8 @@ def _square_matrix(
         labels = index
     else:
         if sp.issparse(M):
-            matrix = sp.csr_array(M, dtype=np.float64)
+            # a copy: the economy freezes its arrays, and the caller's matrix must stay writable
+            matrix = sp.csr_array(M, dtype=np.float64, copy=True)
         else:
             array = np.asarray(M, dtype=np.float64)
             if array.ndim != 2:
@@ -66,16 +68,13 @@ def _vector_block(
         values = values.to_frame(name=values.name if values.name is not None else "final_demand")
     if isinstance(values, pd.DataFrame):
         index = as_product_index(values.index, region=region, what=f"{name} rows")
-        if not index.equals(labels):
-            if set(index) != set(labels):
-                missing = labels.difference(index)[:3].tolist()
-                extra = index.difference(labels)[:3].tolist()
-                raise LabelError(
-                    f"{name} rows do not match the products (missing {missing}, unknown {extra})",
-                    where=name,
-                    expected="one row per product",
-                )
-            values = values.set_axis(index).reindex(labels)
+        values = align_labels(
+            values.set_axis(index),
+            labels,
+            what=f"{name} rows",
+            where=name,
+            expected="one row per product",
+        )
         return values.to_numpy(dtype=np.float64), values.columns
     array = np.asarray(values, dtype=np.float64)
     if array.ndim == 1:
@@ -105,13 +104,14 @@ def _accounts_block(
         for key, value in accounts.items():
             if isinstance(value, pd.Series):
                 idx = as_product_index(value.index, region=region, what=f"account {key!r}")
-                value = value.set_axis(idx).reindex(labels)
-                if value.isna().any():
-                    raise LabelError(
-                        f"account {key!r} lacks products {labels[value.isna().to_numpy()][:3].tolist()}",
-                        where=f"account {key!r}",
-                        expected="one value per product",
-                    )
+                value = align_labels(
+                    value.set_axis(idx),
+                    labels,
+                    what=f"account {key!r}",
+                    where=f"account {key!r}",
+                    allow_unknown=True,
+                    expected="one value per product",
+                )
             row = np.asarray(value, dtype=np.float64).ravel()
             if row.shape != (len(labels),):
                 raise ShapeError(
@@ -123,14 +123,14 @@ def _accounts_block(
         return np.vstack(rows), names
     if isinstance(accounts, pd.DataFrame):
         columns = as_product_index(accounts.columns, region=region, what="account columns")
-        if not columns.equals(labels):
-            if set(columns) != set(labels):
-                raise LabelError(
-                    "account columns do not match the products",
-                    where="accounts",
-                    expected="one column per product (accounts are rows)",
-                )
-            accounts = accounts.set_axis(columns, axis=1).reindex(columns=labels)
+        accounts = align_labels(
+            accounts.set_axis(columns, axis=1),
+            labels,
+            axis=1,
+            what="account columns",
+            where="accounts",
+            expected="one column per product (accounts are rows)",
+        )
         return accounts.to_numpy(dtype=np.float64), tuple(str(i) for i in accounts.index)
     array = np.atleast_2d(np.asarray(accounts, dtype=np.float64))
     if array.shape[1] != len(labels):
@@ -140,39 +140,31 @@ def _accounts_block(
     return array, tuple(f"account{k}" for k in range(array.shape[0]))
 
 
-def _check_finite(array: np.ndarray, name: str, labels: pd.MultiIndex) -> None:
-    bad = ~np.isfinite(array)
-    if bad.any():
-        position = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"{name} value for {labels[position[0]] if array.ndim == 1 or name != 'accounts' else labels[position[1]]} is not finite",
-            where=name,
-            expected="finite numbers",
-            fix="fill missing cells with 0 or correct them in the source",
-        )
+_FILL = "fill missing cells with 0 or correct them in the source"
+
+
+def _check_block(values: Any, name: str, labels: pd.MultiIndex, columns: Any = None) -> None:
+    """Every cell of a block finite, named ``(product, column)`` (``(account, product)``
+    for the accounts block, whose rows are accounts)."""
+    rows, cols = (columns, labels) if name == "accounts" else (labels, columns)
+    check_finite(values, what=f"{name} value", where=name, labels=(rows, cols), fix=_FILL)
 
 
 def economy_from_flows(
     cls, Z, Y, x, accounts, *, account_units, products, region, metadata, balance_tolerance
 ):
     flows, labels = _square_matrix(Z, "Z", products, region)
-    if flows.nnz and not np.isfinite(flows.data).all():
-        k = int(np.flatnonzero(~np.isfinite(flows.data))[0])
-        row = int(np.searchsorted(flows.indptr, k, side="right") - 1)
-        raise InvalidValueError(
-            f"flow from {labels[row]} to {labels[flows.indices[k]]} is not finite",
-            where="Z",
-            expected="finite numbers",
-            fix="fill missing cells with 0 or correct them in the source",
-        )
+    check_finite(
+        flows, what="flow", where="Z", labels=(labels, labels), axes=("from", "to"), fix=_FILL
+    )
     fd, fd_columns = _vector_block(Y, labels, "Y", region)
-    _check_finite(fd, "Y", labels)
+    _check_block(fd, "Y", labels, fd_columns)
     row_total = np.asarray(flows.sum(axis=1)).ravel() + fd.sum(axis=1)
     if x is None:
         output = row_total
     else:
         output = _vector_block(x, labels, "x", region)[0].ravel()
-        _check_finite(output, "x", labels)
+        _check_block(output, "x", labels)
         if balance_tolerance is not None:
             gap = np.abs(output - row_total)
             bad = gap > balance_tolerance * np.maximum(np.abs(output), 1.0)
@@ -184,26 +176,25 @@ def economy_from_flows(
                     expected=f"x = Z·1 + Y·1 within {balance_tolerance:g} relative",
                     fix="check the final-demand columns and output totals of the table",
                 )
-    negative = output < 0
-    if negative.any():
-        i = int(np.flatnonzero(negative)[0])
-        raise InvalidValueError(
-            f"gross output of {labels[i]} is negative ({output[i]:.6g})",
-            where="x",
-            expected="output ≥ 0",
-            fix="check the output total or the final-demand columns of this product",
-        )
+    check_nonnegative(
+        output,
+        what="gross output",
+        where="x",
+        labels=(labels,),
+        axes=("product",),
+        fix="check the output total or the final-demand columns of this product",
+    )
     account_flows, names = _accounts_block(accounts, labels, region)
-    _check_finite(account_flows, "accounts", labels)
+    _check_block(account_flows, "accounts", labels, names)
 
     column_inputs = np.asarray(abs(flows).sum(axis=0)).ravel() + np.abs(account_flows).sum(axis=0)
     zero = output == 0
-    bad = zero & (column_inputs > 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    bad = first_true(zero & (column_inputs > 0))
+    if bad is not None:
+        i, count = bad
         raise ZeroOutputError(
             f"{labels[i]} has zero gross output but uses inputs ({column_inputs[i]:.6g}); "
-            f"{int(bad.sum())} such product(s)",
+            f"{count} such product(s)",
             where="Z column / accounts",
             expected="inputs only where output is positive",
             fix="correct the output total, or remove the product's inputs",
@@ -246,9 +237,9 @@ def economy_from_coefficients(cls, A, y, x, accounts, *, account_units, products
         fd, fd_columns = np.zeros((n, 0)), pd.Index([])
     else:
         fd, fd_columns = _vector_block(y, labels, "y", region)
-    _check_finite(fd, "y", labels)
+    _check_block(fd, "y", labels, fd_columns)
     coefficients, names = _accounts_block(accounts, labels, region)
-    _check_finite(coefficients, "accounts", labels)
+    _check_block(coefficients, "accounts", labels, names)
     levels = None if x is None else _vector_block(x, labels, "x", region)[0].ravel()
     economy = _symmetric(
         cls, labels, matrix, coefficients, names, account_units, fd, fd_columns, levels, metadata

@@ -44,9 +44,11 @@ class Metadata:
     extra: Mapping[str, Any] = field(default_factory=dict)
     account_roles: Mapping[str, str] = field(default_factory=dict)
     """Account name → role (:mod:`commonplan.economy.roles`: ``"labour"``, ``"compensation"``,
-    ``"value_added"``, ``"imports"``), as the reader knows it from the table's layout."""
+    ``"value_added"``, ``"imports"``, or ``""`` for none of them), as the reader knows it
+    from the table's layout."""
     final_demand_roles: Mapping[str, str] = field(default_factory=dict)
-    """Final-demand category → role (``"household_consumption"``), as the reader knows it."""
+    """Final-demand category → role (``"household_consumption"``, or ``""`` for none), as
+    the reader knows it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -332,8 +334,8 @@ class Economy:
     def accounts_for(self, role: str) -> tuple[str, ...]:
         """The accounts that play ``role`` (see :mod:`commonplan.economy.roles`), in table order.
 
-        An account's role is the one its reader recorded in ``metadata.account_roles``; an
-        account no reader labelled gets the role its name suggests
+        An account's role is the one its reader recorded in ``metadata.account_roles``
+        (``""``: none); an account no reader labelled gets the role its name suggests
         (:func:`~commonplan.economy.roles.guess_account_role`).
         """
         roles.check_role(role, roles.ACCOUNT_ROLES)
@@ -361,8 +363,11 @@ class Economy:
             columns = columns.get_level_values("category" if "category" in columns.names else -1)
         recorded = self.metadata.final_demand_roles
         for category in (str(c) for c in pd.unique(columns)):
-            found = recorded[category] if category in recorded else None
-            if (found or roles.guess_final_demand_role(category)) == role:
+            if category in recorded:
+                found = recorded[category]
+            else:
+                found = roles.guess_final_demand_role(category)
+            if found == role:
                 return category
         return None
 

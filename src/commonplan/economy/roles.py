@@ -11,7 +11,7 @@ reader labelled (an economy built by hand from arrays).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 LABOUR = "labour"
 """Hours worked or persons employed per unit of activity (a physical count, not money)."""
@@ -23,6 +23,11 @@ IMPORTS = "imports"
 """Imported intermediate inputs per unit of activity, in money."""
 HOUSEHOLD_CONSUMPTION = "household_consumption"
 """Final-demand category of household (private, personal) consumption expenditure."""
+
+NO_ROLE = ""
+"""Recorded for an account or category the reader knows plays none of the roles (taxes,
+operating surplus, government consumption…), so that its name is never guessed at:
+``"taxes_on_production_and_imports"`` is not the imports account."""
 
 ACCOUNT_ROLES = (LABOUR, COMPENSATION, VALUE_ADDED, IMPORTS)
 FINAL_DEMAND_ROLES = (HOUSEHOLD_CONSUMPTION,)
@@ -80,3 +85,50 @@ def check_role(role: str, known: Iterable[str]) -> str:
             expected="one of " + ", ".join(repr(k) for k in known),
         )
     return role
+
+
+def known_roles(names: Iterable[str], layout: Mapping[str, str]) -> dict[str, str]:
+    """The role of each of ``names`` (the accounts or categories a reader created) as the
+    table's ``layout`` gives it, :data:`NO_ROLE` for the others: name → role, in order."""
+    return {str(name): layout.get(str(name), NO_ROLE) for name in names}
+
+
+def stated_roles(
+    stated: Mapping[str, str] | None,
+    accounts: Sequence[str],
+    categories: Sequence[str],
+    *,
+    where: str,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Roles a user states (``{"hours": "labour", "HH": "household_consumption"}``), split
+    into account roles and final-demand roles.
+
+    Raises :class:`~commonplan.errors.LabelError` for a name that is neither an account nor
+    a final-demand category, and :class:`~commonplan.errors.InvalidValueError` for a role
+    that does not fit it (an account role for a category, or an unknown role).
+    """
+    from commonplan.errors import InvalidValueError, LabelError
+
+    account_roles: dict[str, str] = {}
+    category_roles: dict[str, str] = {}
+    for name, role in (stated or {}).items():
+        name, role = str(name), str(role)
+        if name in accounts:
+            known, into = ACCOUNT_ROLES, account_roles
+        elif name in categories:
+            known, into = FINAL_DEMAND_ROLES, category_roles
+        else:
+            raise LabelError(
+                f"a role is given for {name!r}, which is neither an account nor a final-demand category",
+                where=where,
+                expected=f"one of the accounts {list(accounts)} or categories {list(categories)}",
+                fix="spell the name as in the table",
+            )
+        if role not in known:
+            raise InvalidValueError(
+                f"role {role!r} does not apply to {name!r}",
+                where=where,
+                expected="one of " + ", ".join(repr(k) for k in known),
+            )
+        into[name] = role
+    return account_roles, category_roles

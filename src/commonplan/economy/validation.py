@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from commonplan.errors import InvalidValueError, LabelError, NotProductiveError, ShapeError
+from commonplan.checks import check_finite, check_nonnegative
+from commonplan.errors import LabelError, NotProductiveError, ShapeError
 from commonplan.linalg.spectral import spectral_radius
-from commonplan.linalg.spectral import spectral_radius_bounds as spectral_radius_bounds
 
 if TYPE_CHECKING:
     from commonplan.economy.model import Economy
@@ -22,27 +22,6 @@ if TYPE_CHECKING:
 
 def _name(economy: Economy) -> str:
     return economy.metadata.name or "economy"
-
-
-def _check_sparse(matrix: sp.csr_array, rows, cols, block: str, where: str) -> None:
-    data = matrix.data
-    bad_finite = ~np.isfinite(data)
-    bad_negative = data < 0
-    for mask, problem, expected in (
-        (bad_finite, "is not finite", "a finite number"),
-        (bad_negative, "is negative", "a value ≥ 0"),
-    ):
-        if mask.any():
-            k = int(np.flatnonzero(mask)[0])
-            row = int(np.searchsorted(matrix.indptr, k, side="right") - 1)
-            col = int(matrix.indices[k])
-            raise InvalidValueError(
-                f"{block} cell (input {rows[row]}, activity {cols[col]}) {problem} ({data[k]!r}); "
-                f"{int(mask.sum())} such cell(s) in all",
-                where=where,
-                expected=expected,
-                fix=f"correct the {block} cell in the source table, or set it to 0",
-            )
 
 
 def validate_economy(economy: Economy) -> None:
@@ -55,7 +34,14 @@ def validate_economy(economy: Economy) -> None:
                 where=where,
                 expected=f"(products, activities) = ({n}, {m})",
             )
-        _check_sparse(matrix, economy.products, economy.activities, block, where)
+        check_nonnegative(
+            matrix,
+            what=f"{block} cell",
+            where=where,
+            labels=(economy.products, economy.activities),
+            axes=("input", "activity"),
+            fix=f"correct the {block} cell in the source table, or set it to 0",
+        )
 
     make_out = np.asarray(economy.make.sum(axis=0)).ravel()
     no_output = np.flatnonzero(make_out <= 0)
@@ -77,15 +63,14 @@ def validate_economy(economy: Economy) -> None:
         )
     if len(set(economy.account_names)) != len(economy.account_names):
         raise LabelError("duplicate account names", where=where, expected="unique account names")
-    bad = ~np.isfinite(coefficients)
-    if bad.any():
-        a, j = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"account {economy.account_names[a]!r} of activity {economy.activities[j]} is not finite",
-            where=where,
-            expected="a finite number",
-            fix="correct the account value in the source table",
-        )
+    check_finite(
+        coefficients,
+        what="account coefficient",
+        where=where,
+        labels=(economy.account_names, economy.activities),
+        axes=("account", "activity"),
+        fix="correct the account value in the source table",
+    )
 
     fd = economy.final_demand_values
     if fd.shape[0] != n or fd.shape[1] != len(economy.final_demand_columns):
@@ -94,13 +79,13 @@ def validate_economy(economy: Economy) -> None:
             where=where,
             expected=f"(products, categories) = ({n}, {len(economy.final_demand_columns)})",
         )
-    if not np.isfinite(fd).all():
-        i, c = np.argwhere(~np.isfinite(fd))[0]
-        raise InvalidValueError(
-            f"final demand for {economy.products[i]}, category {economy.final_demand_columns[c]!r} is not finite",
-            where=where,
-            expected="a finite number",
-        )
+    check_finite(
+        fd,
+        what="final demand",
+        where=where,
+        labels=(economy.products, economy.final_demand_columns),
+        axes=("product", "category"),
+    )
 
     levels = economy.activity_levels
     if levels is not None:
@@ -108,15 +93,14 @@ def validate_economy(economy: Economy) -> None:
             raise ShapeError(
                 f"activity levels have shape {levels.shape}", where=where, expected=f"({m},)"
             )
-        bad = ~np.isfinite(levels) | (levels < 0)
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            raise InvalidValueError(
-                f"gross output of {economy.activities[j]} is {levels[j]!r}",
-                where=where,
-                expected="a finite number ≥ 0",
-                fix="correct the output total in the source table",
-            )
+        check_nonnegative(
+            levels,
+            what="gross output",
+            where=where,
+            labels=(economy.activities,),
+            axes=("activity",),
+            fix="correct the output total in the source table",
+        )
 
     if economy.check_productive and economy.is_symmetric and n:
         check_productive(economy.use, economy.products, where)

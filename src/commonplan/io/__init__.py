@@ -2,8 +2,8 @@
 
 Each format has one reader returning a validated :class:`~commonplan.economy.Economy`.
 :func:`read_table` picks the reader by name or detects it from the file; the readers
-themselves live in modules named for what they read (``bea``, ``dane``, ``icio``, ``ons``,
-``oecd_national``, ``plain``, ``wiod``, ``native``, ``pymrio_bridge``).
+themselves live in modules named for what they read (``abs``, ``bea``, ``dane``, ``icio``,
+``ons``, ``oecd_national``, ``plain``, ``wiod``, ``native``, ``pymrio_bridge``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from commonplan.economy import Economy
 from commonplan.errors import FileFormatError
+from commonplan.io.writer import write_tables
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ FORMATS: dict[str, Reader] = {
             "BEA use and make tables as shipped by quantecon-book-networks",
         ),
         Reader(
+            "abs",
+            "abs:read_abs_make_use",
+            "ABS Australia make and use tables as shipped by quantecon-book-networks "
+            "(the use table, or a folder)",
+        ),
+        Reader(
             "dane", "dane:read_dane", "DANE Colombia symmetric table workbook (68 or 25 sectors)"
         ),
         Reader(
@@ -85,6 +92,13 @@ FORMATS: dict[str, Reader] = {
 }
 
 
+def _is_abs_header(fields: list[str]) -> bool:
+    """An ABS make or use table: four-digit IOIG codes (``0101``…) after an empty label
+    cell (make) or from the first cell on (use)."""
+    codes = fields[1:6] if fields[:1] == [""] else fields[:5]
+    return len(codes) == 5 and all(len(c) == 4 and c.isdigit() for c in codes)
+
+
 def detect_format(path: str | Path) -> str | None:
     """The format of ``path`` guessed from its name, its members or its first line (None if unknown)."""
     path = Path(path)
@@ -92,6 +106,9 @@ def detect_format(path: str | Path) -> str | None:
         names = {p.name.lower() for p in path.iterdir()}
         if "manifest.json" in names:
             return "commonplan"
+        tables = [n for n in names if n.endswith(".csv") and n.startswith(("make", "use"))]
+        if tables and all("aus" in n for n in tables):
+            return "abs"
         if any("make" in n for n in names) and any("use" in n for n in names):
             return "bea"
         if any(n.startswith("uk2010") for n in names):
@@ -118,7 +135,7 @@ def detect_format(path: str | Path) -> str | None:
         return "flows"
     if suffix in {".csv", ".txt"}:
         try:
-            with path.open(encoding="utf-8", errors="replace") as handle:
+            with path.open(encoding="utf-8-sig", errors="replace") as handle:
                 header = handle.readline()
         except OSError:
             return None
@@ -131,6 +148,8 @@ def detect_format(path: str | Path) -> str | None:
             return "oecd-iot"
         if "V1" in fields[:2] or any(f.endswith("_HFCE") for f in fields):
             return "icio"
+        if _is_abs_header(fields):
+            return "abs"
         return "flows"
     if suffix == ".parquet":
         return "flows"
@@ -182,4 +201,12 @@ def read_economy(folder: str | Path) -> Economy:
     return _read(folder)
 
 
-__all__ = ["FORMATS", "Reader", "detect_format", "read_table", "read_economy", "write_economy"]
+__all__ = [
+    "FORMATS",
+    "Reader",
+    "detect_format",
+    "read_table",
+    "read_economy",
+    "write_economy",
+    "write_tables",
+]

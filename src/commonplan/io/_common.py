@@ -12,8 +12,10 @@ Stable API (other readers import it):
   numbers, with :class:`FileFormatError` for an unreadable or empty file.
 * :func:`numeric_frame` — every cell parsed as a float (``---``, blanks → 0 or an error),
   :class:`InvalidValueError` naming the first bad cell.
-* :func:`require_finite`, :func:`require_nonnegative` — cell checks naming the cell.
 * :func:`unique_labels`, :func:`require_labels`, :func:`find_label` — label checks.
+
+Checks of values (finite, non-negative), of label alignment, the number parser and the
+file name in errors are :mod:`commonplan.checks`, shared with the rest of the package.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commonplan.checks import cell, find_bad_cell, to_number
 from commonplan.errors import (
     FileFormatError,
     InvalidValueError,
@@ -33,29 +36,8 @@ from commonplan.errors import (
     MissingBlockError,
 )
 
-#: Cell texts that statistical offices use for "suppressed / not available" (read as 0
-#: when the reader allows suppressed cells, an error otherwise).
-SUPPRESSED = frozenset(
-    {"---", "--", "...", "..", "(D)", "(NA)", "n.p.", "np", "x", "X", "-", "–", "—"}
-)
-
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
-CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
-
-_NUMBER_CLEAN = re.compile(r"[\s\u00a0\u202f,]")
-
-
-def cell(path: Path | str, row: Any = None, column: Any = None, *, sheet: str | None = None) -> str:
-    """The ``where`` text of an error: ``"file.csv, sheet 'S', row 'r', column 'c'"``."""
-    parts = [Path(path).name if path is not None else "table"]
-    if sheet is not None:
-        parts.append(f"sheet {sheet!r}")
-    if row is not None:
-        parts.append(f"row {row!r}")
-    if column is not None:
-        parts.append(f"column {column!r}")
-    return ", ".join(parts)
 
 
 def existing_file(path: Path | str, *, what: str = "table file") -> Path:
@@ -249,30 +231,6 @@ def clean_labels(labels: Iterable[Any]) -> list[str]:
     return [_label(value, k) for k, value in enumerate(labels)]
 
 
-def to_number(value: Any, *, suppressed_as_zero: bool = False) -> float:
-    """One cell as a float: numbers as they are, text with thousands separators parsed,
-    blanks as 0; ``---`` and similar as 0 only when ``suppressed_as_zero``. NaN on failure."""
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        return float("nan")
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
-    text = str(value).strip()
-    if text == "":
-        return 0.0
-    if text in SUPPRESSED:
-        return 0.0 if suppressed_as_zero else float("nan")
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1]
-    try:
-        number = float(_NUMBER_CLEAN.sub("", text))
-    except ValueError:
-        return float("nan")
-    return -number if negative else number
-
-
 def _is_blank(values: np.ndarray) -> np.ndarray:
     """Cells that are empty (None or whitespace-only text); a float NaN is *not* blank."""
     flat = values.ravel()
@@ -314,53 +272,16 @@ def numeric_frame(
         rows, cols = np.nonzero(bad)
         for r, c in zip(rows, cols, strict=True):
             numbers[r, c] = to_number(values[r, c], suppressed_as_zero=suppressed_as_zero)
-        bad = ~np.isfinite(numbers)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
+        still_bad = find_bad_cell(numbers)
+        if still_bad is not None:
+            r, c = still_bad.position
             raise InvalidValueError(
-                f"{what} {values[r, c]!r} is not a finite number ({int(bad.sum())} such cell(s))",
+                f"{what} {values[r, c]!r} is not a finite number ({still_bad.count} such cell(s))",
                 where=cell(path, frame.index[r], frame.columns[c], sheet=sheet),
                 expected="a finite number (blank means 0)",
                 fix="correct the cell in the source file",
             )
     return pd.DataFrame(numbers, index=frame.index, columns=frame.columns)
-
-
-def require_finite(
-    frame: pd.DataFrame, *, path: Path | str | None, block: str, sheet: str | None = None
-) -> None:
-    """Raise :class:`InvalidValueError` naming the first non-finite cell of ``frame``."""
-    values = frame.to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"{block} cell is {values[r, c]!r} ({int(bad.sum())} non-finite cell(s) in all)",
-            where=cell(path, frame.index[r], frame.columns[c], sheet=sheet),
-            expected="finite numbers",
-            fix="fill missing cells with 0 or correct them in the source",
-        )
-
-
-def require_nonnegative(
-    frame: pd.DataFrame,
-    *,
-    path: Path | str | None,
-    block: str,
-    sheet: str | None = None,
-    tolerance: float = 0.0,
-) -> None:
-    """Raise :class:`InvalidValueError` naming the first cell below ``-tolerance``."""
-    values = frame.to_numpy(dtype=np.float64)
-    bad = values < -tolerance
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"{block} cell is negative ({values[r, c]:.6g}; {int(bad.sum())} negative cell(s) in all)",
-            where=cell(path, frame.index[r], frame.columns[c], sheet=sheet),
-            expected=f"{block} values ≥ 0",
-            fix="correct the sign in the source table, or move the entry to final demand",
-        )
 
 
 def unique_labels(labels: Sequence[Any], *, path: Path | str | None, what: str) -> list[str]:
@@ -448,66 +369,9 @@ def match_labels(
     )
 
 
-class in_file:  # noqa: N801 - used as a context manager, reads like a clause
-    """Context manager: re-raise a :class:`CommonplanError` from inside with the file named.
-
-    ``with in_file(path): Economy.from_flows(...)`` turns ``"Z: flow … is not finite"`` into
-    ``"flows.csv: Z: flow … is not finite"`` (same exception class), so errors raised by the
-    data model still say which file the bad value came from.
-    """
-
-    def __init__(self, path: Path | str | Sequence[Path | str] | None) -> None:
-        if path is None:
-            self.name = None
-        elif isinstance(path, str | Path):
-            self.name = Path(path).name
-        else:
-            self.name = " + ".join(Path(p).name for p in path)
-
-    def __enter__(self) -> in_file:
-        return self
-
-    def __exit__(self, kind, error, traceback) -> bool:
-        from commonplan.errors import CommonplanError, InfeasiblePlanError
-
-        if self.name is None or error is None or not isinstance(error, CommonplanError):
-            return False
-        if isinstance(error, InfeasiblePlanError) or (error.where or "").startswith(self.name):
-            return False
-        where = f"{self.name}: {error.where}" if error.where else self.name
-        raise type(error)(
-            error.message, where=where, expected=error.expected, fix=error.fix
-        ) from None
-
-
 def split_unit(label: str) -> tuple[str, str]:
     """``"labour [million hours]"`` → ``("labour", "million hours")``; no brackets → unit ``""``."""
     match = re.fullmatch(r"\s*(.*?)\s*[\[(]([^\[\]()]*)[\])]\s*", label)
     if match and match.group(1):
         return match.group(1), match.group(2).strip()
     return label.strip(), ""
-
-
-def check_cells(
-    values: np.ndarray,
-    path: Path,
-    block: str,
-    rows: Sequence[Any],
-    columns: Sequence[Any],
-    *,
-    nonnegative: bool,
-) -> None:
-    """Raise for the first non-finite (or, if required, negative) cell, naming it."""
-    bad = ~np.isfinite(values)
-    problem, expected = "is not finite", "finite numbers"
-    if not bad.any() and nonnegative:
-        bad = values < 0
-        problem, expected = "is negative", f"{block} values ≥ 0"
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"{block} cell {float(values[r, c])!r} {problem} ({int(bad.sum())} such cell(s))",
-            where=cell(path, rows[r], columns[c]),
-            expected=expected,
-            fix="correct the cell in the source table",
-        )

@@ -1,4 +1,4 @@
-"""Make and use tables (BEA, ABS) turned into a product-by-product symmetric table.
+"""Make and use tables turned into a product-by-product symmetric table, and the BEA readers.
 
 Statistical offices publish *supply* (make) and *use* tables: industries make several
 commodities, and the use table records what each industry buys. A symmetric table needs
@@ -45,30 +45,29 @@ the final-demand column ``margins_and_net_product_taxes`` so that rows balance.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import cell, in_file
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import FileFormatError, InvalidValueError, LabelError
 from commonplan.io._common import (
-    cell,
     existing_file,
     numeric_frame,
     read_frame,
     require_labels,
     unique_labels,
 )
-from commonplan.io._common import in_file as _in_file
 
 __all__ = [
     "SymmetricTable",
     "industry_technology",
     "read_bea_summary",
     "read_bea_supply_use",
-    "read_abs_make_use",
     "FINAL_DEMAND_NAMES",
 ]
 
@@ -100,6 +99,15 @@ FINAL_DEMAND_NAMES = {
     "F10E": "State and local: gross investment in equipment",
     "F10N": "State and local: gross investment in intellectual property products",
 }
+
+#: Roles of the accounts the BEA readers create (see :mod:`commonplan.economy.roles`).
+ACCOUNT_ROLES = {
+    "compensation_of_employees": roles.COMPENSATION,
+    "value_added": roles.VALUE_ADDED,
+    "imports": roles.IMPORTS,
+}
+#: Roles of the BEA final-use codes: F010 is personal consumption expenditures.
+FINAL_DEMAND_ROLES = {"F010": roles.HOUSEHOLD_CONSUMPTION}
 
 #: BEA sector codes of the 15-sector tables (which label rows and columns by name only).
 SECTOR_CODES_15 = {
@@ -218,12 +226,12 @@ def industry_technology(
     )
 
 
-def _balancing_column(table: SymmetricTable) -> np.ndarray:
+def balancing_column(table: SymmetricTable) -> np.ndarray:
     """``x − Z·1 − Y·1``: what the final-demand columns leave unexplained, per product."""
     return table.x - table.Z.sum(axis=1) - table.Y.sum(axis=1)
 
 
-def _economy(
+def symmetric_economy(
     table: SymmetricTable,
     products: list[str],
     fd_columns: list[str],
@@ -234,16 +242,20 @@ def _economy(
     units: str,
     balancing_name: str | None,
     files: list[Path],
+    account_roles: Mapping[str, str] = ACCOUNT_ROLES,
+    final_demand_roles: Mapping[str, str] = FINAL_DEMAND_ROLES,
 ) -> Economy:
+    """The symmetric economy of ``table``, its accounts and categories given the roles
+    the layout says they play (``account_roles``, ``final_demand_roles``: name → role)."""
     Y, columns = table.Y, list(fd_columns)
-    residual = _balancing_column(table)
+    residual = balancing_column(table)
     if balancing_name is not None and np.abs(residual).max(initial=0.0) > 0:
         Y = np.column_stack([Y, residual])
         columns.append(balancing_name)
     labels = pd.MultiIndex.from_arrays(
         [[region] * len(products), products], names=["region", "sector"]
     )
-    with _in_file(files):
+    with in_file(files):
         return Economy.from_flows(
             table.Z,
             pd.DataFrame(Y, index=labels, columns=pd.Index(columns, name="category")),
@@ -251,7 +263,11 @@ def _economy(
             {name: table.accounts[k] for k, name in enumerate(account_names)},
             account_units={name: units for name in account_names},
             products=labels,
-            metadata=metadata,
+            metadata=replace(
+                metadata,
+                account_roles=roles.known_roles(account_names, account_roles),
+                final_demand_roles=roles.known_roles(columns, final_demand_roles),
+            ),
             balance_tolerance=1e-6,
         )
 
@@ -417,7 +433,7 @@ def read_bea_summary(
             "industry_output_total": float(V.sum()),
         },
     )
-    return _economy(
+    return symmetric_economy(
         table,
         commodities,
         list(Y.columns),
@@ -602,7 +618,7 @@ def read_bea_supply_use(
             **(extra or {}),
         },
     )
-    return _economy(
+    return symmetric_economy(
         table,
         codes,
         list(Y.columns),
@@ -655,77 +671,3 @@ def _value_added(
     names = list(rows)
     W = np.vstack([rows[k] for k in names])
     return np.vstack([W, W.sum(axis=0)]), [*names, "value_added"]
-
-
-# ---- ABS make / use (quantecon-book-networks layout) -----------------------------------------
-
-
-def read_abs_make_use(
-    use: str | Path, make: str | Path, *, region: str = "AUS", year: int = 2021
-) -> Economy:
-    """Read the ABS 2020–21 114-industry tables as shipped by ``quantecon-book-networks``.
-
-    ``make`` has industry codes on rows, product codes on columns and a ``total`` column;
-    ``use`` has a header of industry codes and 114 unlabelled rows of intermediate use, in
-    the order of the make table's product columns (the package documents this). Million
-    AUD. The files have no final demand or value added, so they are derived as residuals:
-    final demand ``y = q − Z·1`` (net of imports, may be negative) and ``value_added =
-    q − 1ᵀZ`` (including net product taxes and imported inputs). Product-by-product flows
-    follow the industry-technology assumption.
-    """
-    use, make = existing_file(use, what="ABS use table"), existing_file(make, what="ABS make table")
-    make_frame = read_frame(make, index_col=0, what="ABS make table")
-    make_frame = make_frame.loc[[str(i).strip() != "" for i in make_frame.index]]
-    rows = unique_labels(make_frame.index, path=make, what="industry row")
-    columns = unique_labels(make_frame.columns, path=make, what="product column")
-    make_frame = make_frame.set_axis(rows, axis=0).set_axis(columns, axis=1)
-    products = [c for c in columns if c.lower() != "total"]
-    V = numeric_frame(make_frame[products], path=make, suppressed_as_zero=True).to_numpy()
-    use_frame = read_frame(use, what="ABS use table")
-    industries = unique_labels(use_frame.columns, path=use, what="industry column")
-    use_frame = use_frame.loc[[any(str(v).strip() for v in row) for row in use_frame.to_numpy()]]
-    if industries != rows or len(use_frame) != len(products):
-        raise LabelError(
-            f"use table has {len(industries)} industry columns and {len(use_frame)} rows; make table has "
-            f"{len(rows)} industries and {len(products)} products",
-            where=use.name,
-            expected="the same industries, in the same order, in both tables, and one use row per product",
-        )
-    U = numeric_frame(
-        use_frame.set_axis(products, axis=0).set_axis(industries, axis=1),
-        path=use,
-        suppressed_as_zero=True,
-    ).to_numpy()
-    table = industry_technology(
-        U, V, np.zeros((len(products), 0)), np.zeros((0, len(rows))), products=pd.Index(products)
-    )
-    table = SymmetricTable(
-        Z=table.Z,
-        Y=_balancing_column(table)[:, None],
-        x=table.x,
-        accounts=(table.x - table.Z.sum(axis=0))[None, :],
-        clipped=table.clipped,
-    )
-    metadata = Metadata(
-        name=f"Australia ABS 2020-21 ({len(products)} products)",
-        year=year,
-        units="AUD million, current prices",
-        source=f"{use.name}, {make.name} (quantecon-book-networks)",
-        citation="Australian Bureau of Statistics, Australian National Accounts: Input-Output Tables, 2020-21; "
-        "as shipped by the quantecon-book-networks package (MIT), QuantEcon.",
-        notes="Final demand and value added are derived residuals; industry-technology product table.",
-        extra={"technology": "industry", "clipped_negative_flows": table.clipped},
-    )
-    return _economy(
-        SymmetricTable(
-            Z=table.Z, Y=table.Y, x=table.x, accounts=table.accounts, clipped=table.clipped
-        ),
-        products,
-        ["final_demand"],
-        ["value_added"],
-        region=region,
-        metadata=metadata,
-        units="AUD million",
-        balancing_name=None,
-        files=[use, make],
-    )

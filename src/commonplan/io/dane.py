@@ -27,18 +27,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import cell, check_nonnegative, in_file
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import FileFormatError
 from commonplan.io._common import (
-    cell,
     clean_labels,
     existing_file,
-    in_file,
     match_labels,
     numeric_frame,
     read_frame,
     require_labels,
-    require_nonnegative,
     unique_labels,
 )
 
@@ -57,6 +55,14 @@ FINAL_DEMAND_68 = {
     "Consumo_final": "final_consumption",
     "FBKF": "gross_fixed_capital_formation",
     "Exportaciones_Netas": "net_exports",
+}
+#: Roles of the accounts the DANE reader creates (see :mod:`commonplan.economy.roles`); no
+#: final-demand category is household consumption alone (``final_consumption`` includes
+#: government and NPISH consumption).
+ACCOUNT_ROLES = {
+    "compensation_of_employees": roles.COMPENSATION,
+    "value_added": roles.VALUE_ADDED,
+    "employment": roles.LABOUR,
 }
 #: Value-added components of the 68-sector workbook (they sum to ``VA``) and their names.
 VALUE_ADDED_68 = {
@@ -122,7 +128,7 @@ def _flows(path: Path, sheet: str) -> pd.DataFrame:
     frame = frame.set_axis(rows, axis=0).set_axis(columns, axis=1)
     match_labels(rows, columns, path=path, what=f"sheet {sheet!r}")
     Z = numeric_frame(frame, path=path, sheet=sheet)
-    require_nonnegative(Z, path=path, block="intermediate flow", sheet=sheet)
+    check_nonnegative(Z, what="intermediate flow", where=cell(path, sheet=sheet))
     return Z
 
 
@@ -186,7 +192,7 @@ def _read_25(path: Path, region: str) -> Economy:
     x = numeric_frame(output[["TOT"]], path=path, sheet="Sheet2")["TOT"]
     info = _sector_sheet(path, "Sheet3", "id", ["name", "Empleos"], codes)
     employment = numeric_frame(info[["Empleos"]], path=path, sheet="Sheet3")["Empleos"]
-    require_nonnegative(employment.to_frame(), path=path, block="employment", sheet="Sheet3")
+    check_nonnegative(employment.to_frame(), what="employment", where=cell(path, sheet="Sheet3"))
     Y = (x - Z.sum(axis=1)).to_frame("final_demand")
     accounts = pd.DataFrame({"employment": employment, "value_added": x - Z.sum(axis=0)}).T
     descriptions = info["sector"] if "sector" in info else info["name"]
@@ -238,6 +244,7 @@ def _economy(
             "country": "Colombia",
             "currency": "COP",
         },
+        account_roles=roles.known_roles(accounts.index, ACCOUNT_ROLES),
     )
     products = pd.MultiIndex.from_arrays([[region] * len(codes), codes], names=["region", "sector"])
     with in_file(path):

@@ -27,14 +27,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import (
+    cell,
+    check_finite,
+    check_nonnegative,
+    check_values,
+    first_true,
+    in_file,
+)
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import (
     FileFormatError,
     InvalidValueError,
@@ -42,7 +50,7 @@ from commonplan.errors import (
     MissingBlockError,
     ShapeError,
 )
-from commonplan.io._common import cell, check_cells, existing_file
+from commonplan.io._common import existing_file
 
 UNITS = "USD million, current prices, basic prices"
 CITATION_2025 = "OECD (2025), Inter-Country Input-Output Database, 2025 edition, http://oe.cd/icio"
@@ -63,6 +71,8 @@ FINAL_DEMAND_CATEGORIES = (
     "P33",
     "DISC",
 )
+#: Roles of the final-demand categories (:mod:`commonplan.economy.roles`).
+FINAL_DEMAND_ROLES = {"HFCE": roles.HOUSEHOLD_CONSUMPTION}
 
 _VALUE_ADDED_ROWS = ("VA", "VALU")
 _TAX_ROWS = ("TLS",)
@@ -183,9 +193,15 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
                 where=cell(path, column=key),
                 expected=f"{n} values, one per label",
             )
-    check_cells(Z, path, "Z", labels, labels, nonnegative=True)
+    check_nonnegative(Z, what="Z cell", where=cell(path), labels=(labels, labels))
     for key in ("x", "fu_plus", "va_plus"):
-        check_cells(vectors[key][:, None], path, key, labels, [key], nonnegative=key == "x")
+        check_values(
+            vectors[key],
+            what=f"{key} cell",
+            where=cell(path),
+            labels=(labels,),
+            nonnegative=key == "x",
+        )
 
     readme = str(arrays["readme"]) if "readme" in arrays else ""
     year = _year_from(readme) or _year_from(path.name)
@@ -221,6 +237,7 @@ def read_icio_arrays(path: str | Path, *, name: str | None = None) -> Economy:
         citation=CITATION_2025,
         notes=readme,
         extra=extra,
+        account_roles={"value_added": roles.VALUE_ADDED},
     )
     return Economy.from_flows(
         Z,
@@ -359,7 +376,16 @@ def read_icio_csv(
 
 
 def _economy_from_table(table: IcioTable, path: Path, metadata: Metadata) -> Economy:
-    try:
+    metadata = replace(
+        metadata,
+        account_roles=roles.known_roles(
+            ("value_added", "taxes_less_subsidies"), {"value_added": roles.VALUE_ADDED}
+        ),
+        final_demand_roles=roles.known_roles(
+            table.Y.columns.get_level_values(-1).unique(), FINAL_DEMAND_ROLES
+        ),
+    )
+    with in_file(path):
         return Economy.from_flows(
             table.Z,
             table.Y,
@@ -368,24 +394,6 @@ def _economy_from_table(table: IcioTable, path: Path, metadata: Metadata) -> Eco
             account_units={"value_added": "USD million", "taxes_less_subsidies": "USD million"},
             metadata=metadata,
         )
-    except (InvalidValueError, LabelError, ShapeError, MissingBlockError) as error:
-        raise type(error)(
-            error.message,
-            where=f"{path.name}: {error.where}",
-            expected=error.expected,
-            fix=error.fix,
-        ) from None
-    except Exception as error:
-        from commonplan.errors import DataError
-
-        if isinstance(error, DataError):
-            raise type(error)(
-                error.message,
-                where=f"{path.name}: {error.where}",
-                expected=error.expected,
-                fix=error.fix,
-            ) from None
-        raise
 
 
 def read_icio_table(path: str | Path) -> IcioTable:
@@ -416,22 +424,18 @@ def read_icio_table(path: str | Path) -> IcioTable:
     tls = values[layout["tax_rows"]][:, product_cols].sum(axis=0)
     tls_fd = values[layout["tax_rows"]][:, fd_cols].sum(axis=0)
 
-    bad = Z < 0
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"intermediate flow is negative ({Z[r, c]:.6g}; {int(bad.sum())} negative flow(s) in all)",
-            where=cell(path, labels[r], columns[product_cols[c]]),
-            expected="intermediate flows ≥ 0",
-            fix="correct the sign in the source table",
-        )
-    if (x < 0).any():
-        r = int(np.flatnonzero(x < 0)[0])
-        raise InvalidValueError(
-            f"gross output is negative ({x[r]:.6g})",
-            where=cell(path, labels[r], columns[layout["output_col"]]),
-            expected="output ≥ 0",
-        )
+    check_nonnegative(
+        Z,
+        what="intermediate flow",
+        where=cell(path),
+        labels=(labels, [columns[j] for j in product_cols]),
+        fix="correct the sign in the source table",
+    )
+    check_nonnegative(
+        x,
+        what="gross output",
+        where=lambda position: cell(path, labels[position[0]], columns[layout["output_col"]]),
+    )
     if layout["output_row"] is not None:
         out_row = values[layout["output_row"], product_cols]
         gap = np.abs(out_row - x)
@@ -541,36 +545,22 @@ def _numeric_column(column: Any, path: Path, rows: list[str], name: str) -> np.n
         return np.zeros(len(column))
     if pa.types.is_floating(kind) or pa.types.is_integer(kind):
         result = pc.fill_null(column, 0).to_numpy().astype(np.float64, copy=False)
-        if not np.isfinite(result).all():
-            r = int(np.flatnonzero(~np.isfinite(result))[0])
-            raise InvalidValueError(
-                f"cell {float(result[r])!r} is not finite",
-                where=cell(path, rows[r], name),
-                expected="a finite number",
-                fix="correct the cell in the source file",
-            )
+        check_finite(result, what="cell", where=lambda at: cell(path, rows[at[0]], name))
         return result
     text = pd.Series(column.to_pylist(), dtype=object)
     blank = text.isna() | (text.astype(str).str.strip() == "")
     numbers = pd.to_numeric(text.where(~blank, "0"), errors="coerce")
-    bad = numbers.isna()
-    if bad.any():
-        r = int(np.flatnonzero(bad.to_numpy())[0])
+    bad = first_true(numbers.isna().to_numpy())
+    if bad is not None:
+        r, count = bad
         raise InvalidValueError(
-            f"cell {text.iloc[r]!r} is not a number ({int(bad.sum())} such cell(s) in this column)",
+            f"cell {text.iloc[r]!r} is not a number ({count} such cell(s) in this column)",
             where=cell(path, rows[r], name),
             expected="a number (blank means 0)",
             fix="correct the cell in the source file",
         )
     result = numbers.to_numpy(dtype=np.float64)
-    if not np.isfinite(result).all():
-        r = int(np.flatnonzero(~np.isfinite(result))[0])
-        raise InvalidValueError(
-            f"cell {text.iloc[r]!r} is not finite",
-            where=cell(path, rows[r], name),
-            expected="a finite number",
-            fix="correct the cell in the source file",
-        )
+    check_finite(result, what="cell", where=lambda at: cell(path, rows[at[0]], name))
     return result
 
 

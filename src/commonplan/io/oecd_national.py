@@ -30,15 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import cell, check_nonnegative, in_file
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import FileFormatError, LabelError
 from commonplan.io._common import (
-    cell,
-    in_file,
     numeric_frame,
     read_frame,
     require_labels,
-    require_nonnegative,
     unique_labels,
 )
 
@@ -63,6 +61,9 @@ OECD_ACCOUNT_ROWS = {
     "TXS_INT_FNL": "taxes_less_subsidies_on_products",
     "TXS_IMP_FNL": "taxes_less_subsidies_on_imported_products",
 }
+#: Roles of the accounts and final uses the reader creates (:mod:`commonplan.economy.roles`).
+ACCOUNT_ROLES = {"value_added": roles.VALUE_ADDED, "imports": roles.IMPORTS}
+FINAL_DEMAND_ROLES = {"HFCE": roles.HOUSEHOLD_CONSUMPTION}
 _PRODUCT_ROW = re.compile(r"^(TTL|DOM|IMP)_(.+)$")
 
 
@@ -124,7 +125,7 @@ def read_oecd_national(
         frame.loc[rows + account_rows + ["OUTPUT"], industries + final], path=path
     )
     Z = numbers.loc[rows, industries]
-    require_nonnegative(Z, path=path, block="intermediate flow")
+    check_nonnegative(Z, what="intermediate flow", where=cell(path))
     accounts = {OECD_ACCOUNT_ROWS[r]: numbers.loc[r, industries].to_numpy() for r in account_rows}
     if origin == "DOM" and "IMP" in blocks:
         imported = numeric_frame(frame.loc[blocks["IMP"], industries], path=path)
@@ -158,21 +159,20 @@ def read_oecd_national(
             "flows": origin,
             "country": country,
         },
+        account_roles=roles.known_roles(accounts, ACCOUNT_ROLES),
+        final_demand_roles=roles.known_roles(final, FINAL_DEMAND_ROLES),
     )
     with in_file(path):
-        try:
-            return Economy.from_flows(
-                Z.to_numpy(),
-                Y,
-                x,
-                accounts,
-                account_units={name: "USD million" for name in accounts},
-                products=labels,
-                metadata=metadata,
-                balance_tolerance=_tolerance(len(industries) + len(final)),
-            )
-        except LabelError as error:  # pragma: no cover - labels were checked above
-            raise LabelError(error.message, where=cell(path), expected=error.expected) from None
+        return Economy.from_flows(
+            Z.to_numpy(),
+            Y,
+            x,
+            accounts,
+            account_units={name: "USD million" for name in accounts},
+            products=labels,
+            metadata=metadata,
+            balance_tolerance=_tolerance(len(industries) + len(final)),
+        )
 
 
 def _tolerance(cells_per_row: int) -> float:

@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import cell, check_nonnegative, in_file
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import LabelError
 from commonplan.io._common import (
-    cell,
     existing_file,
-    in_file,
     numeric_frame,
     read_frame,
     require_labels,
@@ -65,6 +64,14 @@ ONS_ACCOUNTS = {
     "Compensation of employees": "compensation_of_employees",
     "Gross Operating Surplus": "gross_operating_surplus",
 }
+#: Roles of the accounts and final-demand categories the reader creates
+#: (:mod:`commonplan.economy.roles`).
+ACCOUNT_ROLES = {
+    "imports": roles.IMPORTS,
+    "compensation_of_employees": roles.COMPENSATION,
+    "gross_value_added": roles.VALUE_ADDED,
+}
+FINAL_DEMAND_ROLES = {"households": roles.HOUSEHOLD_CONSUMPTION}
 #: Final-demand columns of the SIOT and their names.
 ONS_FINAL_DEMAND = {
     "Households": "households",
@@ -134,9 +141,7 @@ def read_ons_ioat(folder: str | Path, *, region: str = "GBR") -> Economy:
         path=path,
     )
     Z = numbers.loc[products, products]
-    from commonplan.io._common import require_nonnegative
-
-    require_nonnegative(Z, path=path, block="intermediate flow")
+    check_nonnegative(Z, what="intermediate flow", where=cell(path))
     Y = numbers.loc[products, list(ONS_FINAL_DEMAND)].rename(columns=ONS_FINAL_DEMAND)
     x = numbers.loc["Total output", products].to_numpy()
     accounts = {ONS_ACCOUNTS[row]: numbers.loc[row, products].to_numpy() for row in ONS_ACCOUNTS}
@@ -157,6 +162,8 @@ def read_ons_ioat(folder: str | Path, *, region: str = "GBR") -> Economy:
         citation=CITATION,
         notes="Domestic-use product-by-product table; imports are a primary input (the 'imports' account).",
         extra={"sector_names": {p: names.get(p, p) for p in products}, "country": "United Kingdom"},
+        account_roles=roles.known_roles(accounts, ACCOUNT_ROLES),
+        final_demand_roles=roles.known_roles(Y.columns, FINAL_DEMAND_ROLES),
     )
     with in_file(path):
         return Economy.from_flows(

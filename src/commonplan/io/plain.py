@@ -25,17 +25,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from commonplan.checks import align_labels, cell, check_nonnegative, in_file
 from commonplan.economy import Economy, Metadata
+from commonplan.economy.roles import stated_roles
 from commonplan.errors import FileFormatError, LabelError, MissingBlockError
 from commonplan.io._common import (
-    cell,
     find_label,
-    in_file,
     match_labels,
     numeric_frame,
     read_frame,
     require_labels,
-    require_nonnegative,
     split_unit,
     unique_labels,
 )
@@ -63,6 +62,7 @@ def read_flow_table(
     year: int | None = None,
     citation: str = "",
     balance_tolerance: float | None = 1e-6,
+    roles: Mapping[str, str] | None = None,
 ) -> Economy:
     """Read a plain flow table into a validated :class:`~commonplan.economy.Economy`.
 
@@ -95,6 +95,12 @@ def read_flow_table(
     balance_tolerance:
         Relative tolerance for ``x = Z·1 + Y·1`` when an output column is given; ``None``
         skips the check.
+    roles:
+        What accounts and final-demand categories are (:mod:`commonplan.economy.roles`),
+        e.g. ``{"hours": "labour", "wages": "compensation", "HH": "household_consumption"}``;
+        recorded in ``metadata.account_roles`` and ``final_demand_roles`` for
+        :meth:`Economy.account_for <commonplan.economy.Economy.account_for>`. Names not
+        given are recognised by their words (``"labour"``, ``"value added"``, …).
 
     Returns
     -------
@@ -138,6 +144,13 @@ def read_flow_table(
     if parsed_accounts is not None:
         parsed_accounts = parsed_accounts.set_axis(products, axis=1)
 
+    categories = Y.columns.get_level_values("category").unique()
+    account_roles, final_demand_roles = stated_roles(
+        roles,
+        list(parsed_accounts.index) if parsed_accounts is not None else [],
+        [str(c) for c in categories],
+        where="read_flow_table(roles=…)",
+    )
     metadata = Metadata(
         name=name or files[0].stem,
         year=year,
@@ -145,6 +158,8 @@ def read_flow_table(
         source=", ".join(str(f) for f in files),
         citation=citation,
         extra={"source_files": [str(f) for f in files]},
+        account_roles=account_roles,
+        final_demand_roles=final_demand_roles,
     )
     with in_file(files):
         return Economy.from_flows(
@@ -226,7 +241,7 @@ def _single_file(
         else None
     )
     Z = numbers.loc[products, products]
-    require_nonnegative(Z, path=path, block="intermediate flow", sheet=sheet_name)
+    check_nonnegative(Z, what="intermediate flow", where=cell(path, sheet=sheet_name))
     Y = numbers.loc[products, list(final_demand)]
     x = numbers.loc[products, output] if output else None
     if x is None and output_row is not None:
@@ -288,8 +303,8 @@ def _block_files(
 
     Z = load("Z")
     match_labels(list(Z.index), list(Z.columns), path=mapping["Z"])
-    require_nonnegative(Z, path=mapping["Z"], block="intermediate flow", sheet=sheet_name)
-    products = list(Z.index)
+    check_nonnegative(Z, what="intermediate flow", where=cell(mapping["Z"], sheet=sheet_name))
+    products = Z.index
     Y = _aligned_rows(load("Y"), products, mapping["Y"], "final demand")
     x = None
     if "x" in mapping:
@@ -303,34 +318,27 @@ def _block_files(
         x = frame.iloc[:, 0]
     account_rows = None
     if "accounts" in mapping:
-        frame = load("accounts")
-        path = mapping["accounts"]
-        columns = list(frame.columns)
-        if set(columns) != set(products):
-            missing = [p for p in products if p not in set(columns)][:3]
-            extra = [c for c in columns if c not in set(products)][:3]
-            raise LabelError(
-                f"account columns do not match the products (missing {missing}, unknown {extra})",
-                where=path.name,
-                expected="one account per row and one column per product of Z",
-                fix="label the account file's columns with the products of Z",
-            )
-        account_rows = frame.loc[:, products]
+        account_rows = align_labels(
+            load("accounts"),
+            products,
+            axis=1,
+            what="account columns",
+            where=mapping["accounts"].name,
+            against="the products of Z",
+            expected="one account per row and one column per product of Z",
+        )
     return Z, Y, x, account_rows
 
 
-def _aligned_rows(frame: pd.DataFrame, products: list[str], path: Path, what: str) -> pd.DataFrame:
-    rows = list(frame.index)
-    if set(rows) != set(products):
-        missing = [p for p in products if p not in set(rows)][:3]
-        extra = [r for r in rows if r not in set(products)][:3]
-        raise LabelError(
-            f"{what} rows do not match the products (missing {missing}, unknown {extra})",
-            where=path.name,
-            expected=f"one {what} row per product of Z",
-            fix="label the rows with the products of Z",
-        )
-    return frame.loc[products]
+def _aligned_rows(frame: pd.DataFrame, products: pd.Index, path: Path, what: str) -> pd.DataFrame:
+    return align_labels(
+        frame,
+        products,
+        what=f"{what} rows",
+        where=path.name,
+        against="the products of Z",
+        expected=f"one {what} row per product of Z",
+    )
 
 
 # ---- labels -------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ Mapping
   only where two extensions share a row label. Its unit is the extension's ``unit``.
   The mapping back (extension, original row, index names) is kept in
   ``metadata.extra["pymrio"]`` so :func:`to_pymrio` rebuilds the same extensions.
+* Account roles (:mod:`commonplan.economy.roles`) travel in a ``role`` column beside the
+  ``unit`` column of each extension's ``unit`` table, which :func:`to_pymrio` writes and
+  :func:`from_pymrio` reads; ``from_pymrio(roles=...)`` states others (accounts or
+  final-demand categories). Final-demand roles have no place in an ``IOSystem``: after a
+  round trip they come from the categories' names (households' consumption is recognised).
 * Direct final-demand stressors ``F_Y`` have no place in an economy (they are not per
   unit of activity); :func:`final_demand_stressors` returns them, with the economy's
   account names, for :func:`commonplan.analysis.footprints` and :func:`to_pymrio`.
@@ -22,7 +27,7 @@ Mapping
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from commonplan.economy import Economy, Metadata
+from commonplan.economy.roles import stated_roles
 from commonplan.errors import MissingBlockError, UnsupportedOperationError
 
 
@@ -86,10 +92,11 @@ def _account_names(extensions: list[Any]) -> list[tuple[Any, Any, str]]:
     ]
 
 
-def _unit_of(ext: Any, row: Any) -> str:
+def _unit_of(ext: Any, row: Any, column: str = "unit") -> str:
+    """The ``column`` (``"unit"`` or ``"role"``) of an extension row's unit table, or ``""``."""
     unit = getattr(ext, "unit", None)
-    if isinstance(unit, pd.DataFrame) and "unit" in unit.columns and row in unit.index:
-        value = unit.loc[row, "unit"]
+    if isinstance(unit, pd.DataFrame) and column in unit.columns and row in unit.index:
+        value = unit.loc[row, column]
         if isinstance(value, pd.Series):
             value = value.iloc[0]
         return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
@@ -97,11 +104,18 @@ def _unit_of(ext: Any, row: Any) -> str:
 
 
 def from_pymrio(
-    iosystem: Any, *, extensions: Sequence[str] | None = None, name: str | None = None
+    iosystem: Any,
+    *,
+    extensions: Sequence[str] | None = None,
+    name: str | None = None,
+    roles: Mapping[str, str] | None = None,
 ) -> Economy:
     """An :class:`Economy` from a pymrio ``IOSystem`` (flows or coefficients), with its extensions.
 
-    ``extensions`` chooses extensions by name (default: all). The system is not changed.
+    ``extensions`` chooses extensions by name (default: all). ``roles`` states what
+    accounts (by their economy name) or final-demand categories are, e.g.
+    ``{"Employment hours": "labour"}``, on top of the roles found in the extensions'
+    ``role`` column. The system is not changed.
     """
     Y = iosystem.Y
     if Y is None:
@@ -119,8 +133,12 @@ def from_pymrio(
     mapping: dict[str, dict[str, Any]] = {}
     rows: dict[str, pd.Series] = {}
     coefficient_rows: dict[str, pd.Series] = {}
+    account_roles: dict[str, str] = {}
     for ext, row, account in chosen:
         units[account] = _unit_of(ext, row)
+        unit_table = getattr(ext, "unit", None)
+        if isinstance(unit_table, pd.DataFrame) and "role" in unit_table.columns:
+            account_roles[account] = _unit_of(ext, row, "role")
         entry = mapping.setdefault(
             ext.name,
             {
@@ -140,14 +158,20 @@ def from_pymrio(
     money = ""
     if isinstance(unit, pd.DataFrame) and "unit" in unit.columns and len(unit):
         money = str(unit["unit"].iloc[0])
+    Y = _with_category_names(Y)
+    categories = Y.columns.get_level_values(-1).unique() if len(Y.columns) else []
+    stated_accounts, stated_categories = stated_roles(
+        roles, [a for _, _, a in chosen], [str(c) for c in categories], where="from_pymrio(roles=…)"
+    )
     metadata = Metadata(
         name=name or str(getattr(iosystem, "name", "") or ""),
         year=_int_or_none(getattr(meta, "year", None) if meta is not None else None),
         units=money,
         source="pymrio IOSystem",
         extra={"pymrio": {"extensions": mapping}},
+        account_roles={**account_roles, **stated_accounts},
+        final_demand_roles=stated_categories,
     )
-    Y = _with_category_names(Y)
     if Z is not None:
         F = None
         if coefficient_rows:
@@ -276,6 +300,9 @@ def to_pymrio(economy: Economy, *, final_demand_stressors: pd.DataFrame | None =
         ext_unit = pd.DataFrame(
             {"unit": [economy.account_units.get(a, "") for a in names]}, index=index
         )
+        recorded = economy.metadata.account_roles
+        if all(a in recorded for a in names):
+            ext_unit["role"] = [recorded[a] for a in names]
         F_Y = None
         if final_demand_stressors is not None:
             F_Y = (

@@ -32,16 +32,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commonplan.economy import Economy, Metadata
+from commonplan.checks import cell, check_nonnegative, check_values, in_file
+from commonplan.economy import Economy, Metadata, roles
 from commonplan.errors import (
-    DataError,
     FileFormatError,
     InvalidValueError,
     LabelError,
     MissingBlockError,
     ShapeError,
 )
-from commonplan.io._common import cell, check_cells, existing_file, numeric_frame, read_frame
+from commonplan.io._common import existing_file, numeric_frame, read_frame
 
 UNITS = "USD million, current prices, basic prices"
 CITATION = (
@@ -50,14 +50,19 @@ CITATION = (
     "Automotive Production', Review of International Economics 23: 575–605"
 )
 FINAL_DEMAND_CATEGORIES = ("CONS_h", "CONS_np", "CONS_g", "GFCF", "INVEN")
+#: Roles of the accounts and final-demand categories the WIOD readers create
+#: (:mod:`commonplan.economy.roles`): SEA hours and persons are labour, SEA ``COMP`` is
+#: compensation, and households' consumption is ``CONS_h``.
+ACCOUNT_ROLES = {
+    "hours_worked_employees": roles.LABOUR,
+    "persons_engaged": roles.LABOUR,
+    "employees": roles.LABOUR,
+    "compensation": roles.COMPENSATION,
+    "value_added": roles.VALUE_ADDED,
+}
+FINAL_DEMAND_ROLES = {"CONS_h": roles.HOUSEHOLD_CONSUMPTION}
 """Households, non-profits serving households, government, gross fixed capital
 formation, changes in inventories and valuables."""
-
-
-def _rewrap(error: DataError, path: Path) -> DataError:
-    """The same error with the file name in front of its ``where``."""
-    where = f"{path.name}: {error.where}" if error.where else path.name
-    return type(error)(error.message, where=where, expected=error.expected, fix=error.fix)
 
 
 # ---- world table reduced to arrays -------------------------------------------------------
@@ -111,11 +116,14 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
                 expected=f"{shape} for {len(countries)} countries × {len(codes)} industries",
             )
     labels = [f"{r}_{s}" for r, s in products]
-    check_cells(Z, path, "Z", labels, labels, nonnegative=True)
-    check_cells(F, path, "F", labels, fd_labels, nonnegative=False)
-    check_cells(x[:, None], path, "x", labels, ["x"], nonnegative=True)
+    where = cell(path)
+    check_nonnegative(Z, what="Z cell", where=where, labels=(labels, labels))
+    check_values(F, what="F cell", where=where, labels=(labels, fd_labels))
+    check_nonnegative(x, what="x cell", where=where, labels=(labels,))
     year = int(arrays["year"]) if "year" in arrays else _year(path.name)
     metadata = Metadata(
+        account_roles={"value_added": roles.VALUE_ADDED},
+        final_demand_roles=dict(FINAL_DEMAND_ROLES),
         name=name or f"WIOD 2013 world table {len(countries)}×{len(codes)}",
         year=year,
         units=UNITS,
@@ -132,7 +140,7 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
             },
         },
     )
-    try:
+    with in_file(path):
         return Economy.from_flows(
             Z,
             pd.DataFrame(F, index=products, columns=fd_columns),
@@ -142,8 +150,6 @@ def read_wiod_arrays(path: str | Path, *, name: str | None = None) -> Economy:
             products=products,
             metadata=metadata,
         )
-    except DataError as error:
-        raise _rewrap(error, path) from None
 
 
 def _load_npz(path: Path) -> Mapping[str, np.ndarray]:
@@ -262,15 +268,13 @@ def read_wiod_niot(
         )
     block = chosen.set_index(pd.Index(codes, name="Code"))
     Z = numeric_frame(block[codes], path=path, what="intermediate flow")
-    bad = Z.to_numpy() < 0
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"intermediate flow is negative ({Z.iat[r, c]:.6g})",
-            where=cell(path, f"{year} {codes[r]}", codes[c]),
-            expected="domestic intermediate flows ≥ 0",
-            fix="correct the sign in the source table",
-        )
+    check_nonnegative(
+        Z,
+        what="intermediate flow",
+        where=cell(path),
+        labels=([f"{year} {code}" for code in codes], codes),
+        expected="domestic intermediate flows ≥ 0",
+    )
     FD = numeric_frame(block[list(_NIOT_FD)], path=path, what="final demand")
     GO = numeric_frame(block[["GO"]], path=path, what="gross output")["GO"]
     country = _country(sea_path, path)
@@ -279,6 +283,8 @@ def read_wiod_niot(
     )
     accounts, units, sea_extra = _sea_accounts(sea_path, year, codes, products)
     metadata = Metadata(
+        account_roles=roles.known_roles(accounts, ACCOUNT_ROLES),
+        final_demand_roles=dict(FINAL_DEMAND_ROLES),
         name=name or f"WIOD national table {country} {year}",
         year=year,
         units=UNITS,
@@ -298,7 +304,7 @@ def read_wiod_niot(
             **sea_extra,
         },
     )
-    try:
+    with in_file(path):
         return Economy.from_flows(
             Z.set_axis(products, axis=0).set_axis(products, axis=1),
             FD.set_axis(products, axis=0),
@@ -308,8 +314,6 @@ def read_wiod_niot(
             metadata=metadata,
             balance_tolerance=1e-6,
         )
-    except DataError as error:
-        raise _rewrap(error, path) from None
 
 
 def _default_sea(path: Path) -> Path:
@@ -369,25 +373,23 @@ def _sea_accounts(
     rows = rows.loc[codes]
     values = numeric_frame(rows[columns[2:]], path=sea_path, what="SEA value")
     rate = values["NOMEXCH"].to_numpy()
-    if (rate <= 0).any():
-        k = int(np.flatnonzero(rate <= 0)[0])
-        raise InvalidValueError(
-            f"exchange rate is {rate[k]!r}",
-            where=cell(sea_path, codes[k], "NOMEXCH"),
-            expected="national currency per USD > 0",
-        )
+    check_values(
+        rate,
+        what="exchange rate",
+        where=lambda at: cell(sea_path, codes[at[0]], "NOMEXCH"),
+        positive=True,
+        expected="national currency per USD > 0",
+    )
     accounts, units = {}, {}
     for account, (column, unit, money) in SEA_ACCOUNTS.items():
         total = values[column].to_numpy()
         if not money:
-            negative = total < 0
-            if negative.any():
-                k = int(np.flatnonzero(negative)[0])
-                raise InvalidValueError(
-                    f"{column} is negative ({total[k]:.6g})",
-                    where=cell(sea_path, f"{year} {codes[k]}", column),
-                    expected=f"{unit} ≥ 0",
-                )
+            check_nonnegative(
+                total,
+                what=column,
+                where=lambda at, column=column: cell(sea_path, f"{year} {codes[at[0]]}", column),
+                expected=f"{unit} ≥ 0",
+            )
         accounts[account] = total / rate if money else total
         units[account] = unit
     return accounts, units, {"sea_exchange_rate": float(rate[0])}
@@ -680,15 +682,15 @@ def read_wiot_table(path: str | Path, *, sheet: str | int | None = None) -> Wiot
         pd.DataFrame(data[:, 4:], index=row_labels, columns=column_labels), path=path, what="cell"
     ).to_numpy()
     Z = numbers[np.ix_(product_rows, industry_columns)]
-    bad = Z < 0
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"intermediate flow is negative ({Z[r, c]:.6g})",
-            where=cell(path, row_labels[product_rows[r]], column_labels[industry_columns[c]]),
-            expected="intermediate flows ≥ 0",
-            fix="correct the sign in the source table",
-        )
+    check_nonnegative(
+        Z,
+        what="intermediate flow",
+        where=cell(path),
+        labels=(
+            [row_labels[i] for i in product_rows],
+            [column_labels[j] for j in industry_columns],
+        ),
+    )
     bottom = {}
     for i in other:
         code, words = text(data[i, 0]), text(data[i, 1]).lower()
@@ -752,6 +754,8 @@ def read_wiot(
     table = read_wiot_table(path, sheet=sheet)
     year = year or table.year or _year(path.name)
     metadata = Metadata(
+        account_roles=roles.known_roles(table.rows.index, ACCOUNT_ROLES),
+        final_demand_roles=dict(FINAL_DEMAND_ROLES),
         name=name
         or f"WIOD {table.release} world table {len(table.Z.index.unique(0))}×{len(table.Z.index.unique(1))}",
         year=year,
@@ -765,7 +769,7 @@ def read_wiot(
         },
     )
     accounts = {row: table.rows.loc[row] for row in table.rows.index}
-    try:
+    with in_file(path):
         return Economy.from_flows(
             table.Z,
             table.Y,
@@ -774,5 +778,3 @@ def read_wiot(
             account_units=dict.fromkeys(accounts, "USD million"),
             metadata=metadata,
         )
-    except DataError as error:
-        raise _rewrap(error, path) from None

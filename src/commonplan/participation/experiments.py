@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from commonplan.checks import parse_number
 from commonplan.errors import ParticipationInputError
 from commonplan.participation.model import (
     DEFAULT_ENDOWMENT,
@@ -230,11 +231,7 @@ def _field(council: Any, key: str, where: str) -> Any:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParticipationInputError(
-            f"{value!r} is not a number", where=where, expected="a number"
-        )
-    return float(value)
+    return parse_number(value, where=where, error=ParticipationInputError)
 
 
 def _numbers(value: Any, where: str, length: int | None = None) -> list[float]:

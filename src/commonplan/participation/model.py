@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from commonplan.checks import check_values, find_bad_cell, first_true
 from commonplan.errors import ParticipationInputError
 
 
@@ -318,12 +319,6 @@ def _where(economy: ParticipatoryEconomy, what: str) -> str:
     return f"{economy.source}: {what}" if economy.source else what
 
 
-def _first_bad(mask: np.ndarray) -> tuple[int, int]:
-    """Index of the first ``True`` entry and how many there are."""
-    bad = np.flatnonzero(mask)
-    return int(bad[0]), int(bad.size)
-
-
 def _check_vector(
     economy: ParticipatoryEconomy,
     values: np.ndarray,
@@ -340,15 +335,15 @@ def _check_vector(
             where=_where(economy, f"{who} councils, field {field_name}"),
             expected=f"one value per {who} council, shape ({expected_len},)",
         )
-    bad = ~np.isfinite(values) | ((values <= 0) if positive else (values < 0))
-    if bad.any():
-        first, count = _first_bad(bad)
-        raise ParticipationInputError(
-            f"{field_name} is {float(values[first])!r} ({count} {who} council(s) affected)",
-            where=_where(economy, f"{who} council {first + 1}, field {field_name}"),
-            expected="a finite number > 0" if positive else "a finite number ≥ 0",
-            fix=f"correct {field_name} of that council in the input",
-        )
+    check_values(
+        values,
+        what=field_name,
+        where=lambda at: _where(economy, f"{who} council {at[0] + 1}, field {field_name}"),
+        nonnegative=True,
+        positive=positive,
+        error=ParticipationInputError,
+        fix=f"correct {field_name} of that council in the input",
+    )
 
 
 def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
@@ -359,26 +354,44 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
     ``k``, ``σ`` and every input exponent finite and > 0; inputs only intermediate goods,
     natural resources or labour, none listed twice, at least one; ``B_w + c_w/k_w < 1``
     (otherwise the council's profit has no maximum and the closed form is a minimum); every
-    produced good has a producer and every resource a positive endowment.
+    produced good has a producer and every resource a positive endowment. The checks run
+    in this order, so the first problem of an input is the one reported.
     """
+    _check_sizes(economy)
+    _check_consumers(economy)
+    _check_industries_and_products(economy)
+    for field_name, values in (
+        (":a", economy.workers.scale),
+        (":c", economy.workers.effort_exponent),
+        (":du", economy.workers.disutility_exponent),
+        (":s", economy.workers.disutility_scale),
+    ):
+        _check_vector(
+            economy, values, "worker", field_name, positive=True, expected_len=economy.workers.count
+        )
+    _check_input_lists(economy)
+    _check_decreasing_returns(economy)
+    _check_producers_and_endowments(economy)
+
+
+def _check_sizes(economy: ParticipatoryEconomy) -> None:
+    """Goods per class an integer ≥ 1, one endowment per commodity, councils of both kinds."""
     g = economy.goods_per_class
     if int(g) != g or g < 1:
         raise ParticipationInputError(
             f"goods_per_class is {g!r}", where=_where(economy, "economy"), expected="an integer ≥ 1"
         )
     n = 5 * g
-    cc, wc = economy.consumers, economy.workers
-    n_c, n_w = cc.count, wc.count
     if (
         economy.endowment.shape != (n,)
-        or not np.isfinite(economy.endowment).all()
-        or (economy.endowment < 0).any()
+        or find_bad_cell(economy.endowment, nonnegative=True) is not None
     ):
         raise ParticipationInputError(
             "endowment is not one finite, non-negative quantity per commodity",
             where=_where(economy, "economy, field endowment"),
             expected=f"shape ({n},), finite, ≥ 0",
         )
+    n_c, n_w = economy.consumers.count, economy.workers.count
     if n_c == 0 or n_w == 0:
         raise ParticipationInputError(
             f"the economy has {n_c} consumer and {n_w} worker councils",
@@ -386,6 +399,11 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
             expected="at least one council of each kind",
         )
 
+
+def _check_consumers(economy: ParticipatoryEconomy) -> None:
+    """Incomes ≥ 0; utility exponents finite, ≥ 0, one per good, not all zero."""
+    cc, g = economy.consumers, economy.goods_per_class
+    n_c = cc.count
     _check_vector(economy, cc.income, "consumer", ":income", positive=False, expected_len=n_c)
     for field_name, exponents in (
         (":utility-exponents", cc.private_exponents),
@@ -397,18 +415,18 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
                 where=_where(economy, f"consumer councils, field {field_name}"),
                 expected=f"{g} exponents per consumer council, shape ({n_c}, {g})",
             )
-        bad = ~np.isfinite(exponents) | (exponents < 0)
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
+        bad = find_bad_cell(exponents, nonnegative=True)
+        if bad is not None:
+            row, col = bad.position
             raise ParticipationInputError(
-                f"exponent {col + 1} is {float(exponents[row, col])!r} ({int(bad.sum())} value(s) affected)",
+                f"exponent {col + 1} is {bad.value!r} ({bad.count} value(s) affected)",
                 where=_where(economy, f"consumer council {row + 1}, field {field_name}"),
                 expected="finite Cobb-Douglas exponents ≥ 0",
                 fix="correct the exponent in the input",
             )
-    no_utility = ~(cc.exponent_sum > 0)
-    if no_utility.any():
-        first, count = _first_bad(no_utility)
+    no_utility = first_true(~(cc.exponent_sum > 0))
+    if no_utility is not None:
+        first, count = no_utility
         raise ParticipationInputError(
             f"all utility exponents are zero ({count} consumer council(s) affected), so its demand is undefined",
             where=_where(
@@ -418,49 +436,40 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
             expected="at least one positive exponent",
         )
 
-    _check_vector(
-        economy,
-        wc.industry.astype(np.float64),
-        "worker",
-        ":industry",
-        positive=False,
-        expected_len=n_w,
-    )
-    bad = ~np.isin(wc.industry, (0, 1, 2))
-    if bad.any():
-        first, count = _first_bad(bad)
+
+def _check_industries_and_products(economy: ParticipatoryEconomy) -> None:
+    """Each worker council of industry 0, 1 or 2, making a good numbered 1..G."""
+    wc, g = economy.workers, economy.goods_per_class
+    industry = wc.industry.astype(np.float64)
+    _check_vector(economy, industry, "worker", ":industry", positive=False, expected_len=wc.count)
+    bad = first_true(~np.isin(wc.industry, (0, 1, 2)))
+    if bad is not None:
+        first, count = bad
         raise ParticipationInputError(
             f":industry is {int(wc.industry[first])} ({count} worker council(s) affected)",
             where=_where(economy, f"worker council {first + 1}, field :industry"),
             expected="0 (private good), 1 (intermediate good) or 2 (public good)",
         )
-    _check_vector(
-        economy,
-        wc.product.astype(np.float64),
-        "worker",
-        ":product",
-        positive=True,
-        expected_len=n_w,
-    )
-    bad = (wc.product < 1) | (wc.product > g)
-    if bad.any():
-        first, count = _first_bad(bad)
+    product = wc.product.astype(np.float64)
+    _check_vector(economy, product, "worker", ":product", positive=True, expected_len=wc.count)
+    bad = first_true((wc.product < 1) | (wc.product > g))
+    if bad is not None:
+        first, count = bad
         raise ParticipationInputError(
             f":product is {int(wc.product[first])} ({count} worker council(s) affected)",
             where=_where(economy, f"worker council {first + 1}, field :product"),
             expected=f"a good number 1..{g}",
         )
-    for field_name, values in (
-        (":a", wc.scale),
-        (":c", wc.effort_exponent),
-        (":du", wc.disutility_exponent),
-        (":s", wc.disutility_scale),
-    ):
-        _check_vector(economy, values, "worker", field_name, positive=True, expected_len=n_w)
 
+
+def _check_input_lists(economy: ParticipatoryEconomy) -> None:
+    """The flattened input lists: well delimited, non-empty, only intermediate goods,
+    natural resources or labour, exponents finite and > 0, no good listed twice."""
+    wc, g = economy.workers, economy.goods_per_class
+    n = 5 * g
     offsets = wc.input_offsets
     if (
-        offsets.shape != (n_w + 1,)
+        offsets.shape != (wc.count + 1,)
         or offsets[0] != 0
         or (np.diff(offsets) < 0).any()
         or offsets[-1] != wc.input_commodity.size
@@ -468,7 +477,7 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
         raise ParticipationInputError(
             "input offsets do not delimit the flattened input lists",
             where=_where(economy, "worker councils, field input_offsets"),
-            expected=f"non-decreasing offsets of length {n_w + 1} from 0 to {wc.input_commodity.size}",
+            expected=f"non-decreasing offsets of length {wc.count + 1} from 0 to {wc.input_commodity.size}",
         )
     if wc.input_exponent.shape != wc.input_commodity.shape:
         raise ParticipationInputError(
@@ -477,29 +486,31 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
             expected="one exponent per input",
         )
     owner = wc.input_owner
-    no_inputs = wc.input_count == 0
-    if no_inputs.any():
-        first, count = _first_bad(no_inputs)
+    no_inputs = first_true(wc.input_count == 0)
+    if no_inputs is not None:
+        first, count = no_inputs
         raise ParticipationInputError(
             f"the council has no inputs ({count} worker council(s) affected)",
             where=_where(economy, f"worker council {first + 1}, field :production-inputs"),
             expected="at least one intermediate good, natural resource or labour type",
         )
     block = wc.input_commodity // g
-    bad = (wc.input_commodity < 0) | (wc.input_commodity >= n) | ~np.isin(block, (1, 2, 3))
-    if bad.any():
-        first, count = _first_bad(bad)
+    bad = first_true(
+        (wc.input_commodity < 0) | (wc.input_commodity >= n) | ~np.isin(block, (1, 2, 3))
+    )
+    if bad is not None:
+        first = bad[0]
         raise ParticipationInputError(
             f"input {int(wc.input_commodity[first])} is not an intermediate good, natural resource or labour type",
             where=_where(economy, f"worker council {owner[first] + 1}, field :production-inputs"),
             expected=f"global commodity indices {g}..{4 * g - 1}",
         )
-    bad = ~np.isfinite(wc.input_exponent) | (wc.input_exponent <= 0)
-    if bad.any():
-        first, count = _first_bad(bad)
+    bad_exponent = find_bad_cell(wc.input_exponent, positive=True)
+    if bad_exponent is not None:
+        (first,) = bad_exponent.position
         entry = first - offsets[owner[first]]
         raise ParticipationInputError(
-            f"input exponent {entry + 1} is {float(wc.input_exponent[first])!r} ({count} value(s) affected)",
+            f"input exponent {entry + 1} is {bad_exponent.value!r} ({bad_exponent.count} value(s) affected)",
             where=_where(
                 economy,
                 f"worker council {owner[first] + 1}, field {_exponent_field(int(block[first]))}",
@@ -520,13 +531,19 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
             expected="each input good at most once per council",
             fix="merge the two entries (their exponents add up)",
         )
-    unbounded = wc.exponent_sum + wc.effort_exponent / wc.disutility_exponent >= 1.0
-    if unbounded.any():
-        first, count = _first_bad(unbounded)
-        total = wc.exponent_sum[first] + wc.effort_exponent[first] / wc.disutility_exponent[first]
+
+
+def _check_decreasing_returns(economy: ParticipatoryEconomy) -> None:
+    """``B_w + c_w/k_w < 1``, else the council's profit has no maximum."""
+    wc = economy.workers
+    effort = wc.effort_exponent / wc.disutility_exponent
+    unbounded = first_true(wc.exponent_sum + effort >= 1.0)
+    if unbounded is not None:
+        first, count = unbounded
+        total = wc.exponent_sum[first] + effort[first]
         raise ParticipationInputError(
             f"input exponents sum to {wc.exponent_sum[first]:.6g} and :c/:du is "
-            f"{wc.effort_exponent[first] / wc.disutility_exponent[first]:.6g}, together {total:.6g} ≥ 1, so the "
+            f"{effort[first]:.6g}, together {total:.6g} ≥ 1, so the "
             f"council's profit has no maximum ({count} worker council(s) affected)",
             where=_where(
                 economy,
@@ -536,7 +553,10 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
             fix="lower the council's exponents",
         )
 
-    produced = np.zeros(n, dtype=bool)
+
+def _check_producers_and_endowments(economy: ParticipatoryEconomy) -> None:
+    """Every produced good has a producer, every natural resource and labour type an endowment."""
+    produced = np.zeros(5 * economy.goods_per_class, dtype=bool)
     produced[economy.worker_output_commodity] = True
     for good_class in (GoodClass.PRIVATE, GoodClass.INTERMEDIATE, GoodClass.PUBLIC):
         section = produced[economy.class_slice(good_class)]
@@ -547,22 +567,24 @@ def validate_participatory_economy(economy: ParticipatoryEconomy) -> None:
                 expected=f"at least one worker council of industry {list(INDUSTRY_OUTPUT_CLASS).index(good_class)} per good",
                 fix="add producers of that class",
             )
-        if not section.all():
-            missing = int(np.flatnonzero(~section)[0])
+        missing = first_true(~section)
+        if missing is not None:
+            first, count = missing
             raise ParticipationInputError(
-                f"no worker council produces {good_class.label} good {missing + 1} "
-                f"({int((~section).sum())} {good_class.label} good(s) without producer)",
-                where=_where(economy, f"{good_class.label} good {missing + 1}"),
+                f"no worker council produces {good_class.label} good {first + 1} "
+                f"({count} {good_class.label} good(s) without producer)",
+                where=_where(economy, f"{good_class.label} good {first + 1}"),
                 expected="at least one producer of every produced good",
                 fix="add a worker council producing it, or remove the good",
             )
     for good_class in (GoodClass.NATURE, GoodClass.LABOUR):
         section = economy.endowment[economy.class_slice(good_class)]
-        if not (section > 0).all():
-            missing = int(np.flatnonzero(~(section > 0))[0])
+        missing = first_true(~(section > 0))
+        if missing is not None:
+            first = missing[0]
             raise ParticipationInputError(
-                f"{good_class.label} {missing + 1} has no endowment, so nothing supplies it",
-                where=_where(economy, f"{good_class.label} {missing + 1}, field endowment"),
+                f"{good_class.label} {first + 1} has no endowment, so nothing supplies it",
+                where=_where(economy, f"{good_class.label} {first + 1}, field endowment"),
                 expected="a positive endowment for every natural resource and labour type",
             )
 
@@ -603,8 +625,7 @@ def linearised_economy(
     worker_output = np.asarray(worker_output, dtype=np.float64)
     if (
         worker_output.shape != (wc.count,)
-        or not np.isfinite(worker_output).all()
-        or (worker_output <= 0).any()
+        or find_bad_cell(worker_output, positive=True) is not None
     ):
         raise ParticipationInputError(
             "worker outputs are not one finite positive quantity per worker council",

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from commonplan.checks import check_values
 from commonplan.economy import Economy
 from commonplan.errors import SpecError
 
@@ -71,22 +72,16 @@ def _fail(
 def _check_array(
     name: str, values: np.ndarray, *, nonnegative: bool = True, allow_inf: bool = False
 ) -> None:
-    bad = np.isnan(values) if allow_inf else ~np.isfinite(values)
-    if bad.any():
-        _fail(
-            name,
-            f"{int(bad.sum())} value(s) are not finite numbers",
-            expected="finite numbers",
-            fix="fill in the missing values",
-        )
-    if nonnegative and (values < 0).any():
-        k = int(np.flatnonzero(values.ravel() < 0)[0])
-        _fail(
-            name,
-            f"value {values.ravel()[k]:.6g} (position {k}) is negative",
-            expected="values ≥ 0",
-            fix="use 0 for 'none'; limits and targets cannot be negative",
-        )
+    """Every value finite (``+inf`` allowed for limits) and, unless told otherwise, ≥ 0."""
+    check_values(
+        values,
+        what="value",
+        where=lambda at: f"{name}, position {at}" if values.ndim > 1 else f"{name}[{at[0]}]",
+        nonnegative=nonnegative,
+        allow_inf=allow_inf,
+        error=SpecError,
+        fix="use 0 for 'none'; limits and targets cannot be negative or missing",
+    )
 
 
 @dataclass(frozen=True)

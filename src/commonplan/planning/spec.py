@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from commonplan.checks import parse_number
 from commonplan.economy import Economy
 from commonplan.errors import CommonplanError, SpecError
 from commonplan.planning.problem import (
@@ -121,19 +122,17 @@ def _check_keys(table: dict[str, Any], allowed: set[str], field: str) -> None:
 
 
 def _number(value: Any, field: str, *, allow_inf: bool = False) -> float:
+    """A TOML number ≥ 0 (a string, even one that reads as a number, is refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _error(field, f"{value!r} is not a number", expected="a number ≥ 0")
-    value = float(value)
-    if np.isnan(value) or (np.isinf(value) and not allow_inf):
-        raise _error(field, f"{value!r} is not a finite number", expected="a finite number ≥ 0")
-    if value < 0:
-        raise _error(
-            field,
-            f"{value:g} is negative",
-            expected="a number ≥ 0",
-            fix="targets and limits cannot be negative; use 0 for none",
-        )
-    return value
+    return parse_number(
+        value,
+        where=field,
+        error=SpecError,
+        allow_inf=allow_inf,
+        nonnegative=True,
+        fix="targets and limits cannot be negative; use 0 for none",
+    )
 
 
 def _per_period(value: Any, T: int, field: str, *, allow_inf: bool = False) -> np.ndarray:
