@@ -6,22 +6,12 @@ import functools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import commonplan.economy.construct as construct
 from commonplan import Economy
 from commonplan.errors import SolverError
 from commonplan.linalg import LeontiefSolver
-
-
-def sparse_coefficients(n: int, inputs: int = 40, seed: int = 0) -> sp.csr_array:
-    rng = np.random.default_rng(seed)
-    cols = np.repeat(np.arange(n), inputs)
-    rows = rng.integers(0, n, cols.size)
-    A = sp.csr_array((rng.random(cols.size), (rows, cols)), shape=(n, n))
-    A.sum_duplicates()
-    sums = np.asarray(A.sum(axis=0)).ravel()
-    return sp.csr_array(A @ sp.diags_array(rng.uniform(0.3, 0.7, n) / sums))
+from random_matrices import sparse_coefficients
 
 
 @pytest.mark.parametrize("n", [60, 1200])  # dense LU and GMRES under method="auto"

@@ -14,17 +14,12 @@ from commonplan.linalg import (
     spectral_radius,
     spectral_radius_bounds,
 )
+from random_matrices import sparse_coefficients
 
 
 def coefficients(n: int, inputs: int, seed: int = 0, total: float = 0.5) -> sp.csr_array:
     """``inputs`` random inputs per product; column sums ``total`` (then ρ(A) = total)."""
-    rng = np.random.default_rng(seed)
-    cols = np.repeat(np.arange(n), inputs)
-    rows = rng.integers(0, n, cols.size)
-    A = sp.csr_array((rng.random(cols.size), (rows, cols)), shape=(n, n))
-    A.sum_duplicates()
-    sums = np.asarray(A.sum(axis=0)).ravel()
-    return sp.csr_array(A @ sp.diags_array(total / sums))
+    return sparse_coefficients(n, inputs, seed, total=total)
 
 
 @pytest.fixture(scope="module")

@@ -23,18 +23,9 @@ from commonplan import Economy
 from commonplan.errors import SolverError
 from commonplan.linalg import LeontiefSolver
 from commonplan.planning import PlanProblem, solve
+from random_matrices import sparse_coefficients
 
 N = 600
-
-
-def sparse_coefficients(n: int, inputs: int, seed: int) -> sp.csr_array:
-    rng = np.random.default_rng(seed)
-    cols = np.repeat(np.arange(n), inputs)
-    rows = rng.integers(0, n, cols.size)
-    A = sp.csr_array((rng.random(cols.size), (rows, cols)), shape=(n, n))
-    A.sum_duplicates()
-    sums = np.asarray(A.sum(axis=0)).ravel()
-    return sp.csr_array(A @ sp.diags_array(rng.uniform(0.3, 0.7, n) / sums))
 
 
 @pytest.fixture(scope="module")
