@@ -22,6 +22,7 @@ import numpy as np
 
 SIGNIFICANT_DIGITS = 4
 MAX_DECIMALS = 6
+"""Smaller magnitudes than 10⁻⁶ are written as a bound (``< 0.000001``), never in e-notation."""
 
 
 def format_number(value: Any, unit: str = "") -> str:
@@ -47,11 +48,10 @@ def format_number(value: Any, unit: str = "") -> str:
 def _significant(v: float) -> str:
     if v == 0:
         return "0"
-    exponent = math.floor(math.log10(abs(v)))
-    decimals = SIGNIFICANT_DIGITS - 1 - exponent
-    if decimals > MAX_DECIMALS:
-        bound = 10.0**-MAX_DECIMALS
+    bound = 10.0**-MAX_DECIMALS
+    if abs(v) < bound:
         return f"< {bound:.{MAX_DECIMALS}f}" if v > 0 else f"> -{bound:.{MAX_DECIMALS}f}"
+    decimals = SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(abs(v)))
     rounded = round(v, decimals)
     if rounded == 0:
         return "0"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -105,7 +105,8 @@ def time_zone(name: str) -> ZoneInfo:
 def local_deadline(text: str, zone: ZoneInfo, where: str) -> datetime | None:
     """A ``datetime-local`` field (``2026-05-01T18:00``) read as a wall-clock time in ``zone``.
 
-    Empty means no deadline. A time that a daylight-saving change skips or repeats is
+    Returned in UTC (the instant is the same; the store keeps UTC). Empty means no
+    deadline. A time that a daylight-saving change skips or repeats is
     read as the earlier of its two readings (``fold=0``).
     """
     text = text.strip()
@@ -125,7 +126,7 @@ def local_deadline(text: str, zone: ZoneInfo, where: str) -> datetime | None:
             where=where,
             expected="a wall-clock time; the time zone is chosen separately",
         )
-    return moment.replace(tzinfo=zone)
+    return moment.replace(tzinfo=zone).astimezone(UTC)
 
 
 def target_groups(typed: TypedForm, rows: int = GROUP_ROWS) -> list[dict[str, Any]]:
