@@ -53,14 +53,18 @@ def alternatives_figure(
     ``groups`` are the round's target groups in the order to show (e.g. highest weight
     first); every one of them gets its bar group, also when a plan delivers 0 % of it
     (the bar is labelled "0 %") or does not measure it (labelled "not measured": a group
-    without sectors). When every alternative reports ``fulfilment_by_group`` (computed
+    without sectors). When any alternative reports ``fulfilment_by_group`` (computed
     alternatives: deliveries over targets per group), the bars show that fulfilment in
-    %; otherwise each alternative's priority weight per group in %.
+    % (a hand-made alternative among computed ones shows "not measured"); otherwise each
+    alternative's priority weight per group in %.
     """
-    fulfilment = all(
+    fulfilment = any(
         isinstance(a.figures.get("fulfilment_by_group"), Mapping) for a in alternatives
     )
-    values = [a.figures["fulfilment_by_group"] if fulfilment else a.weights for a in alternatives]
+    values = [
+        (a.figures.get("fulfilment_by_group") or {}) if fulfilment else a.weights
+        for a in alternatives
+    ]
     shown: list[str] = list(groups or ())
     for shares in values:
         shown.extend(g for g in shares if g not in shown)

@@ -72,8 +72,12 @@ def format_percent(ratio: Any) -> str:
 
 
 def plot_text(value: Any) -> str:
-    """Text for a Plotly label, legend or hover: HTML entities escaped, so tags show as typed."""
-    return html.escape(str(value), quote=True)
+    """Text for a Plotly label, legend or hover: ``&``, ``<`` and ``>`` as entities, so tags show as typed.
+
+    Quotes stay as they are: Plotly decodes ``&lt;``, ``&gt;`` and ``&amp;`` but would show ``&quot;``
+    literally, and a quote alone cannot open a tag.
+    """
+    return html.escape(str(value), quote=False)
 
 
 def product_name(label: Any, names: Mapping[str, str], *, with_region: bool) -> str:
