@@ -251,6 +251,12 @@ def _menu_reachable(page: Page) -> None:
 def _shot(page: Page, artifacts_dir, size: str, name: str) -> None:
     if size == "phone":
         _no_horizontal_scroll(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(
+            "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right"
+            " > 391).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getAttribute('name'))"
+        )
+        assert width <= PHONE["width"] + 1, f"{name}: the page is {width}px wide: {wide}"
     page.screenshot(path=str(artifacts_dir / f"round-{name}-{size}.png"), full_page=True)
 
 
