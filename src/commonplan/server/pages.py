@@ -434,7 +434,7 @@ def _plan_rows(
         [
             name(label),
             charts.plain_label(label),
-            *(_plan_cell(c, v, unit) for c, v in zip(columns, values, strict=True)),
+            *(_plan_cell(c, v) for c, v in zip(columns, values, strict=True)),
         ]
         for label, values in zip(shown.index, shown.itertuples(index=False), strict=True)
     ]
@@ -450,10 +450,8 @@ _PLAN_COLUMNS = {
 }
 
 
-def _plan_cell(column: str, value: Any, unit: str) -> str:
-    if column == "fulfilment":
-        return format_number(100 * value) if value == value else "—"
-    return format_number(value)
+def _plan_cell(column: str, value: Any) -> str:
+    return format_number(100 * value if column == "fulfilment" else value)
 
 
 def _money_unit(db: Database, economy_id: int | None) -> str:
@@ -474,6 +472,7 @@ async def plan_page(request: Request) -> HTMLResponse:
             columns, rows, n_products = await run_read(
                 request, _plan_rows, p.plan_sha256, board.assembly.economy_id
             )
+            context["warnings"] = _warnings(p)
             context["plan"] = {
                 "label": p.label,
                 "title": p.title,
@@ -588,6 +587,14 @@ def _form_round(form: Any, default: int) -> int:
     if not text.isdigit() or len(text) > 9:
         raise BallotError(f"the form names no valid round: {text[:20]!r}", where="round_id")
     return int(text)
+
+
+def _required_round(form: Any) -> int:
+    """The round a facilitator's form acts on (its hidden ``round_id``, which must be there)."""
+    round_id = _form_round(form, 0)
+    if round_id == 0:
+        raise BallotError("the form names no round", where="round_id", fix="reload the page")
+    return round_id
 
 
 def _form_points(form: Any) -> dict[str, Any]:
@@ -895,8 +902,9 @@ async def compute_submit(request: Request) -> Response:
     try:
         check_csrf(request, str(form.get("csrf_token") or ""))
         actor = _signed_in(actor, "compute alternatives")
-        round_id = _form_round(form, -1)
-        computed = await run_long_write(request, rounds.compute_alternatives, actor, round_id)
+        computed = await run_long_write(
+            request, rounds.compute_alternatives, actor, _required_round(form)
+        )
     except CommonplanError as error:
         return await _alternatives_refusal(request, actor, error, forms.TypedForm())
     _flash(request, "ok", f"{len(computed)} alternatives computed.")
@@ -916,7 +924,7 @@ async def alternative_submit(request: Request) -> Response:
             request,
             rounds.add_alternative,
             actor,
-            _form_round(form, -1),
+            _required_round(form),
             typed.get("title"),
             description=typed.get("description").strip(),
         )
