@@ -370,6 +370,7 @@ def test_a_whole_round_from_the_pages(fresh, chromium, artifacts_dir):
     _shot(fac, artifacts_dir, size, "dashboard-published")
     fac.goto(f"{base}/results")
     assert fac.inner_text("#winner") == "B"
+    assert "B: More consumption now" in fac.inner_text("#alternative-titles")
     _shot(fac, artifacts_dir, size, "results")
     fac.goto(f"{base}/plan")
     fac.wait_for_selector("#published-plan")

@@ -406,6 +406,7 @@ async def results_page(request: Request) -> HTMLResponse:
         context["round"] = _round_view(board.current_round)
         if board.result is not None:
             context["result"] = views.result_json(board.result)
+            context["titles"] = {a.label: a.title for a in board.alternatives}
         if board.current_round.weights:
             context["charts"] = {"weights": charts.weights_figure(board.current_round.weights)}
     return _render(request, "results.html", actor, context)
