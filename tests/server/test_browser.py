@@ -185,3 +185,206 @@ def test_sign_in_ballot_rank_and_result_on_a_phone(served, chromium, artifacts_d
     page.screenshot(path=str(artifacts_dir / "server-economy-phone.png"), full_page=True)
     assert requests_elsewhere == [], f"the pages fetched from elsewhere: {requests_elsewhere}"
     context.close()
+
+
+DESKTOP = {"width": 1280, "height": 900}
+HOSTILE_TITLE = '<a href="https://evil.example/">Free lunch</a>'
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def fresh(request, tmp_path):
+    """An assembly on the 15-sector BEA table with a facilitator, an administrator and three
+    members in one council, and no round yet, served on a free port."""
+    url = f"sqlite:///{tmp_path / 'round.sqlite3'}"
+    db = open_database(url, migrate=True)
+    system = Actor.system()
+    ids = {
+        name: accounts.create_user(db, system, name, PASSWORD, role).id
+        for name, role in (
+            ("fac", "facilitator"),
+            ("ana", "member"),
+            ("ben", "member"),
+            ("cai", "member"),
+        )
+    }
+    economy = assemblies.store_economy(db, system, load_dataset("bea2021_15"))
+    assembly = assemblies.create_assembly(db, system, "Whole-round assembly", economy_id=economy.id)
+    council = assemblies.create_council(
+        db, system, assembly.id, "Consumers: everyone", "consumers", region="USA"
+    )
+    for name in ("ana", "ben", "cai"):
+        assemblies.add_membership(db, system, council.id, ids[name])
+    server = ServerProcess(url, free_port()).start()
+    try:
+        yield {
+            "db": db,
+            "ids": ids,
+            "size": request.param,
+            "base": f"http://127.0.0.1:{server.port}",
+        }
+    finally:
+        server.stop()
+        db.dispose()
+
+
+def _person(chromium, size: str, base: str, outside: list[str]) -> Page:
+    viewport = PHONE if size == "phone" else DESKTOP
+    phone = size == "phone"
+    context = chromium.new_context(
+        viewport=viewport, device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone
+    )
+    page = context.new_page()
+    page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    return page
+
+
+def _menu_reachable(page: Page) -> None:
+    """Every entry of the main menu is visible on the screen, none scrolled out of sight."""
+    width = page.evaluate("window.innerWidth")
+    for label in ("Dashboard", "Ballot", "Alternatives", "Results", "Plan", "Audit log"):
+        link = page.locator("nav.main a", has_text=label).first
+        assert link.is_visible(), label
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, label
+
+
+def _shot(page: Page, artifacts_dir, size: str, name: str) -> None:
+    if size == "phone":
+        _no_horizontal_scroll(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(
+            "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right"
+            " > 391).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getAttribute('name'))"
+        )
+        assert width <= PHONE["width"] + 1, f"{name}: the page is {width}px wide: {wide}"
+    page.screenshot(path=str(artifacts_dir / f"round-{name}-{size}.png"), full_page=True)
+
+
+def test_a_whole_round_from_the_pages(fresh, chromium, artifacts_dir):
+    """A facilitator and three members run a round from opening to publication, in the browser."""
+    base, size, db = fresh["base"], fresh["size"], fresh["db"]
+    outside: list[str] = []
+
+    # 1. the facilitator opens the round: target groups with sectors picked by name, deadlines
+    fac = _person(chromium, size, base, outside)
+    _sign_in(fac, base, "fac")
+    _menu_reachable(fac)
+    fac.click("#open-round")
+    fac.fill("input[name=title]", "Whole round")
+    fac.fill("input[name='group-0-name']", "food")
+    fac.select_option(
+        "select[name='group-0-sectors']",
+        label=["Agriculture, forestry, fishing, and hunting (11)", "Manufacturing (31G)"],
+    )
+    fac.fill("input[name='group-1-name']", "homes")
+    fac.select_option("select[name='group-1-sectors']", label=["Construction (23)"])
+    fac.fill("input[name='group-2-name']", "investment")
+    fac.select_option("select[name='group-2-kind']", "investment")
+    fac.select_option("select[name=time_zone]", "Europe/Madrid")
+    fac.fill("input[name=ballot_deadline]", "2031-05-01T18:00")
+    fac.fill("input[name=vote_deadline]", "2031-05-08T18:00")
+    _shot(fac, artifacts_dir, size, "open")
+    fac.click("button:has-text('Open the round')")
+    fac.wait_for_selector("text=The round is open for ballots.")
+    round_id = next(iter(rounds_of(db)))
+    assert "2031-05-01 16:00 UTC" in fac.inner_text("main")  # 18:00 in Madrid (CEST)
+
+    # 2. three members cast ballots; one is refused first and comes back as typed
+    members = {name: _person(chromium, size, base, outside) for name in ("ana", "ben", "cai")}
+    for name, page in members.items():
+        _sign_in(page, base, name)
+    ana = members["ana"]
+    ana.goto(f"{base}/ballot")
+    for group, points in (("food", "50"), ("homes", "20"), ("investment", "20")):
+        ana.fill(f"input[name='points:{group}']", points)
+    ana.click("button:has-text('Submit ballot')")
+    ana.wait_for_selector("#error-total")
+    assert "sum to 90" in ana.inner_text("#error-total")
+    assert [
+        ana.input_value(f"input[name='points:{g}']") for g in ("food", "homes", "investment")
+    ] == [
+        "50",
+        "20",
+        "20",
+    ]
+    assert ana.inner_text("[data-total]") == "90"
+    _shot(ana, artifacts_dir, size, "ballot-refused")
+    ana.fill("input[name='points:investment']", "30")
+    ana.click("button:has-text('Submit ballot')")
+    ana.wait_for_selector("#current-ballot")
+    for name, points in (("ben", ("20", "70", "10")), ("cai", ("60", "20", "20"))):
+        page = members[name]
+        page.goto(f"{base}/ballot")
+        for group, value in zip(("food", "homes", "investment"), points, strict=True):
+            page.fill(f"input[name='points:{group}']", value)
+        page.click("button:has-text('Submit ballot')")
+        page.wait_for_selector("#current-ballot")
+    stored = ballots.my_ballot(db, accounts.get_actor(db, fresh["ids"]["ana"]), round_id)
+    assert stored.points == {"food": 50.0, "homes": 20.0, "investment": 30.0}
+
+    # 3. the facilitator closes the ballots, computes alternatives and adds one by hand
+    fac.goto(f"{base}/")
+    fac.wait_for_selector("text=3 / 3")
+    fac.click("button:has-text('Close ballots and aggregate the weights')")
+    fac.wait_for_selector("#advance-blocked")
+    fac.goto(f"{base}/alternatives")
+    fac.click("button:has-text('Compute alternatives')")
+    fac.wait_for_selector("text=alternatives computed")
+    fac.fill("input[name=title]", HOSTILE_TITLE)
+    fac.click("button:has-text('Add alternative')")
+    fac.wait_for_selector("text=added")
+    fac.wait_for_selector("#fulfilment .main-svg")
+    assert fac.locator("#fulfilment a").count() == 0  # the typed link is text, not a link
+    assert HOSTILE_TITLE in fac.inner_text("main")
+    n_alternatives = fac.locator("section.alternative").count()
+    assert n_alternatives >= 4
+    _shot(fac, artifacts_dir, size, "alternatives")
+    fac.goto(f"{base}/")
+    fac.click("button:has-text('Open the vote on the alternatives')")
+    fac.wait_for_selector("text=vote phase")
+
+    # 4. the members rank: ana and cai put B first, ben puts the hand-made one first
+    labels = [chr(ord("A") + k) for k in range(n_alternatives)]
+    orders = {
+        "ana": ["B", "A", *labels[2:]],
+        "ben": [labels[-1], "B", *labels[:-1]],
+        "cai": ["B", *[x for x in labels if x != "B"]],
+    }
+    for name, page in members.items():
+        page.goto(f"{base}/alternatives")
+        order = list(dict.fromkeys(orders[name]))
+        for rank, label in enumerate(order, start=1):
+            page.select_option(f"select[name='rank:{label}']", str(rank))
+        if name == "ana":
+            _shot(page, artifacts_dir, size, "ranking")
+        page.click("button:has-text('Submit ranking')")
+        page.wait_for_selector("text=You have ranked")
+
+    # 5. the facilitator counts the vote and publishes the winner
+    fac.goto(f"{base}/")
+    fac.wait_for_selector("#turnout-votes:has-text('3 / 3')")
+    fac.click("button:has-text('Close the vote and count it (Schulze)')")
+    fac.wait_for_selector("text=tallied phase")
+    fac.click("button:has-text('Publish the winning plan')")
+    fac.wait_for_selector("text=published phase")
+    _shot(fac, artifacts_dir, size, "dashboard-published")
+    fac.goto(f"{base}/results")
+    assert fac.inner_text("#winner") == "B"
+    assert "B: More consumption now" in fac.inner_text("#alternative-titles")
+    _shot(fac, artifacts_dir, size, "results")
+    fac.goto(f"{base}/plan")
+    fac.wait_for_selector("#published-plan")
+    plan_text = fac.inner_text("main")
+    assert "immutable" in plan_text and "Manufacturing" in plan_text and "e+0" not in plan_text
+    _menu_reachable(fac)
+    _shot(fac, artifacts_dir, size, "plan")
+    assert outside == [], f"the pages fetched from elsewhere: {outside}"
+    for page in (fac, *members.values()):
+        page.context.close()
+
+
+def rounds_of(db):
+    """The ids of the stored rounds, newest first."""
+    from commonplan.services import queries
+
+    return [r.id for r in queries.list_rounds(db)]

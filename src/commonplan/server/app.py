@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         "published plans. Reads are public; writes need a bearer token "
         "(POST /api/v1/tokens) and the right role.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is a server-rendered page (pages.api_docs): no CDN
         redoc_url=None,
     )
     app.state.commonplan = state

@@ -2,15 +2,20 @@
 
 The pages embed each figure as JSON and ``static/app.js`` draws it with the Plotly.js
 bundle served by this server; no chart code runs in Python beyond building these dicts.
+Every text that reaches a figure (names, titles, labels) passes through
+:func:`~commonplan.server.formatting.plot_text`, so markup typed into a name is shown,
+never rendered (Plotly turns ``<a href>`` in labels into live links).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from commonplan.server.formatting import LOW_FULFILMENT, format_percent, plot_text
 
 _CLASS_COLOURS = {
     "key": "#b3261e",
@@ -23,101 +28,109 @@ _CLASS_COLOURS = {
 def weights_figure(weights: Mapping[str, float], title: str = "Target weights") -> dict[str, Any]:
     """Bar chart of the aggregated target weights (shares summing to 1, shown in %)."""
     groups = list(weights)
+    values = [round(100 * float(weights[g]), 2) for g in groups]
     return {
         "data": [
             {
                 "type": "bar",
-                "x": groups,
-                "y": [round(100 * float(weights[g]), 2) for g in groups],
+                "x": [plot_text(g) for g in groups],
+                "y": values,
+                "text": [format_percent(v / 100) for v in values],
+                "textposition": "auto",
                 "marker": {"color": "#1f5fa8"},
                 "hovertemplate": "%{x}: %{y:.2f} %<extra></extra>",
             }
         ],
-        "layout": {"title": {"text": title}, "yaxis": {"title": {"text": "weight (%)"}}},
+        "layout": {"title": {"text": plot_text(title)}, "yaxis": {"title": {"text": "weight (%)"}}},
     }
 
 
-def alternatives_figure(alternatives: Sequence[Any]) -> dict[str, Any]:
+def alternatives_figure(
+    alternatives: Sequence[Any], groups: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Grouped bars comparing the alternatives side by side, one bar group per target group.
 
-    When every alternative reports ``fulfilment_by_group`` (computed alternatives: deliveries
-    over targets per group), the bars show that fulfilment in %; otherwise each
+    ``groups`` are the round's target groups in the order to show (e.g. highest weight
+    first); every one of them gets its bar group, also when a plan delivers 0 % of it
+    (the bar is labelled "0 %") or does not measure it (labelled "not measured": a group
+    without sectors). When any alternative reports ``fulfilment_by_group`` (computed
+    alternatives: deliveries over targets per group), the bars show that fulfilment in
+    % (a hand-made alternative among computed ones shows "not measured"); otherwise each
     alternative's priority weight per group in %.
     """
-    fulfilment = all(
+    fulfilment = any(
         isinstance(a.figures.get("fulfilment_by_group"), Mapping) for a in alternatives
     )
-    values = [a.figures["fulfilment_by_group"] if fulfilment else a.weights for a in alternatives]
-    groups: list[str] = []
-    for shares in values:
-        groups.extend(g for g in shares if g not in groups)
-    data = [
-        {
-            "type": "bar",
-            "name": f"{alt.label}: {alt.title}",
-            "x": groups,
-            "y": [
-                None if shares.get(g) is None else round(100 * float(shares[g]), 2) for g in groups
-            ],
-        }
-        for alt, shares in zip(alternatives, values, strict=True)
+    values = [
+        (a.figures.get("fulfilment_by_group") or {}) if fulfilment else a.weights
+        for a in alternatives
     ]
+    shown: list[str] = list(groups or ())
+    for shares in values:
+        shown.extend(g for g in shares if g not in shown)
+    data = []
+    for alt, shares in zip(alternatives, values, strict=True):
+        y = [None if shares.get(g) is None else round(100 * float(shares[g]), 2) for g in shown]
+        data.append(
+            {
+                "type": "bar",
+                "name": plot_text(f"{alt.label}: {alt.title}"),
+                "x": [plot_text(g) for g in shown],
+                "y": [0 if v is None else v for v in y],
+                "text": ["not measured" if v is None else format_percent(v / 100) for v in y],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "hovertemplate": "%{x}: %{text}<extra>%{fullData.name}</extra>",
+            }
+        )
     title = (
         "Target fulfilment by group" if fulfilment else "Priority weights behind each alternative"
     )
     axis = "deliveries / targets (%)" if fulfilment else "weight (%)"
+    layout: dict[str, Any] = {
+        "barmode": "group",
+        "title": {"text": title},
+        "yaxis": {"title": {"text": axis}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.3},
+    }
+    if fulfilment:
+        layout["shapes"] = [
+            _horizontal_line(100),
+            _horizontal_line(100 * LOW_FULFILMENT, "#b3261e"),
+        ]
+    return {"data": data, "layout": layout}
+
+
+def _horizontal_line(y: float, colour: str = "#888") -> dict[str, Any]:
     return {
-        "data": data,
-        "layout": {
-            "barmode": "group",
-            "title": {"text": title},
-            "yaxis": {"title": {"text": axis}},
-            "legend": {"orientation": "h", "y": -0.3},
-        },
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": y,
+        "y1": y,
+        "line": {"dash": "dot", "color": colour, "width": 1},
     }
 
 
-def figure_rows(figures: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Flatten an alternative's key figures into ``(name, formatted value)`` rows for a table."""
-    rows: list[tuple[str, str]] = []
-    for name, value in figures.items():
-        if isinstance(value, Mapping):
-            for sub, inner in value.items():
-                rows.append((f"{name}: {sub}", _format(inner)))
-        else:
-            rows.append((str(name), _format(value)))
-    return rows
+def plain_label(label: Any) -> str:
+    """A product label as text: ``("USA", "31G")`` → ``"USA / 31G"``."""
+    return " / ".join(str(p) for p in label) if isinstance(label, tuple) else str(label)
 
 
-def format_value(value: Any) -> str:
-    """A number or value formatted for a table cell (thousands separators, 3–4 significant digits)."""
-    return _format(value)
+def linkages_figure(
+    table: pd.DataFrame, label_of: Callable[[Any], str] = plain_label
+) -> dict[str, Any]:
+    """Scatter of the normalised backward (x) and forward (y) linkage indices, coloured by class.
 
-
-def _format(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if v != v:
-            return "—"
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:.4g}"
-        return f"{v:,.3f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.1f}"
-    if isinstance(value, list | tuple):
-        return ", ".join(_format(v) for v in value)
-    return str(value)
-
-
-def linkages_figure(table: pd.DataFrame) -> dict[str, Any]:
-    """Scatter of the normalised backward (x) and forward (y) linkage indices, coloured by class."""
+    Both axes are logarithmic: the indices are positive ratios to the mean (1 = average),
+    and one product far above the rest (a forward index of 6, say) would otherwise
+    squeeze every other point into a corner. Dotted lines mark 1 on each axis.
+    """
     data = []
-    labels = [
-        " / ".join(str(p) for p in idx) if isinstance(idx, tuple) else str(idx)
-        for idx in table.index
-    ]
+    labels = [plot_text(label_of(idx)) for idx in table.index]
+    backward = table["power_of_dispersion"].to_numpy(dtype=float)
+    forward = table["sensitivity_of_dispersion"].to_numpy(dtype=float)
     classes = table["classification"].astype(str).to_numpy()
     for name, colour in _CLASS_COLOURS.items():
         mask = classes == name
@@ -128,51 +141,50 @@ def linkages_figure(table: pd.DataFrame) -> dict[str, Any]:
                 "type": "scatter",
                 "mode": "markers",
                 "name": name,
-                "x": np.round(table["power_of_dispersion"].to_numpy()[mask], 4).tolist(),
-                "y": np.round(table["sensitivity_of_dispersion"].to_numpy()[mask], 4).tolist(),
+                "x": np.round(backward[mask], 4).tolist(),
+                "y": np.round(forward[mask], 4).tolist(),
                 "text": [labels[k] for k in np.flatnonzero(mask)],
                 "marker": {"color": colour, "size": 8},
                 "hovertemplate": "%{text}<br>backward %{x:.3f}, forward %{y:.3f}<extra></extra>",
             }
         )
+    positive = np.concatenate([backward[backward > 0], forward[forward > 0], [1.0]])
+    low, high = float(positive.min()) / 1.15, float(positive.max()) * 1.15
+    for axis in ("x", "y"):  # the reference lines at 1, drawn as data so log axes place them right
+        line = [1.0, 1.0], [low, high]
+        x, y = line if axis == "x" else line[::-1]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": x,
+                "y": y,
+                "line": {"dash": "dot", "color": "#888", "width": 1},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
     return {
         "data": data,
         "layout": {
-            "xaxis": {"title": {"text": "backward index"}},
-            "yaxis": {"title": {"text": "forward index"}},
+            "xaxis": {"title": {"text": "backward index (log scale)"}, "type": "log"},
+            "yaxis": {"title": {"text": "forward index (log scale)"}, "type": "log"},
             "margin": {"t": 40, "b": 50},
-            "shapes": [
-                {
-                    "type": "line",
-                    "x0": 1,
-                    "x1": 1,
-                    "yref": "paper",
-                    "y0": 0,
-                    "y1": 1,
-                    "line": {"dash": "dot", "color": "#888"},
-                },
-                {
-                    "type": "line",
-                    "y0": 1,
-                    "y1": 1,
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "line": {"dash": "dot", "color": "#888"},
-                },
-            ],
             "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         },
     }
 
 
-def bar_figure(series: pd.Series, title: str, axis_title: str, top: int = 20) -> dict[str, Any]:
+def bar_figure(
+    series: pd.Series,
+    title: str,
+    axis_title: str,
+    top: int = 20,
+    label_of: Callable[[Any], str] = plain_label,
+) -> dict[str, Any]:
     """Horizontal bars of the ``top`` largest values of a labelled series."""
     largest = series.sort_values(ascending=False).head(top)[::-1]
-    labels = [
-        " / ".join(str(p) for p in idx) if isinstance(idx, tuple) else str(idx)
-        for idx in largest.index
-    ]
+    labels = [plot_text(label_of(idx)) for idx in largest.index]
     return {
         "data": [
             {
@@ -181,12 +193,13 @@ def bar_figure(series: pd.Series, title: str, axis_title: str, top: int = 20) ->
                 "x": np.round(largest.to_numpy(dtype=float), 6).tolist(),
                 "y": labels,
                 "marker": {"color": "#1d7a46"},
+                "hovertemplate": "%{y}: %{x:.4g}<extra></extra>",
             }
         ],
         "layout": {
-            "title": {"text": title},
-            "xaxis": {"title": {"text": axis_title}},
-            "margin": {"l": 180},
+            "title": {"text": plot_text(title)},
+            "xaxis": {"title": {"text": plot_text(axis_title)}},
+            "yaxis": {"automargin": True},
             "height": max(320, 22 * len(labels) + 120),
         },
     }
@@ -198,8 +211,8 @@ def stacked_origin_figure(table: pd.DataFrame, title: str, axis_title: str) -> d
     data = [
         {
             "type": "bar",
-            "name": str(origin),
-            "x": [str(c) for c in shares.columns],
+            "name": plot_text(origin),
+            "x": [plot_text(c) for c in shares.columns],
             "y": np.round(100 * shares.loc[origin].fillna(0).to_numpy(dtype=float), 3).tolist(),
         }
         for origin in shares.index
@@ -208,8 +221,8 @@ def stacked_origin_figure(table: pd.DataFrame, title: str, axis_title: str) -> d
         "data": data,
         "layout": {
             "barmode": "stack",
-            "title": {"text": title},
-            "yaxis": {"title": {"text": axis_title}},
+            "title": {"text": plot_text(title)},
+            "yaxis": {"title": {"text": plot_text(axis_title)}},
             "legend": {"orientation": "h", "y": -0.25},
         },
     }

@@ -14,6 +14,7 @@ latest one.
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,18 +24,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from commonplan.councils.ballots import GROUP_KINDS, RULES
 from commonplan.errors import AuthenticationError, BallotError, CommonplanError
-from commonplan.server import charts, explorer, views
+from commonplan.server import charts, explorer, forms, views
 from commonplan.server.context import (
     check_csrf,
     csrf_token,
     page_actor,
+    run_long_write,
     run_read,
     run_short_write,
     run_write,
     sign_in,
     start_session,
 )
+from commonplan.server.formatting import figure_rows, format_number, product_name
 from commonplan.server.problems import (
     RateLimited,
     http_error_response,
@@ -42,11 +46,11 @@ from commonplan.server.problems import (
     problem_response,
     status_for,
 )
-from commonplan.services import assemblies, ballots, queries, rounds, votes
+from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
 from commonplan.services.explorer import explore_economy
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
-from commonplan.store.models import Phase, Role
+from commonplan.store.models import CouncilKind, Phase, Role
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 router = APIRouter(include_in_schema=False)
@@ -109,10 +113,47 @@ async def _dashboard_of(request: Request) -> queries.Dashboard | None:
     return await run_read(request, _selection, request.query_params.get("assembly"))
 
 
-def _round_view(info: Any) -> dict[str, Any] | None:
+def _economy_names(db: Database, economy_id: int | None) -> assemblies.EconomyNames:
+    if economy_id is None:
+        return assemblies.EconomyNames((), ())
+    return assemblies.economy_names(db, economy_id)
+
+
+def _sector_names(db: Database, economy_id: int | None) -> dict[str, str]:
+    return {s.code: s.name for s in _economy_names(db, economy_id).sectors}
+
+
+def _warnings(*results: Any) -> list[str]:
+    """The ``warnings`` the services attach to their results (rendered, never computed, here)."""
+    found: list[str] = []
+    for result in results:
+        for warning in getattr(result, "warnings", None) or ():
+            text = str(getattr(warning, "message", warning))
+            if text not in found:
+                found.append(text)
+    return found
+
+
+def _facilitates(actor: Actor | None) -> bool:
+    """Whether to show a facilitator's forms (the services check the role again on submit)."""
+    return actor is not None and actor.role in (Role.ADMINISTRATOR, Role.FACILITATOR)
+
+
+def _groups_by_weight(info: Any) -> list[str]:
+    """The round's target groups, highest aggregated weight first (as listed before the tally)."""
+    names = list(info.group_names)
+    if info.weights:
+        names.sort(key=lambda g: -float(info.weights.get(g, 0.0)))
+    return names
+
+
+def _round_view(info: Any, names: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """A round for the templates: deadlines in UTC, each group's sectors also by name."""
     if info is None:
         return None
     view = views.round_json(info)
+    for group in view["target_groups"]:
+        group["sector_names"] = [(names or {}).get(s, s) for s in group["sectors"]]
     for key in ("ballot_deadline", "vote_deadline"):
         moment = view[key]
         view[key] = moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
@@ -189,50 +230,60 @@ async def logout(request: Request) -> Response:
 # --- reading -----------------------------------------------------------------------------
 
 
+def _dashboard_context(db: Database, actor: Actor | None, assembly_param: str | None) -> dict:
+    board = _selection(db, assembly_param)
+    context: dict[str, Any] = {"title": "Dashboard", "assembly": None, "round": None}
+    if board is None:
+        context["can_open"] = _facilitates(actor)
+        return context
+    names = _sector_names(db, board.assembly.economy_id)
+    context.update(
+        assembly=board.assembly,
+        round=_round_view(board.current_round, names),
+        can_open=_facilitates(actor),
+        councils=[
+            {
+                "name": c.name,
+                "kind": c.kind.value,
+                "region": c.region,
+                "sector": names.get(c.sector, c.sector) if c.sector else c.enterprise,
+                "members": c.n_members,
+            }
+            for c in board.councils
+        ],
+        warnings=_warnings(board, board.current_round, *board.alternatives),
+    )
+    if board.turnout is not None:
+        t = board.turnout
+        context["turnout"] = {
+            "members": t.n_members,
+            "ballots": t.n_ballots,
+            "rankings": t.n_rankings,
+            "ballot_share": t.ballot_share,
+            "ranking_share": t.ranking_share,
+        }
+    current = board.current_round
+    if current is not None and _facilitates(actor) and current.phase is not Phase.PUBLISHED:
+        context["can_facilitate"] = True
+        context["advance_label"] = _ADVANCE_LABELS[current.phase]
+        if current.phase is Phase.ALTERNATIVES and len(board.alternatives) < 2:
+            context["advance_blocked"] = (
+                f"The round has {len(board.alternatives)} alternative(s); a vote needs two or "
+                "more. Compute or add them on the Alternatives page first."
+            )
+    if current is not None and current.weights:
+        context["charts"] = {
+            "weights": charts.weights_figure(current.weights, "Aggregated target weights")
+        }
+    return context
+
+
 @router.get("/", name="page_dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
-    board = await _dashboard_of(request)
-    context: dict[str, Any] = {"title": "Dashboard", "assembly": None, "round": None}
-    if board is not None:
-        context.update(
-            assembly=board.assembly,
-            round=_round_view(board.current_round),
-            councils=[
-                {
-                    "name": c.name,
-                    "kind": c.kind.value,
-                    "region": c.region,
-                    "sector": c.sector or c.enterprise,
-                    "members": c.n_members,
-                }
-                for c in board.councils
-            ],
-        )
-        if board.turnout is not None:
-            t = board.turnout
-            context["turnout"] = {
-                "members": t.n_members,
-                "ballots": t.n_ballots,
-                "rankings": t.n_rankings,
-                "ballot_share": t.ballot_share,
-                "ranking_share": t.ranking_share,
-            }
-        current = board.current_round
-        if (
-            current is not None
-            and actor is not None
-            and actor.role in (Role.ADMINISTRATOR, Role.FACILITATOR)
-            and current.phase is not Phase.PUBLISHED
-        ):
-            context["can_facilitate"] = True
-            context["advance_label"] = _ADVANCE_LABELS[current.phase]
-        if board.current_round is not None and board.current_round.weights:
-            context["charts"] = {
-                "weights": charts.weights_figure(
-                    board.current_round.weights, "Aggregated target weights"
-                )
-            }
+    context = await run_read(
+        request, _dashboard_context, actor, request.query_params.get("assembly")
+    )
     return _render(request, "dashboard.html", actor, context)
 
 
@@ -307,7 +358,21 @@ def _explore(db: Database, assembly_param: str | None) -> tuple[str | None, expl
     if board is None or board.assembly.economy_id is None:
         return None, explorer.ExplorerView(False, "This assembly has no stored economy.")
     exploration = explore_economy(db, board.assembly.economy_id)
-    return exploration.economy_name, explorer.explorer_view(exploration)
+    return exploration.economy_name, explorer.explorer_view(
+        exploration, _product_namer(db, board.assembly.economy_id)
+    )
+
+
+def _product_namer(db: Database, economy_id: int | None) -> Any:
+    """A function naming a product label by its sector's name (with the region when there are several)."""
+    names = _economy_names(db, economy_id)
+    by_code = {s.code: s.name for s in names.sectors}
+    with_region = len(names.regions) > 1
+
+    def name(label: Any) -> str:
+        return product_name(label, by_code, with_region=with_region)
+
+    return name
 
 
 @router.get("/economy", name="page_economy", response_class=HTMLResponse)
@@ -341,6 +406,7 @@ async def results_page(request: Request) -> HTMLResponse:
         context["round"] = _round_view(board.current_round)
         if board.result is not None:
             context["result"] = views.result_json(board.result)
+            context["titles"] = {a.label: a.title for a in board.alternatives}
         if board.current_round.weights:
             context["charts"] = {"weights": charts.weights_figure(board.current_round.weights)}
     return _render(request, "results.html", actor, context)
@@ -349,20 +415,50 @@ async def results_page(request: Request) -> HTMLResponse:
 PLAN_ROWS = 60
 
 
-def _plan_rows(db: Database, sha256: str | None) -> tuple[list[str], list[list[str]], int]:
-    """The published plan's product table (largest targets first, at most ``PLAN_ROWS``)."""
+def _plan_rows(
+    db: Database, sha256: str | None, economy_id: int | None
+) -> tuple[list[str], list[list[str]], int]:
+    """The published plan's product table (largest targets first, at most ``PLAN_ROWS``).
+
+    Each row: the product's name, its code, then its values (fulfilment in %).
+    """
     if not sha256:
         return [], [], 0
     frame = queries.plan_frame(db, sha256)
     if "target" in frame.columns:
         frame = frame.sort_values("target", ascending=False)
     shown = frame.head(PLAN_ROWS)
-    labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in shown.index]
+    name = _product_namer(db, economy_id)
+    unit = _money_unit(db, economy_id)
+    columns = [str(c) for c in frame.columns]
     rows = [
-        [label, *(charts.format_value(v) for v in values)]
-        for label, values in zip(labels, shown.itertuples(index=False), strict=True)
+        [
+            name(label),
+            charts.plain_label(label),
+            *(_plan_cell(c, v) for c, v in zip(columns, values, strict=True)),
+        ]
+        for label, values in zip(shown.index, shown.itertuples(index=False), strict=True)
     ]
-    return [str(c) for c in frame.columns], rows, len(frame)
+    headers = [_PLAN_COLUMNS.get(c, c).format(unit=unit or "units") for c in columns]
+    return headers, rows, len(frame)
+
+
+_PLAN_COLUMNS = {
+    "target": "Target ({unit})",
+    "delivered": "Delivered ({unit})",
+    "fulfilment": "Fulfilment (%)",
+    "output": "Gross output ({unit})",
+}
+
+
+def _plan_cell(column: str, value: Any) -> str:
+    return format_number(100 * value if column == "fulfilment" else value)
+
+
+def _money_unit(db: Database, economy_id: int | None) -> str:
+    from commonplan.server.formatting import money_unit
+
+    return money_unit(assemblies.get_economy_info(db, economy_id).units) if economy_id else ""
 
 
 @router.get("/plan", name="page_plan", response_class=HTMLResponse)
@@ -374,13 +470,16 @@ async def plan_page(request: Request) -> HTMLResponse:
         context["round"] = _round_view(board.current_round)
         if board.published is not None:
             p = board.published
-            columns, rows, n_products = await run_read(request, _plan_rows, p.plan_sha256)
+            columns, rows, n_products = await run_read(
+                request, _plan_rows, p.plan_sha256, board.assembly.economy_id
+            )
+            context["warnings"] = _warnings(p)
             context["plan"] = {
                 "label": p.label,
                 "title": p.title,
                 "plan_sha256": p.plan_sha256,
                 "published_at": p.published_at.strftime("%Y-%m-%d %H:%M UTC"),
-                "figure_rows": charts.figure_rows(p.figures),
+                "figure_rows": figure_rows(p.figures),
                 "columns": columns,
                 "rows": rows,
                 "n_products": n_products,
@@ -432,11 +531,14 @@ def _ballot_context(
         "can_vote": False,
         "current": None,
         "default_points": {},
+        "typed": None,
+        "errors": {},
     }
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
     context["round"] = _round_view(current_round)
+    context["warnings"] = _warnings(board, current_round)
     groups = current_round.group_names
     share = round(100 / len(groups), 2) if groups else 0
     defaults = {g: share for g in groups}
@@ -488,6 +590,14 @@ def _form_round(form: Any, default: int) -> int:
     return int(text)
 
 
+def _required_round(form: Any) -> int:
+    """The round a facilitator's form acts on (its hidden ``round_id``, which must be there)."""
+    round_id = _form_round(form, 0)
+    if round_id == 0:
+        raise BallotError("the form names no round", where="round_id", fix="reload the page")
+    return round_id
+
+
 def _form_points(form: Any) -> dict[str, Any]:
     points: dict[str, Any] = {}
     for key, value in form.multi_items():
@@ -524,6 +634,12 @@ async def ballot_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
+        context["typed"] = {
+            k[len("points:") :]: v
+            for k, v in forms.TypedForm.of(form).values.items()
+            if k.startswith("points:")
+        }
+        context["errors"] = forms.field_errors(error, list(context["typed"]))
         return _render(
             request, "ballot.html", actor, context, status=status_for(error), error=error
         )
@@ -545,6 +661,11 @@ def _alternatives_context(
         "can_rank": False,
         "current_ranking": None,
         "why_not": "",
+        "typed_ranks": None,
+        "alt_typed": None,
+        "can_add": False,
+        "can_compute": False,
+        "errors": {},
     }
     if board is None or board.current_round is None:
         return context
@@ -556,13 +677,21 @@ def _alternatives_context(
             "label": a.label,
             "title": a.title,
             "description": a.description,
-            "figure_rows": charts.figure_rows(a.figures),
+            "figure_rows": figure_rows(a.figures),
         }
         for a in board.alternatives
     ]
     context["labels"] = [a.label for a in board.alternatives]
+    context["warnings"] = _warnings(board, current_round, *board.alternatives)
     if board.alternatives:
-        context["charts"] = {"fulfilment": charts.alternatives_figure(board.alternatives)}
+        context["charts"] = {
+            "fulfilment": charts.alternatives_figure(
+                board.alternatives, _groups_by_weight(current_round)
+            )
+        }
+    if _facilitates(actor) and current_round.phase is Phase.ALTERNATIVES:
+        context["can_add"] = True
+        context["can_compute"] = not board.alternatives and board.assembly.economy_id is not None
     if actor is None:
         context["why_not"] = "Sign in as a council member to rank the alternatives."
     elif actor.role is not Role.MEMBER:
@@ -656,11 +785,327 @@ async def ranking_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         context["request_id"] = uuid.uuid4().hex
+        typed = forms.TypedForm.of(form).values
+        context["typed_ranks"] = {
+            k[len("rank:") :]: v for k, v in typed.items() if k.startswith("rank:")
+        }
+        context["errors"] = forms.field_errors(error, list(context["typed_ranks"]))
         return _render(
             request, "alternatives.html", actor, context, status=status_for(error), error=error
         )
     _flash(request, "ok", "Your ranking is stored.")
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
+
+
+# --- running a round (facilitators) -----------------------------------------------------
+
+
+def _signed_in(actor: Actor | None, what: str) -> Actor:
+    if actor is None:
+        raise AuthenticationError(
+            f"signing in is required to {what}", where="session", fix="sign in first"
+        )
+    return actor
+
+
+def _round_form_context(
+    db: Database, actor: Actor | None, assembly_param: str | None
+) -> dict[str, Any]:
+    board = _selection(db, assembly_param)
+    names = _economy_names(db, board.assembly.economy_id if board else None)
+    return {
+        "title": "Open a round",
+        "assembly": board.assembly if board else None,
+        "can_open": _facilitates(actor) and board is not None,
+        "sectors": names.sectors,
+        "rules": RULES,
+        "kinds": GROUP_KINDS,
+        "rows": range(forms.GROUP_ROWS),
+        "time_zones": _TIME_ZONES,
+        "typed": forms.TypedForm(),
+        "errors": {},
+    }
+
+
+_TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
+
+
+@router.get("/round/new", name="page_round_new", response_class=HTMLResponse)
+async def round_form(request: Request) -> HTMLResponse:
+    """The form a facilitator opens a round with: target groups with sectors, deadlines, rule."""
+    actor = await page_actor(request)
+    context = await run_read(
+        request, _round_form_context, actor, request.query_params.get("assembly")
+    )
+    return _render(request, "round_new.html", actor, context)
+
+
+@router.post("/round/new", name="page_round_new_submit", response_class=HTMLResponse)
+async def round_submit(request: Request) -> Response:
+    form = await request.form()
+    actor = await page_actor(request)
+    context = await run_read(
+        request, _round_form_context, actor, request.query_params.get("assembly")
+    )
+    typed = forms.TypedForm.of(form)
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        actor = _signed_in(actor, "open a round")
+        if context["assembly"] is None:
+            raise BallotError("there is no assembly to open a round in", where="assembly")
+        zone = forms.time_zone(typed.get("time_zone"))
+        await run_write(
+            request,
+            rounds.open_round,
+            actor,
+            context["assembly"].id,
+            typed.get("title"),
+            forms.target_groups(typed),
+            ballot_deadline=forms.local_deadline(
+                typed.get("ballot_deadline"), zone, "ballot_deadline"
+            ),
+            vote_deadline=forms.local_deadline(typed.get("vote_deadline"), zone, "vote_deadline"),
+            aggregation_rule=typed.get("aggregation_rule") or "mean",
+        )
+    except CommonplanError as error:
+        context["typed"] = typed
+        context["errors"] = forms.field_errors(
+            error, ["title", "time_zone", "ballot_deadline", "vote_deadline", "aggregation_rule"]
+        )
+        if "target group" in str(error.where):
+            context["errors"] = {"groups": str(error)}
+        return _render(
+            request, "round_new.html", actor, context, status=status_for(error), error=error
+        )
+    _flash(request, "ok", "The round is open for ballots.")
+    return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
+
+
+async def _alternatives_refusal(
+    request: Request, actor: Actor | None, error: CommonplanError, typed: forms.TypedForm
+) -> HTMLResponse:
+    context = await run_read(
+        request, _alternatives_context, actor, request.query_params.get("assembly")
+    )
+    context["request_id"] = uuid.uuid4().hex
+    context["alt_typed"] = typed
+    context["errors"] = forms.field_errors(error, ["title", "description"])
+    return _render(
+        request, "alternatives.html", actor, context, status=status_for(error), error=error
+    )
+
+
+@router.post("/round/compute", name="page_compute", response_class=HTMLResponse)
+async def compute_submit(request: Request) -> Response:
+    """Facilitators compute the round's alternatives from the aggregated weights."""
+    form = await request.form()
+    actor = await page_actor(request)
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        actor = _signed_in(actor, "compute alternatives")
+        computed = await run_long_write(
+            request, rounds.compute_alternatives, actor, _required_round(form)
+        )
+    except CommonplanError as error:
+        return await _alternatives_refusal(request, actor, error, forms.TypedForm())
+    _flash(request, "ok", f"{len(computed)} alternatives computed.")
+    return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
+
+
+@router.post("/round/alternative", name="page_add_alternative", response_class=HTMLResponse)
+async def alternative_submit(request: Request) -> Response:
+    """Facilitators add a hand-made alternative (a title and a description)."""
+    form = await request.form()
+    actor = await page_actor(request)
+    typed = forms.TypedForm.of(form)
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        actor = _signed_in(actor, "add an alternative")
+        added = await run_write(
+            request,
+            rounds.add_alternative,
+            actor,
+            _required_round(form),
+            typed.get("title"),
+            description=typed.get("description").strip(),
+        )
+    except CommonplanError as error:
+        return await _alternatives_refusal(request, actor, error, typed)
+    _flash(request, "ok", f"Alternative {added.label} added.")
+    return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
+
+
+# --- accounts and councils (administrators) ----------------------------------------------
+
+
+def _admin_context(db: Database, actor: Actor | None, assembly_param: str | None) -> dict:
+    board = _selection(db, assembly_param)
+    context: dict[str, Any] = {
+        "title": "Accounts and councils",
+        "assembly": board.assembly if board else None,
+        "is_admin": actor is not None and actor.role is Role.ADMINISTRATOR,
+        "roles": [r.value for r in Role],
+        "kinds": [k.value for k in CouncilKind],
+        "typed": forms.TypedForm(),
+        "errors": {},
+        "form_name": "",
+        "users": [],
+        "councils": [],
+        "sectors": (),
+        "regions": (),
+    }
+    if not context["is_admin"]:
+        return context
+    context["users"] = accounts.list_users(db)
+    if board is not None:
+        names = _economy_names(db, board.assembly.economy_id)
+        context["sectors"] = names.sectors
+        context["regions"] = names.regions
+        context["councils"] = [
+            {
+                "info": c,
+                "sector": names.sector_name(c.sector) if c.sector else "",
+                "members": assemblies.council_members(db, c.id),
+            }
+            for c in assemblies.list_councils(db, board.assembly.id)
+        ]
+    return context
+
+
+@router.get("/admin", name="page_admin", response_class=HTMLResponse)
+async def admin_page(request: Request) -> HTMLResponse:
+    """Administrators manage accounts, councils and memberships."""
+    actor = await page_actor(request)
+    context = await run_read(request, _admin_context, actor, request.query_params.get("assembly"))
+    return _render(request, "admin.html", actor, context)
+
+
+_ADMIN_FIELDS = {
+    "user": ["username", "display_name", "password", "role"],
+    "active": ["user_id"],
+    "council": ["name", "kind", "region", "sector", "enterprise"],
+    "membership": ["council_id", "user_id"],
+}
+
+
+def _admin_action(
+    db: Database, actor: Actor, action: str, typed: forms.TypedForm, assembly_param: str | None
+) -> str:
+    """Run one administrator form through its service; the flash message on success."""
+    board = _selection(db, assembly_param)
+    if action == "user":
+        info = accounts.create_user(
+            db,
+            actor,
+            typed.get("username").strip(),
+            typed.get("password"),
+            typed.get("role"),
+            display_name=typed.get("display_name").strip(),
+        )
+        return f"Account {info.username} ({info.role.value}) created."
+    if action == "active":
+        user_id = forms.optional_id(typed.get("user_id"), "user_id")
+        info = accounts.set_user_active(db, actor, user_id or 0, typed.get("active") == "1")
+        return f"Account {info.username} {'enabled' if info.active else 'disabled'}."
+    if board is None:
+        raise BallotError("there is no assembly to hold councils", where="assembly")
+    if action == "council":
+        info = assemblies.create_council(
+            db,
+            actor,
+            board.assembly.id,
+            typed.get("name"),
+            typed.get("kind"),
+            region=typed.get("region").strip() or None,
+            sector=typed.get("sector").strip() or None,
+            enterprise=typed.get("enterprise").strip() or None,
+        )
+        return f"Council {info.name} created."
+    council_id = forms.optional_id(typed.get("council_id"), "council_id") or 0
+    user_id = forms.optional_id(typed.get("user_id"), "user_id") or 0
+    if typed.get("remove") == "1":
+        assemblies.remove_membership(db, actor, council_id, user_id)
+        return "Membership ended."
+    assemblies.add_membership(db, actor, council_id, user_id)
+    return "Member added."
+
+
+@router.post("/admin/{action}", name="page_admin_submit", response_class=HTMLResponse)
+async def admin_submit(request: Request, action: str) -> Response:
+    form = await request.form()
+    actor = await page_actor(request)
+    typed = forms.TypedForm.of(form)
+    assembly_param = request.query_params.get("assembly")
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        actor = _signed_in(actor, "manage accounts and councils")
+        if action not in _ADMIN_FIELDS:
+            raise BallotError(f"unknown form {action[:30]!r}", where="form")
+        message = await run_write(request, _admin_action, actor, action, typed, assembly_param)
+    except CommonplanError as error:
+        context = await run_read(request, _admin_context, actor, assembly_param)
+        context.update(
+            typed=typed,
+            form_name=action,
+            errors=forms.field_errors(error, _ADMIN_FIELDS.get(action, [])),
+        )
+        return _render(request, "admin.html", actor, context, status=status_for(error), error=error)
+    _flash(request, "ok", message)
+    return RedirectResponse(_back(request, "page_admin"), status_code=303)
+
+
+# --- the API's reference ----------------------------------------------------------------
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def api_operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operations of an OpenAPI schema, in path order, for the reference page."""
+    operations = []
+    for path, item in schema.get("paths", {}).items():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "tag": (operation.get("tags") or ["other"])[0],
+                    "parameters": [
+                        (p.get("name", ""), p.get("in", ""), bool(p.get("required")))
+                        for p in operation.get("parameters", [])
+                    ],
+                    "body": body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1],
+                    "responses": sorted(operation.get("responses", {})),
+                }
+            )
+    return operations
+
+
+@router.get("/api/docs", name="page_api_docs", response_class=HTMLResponse)
+async def api_docs(request: Request) -> HTMLResponse:
+    """The JSON API's reference, rendered here from its OpenAPI schema (works offline).
+
+    Swagger UI loads its scripts from a CDN, which the pages' Content-Security-Policy
+    (rightly) blocks; this page needs nothing but the schema at ``/openapi.json``.
+    """
+    actor = await page_actor(request)
+    schema = request.app.openapi()
+    return _render(
+        request,
+        "api_docs.html",
+        actor,
+        {
+            "title": "API reference",
+            "info": schema.get("info", {}),
+            "operations": api_operations(schema),
+            "schemas": sorted(schema.get("components", {}).get("schemas", {})),
+        },
+    )
 
 
 # --- errors on pages ---------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,6 +122,58 @@ def load_economy(db: Database, economy_id: int) -> Economy:
     with db.read() as session:
         row = get_or_404(session, EconomyRecord, economy_id, "economy")
         return economy_from_parquet(get_blob(session, row.blob_sha256))
+
+
+@dataclass(frozen=True)
+class Sector:
+    """One sector of a stored economy: its code and its readable name (the code where the data names none)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EconomyNames:
+    """What a page needs to name an economy's products: its sectors (in order) and regions."""
+
+    sectors: tuple[Sector, ...]
+    regions: tuple[str, ...]
+
+    def sector_name(self, code: str) -> str:
+        """The name of sector ``code`` (the code itself when unknown)."""
+        return next((s.name for s in self.sectors if s.code == code), code)
+
+
+_NAMES: OrderedDict[str, EconomyNames] = OrderedDict()
+_NAMES_LOCK = threading.Lock()
+_NAMES_CACHED = 16
+
+
+def economy_names(db: Database, economy_id: int) -> EconomyNames:
+    """The sectors of a stored economy in order, with the names its reader recorded, and its regions.
+
+    Names come from ``metadata.extra["sector_names"]`` (code → name, as the BEA, ONS and
+    DANE readers store them). Kept in a small cache keyed by the economy's content hash,
+    so a page naming sectors does not rebuild the economy on every view.
+    """
+    info = get_economy_info(db, economy_id)
+    with _NAMES_LOCK:
+        if info.sha256 in _NAMES:
+            _NAMES.move_to_end(info.sha256)
+            return _NAMES[info.sha256]
+    economy = load_economy(db, economy_id)
+    names = economy.metadata.extra.get("sector_names") or {}
+    if not isinstance(names, dict):
+        names = {}
+    found = EconomyNames(
+        tuple(Sector(str(code), str(names.get(str(code)) or code)) for code in economy.sectors),
+        tuple(str(r) for r in economy.regions),
+    )
+    with _NAMES_LOCK:
+        _NAMES[info.sha256] = found
+        while len(_NAMES) > _NAMES_CACHED:
+            _NAMES.popitem(last=False)
+    return found
 
 
 def get_economy_info(db: Database, economy_id: int) -> EconomyInfo:
