@@ -7,14 +7,17 @@ They join the ``db`` group of :mod:`commonplan.cli.admin`; the work is in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from commonplan.cli.admin import DatabaseUrl, db_app
 
+if TYPE_CHECKING:
+    from commonplan.services.backup import BackupReport
 
-def _summary(report) -> str:
+
+def _summary(report: BackupReport) -> str:
     rows = report.rows
     return (
         f"{report.size_bytes} bytes, SHA-256 {report.sha256}; audit log intact: "
