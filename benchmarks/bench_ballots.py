@@ -31,7 +31,7 @@ from pathlib import Path
 
 import psycopg
 
-from commonplan.store.database import open_database
+from commonplan.store.database import SQLITE_SYNCHRONOUS, open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from loadgen import (  # noqa: E402  (the tests' load generator)
@@ -138,7 +138,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"bench_ballots: {args.voters} concurrent clients × {args.per_voter} ballots each, "
-        f"{args.workers} server process(es), {os.cpu_count()} CPUs, load average at start {load:.1f}"
+        f"{args.workers} server process(es), {os.cpu_count()} CPUs, load average at start {load:.1f}, "
+        f"SQLite synchronous={SQLITE_SYNCHRONOUS}"
     )
     for backend in args.backends.split(","):
         started = time.perf_counter()
@@ -149,7 +150,8 @@ def main() -> None:
             f"p99 {r['p99'] / TARGET_P99_MS:.2f}× limit"
             f"  | peer GET /healthz {r['peer_rate']:7.1f} req/s (p99 {r['peer_p99']:.1f} ms), "
             f"ballots at {r['rate'] / r['peer_rate']:.2f}× of it"
-            f"  | server peak memory {r['memory_mib']:.0f} MiB  ({time.perf_counter() - started:.0f} s)"
+            f"  | server peak memory {r['memory_mib']:.0f} MiB  ({time.perf_counter() - started:.0f} s,"
+            f" load average {os.getloadavg()[0]:.1f})"
         )
 
 

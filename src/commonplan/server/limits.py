@@ -1,8 +1,8 @@
 """Protections against abuse: a request body size limit and a sign-in rate limit.
 
 Both are plain, dependency-free pieces: the body limit is a pure ASGI middleware (it
-refuses by ``Content-Length`` before reading, and counts streamed bytes for chunked
-bodies), and the rate limiter is a sliding-window counter kept in process memory.
+refuses by ``Content-Length`` before reading, and reads a chunked body up to the limit
+before the application sees it), and the rate limiter is a sliding-window counter kept in process memory.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimitMiddleware:
-    """Answer HTTP 413 with a JSON explanation to any request whose body exceeds ``max_bytes``."""
+    """Answer HTTP 413 with a JSON explanation to any request whose body exceeds ``max_bytes``.
+
+    A declared ``Content-Length`` is checked before anything is read (the HTTP server
+    delivers no more than it declares). A body without one (``Transfer-Encoding:
+    chunked``) is read here first, at most ``max_bytes`` of it, and handed on whole: a
+    limit raised from inside the application's own body reading would surface as the
+    framework's "could not parse the body" (400) instead of 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -32,33 +35,36 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(send, declared)
+        if declared is not None:
+            if declared > self.max_bytes:
+                await self._refuse(send, declared)
+                return
+            await self.app(scope, receive, send)
             return
+        chunks: list[bytes] = []
         received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                await self._refuse(send, received)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(send, received)
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, size: int) -> None:
         body = json.dumps(

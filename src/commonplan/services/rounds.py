@@ -13,6 +13,14 @@ Phases, in order (:class:`~commonplan.store.models.Phase`)::
 * leaving ``vote`` counts the rankings with the Schulze method;
 * leaving ``tallied`` publishes the winning alternative's plan, which is immutable.
 
+**Warnings** say, before the vote, when a vote cannot change what it seems to: a target
+group with no sectors (no plan can deliver anything for it, so its points change
+nothing), alternatives whose plans do not differ, and a target group a plan meets below
+half of its target (:data:`LOW_FULFILMENT`). They are derived from what is stored — the
+round's target groups and each alternative's key figures — so every reader sees the same
+ones: :attr:`RoundInfo.warnings`, :attr:`AlternativeInfo.warnings` and, for the whole
+round, :func:`round_warnings`.
+
 Each function is one transaction, checks the actor's role and the round's phase, and
 writes an audit entry. The round row is locked for the transaction, so two facilitators
 cannot advance the same round twice.
@@ -60,7 +68,8 @@ class RoundInfo:
     """A planning round as the services return it.
 
     ``weights`` is ``None`` until the ballot phase ends; then target group → weight
-    (summing to 1).
+    (summing to 1). ``warnings``: target groups that no plan can serve (see
+    :func:`target_group_warnings`).
     """
 
     id: int
@@ -74,6 +83,7 @@ class RoundInfo:
     vote_deadline: datetime | None
     base_problem: dict[str, Any]
     created_at: datetime
+    warnings: tuple[str, ...] = ()
 
     @property
     def group_names(self) -> tuple[str, ...]:
@@ -100,7 +110,11 @@ class AggregatedWeights:
 
 @dataclass(frozen=True)
 class AlternativeInfo:
-    """A plan alternative: its label (``A``, ``B``, …), weights, key figures and plan blob hash."""
+    """A plan alternative: its label (``A``, ``B``, …), weights, key figures and plan blob hash.
+
+    ``warnings``: the target groups this plan meets below :data:`LOW_FULFILMENT` of their
+    target, or whose fulfilment is unknown (see :func:`fulfilment_warnings`).
+    """
 
     id: int
     round_id: int
@@ -111,6 +125,7 @@ class AlternativeInfo:
     weights: dict[str, float]
     figures: dict[str, Any]
     plan_sha256: str | None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,20 +156,110 @@ class PublishedPlanInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+LOW_FULFILMENT = 0.5
+"""A plan that meets a target group below this share of its target is flagged."""
+
+SAME_PLAN_TOLERANCE = 1e-3
+"""Two alternatives do not differ when every key figure agrees within this relative tolerance."""
+
+_FIGURES_NOT_COMPARED = frozenset({"objective", "method"})
+# the objective's value depends on the weights, not only on the plan; the method is how it was solved
+
+
+def target_group_warnings(groups: Sequence[TargetGroup]) -> tuple[str, ...]:
+    """One warning per product group that names no sectors: no plan delivers anything for it.
+
+    Its fulfilment cannot be measured and the points given to it cannot change any plan
+    (investment and import-independence groups need no sectors).
+    """
+    return tuple(
+        f"target group {g.name!r} names no sectors of the economy: no plan can deliver "
+        "anything for it, so the points given to it change nothing; open the round with "
+        "the group's sectors"
+        for g in groups
+        if g.kind == "products" and not g.sectors
+    )
+
+
+def fulfilment_warnings(label: str, figures: Mapping[str, Any]) -> tuple[str, ...]:
+    """Warnings for the target groups that alternative ``label`` meets below :data:`LOW_FULFILMENT`.
+
+    ``figures["fulfilment_by_group"]`` maps group → delivered / target (``None`` when
+    the group's target is zero or unknown, which is flagged too).
+    """
+    warnings = []
+    for group, share in (figures.get("fulfilment_by_group") or {}).items():
+        if share is None:
+            warnings.append(
+                f"plan {label}: the fulfilment of {group!r} is unknown "
+                "(the group has no target in this economy)"
+            )
+        elif share < LOW_FULFILMENT:
+            warnings.append(
+                f"plan {label} meets {group!r} at {100 * share:.1f} % of its target "
+                f"(below {100 * LOW_FULFILMENT:.0f} %)"
+            )
+    return tuple(warnings)
+
+
+def _numbers(figures: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """The numeric key figures, flattened (``fulfilment_by_group.food``), without those not compared."""
+    flat: dict[str, float] = {}
+    for key, value in figures.items():
+        if key in _FIGURES_NOT_COMPARED and not prefix:
+            continue
+        if isinstance(value, Mapping):
+            flat.update(_numbers(value, f"{prefix}{key}."))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[prefix + key] = float(value)
+    return flat
+
+
+def _same_figures(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
+    if not a or a.keys() != b.keys():
+        return False
+    return all(
+        abs(a[k] - b[k]) <= SAME_PLAN_TOLERANCE * max(abs(a[k]), abs(b[k])) + 1e-12 for k in a
+    )
+
+
+def same_plan_warnings(alternatives: Sequence[AlternativeInfo]) -> tuple[str, ...]:
+    """One warning per alternative whose key figures equal an earlier one's (within :data:`SAME_PLAN_TOLERANCE`).
+
+    Such alternatives put the same plan to the vote under different names: the
+    trade-off that separates them changed nothing (for example, weights that move no
+    binding resource).
+    """
+    warnings = []
+    numbers = [_numbers(a.figures) for a in alternatives]
+    for k, later in enumerate(alternatives):
+        twin = next(
+            (alternatives[j] for j in range(k) if _same_figures(numbers[j], numbers[k])), None
+        )
+        if twin is not None:
+            warnings.append(
+                f"plans {twin.label} and {later.label} do not differ: their key figures agree "
+                f"within {100 * SAME_PLAN_TOLERANCE:g} %, so choosing between them changes nothing"
+            )
+    return tuple(warnings)
+
+
 def round_info(row: PlanningRound) -> RoundInfo:
     weights = row.weights or None
+    groups = tuple(TargetGroup.from_value(g) for g in row.target_groups)
     return RoundInfo(
         id=row.id,
         assembly_id=row.assembly_id,
         title=row.title,
         phase=Phase(row.phase),
-        target_groups=tuple(TargetGroup.from_value(g) for g in row.target_groups),
+        target_groups=groups,
         aggregation_rule=row.aggregation_rule,
         weights=dict(weights["weights"]) if weights else None,
         ballot_deadline=aware(row.ballot_deadline),
         vote_deadline=aware(row.vote_deadline),
         base_problem=dict(row.base_problem or {}),
         created_at=row.created_at,
+        warnings=target_group_warnings(groups),
     )
 
 
@@ -169,6 +274,7 @@ def alternative_info(row: Alternative) -> AlternativeInfo:
         dict(row.weights),
         dict(row.figures),
         row.plan_sha256,
+        fulfilment_warnings(row.label, row.figures),
     )
 
 
@@ -544,6 +650,30 @@ def compute_alternatives(
             for alt in computed
         ]
         return [alternative_info(r) for r in rows]
+
+
+def round_warnings(db: Database, round_id: int) -> tuple[str, ...]:
+    """Everything voters should know before they vote on round ``round_id``, in order:
+
+    target groups no plan can serve (:func:`target_group_warnings`), alternatives that do
+    not differ (:func:`same_plan_warnings`), and groups each alternative meets below
+    :data:`LOW_FULFILMENT` (:func:`fulfilment_warnings`). Empty when there is nothing to say.
+    """
+    with db.read() as session:
+        info = round_info(get_round(session, round_id))
+        alternatives = [
+            alternative_info(r)
+            for r in session.execute(
+                select(Alternative)
+                .where(Alternative.round_id == round_id)
+                .order_by(Alternative.position)
+            ).scalars()
+        ]
+    return (
+        info.warnings
+        + same_plan_warnings(alternatives)
+        + tuple(w for a in alternatives for w in a.warnings)
+    )
 
 
 def _tally_into(session: Session, row: PlanningRound) -> RoundResult:

@@ -4,9 +4,12 @@
   ``COMMONPLAN_DATABASE_URL``, else a SQLite file ``commonplan.sqlite3`` in the user's
   data folder (``$COMMONPLAN_HOME``, else ``$XDG_DATA_HOME/commonplan``, else
   ``~/.local/share/commonplan``), created on first use.
-* SQLite connections run in WAL mode with foreign keys on, ``synchronous=NORMAL`` and a
+* SQLite connections run in WAL mode with foreign keys on, ``synchronous=FULL`` and a
   30 s busy timeout; write transactions start with ``BEGIN IMMEDIATE`` so concurrent
-  writers queue instead of failing half-way.
+  writers queue instead of failing half-way. ``FULL`` syncs the write-ahead log at every
+  commit, so an acknowledged ballot survives a power cut; ``NORMAL`` syncs only at
+  checkpoints, and the last commits before a power cut could roll back (measured cost in
+  ``docs/server.md``).
 * PostgreSQL URLs ``postgresql://`` / ``postgres://`` use the psycopg 3 driver.
 
 :func:`open_database` refuses to hand out a database that is unreachable or whose
@@ -33,6 +36,8 @@ ENV_URL = "COMMONPLAN_DATABASE_URL"
 """Environment variable naming the database, e.g. ``postgresql://user@host:5432/commonplan``."""
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_SYNCHRONOUS = "FULL"
+"""Acknowledged means on disk: the WAL is synced before a commit returns."""
 
 
 def default_sqlite_path() -> Path:
@@ -77,7 +82,7 @@ def create_engine_for(url: str | None = None, **kwargs: Any) -> Engine:
     """A SQLAlchemy engine for ``url`` with Commonplan's connection settings.
 
     For SQLite the file's folder is created if missing, and every connection gets WAL
-    mode, foreign keys, ``synchronous=NORMAL`` and the busy timeout.
+    mode, foreign keys, ``synchronous=FULL`` and the busy timeout.
     """
     url = resolve_url(url)
     try:
@@ -129,7 +134,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 

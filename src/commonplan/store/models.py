@@ -6,7 +6,8 @@ rankings, publications) is a row. The schema is created and changed only by the
 Alembic migrations in ``store/migrations`` (see :func:`commonplan.store.upgrade`);
 these classes must match the latest migration, which a test checks.
 
-Times are timezone-aware UTC. Ballot points are stored as a JSON object
+Times are timezone-aware UTC on both databases (:class:`~commonplan.store.types.UTCDateTime`,
+the type of every ``Mapped[datetime]`` column). Ballot points are stored as a JSON object
 ``{group: points}`` with at most two decimals per value (see
 :mod:`commonplan.councils.ballots`).
 """
@@ -20,7 +21,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from commonplan.errors import ConflictError
+from commonplan.store.types import UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,7 +55,7 @@ class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention (stable names for migrations)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
 
 
 class Role(enum.StrEnum):
@@ -113,7 +114,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -128,9 +129,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user: Mapped[User] = relationship()
 
@@ -145,7 +146,7 @@ class Blob(Base):
     media_type: Mapped[str] = mapped_column(String(64), default="application/vnd.apache.parquet")
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class EconomyRecord(Base):
@@ -160,7 +161,7 @@ class EconomyRecord(Base):
     n_activities: Mapped[int] = mapped_column(Integer)
     units: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Assembly(Base):
@@ -172,7 +173,7 @@ class Assembly(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     economy_id: Mapped[int | None] = mapped_column(ForeignKey("economies.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     councils: Mapped[list[Council]] = relationship(back_populates="assembly")
 
@@ -190,7 +191,7 @@ class Council(Base):
     region: Mapped[str | None] = mapped_column(String(100), nullable=True)
     sector: Mapped[str | None] = mapped_column(String(200), nullable=True)
     enterprise: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     assembly: Mapped[Assembly] = relationship(back_populates="councils")
     memberships: Mapped[list[Membership]] = relationship(back_populates="council")
@@ -205,7 +206,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     council: Mapped[Council] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
@@ -230,10 +231,10 @@ class PlanningRound(Base):
     base_problem: Mapped[dict[str, Any]] = mapped_column(default=dict)
     aggregation_rule: Mapped[str] = mapped_column(String(20), default="mean")
     weights: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    ballot_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    vote_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ballot_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    vote_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     assembly: Mapped[Assembly] = relationship()
 
@@ -266,8 +267,8 @@ class Ballot(Base):
     points: Mapped[dict[str, Any]] = mapped_column()
     request_id: Mapped[str] = mapped_column(String(64))
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Alternative(Base):
@@ -285,7 +286,7 @@ class Alternative(Base):
     weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     plan_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Ranking(Base):
@@ -302,7 +303,7 @@ class Ranking(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     order: Mapped[list[Any]] = mapped_column()
     request_id: Mapped[str] = mapped_column(String(64))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RoundResult(Base):
@@ -319,7 +320,7 @@ class RoundResult(Base):
     strongest: Mapped[list[Any]] = mapped_column()
     tie_break: Mapped[str] = mapped_column(Text, default="")
     n_rankings: Mapped[int] = mapped_column(Integer)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PublishedPlan(Base):
@@ -333,7 +334,7 @@ class PublishedPlan(Base):
     plan_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
