@@ -123,6 +123,14 @@ def _sector_names(db: Database, economy_id: int | None) -> dict[str, str]:
     return {s.code: s.name for s in _economy_names(db, economy_id).sectors}
 
 
+def _round_warnings(db: Database, board: Any) -> list[str]:
+    """What voters should know about the board's current round (:func:`rounds.round_warnings`)."""
+    found = _warnings(board)
+    if board.current_round is not None:
+        found += [w for w in rounds.round_warnings(db, board.current_round.id) if w not in found]
+    return found
+
+
 def _warnings(*results: Any) -> list[str]:
     """The ``warnings`` the services attach to their results (rendered, never computed, here)."""
     found: list[str] = []
@@ -251,7 +259,7 @@ def _dashboard_context(db: Database, actor: Actor | None, assembly_param: str | 
             }
             for c in board.councils
         ],
-        warnings=_warnings(board, board.current_round, *board.alternatives),
+        warnings=_round_warnings(db, board),
     )
     if board.turnout is not None:
         t = board.turnout
@@ -682,7 +690,7 @@ def _alternatives_context(
         for a in board.alternatives
     ]
     context["labels"] = [a.label for a in board.alternatives]
-    context["warnings"] = _warnings(board, current_round, *board.alternatives)
+    context["warnings"] = _round_warnings(db, board)
     if board.alternatives:
         context["charts"] = {
             "fulfilment": charts.alternatives_figure(

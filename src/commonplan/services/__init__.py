@@ -79,12 +79,14 @@ from commonplan.services.rounds import (
     next_phase,
     open_round,
     publish_plan,
+    round_warnings,
     tally_round,
 )
 from commonplan.services.votes import RankingReceipt, my_ranking, submit_ranking
 from commonplan.store.models import CouncilKind, Phase, Role
 
 __all__ = [
+    "round_warnings",
     "PERMISSIONS",
     "DemoAccount",
     "DemoSeed",
