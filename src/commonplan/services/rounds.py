@@ -14,8 +14,10 @@ Phases, in order (:class:`~commonplan.store.models.Phase`)::
 * leaving ``tallied`` publishes the winning alternative's plan, which is immutable.
 
 Each function is one transaction, checks the actor's role and the round's phase, and
-writes an audit entry. The round row is locked for the transaction, so two facilitators
-cannot advance the same round twice.
+writes an audit entry that records the hash of every row it wrote (the round, an
+alternative, the result, the published plan; see :mod:`commonplan.store.records`). The
+round row is locked for the transaction, so two facilitators cannot advance the same
+round twice.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from commonplan.store.models import (
     Ranking,
     RoundResult,
 )
+from commonplan.store.records import read_record
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,12 @@ class PublishedPlanInfo:
     published_by: int
     published_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _records(session: Session, *rows: Any) -> list[dict[str, Any]]:
+    """The audit records of ORM rows just written (flushed first, then read back as stored)."""
+    session.flush()
+    return [read_record(session, row.__tablename__, row.id) for row in rows]
 
 
 def round_info(row: PlanningRound) -> RoundInfo:
@@ -254,6 +263,7 @@ def open_round(
                 "title": title,
                 "groups": [g.name for g in groups],
                 "rule": aggregation_rule,
+                "records": _records(session, row),
             },
         )
         return round_info(row)
@@ -283,6 +293,7 @@ def advance_phase(
                 fix="reload the page and try again",
             )
         current = Phase(row.phase)
+        written: list[Any] = []
         if current is Phase.BALLOT:
             _aggregate_into(session, row, row.aggregation_rule)
         elif current is Phase.ALTERNATIVES:
@@ -296,9 +307,9 @@ def advance_phase(
                     fix="compute or add alternatives first",
                 )
         elif current is Phase.VOTE:
-            _tally_into(session, row)
+            written.append(_tally_into(session, row))
         elif current is Phase.TALLIED:
-            _publish_into(session, row, actor)
+            written.append(_publish_into(session, row, actor))
         else:
             raise ConflictError(
                 f"round {round_id} is published; its plan cannot be changed",
@@ -313,7 +324,11 @@ def advance_phase(
             actor,
             "round.advance",
             f"round {round_id}",
-            {"from": current.value, "to": target.value},
+            {
+                "from": current.value,
+                "to": target.value,
+                "records": _records(session, row, *written),
+            },
         )
         return round_info(row)
 
@@ -404,7 +419,7 @@ def aggregate_weights(
             actor,
             "round.aggregate",
             f"round {round_id}",
-            {"rule": result.rule, "points": result.points},
+            {"rule": result.rule, "points": result.points, "records": _records(session, row)},
         )
         return result
 
@@ -476,13 +491,17 @@ def _insert_alternative(
         plan_sha256=digest,
     )
     session.add(alternative)
-    session.flush()
     audit(
         session,
         actor,
         "alternative.add",
         f"round {row.id}",
-        {"label": alternative.label, "title": title, "plan_sha256": digest},
+        {
+            "label": alternative.label,
+            "title": title,
+            "plan_sha256": digest,
+            "records": _records(session, alternative),
+        },
     )
     return alternative
 
@@ -598,7 +617,12 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
             actor,
             "round.tally",
             f"round {round_id}",
-            {"winner": result.winner_label, "order": result.order, "n_rankings": result.n_rankings},
+            {
+                "winner": result.winner_label,
+                "order": result.order,
+                "n_rankings": result.n_rankings,
+                "records": _records(session, row, result),
+            },
         )
         return result_info(result)
 
@@ -656,7 +680,11 @@ def publish_plan(db: Database, actor: Actor, round_id: int) -> PublishedPlanInfo
             actor,
             "plan.publish",
             f"round {round_id}",
-            {"alternative_id": published.alternative_id, "plan_sha256": published.plan_sha256},
+            {
+                "alternative_id": published.alternative_id,
+                "plan_sha256": published.plan_sha256,
+                "records": _records(session, row, published),
+            },
         )
         winner = session.get(Alternative, published.alternative_id)
         return PublishedPlanInfo(
