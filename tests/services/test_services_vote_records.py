@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from services_world import build_world
 from sqlalchemy import delete, insert, text, update
 
