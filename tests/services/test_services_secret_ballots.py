@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 from services_world import build_world
+from sqlalchemy import update
 
 from commonplan import services as S
 from commonplan.councils.ballots import aggregate, target_weights
@@ -15,6 +16,7 @@ from commonplan.councils.voting import schulze
 from commonplan.errors import PhaseError
 from commonplan.services.publication import check_receipt, publication, recount
 from commonplan.services.receipts import commitment_of, tracker_of
+from commonplan.store.models import Ballot
 
 BALLOTS = [
     {"food": 40, "housing": 40, "health": 20},
@@ -105,7 +107,7 @@ def test_a_receipt_shows_its_voter_that_their_ballot_was_counted_as_cast(db):
     w = build_world(db)
     replaced = S.submit_ballot(db, w.member, w.round_id, {"food": 100})
     current = S.submit_ballot(db, w.member, w.round_id, {"food": 25, "energy": 75})
-    S.submit_ballot(db, w.member2, w.round_id, {"health": 100})
+    other = S.submit_ballot(db, w.member2, w.round_id, {"health": 100})
     S.advance_phase(db, w.facilitator, w.round_id)
     check = check_receipt(db, w.round_id, current.receipt)
     assert check.counted and check.kind == "ballot"
@@ -113,3 +115,10 @@ def test_a_receipt_shows_its_voter_that_their_ballot_was_counted_as_cast(db):
     assert check.committed_in_seq is not None
     assert not check_receipt(db, w.round_id, replaced.receipt).counted  # superseded: not counted
     assert not check_receipt(db, w.round_id, "a guessed receipt").counted
+    # content changed in the database after the vote: the receipt no longer finds its commitment
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(Ballot).where(Ballot.id == other.id).values(points={"food": 100.0})
+        )
+    changed = check_receipt(db, w.round_id, other.receipt)
+    assert changed.content == {"food": 100.0} and not changed.counted

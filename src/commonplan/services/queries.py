@@ -267,6 +267,7 @@ def audit_log(
 
 _VERIFYING = threading.Lock()
 _VERIFIED: dict[str, tuple[float, AuditReport]] = {}
+_clock = time.monotonic
 
 
 def verify_audit_log(db: Database, *, max_age_s: float = 0.0) -> AuditReport:
@@ -282,10 +283,10 @@ def verify_audit_log(db: Database, *, max_age_s: float = 0.0) -> AuditReport:
         return _verify_now(db)
     with _VERIFYING:
         cached = _VERIFIED.get(db.url)
-        if cached is not None and time.monotonic() - cached[0] <= max_age_s:
+        if cached is not None and _clock() - cached[0] <= max_age_s:
             return cached[1]
         report = _verify_now(db)
-        _VERIFIED[db.url] = (time.monotonic(), report)
+        _VERIFIED[db.url] = (_clock(), report)
         return report
 
 
