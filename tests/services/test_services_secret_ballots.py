@@ -16,7 +16,7 @@ from commonplan.councils.voting import schulze
 from commonplan.errors import PhaseError
 from commonplan.services.publication import check_receipt, publication, recount
 from commonplan.services.receipts import commitment_of, tracker_of
-from commonplan.store.models import Ballot
+from commonplan.store.models import Ballot, RoundResult
 
 BALLOTS = [
     {"food": 40, "housing": 40, "health": 20},
@@ -122,3 +122,23 @@ def test_a_receipt_shows_its_voter_that_their_ballot_was_counted_as_cast(db):
         )
     changed = check_receipt(db, w.round_id, other.receipt)
     assert changed.content == {"food": 100.0} and not changed.counted
+
+
+def test_audit_tally_recounts_a_round_on_the_command_line(db):
+    from typer.testing import CliRunner
+
+    from commonplan.cli.main import app_typer
+
+    w, _, _ = _tallied_round(db)
+    result = CliRunner().invoke(
+        app_typer, ["audit", "tally", str(w.round_id), "--database-url", db.url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 ballots, 5 rankings" in result.output
+    assert result.output.count("(as stored)") == 2
+    with db.engine.begin() as connection:  # a stored winner that the ballots do not give
+        connection.execute(update(RoundResult).values(winner_label="A", order=["A", "B", "C"]))
+    changed = CliRunner().invoke(
+        app_typer, ["audit", "tally", str(w.round_id), "--database-url", db.url]
+    )
+    assert changed.exit_code == 1 and "DIFFERENT" in changed.output

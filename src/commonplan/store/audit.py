@@ -310,7 +310,7 @@ class AuditReport:
                     if len(self.problems) > 1
                     else ""
                 ),
-                where=f"audit entry {first.seq}",
+                where=f"audit entry {first.seq}" if first.seq else "vote records",
                 expected="every entry's hash to match its content and the previous entry's hash",
                 fix="restore the audit log from a backup and investigate who changed it",
             )
