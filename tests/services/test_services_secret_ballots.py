@@ -142,3 +142,10 @@ def test_audit_tally_recounts_a_round_on_the_command_line(db):
         app_typer, ["audit", "tally", str(w.round_id), "--database-url", db.url]
     )
     assert changed.exit_code == 1 and "DIFFERENT" in changed.output
+
+
+def test_the_recount_uses_the_councils_as_they_were_aggregated(db):
+    w, _, _ = _tallied_round(db)
+    S.remove_membership(db, w.admin, w.councils[0], w.member.user_id)  # after the aggregation
+    counted = recount(publication(db, w.round_id))
+    assert counted.weights == pytest.approx(S.get_round_info(db, w.round_id).weights, rel=1e-12)

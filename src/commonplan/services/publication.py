@@ -60,8 +60,10 @@ class PublishedRanking:
 class Publication:
     """What anyone may recount a round from (sorted by tracker, so in no order of casting).
 
-    ``membership``: council name → number of members at the close of the ballot phase (the
-    councils' weights); ``rankings`` and ``labels`` are empty before the tally.
+    ``membership``: council name → number of members when the ballots were aggregated (the
+    councils' weights), and each ballot's ``councils`` as they were then (ballots stored
+    before schema 0002 get their voter's current councils); ``rankings`` and ``labels``
+    are empty before the tally.
     """
 
     round_id: int
@@ -105,8 +107,12 @@ def publication(db: Database, round_id: int) -> Publication:
             .order_by(Council.name)
         ):
             councils.setdefault(user_id, []).append(name)
+        stored = row.weights or {}
+        aggregated = stored.get("ballot_councils", {})  # as at the aggregation
         ballots = [
-            PublishedBallot(tracker, tuple(councils.get(user_id, ())), dict(points))
+            PublishedBallot(
+                tracker, tuple(aggregated.get(tracker) or councils.get(user_id, ())), dict(points)
+            )
             for tracker, user_id, points in session.execute(
                 select(Ballot.tracker, Ballot.user_id, Ballot.points).where(
                     Ballot.round_id == round_id, Ballot.is_current.is_(True)
@@ -129,7 +135,6 @@ def publication(db: Database, round_id: int) -> Publication:
                     select(Ranking.tracker, Ranking.order).where(Ranking.round_id == round_id)
                 )
             ]
-        stored = row.weights or {}
         return Publication(
             round_id=round_id,
             groups=tuple(g["name"] for g in row.target_groups),

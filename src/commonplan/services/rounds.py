@@ -335,15 +335,15 @@ def advance_phase(
 
 def _round_ballots(
     session: Session, row: PlanningRound
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str], dict[int, str | None]]:
     groups = [g["name"] for g in row.target_groups]
     ballots = session.execute(
-        select(Ballot.user_id, Ballot.points).where(
+        select(Ballot.user_id, Ballot.points, Ballot.tracker).where(
             Ballot.round_id == row.id, Ballot.is_current.is_(True)
         )
     ).all()
     matrix = pd.DataFrame.from_dict(
-        {u: p for u, p in ballots}, orient="index", columns=groups, dtype=float
+        {u: p for u, p, _ in ballots}, orient="index", columns=groups, dtype=float
     )
     matrix = matrix.fillna(0.0)
     pairs = session.execute(
@@ -358,11 +358,11 @@ def _round_ballots(
             select(Council.id, Council.name).where(Council.assembly_id == row.assembly_id)
         ).all()
     )
-    return matrix, memberships, counts, names
+    return matrix, memberships, counts, names, {u: t for u, _, t in ballots}
 
 
 def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> AggregatedWeights:
-    matrix, memberships, counts, names = _round_ballots(session, row)
+    matrix, memberships, counts, names, trackers = _round_ballots(session, row)
     try:
         councils, assembly = aggregate(matrix, memberships, counts, rule=rule)
     except BallotError as error:
@@ -391,8 +391,24 @@ def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> Aggregat
         "councils": result.councils,
         "membership": result.membership,
         "n_ballots": result.n_ballots,
+        # each ballot's councils as aggregated, for the anonymous publication's recount
+        "ballot_councils": _ballot_councils(memberships, names, trackers),
     }
     return result
+
+
+def _ballot_councils(
+    memberships: pd.DataFrame, names: Mapping[int, str], trackers: Mapping[int, str | None]
+) -> dict[str, list[str]]:
+    """Tracker → the names of its voter's councils (sorted), for the ballots that have a tracker."""
+    councils: dict[int, list[str]] = {}
+    for council, member in memberships.itertuples(index=False):
+        councils.setdefault(member, []).append(names[council])
+    return {
+        tracker: sorted(councils.get(user, []))
+        for user, tracker in trackers.items()
+        if tracker is not None
+    }
 
 
 def aggregate_weights(

@@ -47,7 +47,6 @@ from sqlalchemy.orm import Session
 
 from commonplan.errors import AuditIntegrityError
 from commonplan.store.models import AuditEntry, AuditHead
-from commonplan.store.records import check_records, recorded_rows
 
 if TYPE_CHECKING:
     from commonplan.store.database import Database
@@ -339,6 +338,8 @@ def verify_audit(session: Session) -> AuditReport:
     It takes no lock: run it in one snapshot (:func:`snapshot`), so that the head, the entries
     and the records it reads are consistent while writers go on appending.
     """
+    from commonplan.store.records import check_records, recorded_rows  # records hash with ours
+
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
     n_entries, highest = session.execute(

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from commonplan.store.audit import canonical_json
 from commonplan.store.models import Base
 
 COVERED: dict[str, tuple[str, ...]] = {
@@ -101,10 +102,7 @@ def _plain(value: Any) -> Any:
 def record_hash(table: str, row: Mapping[str, Any]) -> str:
     """The SHA-256 (hex) of the covered columns of one row of ``table``."""
     values = [_plain(row[column]) for column in COVERED[table]]
-    text = json.dumps(
-        [table, values], sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(canonical_json([table, values]).encode()).hexdigest()
 
 
 def record(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
