@@ -12,6 +12,7 @@ from commonplan.store.audit import (
     append_audit,
     append_audit_on_commit,
     entry_hash,
+    snapshot,
     verify_audit,
 )
 
@@ -44,7 +45,7 @@ def _raw(db, statements):
 
 
 def _report(db):
-    with db.read() as session:
+    with snapshot(db) as session:
         return verify_audit(session)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, text, update
 
 from commonplan.errors import DatabaseError
 from commonplan.store import Database, downgrade, head_revision, open_database, resolve_url, upgrade
@@ -117,3 +117,31 @@ def test_upgrade_of_a_database_from_a_newer_version_is_a_clear_error(tmp_path):
         connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
     with pytest.raises(DatabaseError, match="9999_future"):
         upgrade(f"sqlite:///{path}")
+
+
+def test_upgrade_from_0001_adopts_the_stored_vote_records_into_the_chain(db_url):
+    """A database at 0001 with a round and a ballot (whose entries did not record rows) upgrades
+    to a chain that records them, so verify checks them from then on."""
+    from commonplan import services as S
+    from commonplan.store.models import Ballot
+
+    db = Database(db_url)
+    system = S.Actor.system()
+    member = S.create_user(db, system, "member", "a long password", "member").actor()
+    assembly = S.create_assembly(db, system, "Assembly")
+    council = S.create_council(db, system, assembly.id, "Workers", "workers")
+    S.add_membership(db, system, council.id, member.user_id)
+    opened = S.open_round(db, system, assembly.id, "Round", ["food", "health"])
+    S.submit_ballot(db, member, opened.id, {"food": 100})
+    db.dispose()
+    downgrade(db_url, "0001")  # the rows lose their tracker and salt: as written under 0001
+    assert upgrade(db_url) == head_revision()
+    db = open_database(db_url)
+    report = S.verify_audit_log(db)
+    assert report.ok, report.problems
+    adopted = [e for e in S.audit_log(db) if e.action == "audit.adopt"]
+    assert len(adopted) == 1 and '"table":"ballots"' in adopted[0].payload
+    with db.engine.begin() as connection:  # and a later edit is caught
+        connection.execute(update(Ballot).values(points={"food": 0.0, "health": 100.0}))
+    assert [p.kind for p in S.verify_audit_log(db).problems] == ["edited"]
+    db.dispose()

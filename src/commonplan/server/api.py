@@ -31,7 +31,15 @@ from commonplan.server.context import (
     sign_in,
 )
 from commonplan.server.problems import Problem
-from commonplan.services import accounts, assemblies, ballots, queries, rounds, votes
+from commonplan.services import (
+    accounts,
+    assemblies,
+    ballots,
+    publication,
+    queries,
+    rounds,
+    votes,
+)
 from commonplan.services.roles import Actor
 
 _bearer = HTTPBearer(auto_error=False, description="an API token from POST /api/v1/tokens")
@@ -496,6 +504,19 @@ async def my_ranking(request: Request, actor: Authenticated, round_id: RoundId) 
     return dataclasses.asdict(receipt) if receipt is not None else None
 
 
+@router.get(
+    "/rounds/{round_id}/publication",
+    response_model=schemas.PublicationOut,
+    responses={**_READ_REFUSALS, 409: _REFUSALS[409]},
+)
+async def get_publication(request: Request, round_id: RoundId) -> Any:
+    """The round's anonymous ballots (after the ballot phase) and rankings (after the tally).
+
+    Each carries its tracker (a hash of its voter's receipt) and no voter identity, so
+    anyone can recount the weights and the Schulze result, and a voter can find their own."""
+    return dataclasses.asdict(await run_read(request, publication.publication, round_id))
+
+
 # --- audit -------------------------------------------------------------------------------
 
 
@@ -512,8 +533,13 @@ async def audit_log(
 
 @router.get("/audit/verify", response_model=schemas.AuditVerifyOut)
 async def audit_verify(request: Request) -> Any:
-    """Walk the hash chain and report every edited, deleted or inserted entry."""
-    report = await run_read(request, queries.verify_audit_log)
+    """Walk the hash chain and the vote records; report every edited, deleted or inserted one.
+
+    The report may be up to a few seconds old: callers looping on this endpoint share one
+    verification at a time (which takes no lock, so ballots are never held up by it)."""
+    report = await run_read(
+        request, queries.verify_audit_log, max_age_s=queries.PUBLIC_VERIFY_MAX_AGE_S
+    )
     return {
         "ok": report.ok,
         "n_entries": report.n_entries,

@@ -497,7 +497,9 @@ async def plan_page(request: Request) -> HTMLResponse:
 
 def _audit(db: Database, before: int | None, verify: bool) -> tuple[list[Any], Any]:
     entries = queries.audit_log(db, limit=101, before_seq=before)
-    report = queries.verify_audit_log(db) if verify else None
+    report = (
+        queries.verify_audit_log(db, max_age_s=queries.PUBLIC_VERIFY_MAX_AGE_S) if verify else None
+    )
     return entries, report
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commonplan.services.assemblies import MembershipInfo
 from commonplan.services.ballots import BallotReceipt
+from commonplan.services.publication import Publication
 from commonplan.services.queries import CouncilTurnout
 from commonplan.services.rounds import AggregatedWeights, AlternativeInfo
 
@@ -224,6 +225,17 @@ class RankingOut(BaseModel):
     order: list[str]
     request_id: str
     submitted_at: datetime
+    tracker: str | None = Field(
+        default=None, description="the ranking's tracker in the published, anonymous rankings"
+    )
+    receipt: str | None = Field(
+        default=None,
+        description="the voter's receipt: only in the answer that stored the ranking, never "
+        "stored; the tracker is derived from it (commonplan.services.receipts)",
+    )
+
+
+PublicationOut = Publication
 
 
 AlternativeOut = AlternativeInfo

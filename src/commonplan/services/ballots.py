@@ -7,6 +7,11 @@ the server passes the client's ``Idempotency-Key`` (or a form's hidden nonce) as
 receipt of the ballot already stored instead of storing it a second time. Each member's
 submissions are serialised by a row lock on their account, so concurrent retries cannot
 race.
+
+Secrecy: the audit entry of a ballot names the voter and holds a commitment to the
+content, never the content (:mod:`commonplan.services.receipts`); the member gets the
+receipt once, in the answer that stores the ballot (a replayed request does not show it
+again: it is not stored). Only the member reads their own ballot back.
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ from commonplan.services._common import (
     aware,
     lock_user,
 )
+from commonplan.services.receipts import commitment_of, new_receipt, new_salt, tracker_of
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
 from commonplan.store.models import Ballot, Council, Membership, Phase, PlanningRound, utcnow
+from commonplan.store.records import record
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
@@ -75,7 +82,9 @@ class BallotReceipt:
     """What a member gets back for a ballot.
 
     ``replayed`` is True when ``request_id`` had already been stored (nothing new was
-    written); ``replaced_id`` is the ballot this one superseded, if any.
+    written); ``replaced_id`` is the ballot this one superseded, if any. ``receipt`` is the
+    voter's receipt secret, only in the answer that stored the ballot (keep it: it is not
+    stored); ``tracker`` the ballot's tracker in the published, anonymous ballots.
     """
 
     id: int
@@ -87,6 +96,8 @@ class BallotReceipt:
     is_current: bool
     replaced_id: int | None = None
     replayed: bool = False
+    tracker: str | None = None
+    receipt: str | None = None
 
 
 def _receipt(
@@ -102,6 +113,7 @@ def _receipt(
         row.is_current,
         replaced_id,
         replayed,
+        row.tracker,
     )
 
 
@@ -194,30 +206,48 @@ def submit_ballot(
                 where=f"round {round_id}",
                 fix="ask an administrator to add you to your council",
             )
+        records = []
         previous = next((b for b in mine if b.round_id == round_id and b.is_current), None)
         if previous is not None:  # free the one-current-ballot index before inserting
             connection.execute(_SUPERSEDE, {"ballot_id": previous.id, "now": now})
-        ballot_id = connection.execute(
-            _INSERT_BALLOT,
-            {
-                "round_id": round_id,
-                "user_id": user_id,
-                "points": complete,
-                "request_id": request_id,
-                "is_current": True,
-                "submitted_at": now,
-            },
-        ).scalar_one()
+            records.append(record("ballots", dict(previous._mapping, is_current=False)))
+        receipt = new_receipt()
+        values = {
+            "round_id": round_id,
+            "user_id": user_id,
+            "points": complete,
+            "request_id": request_id,
+            "is_current": True,
+            "salt": new_salt(),
+            "tracker": tracker_of(receipt),
+        }
+        ballot_id = connection.execute(_INSERT_BALLOT, dict(values, submitted_at=now)).scalar_one()
+        records.append(record("ballots", dict(values, id=ballot_id)))
         replaced = previous.id if previous is not None else None
         audit_on_commit(  # the last write: appended together with the commit
             session,
             actor,
             "ballot.submit",
             f"round {round_id}",
-            {"ballot_id": ballot_id, "points": complete, "replaces": replaced},
+            {
+                "ballot_id": ballot_id,
+                "commitment": commitment_of(receipt, "ballot", round_id, complete),
+                "replaces": replaced,
+                "records": records,
+            },
         )
         return BallotReceipt(
-            ballot_id, round_id, user_id, complete, request_id, now, True, replaced, False
+            ballot_id,
+            round_id,
+            user_id,
+            complete,
+            request_id,
+            now,
+            True,
+            replaced,
+            False,
+            values["tracker"],
+            receipt,
         )
 
 

@@ -5,6 +5,9 @@ All are public (observers and visitors may read them) and run in a read-only ses
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +25,13 @@ from commonplan.services.rounds import (
     result_info,
     round_info,
 )
-from commonplan.store.audit import AuditReport, audit_entries, verify_audit
+from commonplan.store.audit import (
+    AuditReport,
+    audit_entries,
+    canonical_json,
+    snapshot,
+    verify_audit,
+)
 from commonplan.store.blobs import frame_from_parquet, get_blob
 from commonplan.store.database import Database
 from commonplan.store.models import (
@@ -216,21 +225,73 @@ def dashboard(db: Database, assembly_id: int) -> Dashboard:
     )
 
 
+PUBLIC_VERIFY_MAX_AGE_S = 5.0
+"""How old a verification report the public endpoint and page may show (seconds)."""
+
+_SECRET_FIELDS = {"ballot.submit": "points", "ranking.submit": "order"}
+"""Content that entries written before schema 0002 held, withheld from display."""
+
+
+def _public_payload(action: str, payload: str) -> str:
+    field = _SECRET_FIELDS.get(action)
+    if field is None or f'"{field}"' not in payload:
+        return payload
+    content = json.loads(payload)
+    content[field] = "(withheld: ballots are secret)"
+    return canonical_json(content)
+
+
 def audit_log(
     db: Database, *, limit: int = 100, before_seq: int | None = None
 ) -> list[AuditRecord]:
-    """The latest audit entries, newest first (page back with ``before_seq``)."""
+    """The latest audit entries, newest first (page back with ``before_seq``).
+
+    Ballot and ranking entries hold a commitment, not the content; the content that entries
+    written before schema 0002 held is withheld from display (``hash`` is still the stored
+    one, so :func:`verify_audit_log` checks them)."""
     limit = max(1, min(int(limit), 1000))
     with db.read() as session:
         return [
-            AuditRecord(e.seq, e.created_at, e.actor, e.action, e.subject, e.payload, e.hash)
+            AuditRecord(
+                e.seq,
+                e.created_at,
+                e.actor,
+                e.action,
+                e.subject,
+                _public_payload(e.action, e.payload),
+                e.hash,
+            )
             for e in audit_entries(session, limit=limit, before_seq=before_seq)
         ]
 
 
-def verify_audit_log(db: Database) -> AuditReport:
-    """Walk the audit chain and report any edited, deleted or inserted entry."""
-    with db.read() as session:
+_VERIFYING = threading.Lock()
+_VERIFIED: dict[str, tuple[float, AuditReport]] = {}
+_clock = time.monotonic
+
+
+def verify_audit_log(db: Database, *, max_age_s: float = 0.0) -> AuditReport:
+    """Walk the audit chain and the vote records; report any edited, deleted or inserted one.
+
+    It reads one snapshot and takes no lock, so ballots go on being stored meanwhile.
+    With ``max_age_s > 0`` a report at most that many seconds old may be returned, and
+    concurrent callers wait for the one verification in progress instead of starting
+    their own: the server passes a few seconds, so that clients looping on the public
+    endpoint walk the chain at most once per that interval.
+    """
+    if max_age_s <= 0:
+        return _verify_now(db)
+    with _VERIFYING:
+        cached = _VERIFIED.get(db.url)
+        if cached is not None and _clock() - cached[0] <= max_age_s:
+            return cached[1]
+        report = _verify_now(db)
+        _VERIFIED[db.url] = (_clock(), report)
+        return report
+
+
+def _verify_now(db: Database) -> AuditReport:
+    with snapshot(db) as session:
         return verify_audit(session)
 
 

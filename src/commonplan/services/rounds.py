@@ -22,8 +22,10 @@ ones: :attr:`RoundInfo.warnings`, :attr:`AlternativeInfo.warnings` and, for the 
 round, :func:`round_warnings`.
 
 Each function is one transaction, checks the actor's role and the round's phase, and
-writes an audit entry. The round row is locked for the transaction, so two facilitators
-cannot advance the same round twice.
+writes an audit entry that records the hash of every row it wrote (the round, an
+alternative, the result, the published plan; see :mod:`commonplan.store.records`). The
+round row is locked for the transaction, so two facilitators cannot advance the same
+round twice.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from commonplan.store.models import (
     Ranking,
     RoundResult,
 )
+from commonplan.store.records import read_record
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,12 @@ def same_plan_warnings(alternatives: Sequence[AlternativeInfo]) -> tuple[str, ..
     return tuple(warnings)
 
 
+def _records(session: Session, *rows: Any) -> list[dict[str, Any]]:
+    """The audit records of ORM rows just written (flushed first, then read back as stored)."""
+    session.flush()
+    return [read_record(session, row.__tablename__, row.id) for row in rows]
+
+
 def round_info(row: PlanningRound) -> RoundInfo:
     weights = row.weights or None
     groups = tuple(TargetGroup.from_value(g) for g in row.target_groups)
@@ -360,6 +369,7 @@ def open_round(
                 "title": title,
                 "groups": [g.name for g in groups],
                 "rule": aggregation_rule,
+                "records": _records(session, row),
             },
         )
         return round_info(row)
@@ -389,6 +399,7 @@ def advance_phase(
                 fix="reload the page and try again",
             )
         current = Phase(row.phase)
+        written: list[Any] = []
         if current is Phase.BALLOT:
             _aggregate_into(session, row, row.aggregation_rule)
         elif current is Phase.ALTERNATIVES:
@@ -402,9 +413,9 @@ def advance_phase(
                     fix="compute or add alternatives first",
                 )
         elif current is Phase.VOTE:
-            _tally_into(session, row)
+            written.append(_tally_into(session, row))
         elif current is Phase.TALLIED:
-            _publish_into(session, row, actor)
+            written.append(_publish_into(session, row, actor))
         else:
             raise ConflictError(
                 f"round {round_id} is published; its plan cannot be changed",
@@ -419,22 +430,26 @@ def advance_phase(
             actor,
             "round.advance",
             f"round {round_id}",
-            {"from": current.value, "to": target.value},
+            {
+                "from": current.value,
+                "to": target.value,
+                "records": _records(session, row, *written),
+            },
         )
         return round_info(row)
 
 
 def _round_ballots(
     session: Session, row: PlanningRound
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str], dict[int, str | None]]:
     groups = [g["name"] for g in row.target_groups]
     ballots = session.execute(
-        select(Ballot.user_id, Ballot.points).where(
+        select(Ballot.user_id, Ballot.points, Ballot.tracker).where(
             Ballot.round_id == row.id, Ballot.is_current.is_(True)
         )
     ).all()
     matrix = pd.DataFrame.from_dict(
-        {u: p for u, p in ballots}, orient="index", columns=groups, dtype=float
+        {u: p for u, p, _ in ballots}, orient="index", columns=groups, dtype=float
     )
     matrix = matrix.fillna(0.0)
     pairs = session.execute(
@@ -449,11 +464,11 @@ def _round_ballots(
             select(Council.id, Council.name).where(Council.assembly_id == row.assembly_id)
         ).all()
     )
-    return matrix, memberships, counts, names
+    return matrix, memberships, counts, names, {u: t for u, _, t in ballots}
 
 
 def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> AggregatedWeights:
-    matrix, memberships, counts, names = _round_ballots(session, row)
+    matrix, memberships, counts, names, trackers = _round_ballots(session, row)
     try:
         councils, assembly = aggregate(matrix, memberships, counts, rule=rule)
     except BallotError as error:
@@ -482,8 +497,24 @@ def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> Aggregat
         "councils": result.councils,
         "membership": result.membership,
         "n_ballots": result.n_ballots,
+        # each ballot's councils as aggregated, for the anonymous publication's recount
+        "ballot_councils": _ballot_councils(memberships, names, trackers),
     }
     return result
+
+
+def _ballot_councils(
+    memberships: pd.DataFrame, names: Mapping[int, str], trackers: Mapping[int, str | None]
+) -> dict[str, list[str]]:
+    """Tracker → the names of its voter's councils (sorted), for the ballots that have a tracker."""
+    councils: dict[int, list[str]] = {}
+    for council, member in memberships.itertuples(index=False):
+        councils.setdefault(member, []).append(names[council])
+    return {
+        tracker: sorted(councils.get(user, []))
+        for user, tracker in trackers.items()
+        if tracker is not None
+    }
 
 
 def aggregate_weights(
@@ -510,7 +541,7 @@ def aggregate_weights(
             actor,
             "round.aggregate",
             f"round {round_id}",
-            {"rule": result.rule, "points": result.points},
+            {"rule": result.rule, "points": result.points, "records": _records(session, row)},
         )
         return result
 
@@ -582,13 +613,17 @@ def _insert_alternative(
         plan_sha256=digest,
     )
     session.add(alternative)
-    session.flush()
     audit(
         session,
         actor,
         "alternative.add",
         f"round {row.id}",
-        {"label": alternative.label, "title": title, "plan_sha256": digest},
+        {
+            "label": alternative.label,
+            "title": title,
+            "plan_sha256": digest,
+            "records": _records(session, alternative),
+        },
     )
     return alternative
 
@@ -728,7 +763,12 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
             actor,
             "round.tally",
             f"round {round_id}",
-            {"winner": result.winner_label, "order": result.order, "n_rankings": result.n_rankings},
+            {
+                "winner": result.winner_label,
+                "order": result.order,
+                "n_rankings": result.n_rankings,
+                "records": _records(session, row, result),
+            },
         )
         return result_info(result)
 
@@ -786,7 +826,11 @@ def publish_plan(db: Database, actor: Actor, round_id: int) -> PublishedPlanInfo
             actor,
             "plan.publish",
             f"round {round_id}",
-            {"alternative_id": published.alternative_id, "plan_sha256": published.plan_sha256},
+            {
+                "alternative_id": published.alternative_id,
+                "plan_sha256": published.plan_sha256,
+                "records": _records(session, row, published),
+            },
         )
         winner = session.get(Alternative, published.alternative_id)
         return PublishedPlanInfo(

@@ -4,6 +4,9 @@ A member cannot vote twice: a second ranking is refused with a
 :class:`~commonplan.errors.ConflictError` (a retry of the same request, recognised by
 its ``request_id``, gets the stored receipt back instead). The count itself is
 :func:`commonplan.services.rounds.tally_round` (Schulze method).
+
+As for ballots, the audit entry holds a commitment to the ranking, not the ranking, and
+the member gets a receipt once (:mod:`commonplan.services.receipts`).
 """
 
 from __future__ import annotations
@@ -26,14 +29,18 @@ from commonplan.services._common import (
     require_phase,
 )
 from commonplan.services.ballots import check_request_id
+from commonplan.services.receipts import commitment_of, new_receipt, new_salt, tracker_of
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
 from commonplan.store.models import Alternative, Phase, Ranking, utcnow
+from commonplan.store.records import read_record
 
 
 @dataclass(frozen=True)
 class RankingReceipt:
-    """A stored ranking (labels, best first); ``replayed`` when the request had been stored before."""
+    """A stored ranking (labels, best first); ``replayed`` when the request had been stored before.
+
+    ``receipt`` only in the answer that stored it; ``tracker`` as for ballots."""
 
     id: int
     round_id: int
@@ -42,9 +49,11 @@ class RankingReceipt:
     request_id: str
     submitted_at: datetime
     replayed: bool = False
+    tracker: str | None = None
+    receipt: str | None = None
 
 
-def _receipt(row: Ranking, replayed: bool = False) -> RankingReceipt:
+def _receipt(row: Ranking, replayed: bool = False, receipt: str | None = None) -> RankingReceipt:
     return RankingReceipt(
         row.id,
         row.round_id,
@@ -53,6 +62,8 @@ def _receipt(row: Ranking, replayed: bool = False) -> RankingReceipt:
         row.request_id,
         aware(row.submitted_at),
         replayed,
+        row.tracker,
+        receipt,
     )
 
 
@@ -131,8 +142,14 @@ def submit_ranking(
                 )
             ).first():
                 raise _already_voted(round_id)
+            receipt = new_receipt()
             stored = Ranking(
-                round_id=round_id, user_id=actor.user_id, order=ranking, request_id=request_id
+                round_id=round_id,
+                user_id=actor.user_id,
+                order=ranking,
+                request_id=request_id,
+                salt=new_salt(),
+                tracker=tracker_of(receipt),
             )
             session.add(stored)
             session.flush()
@@ -141,9 +158,13 @@ def submit_ranking(
                 actor,
                 "ranking.submit",
                 f"round {round_id}",
-                {"ranking_id": stored.id, "order": ranking},
+                {
+                    "ranking_id": stored.id,
+                    "commitment": commitment_of(receipt, "ranking", round_id, ranking),
+                    "records": [read_record(session, "rankings", stored.id)],
+                },
             )
-            return _receipt(stored)
+            return _receipt(stored, receipt=receipt)
     except IntegrityError as error:  # the unique (round, user) constraint: a concurrent second vote
         raise _already_voted(round_id) from error
 

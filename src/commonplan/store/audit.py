@@ -20,19 +20,26 @@ around that.
 * **inserted** — an entry whose successor links past it to its predecessor, or an entry
   beyond the recorded head.
 
+It then cross-checks the vote records (rounds, ballots, rankings, alternatives, results,
+published plans) against the entries that recorded them (:mod:`commonplan.store.records`),
+so a direct SQL edit, deletion or insertion of such a row is found too, and so is an
+emptied log (``TRUNCATE audit_log`` and a reset head) while vote records remain.
+Verification takes no lock: it reads one snapshot (:func:`snapshot`) and writers go on.
+
 A hash chain without a secret only shows tampering by someone who did not rewrite the
-whole tail and the head; keep a copy of the head hash elsewhere (``commonplan audit
-verify`` prints it) to detect that too.
+whole tail and the head; sign the head and keep the signature elsewhere
+(:mod:`commonplan.store.anchor`, ``commonplan audit anchor``) to detect that too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -40,6 +47,9 @@ from sqlalchemy.orm import Session
 
 from commonplan.errors import AuditIntegrityError
 from commonplan.store.models import AuditEntry, AuditHead
+
+if TYPE_CHECKING:
+    from commonplan.store.database import Database
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first entry."""
@@ -299,18 +309,38 @@ class AuditReport:
                     if len(self.problems) > 1
                     else ""
                 ),
-                where=f"audit entry {first.seq}",
+                where=f"audit entry {first.seq}" if first.seq else "vote records",
                 expected="every entry's hash to match its content and the previous entry's hash",
                 fix="restore the audit log from a backup and investigate who changed it",
             )
 
 
+@contextmanager
+def snapshot(database: Database) -> Iterator[Session]:
+    """A read-only session on one consistent snapshot of the database, taking no lock.
+
+    PostgreSQL: a ``REPEATABLE READ`` transaction (every statement sees the data as of the
+    first). SQLite in WAL mode: the read transaction begun by the first ``SELECT`` sees the
+    database as of then, and writers commit beside it. Either way, a verification in
+    progress never makes a ballot wait.
+    """
+    with database.read() as session:
+        if database.is_postgresql:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session
+
+
 def verify_audit(session: Session) -> AuditReport:
-    """Walk the whole chain and report every edited, deleted or inserted entry (see module doc)."""
-    # a shared lock on the head: appenders wait, so the head and the entries read are consistent
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update(read=True)
-    ).scalar_one_or_none()
+    """Walk the whole chain and report every edited, deleted or inserted entry (see module doc),
+    then every vote record that differs from the entry that recorded it
+    (:func:`~commonplan.store.records.check_records`).
+
+    It takes no lock: run it in one snapshot (:func:`snapshot`), so that the head, the entries
+    and the records it reads are consistent while writers go on appending.
+    """
+    from commonplan.store.records import check_records, recorded_rows  # records hash with ours
+
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
     n_entries, highest = session.execute(
         select(func.count(AuditEntry.seq), func.max(AuditEntry.seq))
@@ -339,7 +369,9 @@ def verify_audit(session: Session) -> AuditReport:
         problems.append(AuditProblem(seq, kind, message))
 
     prev_seq, prev_hash, prev_prev_hash = 0, GENESIS, None
+    payloads: list[tuple[int, str]] = []
     for entry in entries:
+        payloads.append((entry.seq, entry.payload))
         recomputed = _hash_of(entry)
         if entry.seq > prev_seq + 1:
             gap = (
@@ -400,6 +432,8 @@ def verify_audit(session: Session) -> AuditReport:
             )
     elif prev_seq == head_seq and prev_hash != head_hash and not problems:
         flag(prev_seq, "edited", f"entry {prev_seq} does not match the recorded head hash")
+    for seq, kind, message in check_records(session, recorded_rows(payloads)):
+        flag(seq, kind, message)
     return AuditReport(
         n_entries=n_entries,
         head_seq=head_seq,

@@ -242,6 +242,11 @@ class PlanningRound(Base):
 class Ballot(Base):
     """A priority ballot: ``points`` maps target group → points (sum 100).
 
+    ``tracker`` is the SHA-256 of the voter's receipt (see :mod:`commonplan.services.ballots`):
+    the published, anonymous ballots carry it, so the voter alone can find theirs.
+    ``salt`` (random, never published) makes the row's hash in the public audit log
+    unguessable. Rows from before revision 0002 have neither.
+
     Resubmission marks the earlier row ``is_current = False`` and inserts a new one, so
     the history is kept; a partial unique index allows one current ballot per member and
     round. ``request_id`` is the client's idempotency key, unique per user: a retried
@@ -267,6 +272,8 @@ class Ballot(Base):
     points: Mapped[dict[str, Any]] = mapped_column()
     request_id: Mapped[str] = mapped_column(String(64))
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    tracker: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -290,7 +297,9 @@ class Alternative(Base):
 
 
 class Ranking(Base):
-    """A member's ranking of a round's alternatives (labels, best first). One per member."""
+    """A member's ranking of a round's alternatives (labels, best first). One per member.
+
+    ``tracker`` and ``salt`` as for :class:`Ballot`."""
 
     __tablename__ = "rankings"
     __table_args__ = (
@@ -303,6 +312,8 @@ class Ranking(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     order: Mapped[list[Any]] = mapped_column()
     request_id: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    tracker: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
