@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -121,6 +123,23 @@ def test_ballot_through_the_form(browser, world):
         },
     )
     assert len(_ballots(browser, world, "m1", round_id)) == 1
+
+
+def test_ballot_page_shows_the_receipt_once(browser, world):
+    world.open_round("Form receipt")
+    sign_in(browser, "m3")
+    token = csrf_of(browser.get("/ballot").text)
+    form = {"points:food": "70", "points:housing": "30", "csrf_token": token}
+    stored = browser.post(
+        "/ballot", data={**form, "request_id": "receipt-1"}, follow_redirects=False
+    )
+    assert stored.status_code == 303, stored.text[:2000]
+    shown = browser.get("/ballot").text
+    found = re.search(r"Your receipt: ([A-Za-z0-9_\-]+)", shown)
+    assert found and len(found.group(1)) >= 32
+    assert found.group(1) not in browser.get("/ballot").text  # shown once, never again
+    browser.post("/ballot", data={**form, "request_id": "receipt-1"})  # a replay
+    assert "Your receipt" not in browser.get("/ballot").text
 
 
 @pytest.mark.parametrize(

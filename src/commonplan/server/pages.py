@@ -61,6 +61,17 @@ _FLASH = "flash"
 # --- shared context ----------------------------------------------------------------------
 
 
+def _stored_message(what: str, stored: Any) -> str:
+    """The notice after a ballot or ranking is stored, with its receipt the one time it exists."""
+    receipt = getattr(stored, "receipt", None)
+    if not receipt:  # a replayed request: the receipt was shown the first time
+        return f"Your {what} is stored."
+    return (
+        f"Your {what} is stored. Your receipt: {receipt} — keep it: it is shown only now, and "
+        f"with it you alone can check that your {what} was counted as cast."
+    )
+
+
 def _flash(request: Request, kind: str, text: str) -> None:
     request.session[_FLASH] = [kind, text]
 
@@ -634,7 +645,7 @@ async def ballot_submit(request: Request) -> Response:
             raise BallotError("there is no open planning round", where="ballot")
         points = _form_points(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_short_write(
+        stored = await run_short_write(
             request,
             ballots.submit_ballot,
             actor,
@@ -653,7 +664,7 @@ async def ballot_submit(request: Request) -> Response:
         return _render(
             request, "ballot.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", "Your ballot is stored.")
+    _flash(request, "ok", _stored_message("ballot", stored))
     return RedirectResponse(_back(request, "page_ballot"), status_code=303)
 
 
@@ -785,7 +796,7 @@ async def ranking_submit(request: Request) -> Response:
             raise BallotError("there is no planning round to vote in", where="ranking")
         order = form_ranking(form)
         request_id = str(form.get("request_id") or "") or None
-        await run_short_write(
+        stored = await run_short_write(
             request,
             votes.submit_ranking,
             actor,
@@ -803,7 +814,7 @@ async def ranking_submit(request: Request) -> Response:
         return _render(
             request, "alternatives.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", "Your ranking is stored.")
+    _flash(request, "ok", _stored_message("ranking", stored))
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
