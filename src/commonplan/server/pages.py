@@ -28,7 +28,9 @@ from commonplan.server import charts, explorer, views
 from commonplan.server.context import (
     check_csrf,
     csrf_token,
+    end_session,
     page_actor,
+    remember_device,
     run_read,
     run_short_write,
     run_write,
@@ -163,9 +165,11 @@ async def login_submit(request: Request) -> Response:
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
         return response
-    start_session(request, actor)
+    await start_session(request, actor)
     _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
-    return RedirectResponse(next_url, status_code=303)
+    response = RedirectResponse(next_url, status_code=303)
+    remember_device(request, response, actor)
+    return response
 
 
 @router.post("/logout", name="page_logout")
@@ -182,7 +186,7 @@ async def logout(request: Request) -> Response:
             {"heading": "Not signed out", "problem": problem_body(error)},
             status=status_for(error),
         )
-    request.session.clear()
+    await end_session(request)
     return RedirectResponse("/login", status_code=303)
 
 
