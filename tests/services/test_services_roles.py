@@ -127,7 +127,7 @@ def test_a_facilitator_acts_only_in_the_assemblies_they_facilitate(db):
     other = S.create_assembly(db, admin, "Assembly B")
     other_round = S.open_round(db, admin, other.id, "B's round", GROUPS).id
     before = _row_counts(db)
-    for action, call in ROUND_CALLS.items():
+    for call in ROUND_CALLS.values():
         with pytest.raises(PermissionDeniedError, match=f"does not facilitate assembly {other.id}"):
             call(db, world.facilitator, other.id, other_round)
     assert _row_counts(db) == before, "a refused call stored something"
