@@ -7,6 +7,7 @@ Time is the app's injectable clock, moved by hand: no test waits or depends on s
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 from datetime import timedelta
@@ -24,7 +25,7 @@ from commonplan.store.models import utcnow
 
 @pytest.fixture(scope="module")
 def backend() -> str:
-    """SQLite here; the throttle's PostgreSQL path runs in test_accounts_postgres."""
+    """SQLite here; test_accounts_postgres runs the throttle and sessions on PostgreSQL."""
     return "sqlite"
 
 
@@ -60,6 +61,15 @@ def new_user(world, role: str = "member") -> tuple[str, int]:
     return name, accounts.create_user(world.database, Actor.system(), name, PASSWORD, role).id
 
 
+_HOSTS = itertools.count(1)
+
+
+def fresh_address() -> str:
+    """An address no earlier test used (counters live in the module's database)."""
+    k = next(_HOSTS)
+    return f"198.51.{100 + k // 250}.{k % 250 + 1}"
+
+
 def client_at(app, address: str) -> TestClient:
     return TestClient(app, client=(address, 40000))
 
@@ -77,7 +87,7 @@ def test_account_back_off_doubles_then_forgives(world):
     clock = Clock()
     app = make_app(world, clock)
     name, _ = new_user(world)
-    with client_at(app, "198.51.100.1") as client:
+    with client_at(app, fresh_address()) as client:
         for _ in range(3):
             assert attempt(client, name, "wrong-password").status_code == 401
         blocked = attempt(client, name)  # even the right password must wait
@@ -112,7 +122,7 @@ def test_concurrent_wrong_passwords_are_counted_before_the_hash(world, monkeypat
     name, _ = new_user(world)
     statuses: list[int] = []
     start = threading.Barrier(40)
-    with client_at(app, "198.51.100.2") as client:
+    with client_at(app, fresh_address()) as client:
 
         def one() -> None:
             start.wait()
@@ -131,12 +141,12 @@ def test_one_password_across_many_accounts_is_limited_per_address(world):
     """Password spraying: the address's allowance runs out whatever user names it tries."""
     app = make_app(world, Clock(), login_address_attempts=6)
     names = [new_user(world)[0] for _ in range(8)]
-    with client_at(app, "198.51.100.3") as sprayer:
+    with client_at(app, fresh_address()) as sprayer:
         statuses = [attempt(sprayer, n, "Summer2026!").status_code for n in names]
         assert statuses == [401] * 6 + [429] * 2
         fresh, _ = new_user(world)
         assert attempt(sprayer, fresh).status_code == 429  # no device cookie: must wait too
-    with client_at(app, "198.51.100.4") as elsewhere:  # other addresses are not affected
+    with client_at(app, fresh_address()) as elsewhere:  # other addresses are not affected
         assert attempt(elsewhere, names[0]).status_code == 201
 
 
@@ -145,7 +155,8 @@ def test_others_failures_on_a_shared_address_do_not_lock_out_the_owner(world):
     browser before, still signs in while someone else fails on their account and address."""
     app = make_app(world, Clock(), login_address_attempts=6)
     name, _ = new_user(world)
-    with client_at(app, "203.0.113.9") as owner, client_at(app, "203.0.113.9") as attacker:
+    shared = fresh_address()
+    with client_at(app, shared) as owner, client_at(app, shared) as attacker:
         assert attempt(owner, name).status_code == 201  # the owner's browser gets a device cookie
         assert owner.cookies.get("commonplan_device")
         statuses = [attempt(attacker, name, f"guess-{k}").status_code for k in range(10)]
@@ -158,7 +169,7 @@ def test_others_failures_on_a_shared_address_do_not_lock_out_the_owner(world):
         for _ in range(6):
             attempt(attacker, other, "wrong-password")
         owner_cookie = owner.cookies.get("commonplan_device")
-        with client_at(app, "203.0.113.9") as borrowed:
+        with client_at(app, shared) as borrowed:
             borrowed.cookies.set("commonplan_device", owner_cookie)
             assert attempt(borrowed, other).status_code == 429
 
