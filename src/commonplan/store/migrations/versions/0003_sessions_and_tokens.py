@@ -97,6 +97,7 @@ def downgrade() -> None:
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
     op.drop_table("web_sessions")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("reset_expires_at")
-        batch_op.drop_column("reset_hash")
+    # Not batch mode: on SQLite it would copy and drop ``users``, and the drop would cascade
+    # to every API token. SQLite (3.35 and later) drops a plain column in place.
+    for column in ("reset_expires_at", "reset_hash"):
+        op.execute(f"ALTER TABLE users DROP COLUMN {column}")
