@@ -430,3 +430,20 @@ def test_private_answers_are_never_stored_by_caches(world):
         sign_in(client, "m1")
         assert client.get("/ballot").headers["cache-control"] == "no-store"
         assert client.get("/static/htmx.min.js").headers.get("cache-control") != "no-store"
+
+
+def test_account_settings_from_the_environment():
+    from commonplan.server.settings import SettingsError
+
+    settings = Settings.from_env(
+        {
+            "COMMONPLAN_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
+            "COMMONPLAN_TOKEN_MAX_AGE_S": "3600",
+            "COMMONPLAN_LOGIN_ADDRESS_ATTEMPTS": "50",
+        }
+    )
+    assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert (settings.token_max_age_s, settings.login_address_attempts) == (3600, 50)
+    assert Settings.from_env(settings.to_env()).trusted_proxies == settings.trusted_proxies
+    with pytest.raises(SettingsError, match="COMMONPLAN_TRUSTED_PROXIES"):
+        Settings.from_env({"COMMONPLAN_TRUSTED_PROXIES": "10.0.0.0/8, my-proxy"})

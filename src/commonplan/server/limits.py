@@ -45,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan.server.problems import RateLimited
@@ -191,6 +192,8 @@ class SignInThrottle:
             )
         now = self.clock()
         with self.database.transaction() as session:
+            if secrets.randbelow(64) == 0:
+                self._forget_stale(session, now)
             rows = self._locked_rows(session, attempt.keys, now)
             wait = 0.0
             for row in rows:
@@ -233,7 +236,20 @@ class SignInThrottle:
                     blocked = min(blocked, _aware(row.blocked_until))
                 row.blocked_until = blocked
 
-    def _locked_rows(self, session, keys: Sequence[str], now: datetime) -> list[ThrottleRow]:
+    def _forget_stale(self, session: Session, now: datetime) -> None:
+        """Delete the rows no key needs any more (one attempt in 64 does it, so that a flood
+        of distinct user names or addresses cannot grow the table without bound)."""
+        quiet = max(self.account.forget_after_s, self.address.forget_after_s)
+        session.execute(
+            delete(ThrottleRow).where(
+                ThrottleRow.last_failure_at < now - timedelta(seconds=quiet),
+                (ThrottleRow.blocked_until.is_(None)) | (ThrottleRow.blocked_until < now),
+            )
+        )
+
+    def _locked_rows(
+        self, session: Session, keys: Sequence[str], now: datetime
+    ) -> list[ThrottleRow]:
         """The keys' rows, created when missing, locked for the transaction (in key order,
         so that two attempts never wait for each other's locks)."""
         dialect = session.get_bind().dialect.name
