@@ -44,6 +44,7 @@ def setup(url: str, clients: int) -> tuple[Database, list[Actor], int]:
         S.add_membership(db, system, council.id, user.id)
         members.append(user.actor())
     facilitator = S.create_user(db, system, "fac", "bench password", "facilitator").actor()
+    S.add_facilitator(db, system, assembly.id, facilitator.user_id)
     opened = S.open_round(
         db, facilitator, assembly.id, "Bench", ["food", "housing", "health", "energy"]
     )

@@ -73,6 +73,7 @@ def world(database: Database) -> World:
     ):
         users[name] = accounts.create_user(database, system, name, PASSWORD, role).id
     assembly = assemblies.create_assembly(database, system, "Test assembly")
+    accounts.add_facilitator(database, system, assembly.id, users["fac"])
     workers = assemblies.create_council(
         database, system, assembly.id, "Workers: manufacturing", "workers", sector="C"
     )

@@ -334,6 +334,7 @@ def seed_voters(database: Any, n_voters: int, *, prefix: str = "voter") -> Voter
     facilitator = accounts.create_user(
         database, system, f"{prefix}-facilitator", password, "facilitator"
     )
+    accounts.add_facilitator(database, system, assembly.id, facilitator.id)
     groups = ("food", "housing", "health", "energy", "investment", "import independence")
     planning_round = rounds.open_round(
         database, facilitator.actor(), assembly.id, f"{prefix} round", list(groups)

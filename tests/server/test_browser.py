@@ -49,6 +49,7 @@ def served(tmp_path_factory):
     )
     for name in ("ana", "ben", "cai"):
         assemblies.add_membership(db, system, council.id, ids[name])
+    accounts.add_facilitator(db, system, assembly.id, ids["fac"])
     fac = accounts.get_actor(db, ids["fac"])
     planning_round = rounds.open_round(
         db, fac, assembly.id, "Spring round", ["food", "housing", "energy"]

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from server_helpers import audit_head, bearer, csrf_of, sign_in
 
-from commonplan.services import assemblies
+from commonplan.services import accounts, assemblies
 from commonplan.services.roles import Actor
 
 
@@ -325,6 +325,7 @@ def test_ballot_form_of_a_second_assembly_goes_to_its_round(browser, world):
         world.database, system, other.id, "Consumers: south", "consumers", region="south"
     )
     assemblies.add_membership(world.database, system, council.id, world.users["m3"])
+    accounts.add_facilitator(world.database, system, other.id, world.users["fac"])
     other_round = rounds.open_round(
         world.database, world.actor("fac"), other.id, "South round", ["water", "schools"]
     ).id

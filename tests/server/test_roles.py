@@ -7,7 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from server_helpers import audit_head, bearer, csrf_of, sign_in
 
-from commonplan.services.roles import PERMISSIONS
+from commonplan.services import assemblies, rounds
+from commonplan.services.roles import FACILITATION, PERMISSIONS, Actor
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,14 @@ WRITE_ENDPOINTS = [
         "create_user",
         {"username": "newbie", "password": "long-enough-pass", "role": "observer"},
     ),
+    ("POST", "/api/v1/users/{outsider}/active", "set_user_active", {"active": True}),
+    (
+        "POST",
+        "/api/v1/users/{outsider}/password",
+        "reset_password",
+        {"password": "another-long-pass"},
+    ),
+    ("POST", "/api/v1/users/{outsider}/password-reset", "reset_password", None),
     ("POST", "/api/v1/assemblies", "create_assembly", {"name": "Another assembly"}),
     (
         "POST",
@@ -61,7 +70,22 @@ WRITE_ENDPOINTS = [
     ("POST", "/api/v1/rounds/{round_id}/publish", "publish_plan", None),
     ("POST", "/api/v1/rounds/{round_id}/ballots", "submit_ballot", {"points": {"food": 100}}),
     ("POST", "/api/v1/rounds/{round_id}/rankings", "submit_ranking", {"order": ["A", "B"]}),
+    # last, and in this order: the facilitator's charge is removed, then given back
+    ("DELETE", "/api/v1/assemblies/{assembly_id}/facilitators/{fac}", "remove_facilitator", None),
+    (
+        "POST",
+        "/api/v1/assemblies/{assembly_id}/facilitators",
+        "add_facilitator",
+        {"user_id": "{fac}"},
+    ),
 ]
+# Account endpoints whose rule is "one's own, or an administrator" (tested in test_accounts_api).
+OWN_ACCOUNT_ENDPOINTS = {
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{token_id}"),
+    ("POST", "/api/v1/me/password"),
+    ("POST", "/api/v1/password-reset"),
+}
 
 
 def _fill(template, world, round_id):
@@ -92,7 +116,8 @@ def test_matrix_covers_every_write_endpoint(app):
         for method in operations
         if method != "get"
     }
-    listed = {(m, p) for m, p, _, _ in WRITE_ENDPOINTS} | {("POST", "/api/v1/tokens")}
+    listed = {(m, p.replace("{outsider}", "{user_id}")) for m, p, _, _ in WRITE_ENDPOINTS}
+    listed = {(m, p.replace("{fac}", "{user_id}")) for m, p in listed} | OWN_ACCOUNT_ENDPOINTS
     assert routes == listed
 
 
@@ -171,3 +196,40 @@ def test_pages_refuse_forms_without_the_csrf_token(browser, world):
         assert response.status_code == 403
         assert "anti-forgery" in response.text
     assert audit_head(world) == before
+
+
+ROUND_ENDPOINTS = [
+    (m, p, body)
+    for m, p, action, body in WRITE_ENDPOINTS
+    if action in FACILITATION and action != "open_round"
+]
+
+
+def test_a_facilitator_of_one_assembly_cannot_run_another(client, world):
+    """Every round endpoint refuses the facilitator on an assembly they do not facilitate
+    (403, nothing stored); an administrator gets past the same check."""
+    system = Actor.system()
+    other = assemblies.create_assembly(world.database, system, "Assembly the facilitator lacks")
+    other_round = rounds.open_round(
+        world.database, world.actor("admin"), other.id, "Elsewhere", ["food", "energy"]
+    ).id
+    fac = bearer(world, "fac")
+    before = audit_head(world)
+    opened = client.post(
+        f"/api/v1/assemblies/{other.id}/rounds",
+        json={"title": "Not mine", "target_groups": [{"name": "food"}, {"name": "energy"}]},
+        headers=fac,
+    )
+    assert opened.status_code == 403 and "does not facilitate" in opened.json()["message"]
+    for method, path, body in ROUND_ENDPOINTS:
+        response = client.request(
+            method,
+            _fill(path, world, other_round),
+            json=_fill(body, world, other_round),
+            headers=fac,
+        )
+        assert response.status_code == 403, (path, response.text)
+        assert "does not facilitate" in response.json()["message"]
+    assert audit_head(world) == before
+    advanced = client.post(f"/api/v1/rounds/{other_round}/advance", headers=bearer(world, "admin"))
+    assert advanced.status_code not in (401, 403), advanced.text

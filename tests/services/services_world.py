@@ -47,6 +47,7 @@ def build_world(db, *, economy_id: int | None = None, n_extra_members: int = 0) 
         people[name] = S.create_user(db, system, name, PASSWORD, role).actor()
     admin = people["admin"]
     assembly = S.create_assembly(db, admin, "Test assembly", economy_id=economy_id)
+    S.add_facilitator(db, admin, assembly.id, people["facil"].user_id)
     workers = S.create_council(
         db, admin, assembly.id, "Workers: food industry", "workers", sector="C10"
     )

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from commonplan import services as S
 from commonplan.errors import CommonplanError, PermissionDeniedError
-from commonplan.services import PERMISSIONS, Role
+from commonplan.services import PERMISSIONS, Actor, Role
 from commonplan.store.models import AuditEntry, Base
 
 # One call per write action; each is valid for an allowed role in the world's state.
@@ -23,6 +23,16 @@ CALLS = {
     "add_membership": lambda w, a: S.add_membership(w.db, a, w.councils[0], w.outsider.user_id),
     "remove_membership": lambda w, a: S.remove_membership(
         w.db, a, w.councils[1], w.member2.user_id
+    ),
+    # removed, then given back: the facilitator still runs the round below
+    "remove_facilitator": lambda w, a: S.remove_facilitator(
+        w.db, a, w.assembly_id, w.facilitator.user_id
+    ),
+    "add_facilitator": lambda w, a: S.add_facilitator(
+        w.db, a, w.assembly_id, w.facilitator.user_id
+    ),
+    "reset_password": lambda w, a: S.set_password(
+        w.db, a, w.outsider.user_id, "a new long password"
     ),
     "open_round": lambda w, a: S.open_round(w.db, a, w.assembly_id, "Round 2", GROUPS),
     "advance_phase": lambda w, a: S.advance_phase(w.db, a, w.round_id),
@@ -85,3 +95,66 @@ def test_allowed_roles_pass_the_role_check(db, colombia):
     with db.read() as session:
         actions = set(session.execute(select(AuditEntry.action)).scalars())
     assert {"economy.store", "ballot.submit", "council.create", "round.open"} <= actions
+
+
+# The round actions, each as one call on a given round (in the phase the call needs).
+ROUND_CALLS = {
+    "open_round": lambda db, a, assembly, _round: S.open_round(
+        db, a, assembly, "Another round", GROUPS
+    ),
+    "advance_phase": lambda db, a, _assembly, round_id: S.advance_phase(db, a, round_id),
+    "aggregate_weights": lambda db, a, _assembly, round_id: S.aggregate_weights(
+        db, a, round_id, rule="median"
+    ),
+    "compute_alternatives": lambda db, a, _assembly, round_id: S.add_alternative(
+        db, a, round_id, "Alternative"
+    ),
+    "tally_round": lambda db, a, _assembly, round_id: S.tally_round(db, a, round_id),
+    "publish_plan": lambda db, a, _assembly, round_id: S.publish_plan(db, a, round_id),
+}
+
+
+def test_round_calls_cover_every_facilitation_action():
+    assert set(ROUND_CALLS) == set(S.FACILITATION)
+
+
+def test_a_facilitator_acts_only_in_the_assemblies_they_facilitate(db):
+    """Role × action × assembly: the world's facilitator is charged with assembly A only; on
+    assembly B every round action refuses them and stores nothing, while an administrator
+    and a facilitator charged with B get past the check; removing the charge refuses again."""
+    world = build_world(db)
+    admin = world.admin
+    other = S.create_assembly(db, admin, "Assembly B")
+    other_round = S.open_round(db, admin, other.id, "B's round", GROUPS).id
+    before = _row_counts(db)
+    for call in ROUND_CALLS.values():
+        with pytest.raises(PermissionDeniedError, match=f"does not facilitate assembly {other.id}"):
+            call(db, world.facilitator, other.id, other_round)
+    assert _row_counts(db) == before, "a refused call stored something"
+
+    second = S.create_user(db, Actor.system(), "facil_b", "long enough pw", "facilitator").actor()
+    S.add_facilitator(db, admin, other.id, second.user_id)
+    assert S.facilitated_assemblies(db, second.user_id) == [other.id]
+    for actor in (admin, second):
+        for action, call in ROUND_CALLS.items():
+            try:
+                call(db, actor, other.id, other_round)
+            except PermissionDeniedError:  # pragma: no cover - the failure we test for
+                pytest.fail(f"{actor.username} was refused {action} in assembly B")
+            except CommonplanError:
+                pass  # a phase error: the role and assembly checks passed
+    # the facilitator of B may not act in A
+    with pytest.raises(PermissionDeniedError, match="does not facilitate"):
+        S.advance_phase(db, second, world.round_id)
+    S.remove_facilitator(db, admin, other.id, second.user_id)
+    with pytest.raises(PermissionDeniedError, match="does not facilitate"):
+        S.open_round(db, second, other.id, "Round 3", GROUPS)
+    with db.read() as session:
+        actions = list(session.execute(select(AuditEntry.action)).scalars())
+    assert actions.count("facilitator.add") == 2 and actions.count("facilitator.remove") == 1
+
+
+def test_only_facilitator_accounts_are_charged_with_assemblies(db):
+    world = build_world(db)
+    with pytest.raises(CommonplanError, match="not a facilitator"):
+        S.add_facilitator(db, world.admin, world.assembly_id, world.member.user_id)

@@ -7,10 +7,16 @@ file in the user's data folder). Errors print one line (see :mod:`commonplan.cli
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from commonplan.store.database import Database
+
+T = TypeVar("T")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -82,6 +88,147 @@ def create_user(
 
 
 KeyFile = Annotated[Path, typer.Option("--key", help="Ed25519 private key (from `audit keygen`).")]
+
+
+def _with_database(database_url: str | None, action: Callable[[Database], T]) -> T:
+    """Run ``action`` on the opened database, and close it."""
+    from commonplan.store import open_database
+
+    database = open_database(database_url)
+    try:
+        return action(database)
+    finally:
+        database.dispose()
+
+
+Username = Annotated[str, typer.Argument(help="The account's login name.")]
+
+
+@admin_app.command("list-users")
+def list_users(database_url: DatabaseUrl = None) -> None:
+    """List the accounts: id, name, role, and whether each is active."""
+    from commonplan.services import list_users as listed
+
+    for user in _with_database(database_url, listed):
+        state = "active" if user.active else "disabled"
+        typer.echo(f"{user.id}\t{user.username}\t{user.role.value}\t{state}")
+
+
+def _set_active(username: str, active: bool, database_url: str | None) -> None:
+    from commonplan.services import Actor, find_user, set_user_active
+
+    def act(database: Database) -> Any:
+        user = find_user(database, username)
+        return set_user_active(database, Actor.system(), user.id, active)
+
+    user = _with_database(database_url, act)
+    typer.echo(f"user {user.username!r} is {'enabled' if active else 'disabled'}")
+
+
+@admin_app.command("disable-user")
+def disable_user(username: Username, database_url: DatabaseUrl = None) -> None:
+    """Disable an account: it cannot sign in, its sessions end and its API tokens are refused."""
+    _set_active(username, False, database_url)
+
+
+@admin_app.command("enable-user")
+def enable_user(username: Username, database_url: DatabaseUrl = None) -> None:
+    """Enable a disabled account again."""
+    _set_active(username, True, database_url)
+
+
+@admin_app.command("reset-password")
+def reset_password(
+    username: Username,
+    one_time: Annotated[
+        bool,
+        typer.Option(
+            "--one-time",
+            help="Issue a one-time reset code (valid 24 h) for the owner to set their own password.",
+        ),
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Reset an account's password; its sessions end and its API tokens are revoked.
+
+    The new password is read from standard input when it is not a terminal, else
+    prompted for; it is never taken from the command line, where other users of the
+    machine and the shell's history would see it. With ``--one-time`` a reset code is
+    printed instead, once.
+    """
+    import sys
+
+    from commonplan.services import Actor, find_user, issue_password_reset, set_password
+
+    password = None
+    if not one_time:
+        if sys.stdin.isatty():
+            password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+
+    def act(database: Database) -> Any:
+        user = find_user(database, username)
+        if password is None:
+            return issue_password_reset(database, Actor.system(), user.id)
+        return set_password(database, Actor.system(), user.id, password)
+
+    outcome = _with_database(database_url, act)
+    if password is None:
+        typer.echo(
+            f"one-time reset code for {username!r} (valid until {outcome.expires_at:%Y-%m-%d %H:%M} UTC;"
+            f" POST it with a new password to /api/v1/password-reset):"
+        )
+        typer.echo(outcome.code)
+    else:
+        typer.echo(f"password of {username!r} reset; its sessions and API tokens have ended")
+
+
+@admin_app.command("list-tokens")
+def list_tokens(username: Username, database_url: DatabaseUrl = None) -> None:
+    """List an account's API tokens (id, name, prefix, expiry, revocation); never their secrets."""
+    from commonplan.services import Actor, find_user
+    from commonplan.services import list_tokens as listed
+
+    def act(database: Database) -> Any:
+        return listed(database, Actor.system(), find_user(database, username).id)
+
+    for token in _with_database(database_url, act):
+        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"
+        expires = f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never"
+        typer.echo(f"{token.id}\t{token.name}\t{token.prefix}…\texpires {expires}\t{state}")
+
+
+@admin_app.command("revoke-token")
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see list-tokens).")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API token at once."""
+    from commonplan.services import Actor
+    from commonplan.services import revoke_token as revoke
+
+    _with_database(database_url, lambda database: revoke(database, Actor.system(), token_id))
+    typer.echo(f"token {token_id} revoked")
+
+
+@admin_app.command("add-facilitator")
+def add_facilitator(
+    username: Username,
+    assembly_id: Annotated[int, typer.Argument(help="The assembly's id.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Let a facilitator account run the rounds of an assembly."""
+    from commonplan.services import Actor, find_user
+    from commonplan.services import add_facilitator as add
+
+    _with_database(
+        database_url,
+        lambda database: add(
+            database, Actor.system(), assembly_id, find_user(database, username).id
+        ),
+    )
+    typer.echo(f"{username!r} facilitates assembly {assembly_id}")
 
 
 @audit_app.command("verify")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -24,11 +25,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from commonplan.server import schemas, views
 from commonplan.server.context import (
     api_actor_required,
+    remember_device,
     run_long_write,
     run_read,
     run_short_write,
     run_write,
     sign_in,
+    state_of,
 )
 from commonplan.server.problems import Problem
 from commonplan.services import (
@@ -47,6 +50,8 @@ _bearer = HTTPBearer(auto_error=False, description="an API token from POST /api/
 RoundId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="planning round id")]
 AssemblyId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="assembly id")]
 CouncilId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="council id")]
+UserId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="user id")]
+TokenId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="API token id")]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -100,13 +105,52 @@ def _plain(value: Any) -> dict[str, Any]:
     status_code=201,
     responses={**_REFUSALS, 429: {"model": Problem, "description": "too many failed sign-ins"}},
 )
-async def create_token(request: Request, body: schemas.TokenRequest) -> Any:
-    """Exchange a user name and password for a bearer token (rate-limited per address and user)."""
+async def create_token(request: Request, response: Response, body: schemas.TokenRequest) -> Any:
+    """Exchange a user name and password for a bearer token (sign-ins are throttled per
+    account and address). The token expires after ``expires_in_s`` seconds, at most the
+    server's limit (30 days by default)."""
     actor = await sign_in(request, body.username, body.password)
-    token = await run_write(request, accounts.create_token, actor, name=body.name)
+    limit = state_of(request).settings.token_max_age_s
+    lifetime = timedelta(seconds=min(body.expires_in_s or limit, limit))
+    token = await run_write(
+        request, accounts.create_token, actor, name=body.name, expires_in=lifetime
+    )
+    remember_device(request, response, actor)
     return schemas.TokenOut(
         id=token.id, name=token.name, token=token.token, expires_at=token.expires_at
     )
+
+
+@router.get("/tokens", response_model=list[schemas.TokenInfoOut], responses=_READ_REFUSALS)
+async def list_tokens(request: Request, actor: Authenticated) -> Any:
+    """The caller's API tokens (never their secrets)."""
+    return [dataclasses.asdict(t) for t in await run_read(request, accounts.list_tokens, actor)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=_REFUSALS)
+async def revoke_token(request: Request, actor: Authenticated, token_id: TokenId) -> Response:
+    """Revoke an API token: one's own, or any (administrators)."""
+    await run_write(request, accounts.revoke_token, actor, token_id)
+    state_of(request).token_cache.clear()
+    return Response(status_code=204)
+
+
+@router.post("/me/password", status_code=204, responses=_REFUSALS)
+async def change_password(
+    request: Request, actor: Authenticated, body: schemas.PasswordChangeIn
+) -> Response:
+    """Change one's own password (the current one is checked); ends one's web sessions."""
+    await run_write(request, accounts.change_password, actor, body.old_password, body.new_password)
+    return Response(status_code=204)
+
+
+@router.post("/password-reset", status_code=204, responses=_REFUSALS)
+async def redeem_password_reset(request: Request, body: schemas.PasswordRedeemIn) -> Response:
+    """Set a new password with a one-time reset code from an administrator."""
+    await run_write(
+        request, accounts.redeem_password_reset, body.username, body.code, body.new_password
+    )
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=schemas.UserOut, responses=_READ_REFUSALS)
@@ -134,6 +178,40 @@ async def create_user(request: Request, actor: Authenticated, body: schemas.User
         display_name=body.display_name,
     )
     return _plain(info)
+
+
+@router.post("/users/{user_id}/active", response_model=schemas.UserOut, responses=_REFUSALS)
+async def set_user_active(
+    request: Request, actor: Authenticated, user_id: UserId, body: schemas.ActiveIn
+) -> Any:
+    """Enable or disable an account (administrators); disabling ends its sessions."""
+    info = await run_write(request, accounts.set_user_active, actor, user_id, body.active)
+    state_of(request).token_cache.clear()
+    return _plain(info)
+
+
+@router.post("/users/{user_id}/password", response_model=schemas.UserOut, responses=_REFUSALS)
+async def set_password(
+    request: Request, actor: Authenticated, user_id: UserId, body: schemas.PasswordIn
+) -> Any:
+    """Set another account's password (administrators); ends its sessions, revokes its tokens."""
+    info = await run_write(request, accounts.set_password, actor, user_id, body.password)
+    state_of(request).token_cache.clear()
+    return _plain(info)
+
+
+@router.post(
+    "/users/{user_id}/password-reset",
+    response_model=schemas.PasswordResetOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
+async def issue_password_reset(request: Request, actor: Authenticated, user_id: UserId) -> Any:
+    """Issue a one-time reset code (administrators): the old password, sessions and tokens stop
+    working; the owner sets a new password with ``POST /password-reset`` within 24 hours."""
+    reset = await run_write(request, accounts.issue_password_reset, actor, user_id)
+    state_of(request).token_cache.clear()
+    return dataclasses.asdict(reset)
 
 
 # --- structure ---------------------------------------------------------------------------
@@ -227,6 +305,26 @@ async def remove_member(
 ) -> Response:
     """End a membership (administrators)."""
     await run_write(request, assemblies.remove_membership, actor, council_id, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/assemblies/{assembly_id}/facilitators", status_code=204, responses=_REFUSALS)
+async def add_facilitator(
+    request: Request, actor: Authenticated, assembly_id: AssemblyId, body: schemas.FacilitatorIn
+) -> Response:
+    """Charge a facilitator account with this assembly (administrators)."""
+    await run_write(request, accounts.add_facilitator, actor, assembly_id, body.user_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/assemblies/{assembly_id}/facilitators/{user_id}", status_code=204, responses=_REFUSALS
+)
+async def remove_facilitator(
+    request: Request, actor: Authenticated, assembly_id: AssemblyId, user_id: UserId
+) -> Response:
+    """End a facilitator's charge of this assembly (administrators)."""
+    await run_write(request, accounts.remove_facilitator, actor, assembly_id, user_id)
     return Response(status_code=204)
 
 

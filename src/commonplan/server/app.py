@@ -7,13 +7,18 @@ never a traceback from the first request.
 
 Middleware, outermost first: a request body size limit (HTTP 413), security headers
 (a Content-Security-Policy that allows scripts and styles from this server only, plus
-Plotly's inline styles), and signed session cookies (HttpOnly, SameSite=Lax, ``Secure``
-when ``COMMONPLAN_SECURE_COOKIES=1``). Pure ASGI middleware throughout: the JSON API's
-hot path (ballots) pays for no per-request task switching.
+Plotly's inline styles, and ``Cache-Control: no-store`` on every answer but the static
+assets, since pages carry the session's anti-forgery token and the API answers a
+caller's own ballots: no shared cache or browser history may keep them), and signed
+session cookies (HttpOnly, SameSite=Lax, ``Secure`` when
+``COMMONPLAN_SECURE_COOKIES=1``). Pure ASGI middleware throughout: the JSON API's hot
+path (ballots) pays for no per-request task switching.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -26,10 +31,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from commonplan import __version__
 from commonplan.server import api, pages
 from commonplan.server.context import ServerState, TokenCache
-from commonplan.server.limits import BodySizeLimitMiddleware, LoginRateLimiter
+from commonplan.server.limits import (
+    BackOff,
+    BodySizeLimitMiddleware,
+    DeviceCookies,
+    SignInThrottle,
+    parse_networks,
+)
 from commonplan.server.problems import install_handlers
 from commonplan.server.settings import Settings
 from commonplan.store.database import Database, open_database
+from commonplan.store.models import utcnow
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -46,8 +58,13 @@ _SECURITY_HEADERS = [
 ]
 
 
+_NO_STORE = (b"cache-control", b"no-store")
+_CACHEABLE_PREFIXES = ("/static/", "/vendor/")
+
+
 class SecurityHeadersMiddleware:
-    """Add the security headers to every HTTP response."""
+    """Add the security headers to every HTTP response, and ``Cache-Control: no-store`` to
+    every response but the static assets (which set their own caching)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,9 +74,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        private = not scope["path"].startswith(_CACHEABLE_PREFIXES)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+                headers = list(message.get("headers", [])) + _SECURITY_HEADERS
+                if private:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append(_NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -72,12 +95,18 @@ def plotly_js_path() -> Path:
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
     """Build the web application.
 
     ``settings`` default to :meth:`Settings.from_env`. ``database``, if given, is used as
     is (tests); otherwise it is opened from ``settings.database_url`` — migrated to the
-    latest schema when ``settings.apply_migrations`` — and checked.
+    latest schema when ``settings.apply_migrations`` — and checked. ``clock`` gives the
+    current time to the sign-in throttle and the sessions (tests move it by hand).
     """
     settings = settings or Settings.from_env()
     if database is None:
@@ -86,7 +115,25 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     state = ServerState(
         settings=settings,
         database=database,
-        login_limiter=LoginRateLimiter(settings.login_attempts, settings.login_window_s),
+        throttle=SignInThrottle(
+            database,
+            account=BackOff(
+                settings.login_attempts,
+                settings.login_delay_s,
+                settings.login_max_delay_s,
+                settings.login_window_s,
+            ),
+            address=BackOff(
+                settings.login_address_attempts,
+                settings.login_delay_s,
+                settings.login_max_delay_s,
+                settings.login_window_s,
+            ),
+            clock=clock,
+        ),
+        devices=DeviceCookies(settings.secret_key),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        clock=clock,
         # PostgreSQL: every write also locks the audit chain's head row, so more than a few
         # concurrent writers only queue in the database and contend for the GIL here
         # (bench_ballots: 4 writers ≥ 16 writers in throughput and p99).

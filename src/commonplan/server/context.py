@@ -1,9 +1,13 @@
 """What every request can reach: the database, the settings, and who is asking.
 
 Who is asking is decided in one place. Programs send ``Authorization: Bearer <token>``
-(a token from ``POST /api/v1/tokens``); people in a browser carry a signed session
-cookie (HttpOnly, SameSite=Lax) set at sign-in. Anonymous visitors are observers: they
-may read public pages and endpoints, and every write refuses them.
+(a token from ``POST /api/v1/tokens``); people in a browser carry a session cookie
+(HttpOnly, SameSite=Lax) set at sign-in. The cookie is signed and holds the random id of
+a server-side session (:mod:`commonplan.services.sessions`), the anti-forgery token and
+at most one flash message — never the user: signing out, disabling the account or
+resetting its password ends the session in the database, and a copy of the cookie
+saved earlier is refused from then on. Anonymous visitors are observers: they may read
+public pages and endpoints, and every write refuses them.
 
 Service calls are synchronous (SQLAlchemy); they run in worker threads. Writes go
 through a capacity limiter: one at a time on SQLite — which allows one writer anyway,
@@ -25,22 +29,23 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import Request
+from fastapi import Request, Response
 
 from commonplan.errors import AuthenticationError
-from commonplan.server.limits import LoginRateLimiter
-from commonplan.server.problems import CsrfError, RateLimited
+from commonplan.server.limits import DeviceCookies, Network, SignInThrottle, client_address
+from commonplan.server.problems import CsrfError
 from commonplan.server.settings import Settings
-from commonplan.services import accounts
+from commonplan.services import accounts, sessions
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
 
 T = TypeVar("T")
 
-SESSION_USER = "uid"
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 
 
@@ -50,10 +55,13 @@ class ServerState:
 
     settings: Settings
     database: Database
-    login_limiter: LoginRateLimiter
+    throttle: SignInThrottle
+    devices: DeviceCookies
+    trusted_proxies: tuple[Network, ...]
     write_limiter: anyio.CapacityLimiter
     read_limiter: anyio.CapacityLimiter
     token_cache: TokenCache
+    clock: Callable[[], datetime]
     inline_short_writes: bool = False
 
 
@@ -147,6 +155,10 @@ class TokenCache:
                 self._entries.clear()
         self._entries[self._key(token)] = (time.monotonic() + self.ttl_s, actor)
 
+    def clear(self) -> None:
+        """Forget every token (after this process revoked a token or disabled an account)."""
+        self._entries.clear()
+
 
 async def api_actor(request: Request) -> Actor | None:
     """The actor of an API request: from its bearer token, else None (anonymous observer)."""
@@ -175,14 +187,15 @@ async def api_actor_required(request: Request) -> Actor:
 
 
 async def page_actor(request: Request) -> Actor | None:
-    """The signed-in actor of a page request (from the session cookie), or None."""
-    user_id = request.session.get(SESSION_USER)
-    if user_id is None:
+    """The signed-in actor of a page request (from its server-side session), or None."""
+    session_id = request.session.get(SESSION_ID)
+    if not session_id:
         return None
+    now = state_of(request).clock()
     try:
-        return await run_read(request, accounts.get_actor, int(user_id))
+        return await run_read(request, sessions.session_actor, str(session_id), now=now)
     except AuthenticationError:
-        request.session.pop(SESSION_USER, None)  # the account was disabled or removed
+        request.session.pop(SESSION_ID, None)  # signed out elsewhere, expired or disabled
         return None
 
 
@@ -208,39 +221,62 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         )
 
 
-def start_session(request: Request, actor: Actor) -> None:
-    """Sign ``actor`` in: a fresh session (new anti-forgery token) against session fixation."""
+async def start_session(request: Request, actor: Actor) -> None:
+    """Sign ``actor`` in: a new server-side session and a fresh cookie (new id and
+    anti-forgery token, against session fixation)."""
+    state = state_of(request)
+    lifetime = timedelta(seconds=state.settings.session_max_age_s)
+    session_id = await run_write(request, sessions.open_session, actor, lifetime, now=state.clock())
     request.session.clear()
-    request.session[SESSION_USER] = actor.user_id
+    request.session[SESSION_ID] = session_id
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
-def client_address(request: Request) -> str:
-    """The peer address, for the sign-in rate limit."""
-    return request.client.host if request.client else "unknown"
+async def end_session(request: Request) -> None:
+    """Sign out: end the server-side session and clear the cookie."""
+    session_id = request.session.get(SESSION_ID)
+    if session_id:
+        await run_write(
+            request, sessions.end_session, str(session_id), now=state_of(request).clock()
+        )
+    request.session.clear()
+
+
+def address_of(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy forwarded."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return client_address(peer, forwarded, state_of(request).trusted_proxies)
 
 
 async def sign_in(request: Request, username: str, password: str) -> Actor:
-    """The actor a user name and password belong to, under the sign-in rate limit.
+    """The actor a user name and password belong to, under the sign-in throttle.
 
-    Refused with :class:`~commonplan.server.problems.RateLimited` while this address has
-    failed too often for this user; a wrong password counts as a failure, a success
-    clears them. Used by ``POST /api/v1/tokens`` and the sign-in page.
+    The attempt is counted before the password is checked (see
+    :class:`~commonplan.server.limits.SignInThrottle`) and refused with
+    :class:`~commonplan.server.problems.RateLimited` while its account, address or device
+    must wait. Used by ``POST /api/v1/tokens`` and the sign-in page; the caller then
+    gives the client a device cookie with :func:`remember_device`.
     """
-    limiter = state_of(request).login_limiter
-    key = (client_address(request), username.lower())
-    wait = limiter.retry_after(key)
-    if wait > 0:
-        raise RateLimited(
-            "too many failed sign-ins for this user from this address",
-            retry_after_s=wait,
-            where="sign-in",
-            fix=f"wait {max(1, round(wait))} seconds and try again",
-        )
-    try:
-        actor = await run_read(request, accounts.authenticate, username, password)
-    except AuthenticationError:
-        limiter.record_failure(key)
-        raise
-    limiter.reset(key)
+    state = state_of(request)
+    device = state.devices.key(request.cookies.get(DeviceCookies.NAME), username)
+    address = address_of(request)
+    attempt = await run_write(request, lambda _db: state.throttle.admit(username, address, device))
+    actor = await run_read(request, accounts.authenticate, username, password)
+    await run_write(request, lambda _db: state.throttle.succeeded(attempt))
     return actor
+
+
+def remember_device(request: Request, response: Response, actor: Actor) -> None:
+    """Give the client a device cookie for ``actor``'s account (after a successful sign-in)."""
+    state = state_of(request)
+    if state.devices.key(request.cookies.get(DeviceCookies.NAME), actor.username) is not None:
+        return
+    response.set_cookie(
+        DeviceCookies.NAME,
+        state.devices.issue(actor.username),
+        max_age=DeviceCookies.MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.secure_cookies,
+    )

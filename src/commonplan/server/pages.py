@@ -30,7 +30,9 @@ from commonplan.server import charts, explorer, forms, views
 from commonplan.server.context import (
     check_csrf,
     csrf_token,
+    end_session,
     page_actor,
+    remember_device,
     run_long_write,
     run_read,
     run_short_write,
@@ -223,9 +225,11 @@ async def login_submit(request: Request) -> Response:
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
         return response
-    start_session(request, actor)
+    await start_session(request, actor)
     _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
-    return RedirectResponse(next_url, status_code=303)
+    response = RedirectResponse(next_url, status_code=303)
+    remember_device(request, response, actor)
+    return response
 
 
 @router.post("/logout", name="page_logout")
@@ -242,7 +246,7 @@ async def logout(request: Request) -> Response:
             {"heading": "Not signed out", "problem": problem_body(error)},
             status=status_for(error),
         )
-    request.session.clear()
+    await end_session(request)
     return RedirectResponse("/login", status_code=303)
 
 

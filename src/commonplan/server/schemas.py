@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from commonplan.services.accounts import PasswordReset, TokenInfo
 from commonplan.services.assemblies import MembershipInfo
 from commonplan.services.ballots import BallotReceipt
 from commonplan.services.publication import Publication
@@ -52,10 +53,51 @@ class Input(BaseModel):
 # --- accounts ----------------------------------------------------------------------------
 
 
+Password = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00]*$")]
+NewPassword = Annotated[str, Field(min_length=8, max_length=256, pattern=r"^[^\x00]*$")]
+Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+
+
 class TokenRequest(Input):
-    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
-    password: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00]*$")]
+    username: Username
+    password: Password
     name: Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")] = ""
+    expires_in_s: Annotated[
+        int | None,
+        Field(
+            ge=60,
+            le=MAX_ID,
+            description="lifetime in seconds; at most the server's COMMONPLAN_TOKEN_MAX_AGE_S "
+            "(30 days by default), which is also the default",
+        ),
+    ] = None
+
+
+class ActiveIn(Input):
+    active: bool = Field(description="false disables the account and ends its sessions")
+
+
+class PasswordIn(Input):
+    password: NewPassword
+
+
+class PasswordChangeIn(Input):
+    old_password: Password
+    new_password: NewPassword
+
+
+class PasswordRedeemIn(Input):
+    username: Username
+    code: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")]
+    new_password: NewPassword
+
+
+class FacilitatorIn(Input):
+    user_id: Id
+
+
+TokenInfoOut = TokenInfo
+PasswordResetOut = PasswordReset
 
 
 # Same fields as accounts.NewToken, kept to document the one-time ``token`` field.

@@ -12,11 +12,21 @@ Environment variables (all optional):
     Where ``commonplan serve`` listens; 127.0.0.1:8000 by default.
 ``COMMONPLAN_MAX_BODY_BYTES``
     Largest request body accepted, in bytes (64 KiB by default); larger bodies get HTTP 413.
-``COMMONPLAN_LOGIN_ATTEMPTS`` / ``COMMONPLAN_LOGIN_WINDOW_S``
-    Login rate limit: at most this many failed sign-ins per client address and user name
-    within this many seconds (10 per 300 s by default); more get HTTP 429.
+``COMMONPLAN_LOGIN_ATTEMPTS`` / ``COMMONPLAN_LOGIN_ADDRESS_ATTEMPTS``
+    Failed sign-ins allowed per account (5) and per client address across accounts (20)
+    before further attempts must wait (HTTP 429 with ``Retry-After``); see
+    :mod:`commonplan.server.limits`.
+``COMMONPLAN_LOGIN_DELAY_S`` / ``COMMONPLAN_LOGIN_MAX_DELAY_S``
+    The first wait (30 s), doubling with each further failure up to the longest (900 s).
+``COMMONPLAN_LOGIN_WINDOW_S``
+    Failures are forgotten after this many seconds without one (900).
+``COMMONPLAN_TRUSTED_PROXIES``
+    Comma-separated addresses or networks (``10.0.0.0/8, ::1``) of reverse proxies whose
+    ``X-Forwarded-For`` header names the client; from any other peer the header is ignored.
 ``COMMONPLAN_SESSION_MAX_AGE_S``
     Lifetime of a sign-in session in seconds (8 hours by default).
+``COMMONPLAN_TOKEN_MAX_AGE_S``
+    Lifetime of an API token in seconds (30 days by default); a client may ask for less.
 ``COMMONPLAN_TOKEN_CACHE_S``
     Seconds a verified API token is remembered (5 by default; 0 turns the cache off): a
     revoked token or disabled account stops working within this time.
@@ -32,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from commonplan.errors import CommonplanError
+from commonplan.server.limits import parse_networks
 
 
 class SettingsError(CommonplanError):
@@ -47,9 +58,14 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024
-    login_attempts: int = 10
-    login_window_s: float = 300.0
+    login_attempts: int = 5
+    login_address_attempts: int = 20
+    login_delay_s: float = 30.0
+    login_max_delay_s: float = 900.0
+    login_window_s: float = 900.0
+    trusted_proxies: tuple[str, ...] = ()
     session_max_age_s: int = 8 * 3600
+    token_max_age_s: int = 30 * 24 * 3600
     secure_cookies: bool = False
     token_cache_s: float = 5.0
     apply_migrations: bool = True
@@ -71,8 +87,12 @@ class Settings:
             ("port", "COMMONPLAN_PORT", int),
             ("max_body_bytes", "COMMONPLAN_MAX_BODY_BYTES", int),
             ("login_attempts", "COMMONPLAN_LOGIN_ATTEMPTS", int),
+            ("login_address_attempts", "COMMONPLAN_LOGIN_ADDRESS_ATTEMPTS", int),
+            ("login_delay_s", "COMMONPLAN_LOGIN_DELAY_S", float),
+            ("login_max_delay_s", "COMMONPLAN_LOGIN_MAX_DELAY_S", float),
             ("login_window_s", "COMMONPLAN_LOGIN_WINDOW_S", float),
             ("session_max_age_s", "COMMONPLAN_SESSION_MAX_AGE_S", int),
+            ("token_max_age_s", "COMMONPLAN_TOKEN_MAX_AGE_S", int),
         ):
             if env.get(key):
                 values[name] = _number(env[key], key, kind)
@@ -87,6 +107,8 @@ class Settings:
                 "true",
                 "yes",
             }
+        if env.get("COMMONPLAN_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = _networks(env["COMMONPLAN_TRUSTED_PROXIES"])
         values.update(overrides)
         if "secret_key" in overrides:
             values["secret_from_environment"] = True
@@ -100,14 +122,33 @@ class Settings:
             "COMMONPLAN_PORT": str(self.port),
             "COMMONPLAN_MAX_BODY_BYTES": str(self.max_body_bytes),
             "COMMONPLAN_LOGIN_ATTEMPTS": str(self.login_attempts),
+            "COMMONPLAN_LOGIN_ADDRESS_ATTEMPTS": str(self.login_address_attempts),
+            "COMMONPLAN_LOGIN_DELAY_S": str(self.login_delay_s),
+            "COMMONPLAN_LOGIN_MAX_DELAY_S": str(self.login_max_delay_s),
             "COMMONPLAN_LOGIN_WINDOW_S": str(self.login_window_s),
+            "COMMONPLAN_TRUSTED_PROXIES": ",".join(self.trusted_proxies),
             "COMMONPLAN_SESSION_MAX_AGE_S": str(self.session_max_age_s),
+            "COMMONPLAN_TOKEN_MAX_AGE_S": str(self.token_max_age_s),
             "COMMONPLAN_TOKEN_CACHE_S": str(self.token_cache_s),
             "COMMONPLAN_SECURE_COOKIES": "1" if self.secure_cookies else "0",
         }
         if self.database_url:
             env["COMMONPLAN_DATABASE_URL"] = self.database_url
         return env
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    entries = tuple(e.strip() for e in text.split(",") if e.strip())
+    try:
+        parse_networks(entries)
+    except ValueError as error:
+        raise SettingsError(
+            f"{text!r} is not a list of addresses or networks ({error})",
+            where="environment variable COMMONPLAN_TRUSTED_PROXIES",
+            expected="comma-separated IP addresses or CIDR networks, e.g. '10.0.0.0/8, ::1'",
+            fix="correct COMMONPLAN_TRUSTED_PROXIES or unset it",
+        ) from None
+    return entries
 
 
 def _number(text: str, key: str, kind: type) -> int | float:

@@ -13,17 +13,25 @@ past a deadline), ``BallotError`` (malformed ballot or ranking), ``ConflictError
 
 from commonplan.services.accounts import (
     NewToken,
+    PasswordReset,
     TokenInfo,
     UserInfo,
+    add_facilitator,
     authenticate,
     change_password,
     create_token,
     create_user,
+    facilitated_assemblies,
+    find_user,
     get_actor,
     hash_password,
+    issue_password_reset,
     list_tokens,
     list_users,
+    redeem_password_reset,
+    remove_facilitator,
     revoke_token,
+    set_password,
     set_user_active,
     verify_password,
     verify_token,
@@ -65,7 +73,7 @@ from commonplan.services.queries import (
     turnout,
     verify_audit_log,
 )
-from commonplan.services.roles import PERMISSIONS, Actor, allowed_roles, require
+from commonplan.services.roles import FACILITATION, PERMISSIONS, Actor, allowed_roles, require
 from commonplan.services.rounds import (
     AggregatedWeights,
     AlternativeInfo,
@@ -82,12 +90,25 @@ from commonplan.services.rounds import (
     round_warnings,
     tally_round,
 )
+from commonplan.services.sessions import end_session, open_session, session_actor
 from commonplan.services.votes import RankingReceipt, my_ranking, submit_ranking
 from commonplan.store.models import CouncilKind, Phase, Role
 
 __all__ = [
     "round_warnings",
+    "FACILITATION",
     "PERMISSIONS",
+    "PasswordReset",
+    "add_facilitator",
+    "end_session",
+    "facilitated_assemblies",
+    "find_user",
+    "issue_password_reset",
+    "open_session",
+    "redeem_password_reset",
+    "remove_facilitator",
+    "session_actor",
+    "set_password",
     "DemoAccount",
     "DemoSeed",
     "demo_password",

@@ -9,10 +9,18 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from commonplan.errors import NotFoundError, PhaseError
-from commonplan.services.roles import Actor
+from commonplan.errors import NotFoundError, PermissionDeniedError, PhaseError
+from commonplan.services.roles import FACILITATION, Actor, require
 from commonplan.store.audit import append_audit, append_audit_on_commit
-from commonplan.store.models import Assembly, Council, Phase, PlanningRound, User
+from commonplan.store.models import (
+    Assembly,
+    AssemblyFacilitator,
+    Council,
+    Phase,
+    PlanningRound,
+    Role,
+    User,
+)
 
 
 def audit(
@@ -57,6 +65,28 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def require_in_assembly(session: Session, actor: Actor, action: str, assembly_id: int) -> Actor:
+    """:func:`~commonplan.services.roles.require`, and for a facilitator's round action also
+    that they are charged with assembly ``assembly_id``; else :class:`PermissionDeniedError`."""
+    require(actor, action)
+    if action not in FACILITATION or Role(actor.role) is not Role.FACILITATOR:
+        return actor
+    charged = session.execute(
+        select(AssemblyFacilitator.id).where(
+            AssemblyFacilitator.assembly_id == assembly_id,
+            AssemblyFacilitator.user_id == actor.user_id,
+        )
+    ).first()
+    if charged is None:
+        raise PermissionDeniedError(
+            f"{actor.username!r} does not facilitate assembly {assembly_id}",
+            where=f"assembly {assembly_id}",
+            expected="a facilitator of this assembly, or an administrator",
+            fix="ask an administrator to make the account a facilitator of this assembly",
+        )
+    return actor
 
 
 def get_or_404(session: Session, model: type, key: int, what: str) -> Any:

@@ -8,7 +8,16 @@ never for real accounts). Verification reads the parameters from the stored hash
 accounts hashed under one profile keep working under another. An API token is ``cp_<id>_<secret>`` with a 256-bit random
 secret; only the SHA-256 of the whole token is stored (a fast hash is right here because
 the secret is random, not a human password), so a token is checked with one indexed
-lookup per request.
+lookup per request. Tokens expire (the server gives each one a lifetime, 30 days by
+default) and can be revoked by their owner or an administrator.
+
+Disabling an account, changing its password or resetting it ends every sign-in session
+of the account (:mod:`commonplan.services.sessions`); a reset by an administrator also
+revokes the account's API tokens, since a reset usually means the password was lost or
+stolen. A reset either sets a new password the administrator enters, or issues a
+one-time reset code (:func:`issue_password_reset`) with which the account's owner sets
+their own (:func:`redeem_password_reset`); until then the old password no longer works.
+Every one of these actions is an entry of the audit log.
 """
 
 from __future__ import annotations
@@ -18,11 +27,11 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,10 +42,11 @@ from commonplan.errors import (
     ParticipationInputError,
     PermissionDeniedError,
 )
+from commonplan.services._common import audit, aware, get_or_404
 from commonplan.services.roles import Actor, require
-from commonplan.store.audit import append_audit
+from commonplan.services.sessions import end_user_sessions
 from commonplan.store.database import Database
-from commonplan.store.models import ApiToken, Role, User, utcnow
+from commonplan.store.models import ApiToken, Assembly, AssemblyFacilitator, Role, User, utcnow
 
 ARGON2_PROFILES = {
     "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
@@ -75,6 +85,9 @@ def _dummy_hash() -> str:
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "cp_"
+RESET_LIFETIME = timedelta(hours=24)
+UNUSABLE_PASSWORD = "!reset-pending"
+"""Stored in place of a hash while a reset is pending: no password verifies against it."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,16 @@ class NewToken:
 
 
 @dataclass(frozen=True)
+class PasswordReset:
+    """A one-time reset code for an account: ``code`` is shown once; only its SHA-256 is stored."""
+
+    user_id: int
+    username: str
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class TokenInfo:
     """A stored API token (without its secret)."""
 
@@ -138,6 +161,16 @@ def actor_of(user: User) -> Actor:
     return Actor(user.id, user.username, Role(user.role), user.display_name)
 
 
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ParticipationInputError(
+            "the password is too short",
+            where="password",
+            expected=f"at least {MIN_PASSWORD_LENGTH} characters",
+            fix="choose a longer password",
+        )
+
+
 def _check_new_user(username: str, password: str, role: Role | str) -> Role:
     if not USERNAME_PATTERN.match(username or ""):
         raise ParticipationInputError(
@@ -146,13 +179,7 @@ def _check_new_user(username: str, password: str, role: Role | str) -> Role:
             expected="2–64 letters, digits, '.', '_' or '-'",
             fix="choose another user name",
         )
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ParticipationInputError(
-            "the password is too short",
-            where="password",
-            expected=f"at least {MIN_PASSWORD_LENGTH} characters",
-            fix="choose a longer password",
-        )
+    _check_password(password)
     try:
         return Role(role)
     except ValueError:
@@ -189,13 +216,12 @@ def create_user(
             )
             session.add(user)
             session.flush()
-            append_audit(
+            audit(
                 session,
-                action="user.create",
-                subject=f"user {user.id}",
-                actor=actor.username,
-                actor_id=actor.user_id,
-                payload={"username": username, "role": role.value},
+                actor,
+                "user.create",
+                f"user {user.id}",
+                {"username": username, "role": role.value},
             )
             return UserInfo.of(user)
     except IntegrityError as error:  # a concurrent creation of the same name
@@ -211,17 +237,22 @@ def _duplicate_user(username: str) -> ConflictError:
 
 
 def set_user_active(db: Database, actor: Actor, user_id: int, active: bool) -> UserInfo:
-    """Enable or disable an account (administrators only); a disabled account cannot sign in."""
+    """Enable or disable an account (administrators only).
+
+    A disabled account cannot sign in, its sessions end at once and its API tokens are
+    refused (they work again if the account is enabled, unless revoked meanwhile).
+    """
     require(actor, "set_user_active")
     with db.transaction() as session:
         user = _user(session, user_id)
         user.active = active
-        append_audit(
+        ended = 0 if active else end_user_sessions(session, user.id)
+        audit(
             session,
-            action="user.activate" if active else "user.deactivate",
-            subject=f"user {user.id}",
-            actor=actor.username,
-            actor_id=actor.user_id,
+            actor,
+            "user.activate" if active else "user.deactivate",
+            f"user {user.id}",
+            None if active else {"sessions_ended": ended},
         )
         return UserInfo.of(user)
 
@@ -245,23 +276,117 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
 
 
 def change_password(db: Database, actor: Actor, old_password: str, new_password: str) -> None:
-    """Change the actor's own password after checking the old one."""
+    """Change the actor's own password after checking the old one; ends the account's sessions."""
     if actor.user_id is None:
         raise PermissionDeniedError("the system actor has no password", where="change_password")
-    _check_new_user(actor.username, new_password, Role.OBSERVER)
+    _check_password(new_password)
     new_hash = hash_password(new_password)
     with db.transaction() as session:
         user = _user(session, actor.user_id)
         if not verify_password(user.password_hash, old_password):
             raise AuthenticationError("the current password is wrong", where="old password")
         user.password_hash = new_hash
-        append_audit(
-            session,
-            action="user.password",
-            subject=f"user {user.id}",
-            actor=actor.username,
-            actor_id=actor.user_id,
+        user.reset_hash = user.reset_expires_at = None
+        ended = end_user_sessions(session, user.id)
+        audit(session, actor, "user.password", f"user {user.id}", {"sessions_ended": ended})
+
+
+def set_password(db: Database, actor: Actor, user_id: int, new_password: str) -> UserInfo:
+    """Reset another account's password to ``new_password`` (administrators only).
+
+    Ends the account's sessions and revokes its API tokens.
+    """
+    require(actor, "reset_password")
+    _find_user(db, user_id)  # a clear NotFoundError before the slow hash
+    _check_password(new_password)
+    new_hash = hash_password(new_password)
+    with db.transaction() as session:
+        user = _user(session, user_id)
+        user.password_hash = new_hash
+        user.reset_hash = user.reset_expires_at = None
+        payload = _lock_out(session, user)
+        audit(session, actor, "user.password_reset", f"user {user.id}", payload)
+        return UserInfo.of(user)
+
+
+def issue_password_reset(
+    db: Database,
+    actor: Actor,
+    user_id: int,
+    *,
+    lifetime: timedelta = RESET_LIFETIME,
+    now: datetime | None = None,
+) -> PasswordReset:
+    """Issue a one-time reset code for an account (administrators only).
+
+    The old password stops working, the account's sessions end and its API tokens are
+    revoked; the owner sets a new password with the code (:func:`redeem_password_reset`)
+    within ``lifetime`` (24 hours by default). Issuing a new code voids the previous one.
+    """
+    require(actor, "reset_password")
+    now = now or utcnow()
+    code = secrets.token_urlsafe(24)
+    with db.transaction() as session:
+        user = _user(session, user_id)
+        user.password_hash = UNUSABLE_PASSWORD
+        user.reset_hash = _token_digest(code)
+        user.reset_expires_at = now + lifetime
+        payload = _lock_out(session, user, now)
+        payload["expires_at"] = user.reset_expires_at.isoformat()
+        audit(session, actor, "user.password_reset_code", f"user {user.id}", payload)
+        return PasswordReset(user.id, user.username, code, user.reset_expires_at)
+
+
+def redeem_password_reset(
+    db: Database, username: str, code: str, new_password: str, *, now: datetime | None = None
+) -> Actor:
+    """Set a new password with a one-time reset code; the code is spent.
+
+    :class:`AuthenticationError` if the code is wrong, spent or expired (the same message
+    for each, and for an unknown user name). The code is checked before the new password
+    is hashed, so wrong codes cost no argon2 work.
+    """
+    now = now or utcnow()
+    _check_password(new_password)
+    with db.read() as session:
+        _pending_reset(session, username, code, now)
+    new_hash = hash_password(new_password)
+    with db.transaction() as session:
+        user = _pending_reset(session, username, code, now)  # not spent meanwhile
+        user.password_hash = new_hash
+        user.reset_hash = user.reset_expires_at = None
+        owner = actor_of(user)
+        audit(session, owner, "user.password", f"user {user.id}", {"with_reset_code": True})
+        return owner
+
+
+def _pending_reset(session: Session, username: str, code: str, now: datetime) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if (
+        user is None
+        or user.reset_hash is None
+        or user.reset_expires_at is None
+        or aware(user.reset_expires_at) <= now
+        or not secrets.compare_digest(user.reset_hash, _token_digest(code or ""))
+    ):
+        raise AuthenticationError(
+            "the reset code is wrong, spent or expired",
+            where="password reset",
+            fix="ask an administrator for a new reset code",
         )
+    return user
+
+
+def _lock_out(session: Session, user: User, now: datetime | None = None) -> dict[str, int]:
+    """End the account's sessions and revoke its live API tokens; say how many of each."""
+    now = now or utcnow()
+    ended = end_user_sessions(session, user.id, now)
+    tokens = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    return {"sessions_ended": ended, "tokens_revoked": tokens or 0}
 
 
 def get_actor(db: Database, user_id: int) -> Actor:
@@ -273,6 +398,24 @@ def get_actor(db: Database, user_id: int) -> Actor:
                 "the account does not exist or is disabled", where=f"user {user_id}"
             )
         return actor_of(user)
+
+
+def find_user(db: Database, username: str) -> UserInfo:
+    """The account named ``username`` (:class:`NotFoundError` if there is none)."""
+    with db.read() as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise NotFoundError(
+                f"no user named {username!r}",
+                where="user name",
+                fix="check the name with `commonplan admin list-users`",
+            )
+        return UserInfo.of(user)
+
+
+def _find_user(db: Database, user_id: int) -> UserInfo:
+    with db.read() as session:
+        return UserInfo.of(_user(session, user_id))
 
 
 def list_users(db: Database) -> list[UserInfo]:
@@ -310,13 +453,12 @@ def create_token(
         token = f"{TOKEN_PREFIX}{row.id}_{secret}"
         row.token_hash = _token_digest(token)
         row.prefix = token[:12]
-        append_audit(
+        audit(
             session,
-            action="token.create",
-            subject=f"token {row.id}",
-            actor=actor.username,
-            actor_id=actor.user_id,
-            payload={"name": row.name},
+            actor,
+            "token.create",
+            f"token {row.id}",
+            {"name": row.name, "expires_at": row.expires_at and row.expires_at.isoformat()},
         )
         return NewToken(row.id, row.name, token, row.expires_at)
 
@@ -350,7 +492,7 @@ def verify_token_in(session: Session, token: str) -> Actor:
     if (
         row is None
         or row.revoked_at is not None
-        or (row.expires_at is not None and _aware(row.expires_at) <= utcnow())
+        or (row.expires_at is not None and aware(row.expires_at) <= utcnow())
     ):
         raise AuthenticationError(
             "the API token is unknown, revoked or expired",
@@ -360,10 +502,6 @@ def verify_token_in(session: Session, token: str) -> Actor:
     if not row.active:
         raise AuthenticationError("the token's account is disabled", where="Authorization header")
     return Actor(row.id, row.username, Role(row.role), row.display_name)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
@@ -379,20 +517,19 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
             )
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-            append_audit(
-                session,
-                action="token.revoke",
-                subject=f"token {row.id}",
-                actor=actor.username,
-                actor_id=actor.user_id,
-            )
+            audit(session, actor, "token.revoke", f"token {row.id}", {"user_id": row.user_id})
 
 
-def list_tokens(db: Database, actor: Actor) -> list[TokenInfo]:
-    """The actor's own tokens (never their secrets)."""
+def list_tokens(db: Database, actor: Actor, user_id: int | None = None) -> list[TokenInfo]:
+    """The tokens of the actor's account, or of ``user_id`` for an administrator (never their secrets)."""
+    owner = actor.user_id if user_id is None else user_id
+    if owner != actor.user_id and Role(actor.role) is not Role.ADMINISTRATOR:
+        raise PermissionDeniedError(
+            "only an administrator may list another account's tokens", where=f"user {owner}"
+        )
     with db.read() as session:
         rows = session.execute(
-            select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
+            select(ApiToken).where(ApiToken.user_id == owner).order_by(ApiToken.id)
         ).scalars()
         return [
             TokenInfo(r.id, r.name, r.prefix, r.created_at, r.expires_at, r.revoked_at)
@@ -407,3 +544,57 @@ def _user(session: Session, user_id: int) -> User:
             f"no user with id {user_id}", where="user id", fix="check the id with `list_users`"
         )
     return user
+
+
+def add_facilitator(db: Database, actor: Actor, assembly_id: int, user_id: int) -> None:
+    """Charge a facilitator account with an assembly (administrators): it may then open,
+    advance, tally and publish that assembly's rounds, and no other assembly's."""
+    require(actor, "add_facilitator")
+    with db.transaction() as session:
+        get_or_404(session, Assembly, assembly_id, "assembly")
+        user = _user(session, user_id)
+        if Role(user.role) is not Role.FACILITATOR:
+            raise ParticipationInputError(
+                f"{user.username!r} is a {user.role}, not a facilitator",
+                where=f"user {user_id}",
+                expected="an account with the facilitator role",
+                fix="administrators facilitate every assembly already; give others that role first",
+            )
+        exists = select(AssemblyFacilitator.id).where(
+            AssemblyFacilitator.assembly_id == assembly_id, AssemblyFacilitator.user_id == user_id
+        )
+        if session.execute(exists).first() is None:
+            session.add(AssemblyFacilitator(assembly_id=assembly_id, user_id=user_id))
+            audit(
+                session, actor, "facilitator.add", f"assembly {assembly_id}", {"user_id": user_id}
+            )
+
+
+def remove_facilitator(db: Database, actor: Actor, assembly_id: int, user_id: int) -> None:
+    """End a facilitator's charge of an assembly (administrators)."""
+    require(actor, "remove_facilitator")
+    with db.transaction() as session:
+        row = session.execute(
+            select(AssemblyFacilitator).where(
+                AssemblyFacilitator.assembly_id == assembly_id,
+                AssemblyFacilitator.user_id == user_id,
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError(
+                f"user {user_id} does not facilitate assembly {assembly_id}",
+                where=f"assembly {assembly_id}",
+            )
+        session.delete(row)
+        audit(session, actor, "facilitator.remove", f"assembly {assembly_id}", {"user_id": user_id})
+
+
+def facilitated_assemblies(db: Database, user_id: int) -> list[int]:
+    """The ids of the assemblies a facilitator account is charged with, ascending."""
+    with db.read() as session:
+        query = (
+            select(AssemblyFacilitator.assembly_id)
+            .where(AssemblyFacilitator.user_id == user_id)
+            .order_by(AssemblyFacilitator.assembly_id)
+        )
+        return list(session.execute(query).scalars())

@@ -222,6 +222,7 @@ def seed_demo(
                 assemblies.add_membership(db, system, council.id, users[username])
 
     now = utcnow()
+    accounts.add_facilitator(db, system, assembly.id, users["facilitator"])
     facilitator = accounts.get_actor(db, users["facilitator"])
     opened = rounds.open_round(
         db,

@@ -4,6 +4,12 @@ Every write service calls :func:`require` first, with the name of its action; th
 table :data:`PERMISSIONS` is the whole policy, so a test can check every write service
 against every role. Reads are public (observers and anonymous visitors see dashboards,
 results, published plans and the audit log), except a member's own ballot history.
+
+Running a round (the actions in :data:`FACILITATION`) is scoped to an assembly: a
+facilitator may act only on the assemblies an administrator has charged them with
+(:func:`commonplan.services.accounts.add_facilitator`), checked by
+:func:`commonplan.services._common.require_in_assembly`; administrators act on every
+assembly.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "create_council": frozenset({ADMIN}),
     "add_membership": frozenset({ADMIN}),
     "remove_membership": frozenset({ADMIN}),
+    "add_facilitator": frozenset({ADMIN}),
+    "remove_facilitator": frozenset({ADMIN}),
+    "reset_password": frozenset({ADMIN}),
     # running a round: facilitators (and administrators)
     "open_round": frozenset({ADMIN, FACILITATOR}),
     "advance_phase": frozenset({ADMIN, FACILITATOR}),
@@ -41,6 +50,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "submit_ranking": frozenset({MEMBER}),
 }
 """Action name → roles allowed to perform it."""
+
+FACILITATION: frozenset[str] = frozenset(
+    {
+        "open_round",
+        "advance_phase",
+        "aggregate_weights",
+        "compute_alternatives",
+        "tally_round",
+        "publish_plan",
+    }
+)
+"""Actions a facilitator may perform only in the assemblies they are charged with."""
 
 
 @dataclass(frozen=True)

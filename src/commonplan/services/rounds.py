@@ -48,7 +48,14 @@ from commonplan.councils.ballots import (
 )
 from commonplan.councils.voting import schulze
 from commonplan.errors import BallotError, ConflictError, ParticipationInputError, PhaseError
-from commonplan.services._common import assembly_of, audit, aware, get_round, require_phase
+from commonplan.services._common import (
+    assembly_of,
+    audit,
+    aware,
+    get_round,
+    require_in_assembly,
+    require_phase,
+)
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
 from commonplan.store.models import (
@@ -346,6 +353,7 @@ def open_round(
         )
     with db.transaction() as session:
         assembly_of(session, assembly_id)
+        require_in_assembly(session, actor, "open_round", assembly_id)
         row = PlanningRound(
             assembly_id=assembly_id,
             title=title,
@@ -392,6 +400,7 @@ def advance_phase(
     require(actor, "advance_phase")
     with db.transaction() as session:
         row = get_round(session, round_id, lock=True)
+        require_in_assembly(session, actor, "advance_phase", row.assembly_id)
         if expected is not None and row.phase != Phase(expected).value:
             raise PhaseError(
                 f"round {round_id} is in the {row.phase} phase, not {Phase(expected).value}",
@@ -534,6 +543,7 @@ def aggregate_weights(
         )
     with db.transaction() as session:
         row = get_round(session, round_id, lock=True)
+        require_in_assembly(session, actor, "aggregate_weights", row.assembly_id)
         require_phase(row, Phase.ALTERNATIVES, "aggregate the ballots")
         result = _aggregate_into(session, row, rule or row.aggregation_rule)
         audit(
@@ -565,6 +575,7 @@ def add_alternative(
     require(actor, "compute_alternatives")
     with db.transaction() as session:
         row = get_round(session, round_id, lock=True)
+        require_in_assembly(session, actor, "compute_alternatives", row.assembly_id)
         require_phase(row, Phase.ALTERNATIVES, "add alternatives")
         return alternative_info(
             _insert_alternative(session, row, actor, title, description, weights, figures, plan)
@@ -646,6 +657,7 @@ def compute_alternatives(
 
     with db.read() as session:
         row = get_round(session, round_id)
+        require_in_assembly(session, actor, "compute_alternatives", row.assembly_id)
         require_phase(row, Phase.ALTERNATIVES, "compute alternatives")
         info = round_info(row)
         assembly = session.get(Assembly, row.assembly_id)
@@ -755,6 +767,7 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
     require(actor, "tally_round")
     with db.transaction() as session:
         row = get_round(session, round_id, lock=True)
+        require_in_assembly(session, actor, "tally_round", row.assembly_id)
         require_phase(row, Phase.VOTE, "tally the vote")
         result = _tally_into(session, row)
         row.phase = Phase.TALLIED.value
@@ -812,6 +825,7 @@ def publish_plan(db: Database, actor: Actor, round_id: int) -> PublishedPlanInfo
     require(actor, "publish_plan")
     with db.transaction() as session:
         row = get_round(session, round_id, lock=True)
+        require_in_assembly(session, actor, "publish_plan", row.assembly_id)
         if row.phase == Phase.PUBLISHED.value:
             raise ConflictError(
                 f"round {round_id}'s plan is already published and cannot be changed",

@@ -64,7 +64,8 @@ class Role(enum.StrEnum):
     * ``administrator`` — creates accounts, assemblies, councils, memberships; may also
       facilitate rounds.
     * ``facilitator`` — opens planning rounds, advances phases, computes alternatives,
-      tallies and publishes.
+      tallies and publishes, in the assemblies it is charged with
+      (:class:`AssemblyFacilitator`) only.
     * ``member`` — a council member: submits their own priority ballot and ranking.
     * ``observer`` — reads only (dashboards, results, the audit log).
     """
@@ -115,8 +116,49 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A pending one-time password reset: the SHA-256 of its code and when it lapses.
+    reset_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class WebSession(Base):
+    """A sign-in session of the web pages. The cookie carries a random id; only its SHA-256
+    is stored, so a copy of the table signs nobody in. Sign-out sets ``revoked_at``."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted against one key (an account, a client address or a device),
+    and until when that key must wait (see :mod:`commonplan.server.limits`)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AssemblyFacilitator(Base):
+    """A facilitator account's charge of one assembly: it may run that assembly's rounds only."""
+
+    __tablename__ = "assembly_facilitators"
+    __table_args__ = (UniqueConstraint("assembly_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(Base):
