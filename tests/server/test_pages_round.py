@@ -42,6 +42,7 @@ def economy_assembly(world) -> int:
     )
     for name in ("m1", "m2", "m3"):
         assemblies.add_membership(world.database, system, council.id, world.users[name])
+    accounts.add_facilitator(world.database, system, assembly.id, world.users["fac"])
     return assembly.id
 
 
