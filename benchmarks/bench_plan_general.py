@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument(
         "--problems", default=",".join(DEFAULT), help=f"comma-separated, of {list(PROBLEMS)}"
     )
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solver run")
+    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per solver run")
     args = parser.parse_args()
     print(describe_machine())
     print(
