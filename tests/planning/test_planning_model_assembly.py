@@ -109,7 +109,8 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
     y_t = y[tgt_i, tgt_t]
     n_z = T if kind == "max_min_fulfilment" else 0
     n_h = nt if kind == "harmony" else 0
-    widths = [m * T, n * T, q * T, q * T, ne * T, n_z, n_h]  # x d K I e z h
+    g = cap.n_groups if cap is not None else 0
+    widths = [m * T, n * T, q * T, q * T, g * T, ne * T, n_z, n_h]  # x d K I J e z h
 
     def diag(B) -> sp.csc_array:
         return sp.csc_array(sp.kron(sp.identity(T), sp.csc_array(B), format="csc"))
@@ -126,7 +127,7 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
 
     def row(height: int, **parts) -> None:
         if height:
-            names = ["x", "d", "K", "I", "e", "z", "h"]
+            names = ["x", "d", "K", "I", "J", "e", "z", "h"]
             grid.append(
                 [
                     parts.get(name, sp.csc_array((height, w)))
@@ -137,7 +138,7 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
     parts = {"x": diag(sp.csr_array(eco.make - eco.use)), "d": -eye(n * T)}
     if q:
         G = cap.bundle if cap.bundle is not None else select(cap.goods, np.arange(q), (n, q))
-        parts["I"] = -diag(G)
+        parts["J" if g else "I"] = -diag(G)
     if ne:
         parts["e"] = -diag(select(exports, np.arange(ne), (n, ne)))
     row(n * T, **parts)
@@ -157,6 +158,8 @@ def _reference_matrix(problem: PlanProblem, feasibility: bool) -> sp.csc_array:
             )
             I_part = -sp.csc_array(sp.kron(sp.eye(T - 1, T, 1 - cap.lag), sp.identity(q)))
             row(q * (T - 1), K=K_part, I=I_part)
+        if g:
+            row(g * T, I=diag(select(cap.groups, np.arange(q), (g, q), -1.0)), J=eye(g * T))
     d_pos = tgt_t * n + tgt_i
     if kind == "max_min_fulfilment" and nt:
         row(
@@ -217,7 +220,7 @@ def test_matrix_equals_plain_assembly(T, objective, seed, capital, bop, feasibil
 
 
 def _reference_vectors(problem: PlanProblem, feasibility: bool) -> dict[str, np.ndarray]:
-    """Costs and bounds stated period by period, block by block (columns x d K I e z h)."""
+    """Costs and bounds stated period by period, block by block (columns x d K I J e z h)."""
     eco = problem.economy
     T, n, m = problem.n_periods, eco.n_products, eco.n_activities
     kind = "min_resource" if feasibility else problem.objective.kind
@@ -227,7 +230,8 @@ def _reference_vectors(problem: PlanProblem, feasibility: bool) -> dict[str, np.
     y, w = problem.targets.amounts, problem.targets.weights
     targets = [(i, t) for t in range(T) for i in range(n) if y[i, t] > 0]
     inf = np.inf
-    cost = {"x": [], "d": [], "K": [], "I": [], "e": [], "z": [], "h": []}
+    g = cap.n_groups if cap is not None else 0
+    cost = {"x": [], "d": [], "K": [], "I": [], "J": [], "e": [], "z": [], "h": []}
     lower = {key: [] for key in cost}
     upper = {key: [] for key in cost}
     for t in range(T):
@@ -250,6 +254,10 @@ def _reference_vectors(problem: PlanProblem, feasibility: bool) -> dict[str, np.
                 cost[block].append(0.0)
                 lower[block].append(0.0)
                 upper[block].append(cap.initial[p] if block == "K" and t == 0 else inf)
+        for _ in range(g):
+            cost["J"].append(0.0)
+            lower["J"].append(0.0)
+            upper["J"].append(inf)
         for _ in range(ne):
             cost["e"].append(0.0)
             lower["e"].append(0.0)
@@ -267,7 +275,8 @@ def _reference_vectors(problem: PlanProblem, feasibility: bool) -> dict[str, np.
         name: np.array([v for key in cost for v in values[key]], dtype=float)
         for name, values in (("c", cost), ("col_lower", lower), ("col_upper", upper))
     }
-    # rows: balance, resources, capital use, capital stock, fulfilment, harmony, balance of payments
+    # rows: balance, resources, capital use, capital stock, investment groups, fulfilment, harmony,
+    # balance of payments
     row_lower, row_upper = [0.0] * (n * T), [0.0] * (n * T)
     for t in range(T):
         for limit in problem.resources:
@@ -275,6 +284,8 @@ def _reference_vectors(problem: PlanProblem, feasibility: bool) -> dict[str, np.
             row_upper.append(limit.limits[t])
     row_lower += [-inf] * (q * T + q * (T - 1))
     row_upper += [0.0] * (q * T + q * (T - 1))
+    row_lower += [0.0] * (g * T)
+    row_upper += [0.0] * (g * T)
     if kind == "max_min_fulfilment":
         row_lower += [0.0] * len(targets)
         row_upper += [inf] * len(targets)

@@ -178,7 +178,11 @@ def test_trade_costs_are_charged_as_documented(icio, federations):
         assert np.all(eco.account_coefficients[:, ship] == 0)
         # the plan's product balances hold with the cost charged: make·x − use·x − bundle·I = d
         x = plan.activity_levels.to_numpy()
-        net = eco.make @ x - eco.use @ x - plan.problem.capital.bundle @ plan.investment.to_numpy()
+        net = (
+            eco.make @ x
+            - eco.use @ x
+            - plan.problem.capital.stock_bundle @ plan.investment.to_numpy()
+        )
         np.testing.assert_allclose(
             net, plan.deliveries.to_numpy(), atol=1e-6 * max(1.0, np.abs(x).max())
         )

@@ -9,6 +9,7 @@ block     size                        meaning (units)
 ``d``     products × T                final deliveries (product units)
 ``K``     capital pairs × T           capital stocks (units of the capital good)
 ``I``     capital pairs × T           investment (units of the capital good)
+``J``     bundle groups × T           investment summed over a shared bundle's stocks
 ``e``     exported products × T       exports (product units), with a balance of payments
 ``z``     T                           worst-met fulfilment ratio per period, objective (a)
 ``h``     targets                     harmony of each target, objective (b)
@@ -17,7 +18,7 @@ block     size                        meaning (units)
 Rows: product balances ``(make − use)x − G·I − E·e − d = 0``; resource limits
 ``acc_r·x ≤ L_r,t``; capital use ``k_p·x_a − K_p ≤ 0``; stock dynamics
 ``K_t − (1 − δ)K_t−1 − I_t−lag ≤ 0``; fulfilment ``d − y·z ≥ 0`` (a); harmony segments
-``h − β_k·d/y ≤ α_k`` (b); balance of payments ``imports − prices·e ≤ deficit``. The
+``h − β_k·d/y ≤ α_k`` (b); shared bundles ``J_g − Σ_p∈g I_p = 0``; balance of payments ``imports − prices·e ≤ deficit``. The
 objective is always stated as a minimisation (maximisations are negated).
 """
 
@@ -361,6 +362,7 @@ def _layout(problem: PlanProblem, feasibility: bool) -> _Layout:
         "d": problem.economy.n_products * T,
         "K": q * T,
         "I": q * T,
+        "J": problem.capital.n_groups * T if q else 0,
         "e": export_products.size * T,
         "z": T if kind == "max_min_fulfilment" else 0,
         "h": target_product.size if kind == "harmony" else 0,
@@ -381,7 +383,8 @@ def _product_balances(layout: _Layout) -> _Rows:
     """``(make − use)x − G·I − E·e − d = 0`` per product and period.
 
     ``G`` is the capital bundle (goods used per unit of investment; by default each pair's
-    good), ``E`` selects the exported products.
+    good), ``E`` selects the exported products. A bundle shared by groups of stocks uses its
+    goods once per group, ``G·J`` (see :func:`_investment_groups`).
     """
     eco, capital = layout.problem.economy, layout.problem.capital
     T, n, q = layout.T, layout.n, layout.q
@@ -393,7 +396,7 @@ def _product_balances(layout: _Layout) -> _Rows:
             if capital.bundle is not None
             else _selector(capital.goods, np.arange(q), (n, q))
         )
-        parts["I"] = _block(G, T, negate=True)
+        parts["J" if capital.groups is not None else "I"] = _block(G, T, negate=True)
     ne = layout.export_products.size
     if ne:
         E = _selector(layout.export_products, np.arange(ne), (n, ne))
@@ -448,6 +451,21 @@ def _capital_stocks(layout: _Layout) -> _Rows | None:
         {"K": _block(K_part), "I": _block(I_part)},
         np.full(q * (T - 1), -INF),
         np.zeros(q * (T - 1)),
+    )
+
+
+def _investment_groups(layout: _Layout) -> _Rows | None:
+    """``J_g,t − Σ_p∈g I_p,t = 0``: the investment of each shared bundle's stocks, summed."""
+    capital, T, q = layout.problem.capital, layout.T, layout.q
+    if not q or capital.groups is None:
+        return None
+    k = capital.n_groups
+    members = _selector(capital.groups, np.arange(q), (k, q), -1.0)
+    return _Rows(
+        "investment_groups",
+        {"I": _block(members, T), "J": _block(_identity(k), T)},
+        np.zeros(k * T),
+        np.zeros(k * T),
     )
 
 
@@ -511,6 +529,7 @@ ROW_BLOCKS = (
     _resource_limits,
     _capital_use,
     _capital_stocks,
+    _investment_groups,
     _fulfilment,
     _harmony_segments,
     _balance_of_payments,

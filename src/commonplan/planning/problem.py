@@ -134,7 +134,10 @@ class CapitalStocks:
 
     A stock may instead be a *bundle* of goods (capacity built from several goods): then
     ``bundle[:, p]`` (products × pairs, sparse) is the goods one unit of investment in stock
-    ``p`` uses, and ``goods[p]`` only labels the stock.
+    ``p`` uses, and ``goods[p]`` only labels the stock. Where many stocks share one bundle
+    (a region's investment mix), ``groups[p]`` names the bundle of stock ``p`` and ``bundle``
+    is products × groups: the LP then sums each group's investment once per period before
+    it uses the goods, so its size grows with stocks + goods, not stocks × goods.
     """
 
     goods: np.ndarray
@@ -144,6 +147,7 @@ class CapitalStocks:
     depreciation: np.ndarray
     lag: int = 1
     bundle: sp.sparray | None = None
+    groups: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         goods = np.asarray(self.goods, dtype=np.int64).ravel()
@@ -174,7 +178,17 @@ class CapitalStocks:
             )
         if self.bundle is not None:
             bundle = sp.csr_array(self.bundle, dtype=float)
-            if bundle.shape[1] != q:
+            if self.groups is not None:
+                groups = np.asarray(self.groups, dtype=np.int64).ravel()
+                if groups.size != q or (groups < 0).any() or (groups >= bundle.shape[1]).any():
+                    _fail(
+                        "capital.groups",
+                        f"{groups.size} groups for {q} stocks, or a group outside the bundle's "
+                        f"{bundle.shape[1]} columns",
+                        expected="one bundle column per stock",
+                    )
+                object.__setattr__(self, "groups", groups)
+            elif bundle.shape[1] != q:
                 _fail(
                     "capital.bundle",
                     f"bundle has {bundle.shape[1]} columns for {q} stocks",
@@ -191,6 +205,21 @@ class CapitalStocks:
     @property
     def n_pairs(self) -> int:
         return int(self.goods.size)
+
+    @property
+    def stock_bundle(self) -> sp.csr_array | None:
+        """Goods one unit of investment in each stock uses (products × stocks), or ``None`` without a bundle.
+
+        Materialises a shared bundle per stock: for checks on small problems, not for the LP.
+        """
+        if self.bundle is None or self.groups is None:
+            return self.bundle
+        return sp.csr_array(sp.csc_array(self.bundle)[:, self.groups])
+
+    @property
+    def n_groups(self) -> int:
+        """Number of shared investment bundles (0 where each stock has its own column)."""
+        return int(self.bundle.shape[1]) if self.groups is not None else 0
 
 
 @dataclass(frozen=True)

@@ -480,6 +480,9 @@ def _capital(
 ) -> CapitalStocks:
     """One capital stock per member activity: base-year output × (1 + headroom), built by investment."""
     n = members.n
+    bundle, groups = _investment_bundle(
+        members.labels, members.region, members.names, deliveries, a
+    )
     return CapitalStocks(
         goods=np.arange(n),
         activities=np.arange(n),
@@ -487,7 +490,8 @@ def _capital(
         initial=levels[members.index] * (1.0 + a.headroom),
         depreciation=np.full(n, a.depreciation),
         lag=1,
-        bundle=_investment_bundle(members.labels, members.region, members.names, deliveries, a),
+        bundle=bundle,
+        groups=groups,
     )
 
 
@@ -566,11 +570,15 @@ def _investment_bundle(
     members: list[str],
     deliveries: np.ndarray,
     a: TradeAssumptions,
-) -> sp.csr_array:
-    """Goods used per unit of new capacity of each member activity (products × activities)."""
-    n = len(labels)
+) -> tuple[sp.csr_array, np.ndarray]:
+    """Each member's investment mix (products × members) and the member of each activity's stock.
+
+    One unit of new capacity of a member activity uses ``capital_output_ratio ×`` its
+    region's mix; the stocks of a region share that one bundle (``CapitalStocks.groups``),
+    so the LP holds each mix once per period instead of once per activity.
+    """
     sectors = labels.get_level_values(1).to_numpy()
-    mix = np.zeros(n)
+    columns = []
     for region in members:
         mask = member_region == region
         if a.capital_goods is None:
@@ -591,18 +599,9 @@ def _investment_bundle(
                 where="scenario.capital_goods",
                 fix="give capital_goods = {sector: share}",
             )
-        mix += weights / total
-    # each activity's investment uses its own region's mix
-    goods = np.flatnonzero(mix > 0)
-    region_of_good = member_region[goods]
-    rows, cols = [], []
-    for region in members:
-        g = goods[region_of_good == region]
-        users = np.flatnonzero(member_region == region)
-        rows.append(np.repeat(g, users.size))
-        cols.append(np.tile(users, g.size))
-    rows_a, cols_a = np.concatenate(rows), np.concatenate(cols)
-    return sp.csr_array((a.capital_output_ratio * mix[rows_a], (rows_a, cols_a)), shape=(n, n))
+        columns.append(sp.csr_array(a.capital_output_ratio * weights[:, None] / total))
+    groups = pd.Index(members).get_indexer(member_region)
+    return sp.csr_array(sp.hstack(columns)), groups
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@
 
 * ``"auto"`` — the structured solver when the problem has the structure it needs (see
   :mod:`commonplan.planning.structured`) and its answer passes the LP's optimality
-  conditions; otherwise HiGHS, with dual simplex for small models, interior point for
-  medium ones and the first-order PDLP method for large ones;
+  conditions; otherwise HiGHS, by :func:`choose_method`: dual simplex for small models and
+  for dense ones, interior point (with crossover to a basic solution) for sparse ones,
+  the first-order PDLP method for the largest;
 * ``"structured"`` — only the structured solver (an error if the problem lacks the structure);
 * ``"simplex"``, ``"ipm"``, ``"pdlp"`` — that HiGHS solver.
 
@@ -32,9 +33,23 @@ from commonplan.planning.tolerances import IPM_TOLERANCE_CAP, LEXICOGRAPHIC_SLAC
 
 METHODS = ("auto", "structured", "simplex", "ipm", "pdlp")
 
-#: Model sizes (non-zeros) up to which ``auto`` uses dual simplex, then interior point, then PDLP.
-SIMPLEX_MAX_NNZ = 300_000
+SIMPLEX_MAX_NNZ = 20_000
+"""Non-zeros up to which ``auto`` always uses dual simplex: both methods take under a second
+there, and simplex ends on a vertex without a crossover."""
+
 IPM_MAX_NNZ = 5_000_000
+"""Non-zeros above which ``auto`` uses PDLP: interior point's factorisations outgrow memory."""
+
+DENSE_NNZ_PER_COLUMN = 20.0
+"""Mean non-zeros per column from which a model counts as dense, and ``auto`` keeps dual simplex.
+
+Measured (issue 13, on 2 loaded cores; see ``benchmarks/bench_plan_general.py``): on sparse
+random economies (8 inputs per technique, 5–8 non-zeros per column) interior point wins,
+e.g. 10³ products × 2 techniques × 5 periods with two resources and capacities: IPM 80 s,
+simplex over 97 s; without capacities IPM 5.7 s, simplex 25.7 s; Cockshott's UK 127 × 5
+with capital stocks (3 per column): IPM 105 s, simplex over 200 s. On the dense ICIO
+federation of seven regions (38 per column) dual simplex wins: 34 s, IPM over 60 s.
+"""
 
 #: HiGHS statuses that settle a problem (anything else is a stop without an answer).
 PROVEN = (
@@ -64,13 +79,21 @@ class HighsResult:
 
 
 def choose_method(lp: LinearProgram) -> str:
-    """The HiGHS solver ``auto`` picks for a model of this size."""
+    """The HiGHS solver ``auto`` picks for a model of this size and density.
+
+    Simplex up to :data:`SIMPLEX_MAX_NNZ` non-zeros, PDLP above :data:`IPM_MAX_NNZ`; in
+    between simplex where the model is dense (:data:`DENSE_NNZ_PER_COLUMN`), interior point
+    where it is sparse: there simplex's basis factors of ``I − A`` fill in and its iterations
+    grow as n² to n³, whereas interior point needs a few dozen iterations.
+    """
     nnz = lp.A.nnz
     if nnz <= SIMPLEX_MAX_NNZ:
         return "simplex"
-    if nnz <= IPM_MAX_NNZ:
-        return "ipm"
-    return "pdlp"
+    if nnz > IPM_MAX_NNZ:
+        return "pdlp"
+    if nnz >= DENSE_NNZ_PER_COLUMN * max(lp.n_cols, 1):
+        return "simplex"
+    return "ipm"
 
 
 def _highs_model(lp: LinearProgram) -> highspy.HighsLp:
@@ -99,6 +122,8 @@ def _configure(h: highspy.Highs, method: str, time_limit: float | None, toleranc
         h.setOptionValue("time_limit", float(time_limit))
     if method == "ipm":
         h.setOptionValue("ipm_optimality_tolerance", min(IPM_TOLERANCE_CAP, tolerance))
+        # a basic solution: the plan is a vertex and its duals certify it as simplex's do
+        h.setOptionValue("run_crossover", "on")
     if method == "pdlp":
         h.setOptionValue("pdlp_optimality_tolerance", tolerance)
 
