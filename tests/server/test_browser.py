@@ -215,6 +215,7 @@ def fresh(request, tmp_path):
     )
     for name in ("ana", "ben", "cai"):
         assemblies.add_membership(db, system, council.id, ids[name])
+    accounts.add_facilitator(db, system, assembly.id, ids["fac"])
     server = ServerProcess(url, free_port()).start()
     try:
         yield {
