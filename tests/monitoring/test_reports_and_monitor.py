@@ -110,10 +110,7 @@ def test_monitor_catches_a_shortfall_marks_an_outlier_and_raises_no_false_alarm(
     short = alarms[alarms.index.isin(PRODUCTS[:5])]
     assert set(short.index) == set(PRODUCTS[:5])
     assert short.groupby(level=0)["step"].min().max() <= 16 + 3
-    assert (
-        set(alarms.index) <= set(PRODUCTS[:5]) | set(PRODUCTS[5:])
-        and len(set(alarms.index) - set(PRODUCTS[:5])) <= 2
-    )
+    assert len(set(alarms.index) - set(PRODUCTS[:5])) <= 2  # false alarms among 25 products
     assert PRODUCTS[20] not in set(alarms.index)
     assert steps[8].table.loc[PRODUCTS[20], "outlier_before"]
     assert monitor.next_period is None
