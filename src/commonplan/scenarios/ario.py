@@ -132,12 +132,20 @@ def to_iosystem(economy: Economy):
 
 
 def simulate(
-    system, impact: pd.Series, days: int, duration: int, a: ARIOAssumptions
+    system,
+    impact: pd.Series,
+    days: int,
+    duration: int,
+    a: ARIOAssumptions,
+    *,
+    recovery_tau: int = 1,
+    recovery_function: str = "linear",
 ) -> pd.DataFrame:
     """BoARIO's daily production (days × industries) with ``impact`` (share of capacity lost per industry).
 
-    The loss starts on day 1 and lasts ``duration`` days (BoARIO's ``EventArbitraryProd``);
-    with no impact the model runs undisturbed.
+    The loss starts on day 1 and lasts ``duration`` days (BoARIO's ``EventArbitraryProd``),
+    then recovers over ``recovery_tau`` days by ``recovery_function`` (1 day: the partner's
+    supplies come back when the cut ends); with no impact the model runs undisturbed.
     """
     event, ARIOPsiModel, Simulation = _boario()
     with warnings.catch_warnings():
@@ -162,7 +170,8 @@ def simulate(
                         impact=impact,
                         occurrence=1,
                         duration=min(duration, days - 1),
-                        recovery_tau=1,
+                        recovery_tau=recovery_tau,
+                        recovery_function=recovery_function,
                     )
                 )
             sim.loop()
