@@ -57,35 +57,17 @@ class LPAssumptions:
         return TradeAssumptions(periods=periods, **fields)
 
 
-def run_lp(economy: Economy, shock: Shock, assumptions: Any = None) -> ScenarioOutcome:
-    """The plan LP of :func:`~commonplan.planning.scenarios.cutoff_scenario`, with a partial cut.
-
-    Technique choice (imports replaced by own output of the same sector), capacity building,
-    other partners limited to ``import_flexibility ×`` the base flow. A cut share ``s`` of
-    partner sector ``k`` leaves its import activities ``(1 − s) · import_flexibility ×``
-    the base flow, and the partner's import account the sum of those.
-    """
-    start = time.perf_counter()
-    a = assumptions_of(LPAssumptions, assumptions, "lp")
-    setting = Setting.of(economy, shock)
+def _cut_problem(setting: Setting, shock: Shock, a: LPAssumptions):
+    """The region's trade problem with the partners' import capacities and accounts cut."""
+    economy = setting.economy
     model = trade_model(economy, [shock.region], (), a.trade(shock.periods))
     problem, imports = model.problem, model.imports
-    cut = pd.DataFrame(
-        setting.cut,
-        index=pd.MultiIndex.from_arrays(
-            [
-                economy.products.get_level_values(0).astype(str),
-                economy.products.get_level_values(1).astype(str),
-            ]
-        ),
+    labels = pd.MultiIndex.from_arrays(
+        [economy.products.get_level_values(i).astype(str) for i in (0, 1)]
     )
+    wanted = pd.MultiIndex.from_arrays([imports.partner.astype(str), imports.sector.astype(str)])
+    keep = 1.0 - pd.DataFrame(setting.cut, index=labels).reindex(wanted).to_numpy()
     capacity = problem.capacity.copy()
-    keep = (
-        1.0
-        - cut.reindex(
-            pd.MultiIndex.from_arrays([imports.partner.astype(str), imports.sector.astype(str)])
-        ).to_numpy()
-    )
     capacity[imports.columns] = a.import_flexibility * imports.flow[:, None] * keep
     resources = []
     for limit in problem.resources:
@@ -94,12 +76,27 @@ def run_lp(economy: Economy, shock: Shock, assumptions: Any = None) -> ScenarioO
             mine = imports.partner == partner
             limit = ResourceLimit(limit.account, capacity[imports.columns[mine]].sum(axis=0))
         resources.append(limit)
-    problem = dataclasses.replace(
+    return dataclasses.replace(
         problem,
         capacity=capacity,
         resources=tuple(resources),
         name=f"{shock.region} without {'+'.join(shock.partners)}",
     )
+
+
+def run_lp(economy: Economy, shock: Shock, assumptions: Any = None) -> ScenarioOutcome:
+    """The plan LP of :func:`~commonplan.planning.scenarios.cutoff_scenario`, with a partial cut.
+
+    Technique choice (imports replaced by own output of the same sector), capacity building,
+    other partners limited to ``import_flexibility ×`` the base flow. A cut share ``s`` of
+    partner sector ``k`` leaves its import activities ``(1 − s) · import_flexibility ×``
+    the base flow, and the partner's import account the sum of those. Output lost is the
+    base output minus the plan's activity levels (money units per period).
+    """
+    start = time.perf_counter()
+    a = assumptions_of(LPAssumptions, assumptions, "lp")
+    setting = Setting.of(economy, shock)
+    problem = _cut_problem(setting, shock, a)
     plan = solve(problem, method=a.method)
     n = int(setting.region.sum())
     levels = plan.activity_levels.to_numpy()[:n]
