@@ -82,6 +82,9 @@ def test_cutoff_model_command_prints_the_side_by_side_table(tmp_path, shared_dat
     totals = pd.read_parquet(tmp_path / "totals.parquet")
     assert list(totals["period"]) == [1, 2]
     assert totals["ario"].iloc[0] > 0 and (totals["spread"] >= 0).all()
+    chart = (tmp_path / "comparison.html").read_text(encoding="utf-8")
+    assert "Plotly.newPlot" in chart and '<script src="http' not in chart  # embedded, no CDN
+    assert all(f'"name":"{n}' in chart for n in ("lp", "leontief", "ario"))
 
 
 def test_cutoff_model_command_bad_input_is_one_line(tmp_path, shared_data):

@@ -158,6 +158,55 @@ def _comparison_tables(comparison, top: int) -> list[Table]:
     return [first, second]
 
 
+def _comparison_html(comparison, path: Path) -> Path:
+    """A self-contained HTML chart (Plotly, embedded, nothing from a CDN) of the comparison.
+
+    Top: share of the region's base output lost per period, one bar per model. Bottom:
+    period 1 by sector, one marker per model, sectors ordered by the spread across models.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    totals = comparison.totals()
+    wide = comparison.side_by_side()
+    first = wide.xs(totals.index[0], level="period")
+    if "spread" in first:
+        first = first.sort_values("spread", ascending=False)
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        subplot_titles=(
+            "share of base output lost, per period",
+            f"period {totals.index[0]}, by sector (widest spread first)",
+        ),
+    )
+    for name, outcome in comparison.outcomes.items():
+        label = f"{name} (price rise)" if outcome.measure == "cost" else name
+        figure.add_trace(
+            go.Bar(x=[str(p) for p in totals.index], y=totals[name], name=label, legendgroup=name),
+            row=1,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=list(first.index),
+                y=first[name],
+                mode="markers",
+                name=label,
+                legendgroup=name,
+                showlegend=False,
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_yaxes(tickformat=".0%")
+    figure.update_layout(
+        title=comparison.shock.describe(), barmode="group", height=900, template="plotly_white"
+    )
+    figure.write_html(path, include_plotlyjs=True, full_html=True)
+    return path
+
+
 def _compare_models(
     economy_path: Path,
     table_format: str | None,
@@ -187,6 +236,7 @@ def _compare_models(
     if output is not None:
         comparison.write(output)
         (output / "report.txt").write_text(comparison.summary() + "\n", encoding="utf-8")
+        _comparison_html(comparison, output / "comparison.html")
         console.print(f"wrote the comparison to {output}")
 
 
