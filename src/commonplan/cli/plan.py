@@ -165,6 +165,7 @@ def _comparison_html(comparison, path: Path) -> Path:
     period 1 by sector, one marker per model, sectors ordered by the spread across models.
     """
     import plotly.graph_objects as go
+    from plotly.colors import qualitative
     from plotly.subplots import make_subplots
 
     totals = comparison.totals()
@@ -180,10 +181,17 @@ def _comparison_html(comparison, path: Path) -> Path:
             f"period {totals.index[0]}, by sector (widest spread first)",
         ),
     )
-    for name, outcome in comparison.outcomes.items():
+    for k, (name, outcome) in enumerate(comparison.outcomes.items()):
         label = f"{name} (price rise)" if outcome.measure == "cost" else name
+        color = qualitative.Plotly[k % len(qualitative.Plotly)]
         figure.add_trace(
-            go.Bar(x=[str(p) for p in totals.index], y=totals[name], name=label, legendgroup=name),
+            go.Bar(
+                x=[str(p) for p in totals.index],
+                y=totals[name],
+                name=label,
+                legendgroup=name,
+                marker_color=color,
+            ),
             row=1,
             col=1,
         )
@@ -192,6 +200,7 @@ def _comparison_html(comparison, path: Path) -> Path:
                 x=list(first.index),
                 y=first[name],
                 mode="markers",
+                marker_color=color,
                 name=label,
                 legendgroup=name,
                 showlegend=False,
