@@ -193,6 +193,12 @@ def _impact(setting: Setting, a: ARIOAssumptions) -> np.ndarray:
     return 1.0 - direct_caps(setting, 0, weight)
 
 
+def _source() -> str:
+    from commonplan.scenarios.models import MODELS_SOURCES
+
+    return MODELS_SOURCES["ario"]
+
+
 def run_ario(economy: Economy, shock: Shock, assumptions: Any = None) -> ScenarioOutcome:
     """The cut as a capacity loss of the region's industries, propagated by BoARIO's ARIO model."""
     start = time.perf_counter()
@@ -219,7 +225,7 @@ def run_ario(economy: Economy, shock: Shock, assumptions: Any = None) -> Scenari
         units=economy.metadata.units or "money units",
         report=OutcomeReport(
             "ario",
-            "Adaptive regional input-output model through BoARIO (Hallegatte 2008; Juhel 2023)",
+            _source(),
             time.perf_counter() - start,
             notes,
         ),

@@ -8,7 +8,7 @@ sector of the partner or one share per supplying sector, during the first ``dura
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,7 +43,7 @@ class Shock:
     """
 
     region: str
-    partners: tuple[str, ...]
+    partners: tuple[str, ...] | str
     share: float | Mapping[str, float] = 1.0
     periods: int = 1
     duration: int | None = None
@@ -138,8 +138,3 @@ class Shock:
             f"{self.region} loses {what} of the supplies of {'+'.join(self.partners)} "
             f"in periods 1–{self.duration} of {self.periods}"
         )
-
-
-def as_partners(partners: str | Sequence[str]) -> tuple[str, ...]:
-    """A partner code or a sequence of them as a tuple."""
-    return (partners,) if isinstance(partners, str) else tuple(partners)
