@@ -24,7 +24,9 @@ def test_odds_equal_the_sum_over_change_times_of_shiryaev_posterior():
     # P(change | data) with a geometric prior on the change time: the odds are
     # Σ_s ρ Π_{i=s..t} L(x_i)/(1 − ρ), here computed directly over every change time s.
     rho, delta, sigma = 0.01, 1.0, 0.05
-    settings = DetectorSettings(shifts=(delta,), hazard=rho, outlier_probability=0.0, warmup=0)
+    settings = DetectorSettings(
+        shifts=(delta,), weights=None, hazard=rho, outlier_probability=0.0, warmup=0
+    )
     detector = ChangeDetector(settings)
     state = _known_noise(detector, 1, sigma)
     rng = np.random.default_rng(0)

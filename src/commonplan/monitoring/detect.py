@@ -11,7 +11,7 @@ filter's estimate ``S_t``):
 * **on plan**: ``y_t = r + ν_t``, with ``r`` the reference level (1.0, or the level accepted
   when an alarm was last acknowledged);
 * **changed**: from an unknown time on, ``y_t = r + δ√V + ν_t``, with ``δ`` one of
-  ``shifts`` (in noise widths, both signs) with equal prior weight, and the change time
+  ``shifts`` (in noise widths, both signs) with prior weights ``weights``, and the change time
   geometric with hazard ``ρ`` per step (Shiryaev 1963).
 
 Under both, ``ν_t`` is the filter's mixture of the steady and outlier states (an outlier with
@@ -21,7 +21,9 @@ probability ε and variance ``v_out V``), so one wild value hardly moves the evi
     Ω_t(δ) = (Ω_{t-1}(δ) + ρ) / (1 − ρ) · L_δ(x_t),
     L_δ(x) = [(1 − ε) φ(x − δ) + ε φ_out(x)] / [(1 − ε) φ(x) + ε φ_out(x)],
 
-and ``P(changed | data) = Ω / (1 + Ω)`` with ``Ω = mean over δ of Ω_t(δ)``. The direction
+and ``P(changed | data) = Ω / (1 + Ω)`` with ``Ω = Σ_δ w_δ Ω_t(δ)``. Most of the prior weight
+is on shifts of about one noise width, which are the hard ones; a little on large shifts
+keeps a sustained jump of many widths from being read as a run of outliers. The direction
 (shortfall or excess) is the sign of the shift that carries most of the odds.
 
 An alarm is raised when the probability passes ``threshold``; ``reset`` starts the evidence
@@ -48,7 +50,8 @@ _MIN_WEIGHT = 5.0
 class DetectorSettings:
     """Settings of :class:`ChangeDetector`.
 
-    ``shifts``: the alternative shifts, in noise widths (each is used with both signs);
+    ``shifts``: the alternative shifts, in noise widths (each is used with both signs), with
+    prior ``weights`` (normalised; shared by both signs);
     ``hazard``: ρ, the prior probability per step that a change starts; ``threshold``: the
     posterior probability of a change that raises an alarm; ``outlier_probability`` and
     ``outlier_variance``: ε and ``v_out`` (as in the filter's outlier state);
@@ -57,7 +60,8 @@ class DetectorSettings:
     run length above 370 steps.
     """
 
-    shifts: tuple[float, ...] = (0.6, 1.0, 1.4)
+    shifts: tuple[float, ...] = (0.6, 1.0, 1.4, 3.0, 6.0, 12.0)
+    weights: tuple[float, ...] | None = (0.3, 0.3, 0.3, 0.1 / 3, 0.1 / 3, 0.1 / 3)
     hazard: float = 0.0045
     threshold: float = 0.5
     outlier_probability: float = 0.02
@@ -78,6 +82,13 @@ class DetectorSettings:
                 where="DetectorSettings.shifts",
                 expected="for example (0.5, 1.0, 2.0)",
             )
+        if self.weights is not None:
+            weights = np.asarray(self.weights, dtype=float)
+            if weights.shape != shifts.shape or np.any(weights < 0) or weights.sum() <= 0:
+                raise InvalidValueError(
+                    "weights must be one non-negative number per shift, not all zero",
+                    where="DetectorSettings.weights",
+                )
         if not 0 < self.hazard < 1 or not 0 < self.threshold < 1:
             raise InvalidValueError(
                 "hazard and threshold must lie strictly between 0 and 1", where="DetectorSettings"
@@ -100,6 +111,13 @@ class ChangeDetector:
         self.settings = settings or DetectorSettings()
         s = np.asarray(self.settings.shifts, dtype=float)
         self.shifts = np.concatenate([-s[::-1], s])
+        w = (
+            np.ones(s.size)
+            if self.settings.weights is None
+            else np.asarray(self.settings.weights, float)
+        )
+        w = np.concatenate([w[::-1], w])
+        self._weights = w / w.sum()
 
     def start(self, n_series: int, reference: float | np.ndarray = 1.0) -> DetectorState:
         """Fresh evidence for ``n_series`` series, each with its reference level."""
@@ -166,7 +184,7 @@ class ChangeDetector:
         weight = np.where(grow, st.discount * state.weight + 1.0, state.weight)
         previous = np.where(wild, np.nan, np.where(observed, y, state.previous))
 
-        total = odds.mean(axis=1)
+        total = odds @ self._weights
         probability = total / (1.0 + total)
         half = self.shifts.size // 2
         direction = np.where(odds[:, half:].sum(axis=1) >= odds[:, :half].sum(axis=1), 1, -1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from commonplan.errors import InvalidValueError
 from commonplan.monitoring.reports import PlanTargets
@@ -76,4 +77,84 @@ def execution_reports(targets: PlanTargets, ratios: np.ndarray) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-__all__ = ["Change", "execution_reports", "simulate_ratios"]
+@dataclass(frozen=True)
+class CutoffExecution:
+    """A simulated execution of a plan in which a partner's supplies stop mid-period.
+
+    ``targets`` and ``reports`` as the monitor reads them; ``shortfall``: the true ratio
+    actual/plan after the stop per product of ``region`` (1 where unaffected); ``outlier``:
+    the product and 0-based sub-period of the one transient outlier; ``start``: the 0-based
+    sub-period from which supplies stop.
+    """
+
+    targets: PlanTargets
+    reports: pd.DataFrame
+    shortfall: pd.Series
+    outlier: tuple[str, int]
+    start: int
+
+
+def cutoff_execution(
+    plan: object,
+    region: str,
+    partner: str,
+    *,
+    sub_periods: int = 12,
+    start: int | None = None,
+    noise: float = 0.01,
+    seed: int = 0,
+) -> CutoffExecution:
+    """Execute ``plan`` (a :class:`~commonplan.planning.plan.Plan` of a multi-regional
+    economy) with noise of width ``noise`` (share of plan); from the 0-based sub-period ``start`` of
+    the plan on (default: the middle of its second period, or of its first if it has one),
+    ``partner``'s intermediate supplies to ``region`` stop, and each of
+    ``region``'s products falls short by the share of everything it needs (directly and
+    through other products, the columns of ``L − I``) that came from ``partner``: no
+    substitution in the short run. One product of another region has one 8σ outlier.
+    """
+    economy = plan.problem.economy  # type: ignore[attr-defined]
+    targets = PlanTargets.from_plan(plan, sub_periods)
+    if start is None:
+        start = sub_periods * min(1, len(targets.periods) - 1) + sub_periods // 2
+    regions = economy.products.get_level_values(0).astype(str)
+    if region not in set(regions) or partner not in set(regions) or region == partner:
+        raise InvalidValueError(
+            f"region {region!r} and partner {partner!r} must be two regions of the economy",
+            where="cutoff_execution",
+            expected=", ".join(sorted(set(regions))),
+        )
+    # The partner's share of everything each product needs, directly and through other
+    # products: the columns of (I − A)⁻¹ A = L − I.
+    from commonplan.linalg import LeontiefSolver
+
+    affected = regions == region
+    A = sp.csc_array(economy.A)
+    total = LeontiefSolver(A).solve(A[:, np.flatnonzero(affected)].toarray())
+    needs = np.zeros(len(regions))
+    needs[affected] = total.sum(axis=0)
+    from_partner = np.zeros(len(regions))
+    from_partner[affected] = total[regions == partner].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(needs > 0, from_partner / needs, 0.0)
+    ratio = np.where(affected, 1.0 - share, 1.0)
+    steps = len(targets.periods) * sub_periods
+    n = len(targets.products)
+    others = np.flatnonzero(~affected & (regions != partner))
+    rng = np.random.default_rng(seed)
+    outlier_product = int(rng.choice(others))
+    outlier_step = int(rng.integers(1, max(2, start)))
+    changes = [Change(np.array([outlier_product]), outlier_step, outlier=8.0)]
+    ratios = simulate_ratios(np.full(n, noise), steps, tuple(changes), seed=seed)
+    ratios[:, start:] *= ratio[:, None]
+    return CutoffExecution(
+        targets=targets,
+        reports=execution_reports(targets, ratios),
+        shortfall=pd.Series(
+            ratio[affected], index=[targets.products[i] for i in np.flatnonzero(affected)]
+        ),
+        outlier=(targets.products[outlier_product], outlier_step),
+        start=start,
+    )
+
+
+__all__ = ["Change", "CutoffExecution", "cutoff_execution", "execution_reports", "simulate_ratios"]
