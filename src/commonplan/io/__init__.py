@@ -8,7 +8,9 @@ themselves live in modules named for what they read (``abs``, ``bea``, ``dane``,
 
 from __future__ import annotations
 
+import csv
 import importlib
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +94,14 @@ FORMATS: dict[str, Reader] = {
 }
 
 
+_BEA_PAIR = re.compile(r"^(use|make)_\d+\.csv$", re.IGNORECASE)
+"""File names of the BEA supply-use pairs shipped by quantecon-book-networks."""
+_BEA_CODES = {"T001", "T019", "F010"}
+"""BEA total and final-use column codes: a header holding one is a BEA use table."""
+_BEA_CODE = re.compile(r"[0-9A-Z]{2,8}")
+"""A BEA summary commodity code (``111CA``, ``GFGD``); the quantecon tables name rows instead."""
+
+
 def _is_abs_header(fields: list[str]) -> bool:
     """An ABS make or use table: four-digit IOIG codes (``0101``…) after an empty label
     cell (make) or from the first cell on (use)."""
@@ -109,6 +119,8 @@ def detect_format(path: str | Path) -> str | None:
         tables = [n for n in names if n.endswith(".csv") and n.startswith(("make", "use"))]
         if tables and all("aus" in n for n in tables):
             return "abs"
+        if any(_BEA_PAIR.match(n) for n in names):
+            return "bea-supply-use"
         if any("make" in n for n in names) and any("use" in n for n in names):
             return "bea"
         if any(n.startswith("uk2010") for n in names):
@@ -137,11 +149,17 @@ def detect_format(path: str | Path) -> str | None:
         try:
             with path.open(encoding="utf-8-sig", errors="replace") as handle:
                 header = handle.readline()
+                second = handle.readline()
         except OSError:
             return None
         fields = [f.strip().strip('"') for f in header.split(",")]
         if "wiot" in path.name.lower():
             return "wiot"
+        if _BEA_PAIR.match(path.name):
+            return "bea-supply-use"
+        if _BEA_CODES & set(fields):
+            first = next(csv.reader([second]), [""])[:1] or [""]
+            return "bea" if _BEA_CODE.fullmatch(first[0].strip()) else "bea-supply-use"
         if {"Year", "Code", "Origin"} <= set(fields):
             return "wiod-niot"
         if fields[:2] == ["", "D01"] or path.name.lower().endswith("ttl.csv"):
