@@ -13,6 +13,25 @@ from rich.table import Table
 console = Console()
 
 
+def check_fits_excel(n_products: int) -> None:
+    """Refuse ``--excel`` before analysing when per-product tables cannot fit an Excel sheet.
+
+    Several results have one column per product plus a label column, so above
+    :data:`~commonplan.io.writer.EXCEL_MAX_COLUMNS` − 1 products no workbook can hold them.
+    """
+    from commonplan.errors import UnsupportedOperationError
+    from commonplan.io.writer import EXCEL_MAX_COLUMNS
+
+    if n_products + 1 > EXCEL_MAX_COLUMNS:
+        raise UnsupportedOperationError(
+            f"--excel: {n_products:,} products do not fit an Excel sheet "
+            f"(at most {EXCEL_MAX_COLUMNS:,} columns)",
+            where="commonplan analyze --excel",
+            expected=f"at most {EXCEL_MAX_COLUMNS - 1:,} products for an Excel workbook",
+            fix="leave out --excel; the CSV and Parquet files hold every result",
+        )
+
+
 def run_analysis(economy, output: Path, excel: bool):
     from commonplan.analysis import analyse
 
@@ -65,6 +84,8 @@ def register(app: typer.Typer) -> None:
 
         options = {"year": year} if year is not None else {}
         economy = read_table(table, format=format, **options)
+        if excel:
+            check_fits_excel(economy.n_products)
         results, files = run_analysis(economy, output, excel)
         console.print(
             f"analysed {economy.n_products} products in {len(economy.regions)} region(s): "
