@@ -13,7 +13,7 @@ import pytest
 
 import commonplan
 from commonplan.errors import MissingBlockError
-from commonplan.io import detect_format, read_table
+from commonplan.io import FORMATS, detect_format, read_table
 from commonplan.io.bea import read_bea_supply_use, supply_use_pair
 
 CLI = [sys.executable, "-c", "from commonplan.cli.main import app; app()"]
@@ -24,7 +24,7 @@ SOURCE = str(Path(commonplan.__file__).resolve().parents[1])
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": SOURCE}
+    env = {**os.environ, "PYTHONPATH": SOURCE, "COLUMNS": "200"}
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=600, env=env
     )
@@ -74,3 +74,17 @@ def test_bea_supply_use_pair_missing_is_one_clear_error(shared_data, tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "make (supply) table make_71.csv is missing" in result.stderr
+
+
+def test_version_option_and_command(tmp_path):
+    for args in (["--version"], ["version"]):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"commonplan {commonplan.__version__}"
+
+
+def test_analyze_help_lists_every_format(tmp_path):
+    result = run("analyze", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in FORMATS:
+        assert f"* {name}: " in result.stdout, name

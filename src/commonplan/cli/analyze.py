@@ -54,10 +54,21 @@ def run_analysis(economy, output: Path, excel: bool):
     return results, files
 
 
+def _formats_help() -> str:
+    """The ``analyze`` help text: what it does and every format it reads (from the registry)."""
+    from commonplan.io import FORMATS
+
+    lines = "\n".join(f"* {name}: {reader.description}" for name, reader in FORMATS.items())
+    return (
+        "Read TABLE, validate it, and write every analysis result as CSV and Parquet.\n\n"
+        "Formats (--format; detected from the file when omitted):\n\n" + lines
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``analyze`` and ``formats`` to the ``commonplan`` app."""
 
-    @app.command()
+    @app.command(help=_formats_help())
     def analyze(
         table: Annotated[
             Path, typer.Argument(help="A table file or folder (see `commonplan formats`).")

@@ -56,7 +56,8 @@ FORMATS: dict[str, Reader] = {
         Reader(
             "bea-supply-use",
             "bea:read_bea_supply_use",
-            "BEA use and make tables as shipped by quantecon-book-networks",
+            "BEA use and make tables as shipped by quantecon-book-networks "
+            "(use_71.csv with make_71.csv beside it, or their folder)",
         ),
         Reader(
             "abs",
