@@ -87,7 +87,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
         year: Annotated[
             int | None,
-            typer.Option("--year", help="Year to read, for files holding several years."),
+            typer.Option(
+                "--year",
+                help="Year to read from a file holding several years; "
+                "a single-year table must be of this year.",
+            ),
         ] = None,
     ) -> None:
         """Read TABLE, validate it, and write every analysis result as CSV and Parquet."""

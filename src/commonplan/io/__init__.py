@@ -179,7 +179,10 @@ def read_table(path: str | Path, format: str | None = None, **options: Any) -> E
     """Read any supported table into an :class:`Economy`.
 
     ``format`` is one of :data:`FORMATS` (``commonplan formats`` lists them); when omitted
-    it is detected from the file. ``options`` go to the reader.
+    it is detected from the file. ``options`` go to the reader, except ``year``: it chooses
+    a year of a multi-year file (:data:`YEAR_SELECTING`); any other table must be of that
+    year (:class:`FileFormatError` naming the year it holds) or states none and is
+    labelled with it.
     """
     path = Path(path)
     if not path.exists():
@@ -203,7 +206,32 @@ def read_table(path: str | Path, format: str | None = None, **options: Any) -> E
             expected=f"one of {sorted(FORMATS)}",
             fix="choose a format listed by `commonplan formats`",
         )
-    return FORMATS[name].load()(path, **options)
+    year = options.pop("year", None) if name not in YEAR_SELECTING else None
+    economy = FORMATS[name].load()(path, **options)
+    return _with_year(economy, year, path) if year is not None else economy
+
+
+YEAR_SELECTING = frozenset({"wiod-niot"})
+"""Formats whose files hold several years; for them ``year=`` chooses one."""
+
+
+def _with_year(economy: Economy, year: int, path: Path) -> Economy:
+    """``economy`` checked against the requested ``year``: a table of another year is refused;
+    a table that states no year is labelled with it."""
+    from dataclasses import replace
+
+    stated = economy.metadata.year
+    if stated is None:
+        return economy.replace(metadata=replace(economy.metadata, year=int(year)))
+    if int(stated) != int(year):
+        raise FileFormatError(
+            f"the table holds the year {stated} only, not {year}",
+            where=str(path),
+            expected=f"--year {stated}, the one year present",
+            fix=f"leave out --year, or pass --year {stated}; --year chooses among the years "
+            f"of multi-year files ({', '.join(sorted(YEAR_SELECTING))})",
+        )
+    return economy
 
 
 def write_economy(economy: Economy, folder: str | Path) -> Path:
@@ -222,6 +250,7 @@ def read_economy(folder: str | Path) -> Economy:
 
 __all__ = [
     "FORMATS",
+    "YEAR_SELECTING",
     "Reader",
     "detect_format",
     "read_table",
