@@ -66,6 +66,12 @@ FORMATS: dict[str, Reader] = {
             "(the use table, or a folder)",
         ),
         Reader(
+            "iotables",
+            "iotables:read_iotables_csv",
+            "symmetric table in the rOpenGov iotables layout (Eurostat manual Beutel 15.4, "
+            "UN handbook Germany 2009)",
+        ),
+        Reader(
             "dane", "dane:read_dane", "DANE Colombia symmetric table workbook (68 or 25 sectors)"
         ),
         Reader(
@@ -75,6 +81,11 @@ FORMATS: dict[str, Reader] = {
             "oecd-iot",
             "oecd_national:read_oecd_national",
             "OECD national input-output table CSV (e.g. BEL2020ttl.csv)",
+        ),
+        Reader(
+            "pymrio",
+            "pymrio_bridge:read_pymrio_folder",
+            "a folder written by pymrio's IOSystem.save_all (core tables and extensions)",
         ),
         Reader("icio", "icio:read_icio_csv", "OECD ICIO wide CSV (2023 or 2025 edition)"),
         Reader(
@@ -117,6 +128,8 @@ def detect_format(path: str | Path) -> str | None:
         names = {p.name.lower() for p in path.iterdir()}
         if "manifest.json" in names:
             return "commonplan"
+        if "file_parameters.json" in names:
+            return "pymrio"
         tables = [n for n in names if n.endswith(".csv") and n.startswith(("make", "use"))]
         if tables and all("aus" in n for n in tables):
             return "abs"
@@ -161,6 +174,8 @@ def detect_format(path: str | Path) -> str | None:
         if _BEA_CODES & set(fields):
             first = next(csv.reader([second]), [""])[:1] or [""]
             return "bea" if _BEA_CODE.fullmatch(first[0].strip()) else "bea-supply-use"
+        if fields[3:5] == ["quadrant", "iotables_row"]:
+            return "iotables"
         if {"Year", "Code", "Origin"} <= set(fields):
             return "wiod-niot"
         if fields[:2] == ["", "D01"] or path.name.lower().endswith("ttl.csv"):

@@ -30,6 +30,8 @@ Mapping
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,7 @@ import scipy.sparse as sp
 
 from commonplan.economy import Economy, Metadata
 from commonplan.economy.roles import stated_roles
-from commonplan.errors import MissingBlockError, UnsupportedOperationError
+from commonplan.errors import FileFormatError, MissingBlockError, UnsupportedOperationError
 
 
 def _require_pymrio():
@@ -227,6 +229,38 @@ def _with_final_demand_stressors(
         .to_numpy(dtype=np.float64)
     )
     return economy.replace(final_demand_stressor_values=values)
+
+
+def read_pymrio_folder(path: str | Path, *, name: str | None = None) -> Economy:
+    """An :class:`Economy` from a folder written by pymrio's ``IOSystem.save_all`` (or ``save``).
+
+    The folder holds ``file_parameters.json``, the core tables (``Z``, ``Y``, ``x`` …)
+    and one subfolder per extension; pymrio reads it (``pymrio.load_all``) and
+    :func:`from_pymrio` converts it, final-demand stressors ``F_Y`` included.
+    """
+    pymrio = _require_pymrio()
+    folder = Path(path)
+    if not (folder / "file_parameters.json").is_file():
+        raise MissingBlockError(
+            "no file_parameters.json: not a folder written by pymrio",
+            where=str(folder),
+            expected="a folder from IOSystem.save_all(...)",
+            fix="save the system with pymrio's save_all, or choose another --format",
+        )
+    try:
+        iosystem = pymrio.load_all(folder)
+    except Exception as error:  # noqa: BLE001 - pymrio's parser errors are format problems
+        raise FileFormatError(
+            f"pymrio could not load the folder ({type(error).__name__}: {str(error)[:120]})",
+            where=str(folder),
+            expected="a folder written by pymrio's save_all, unchanged",
+        ) from None
+    economy = from_pymrio(iosystem, name=name or str(getattr(iosystem, "name", "") or folder.name))
+    meta = economy.metadata
+    source = f"pymrio save_all folder {folder}"
+    return economy.replace(
+        metadata=replace(meta, source=source, extra={**meta.extra, "source_files": [str(folder)]})
+    )
 
 
 def _int_or_none(value: Any) -> int | None:
