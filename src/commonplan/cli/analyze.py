@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commonplan.runrecord import Timings, write_run_record
+
 console = Console()
 
 
@@ -32,8 +34,11 @@ def check_fits_excel(n_products: int) -> None:
         )
 
 
-def run_analysis(economy, output: Path, excel: bool):
+def run_analysis(economy, output: Path, excel: bool, timings: Timings | None = None):
+    """Analyse ``economy`` with a progress bar and write every result into ``output``."""
     from commonplan.analysis import analyse
+
+    timings = timings or Timings()
 
     with Progress(
         SpinnerColumn(),
@@ -48,9 +53,13 @@ def run_analysis(economy, output: Path, excel: bool):
         def report(step: str, done: int, total: int) -> None:
             progress.update(task, description=step, completed=done, total=total)
 
-        results = analyse(economy, progress=report)
+        with timings.step("compute"):
+            results = analyse(economy, progress=report)
         progress.update(task, description="writing results")
-        files = results.write(output, formats=("csv", "parquet", *(("excel",) if excel else ())))
+        with timings.step("write"):
+            files = results.write(
+                output, formats=("csv", "parquet", *(("excel",) if excel else ()))
+            )
     return results, files
 
 
@@ -97,14 +106,25 @@ def register(app: typer.Typer) -> None:
         """Read TABLE, validate it, and write every analysis result as CSV and Parquet."""
         from commonplan.io import read_table
 
+        timings = Timings()
         options = {"year": year} if year is not None else {}
-        economy = read_table(table, format=format, **options)
+        with timings.step("read"):
+            economy = read_table(table, format=format, **options)
         if excel:
             check_fits_excel(economy.n_products)
-        results, files = run_analysis(economy, output, excel)
+        results, files = run_analysis(economy, output, excel, timings)
+        record = write_run_record(
+            output,
+            "analyze",
+            inputs=[table],
+            parameters={"table": table, "format": format, "year": year, "excel": excel},
+            timings=timings,
+            outputs=files,
+            details={"economy": repr(economy), "notes": list(results.notes)},
+        )
         console.print(
             f"analysed {economy.n_products} products in {len(economy.regions)} region(s): "
-            f"{len(files)} files written to {output}"
+            f"{len(files) + 1} files written to {output} (run record {record.name})"
         )
 
     @app.command()
