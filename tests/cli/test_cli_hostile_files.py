@@ -126,3 +126,25 @@ def test_excel_above_the_sheet_width_is_one_clear_error(tmp_path):
     assert isinstance(result.exception, UnsupportedOperationError)
     assert "16,384 products do not fit an Excel sheet" in str(result.exception)
     assert not (tmp_path / "out").exists()  # refused before anything was computed or written
+
+
+def test_every_format_refuses_hostile_files_in_one_line(tmp_path):
+    """``analyze FILE --format F`` for every reader F and every hostile file, and a folder."""
+    from commonplan.io import FORMATS
+
+    runner = CliRunner()
+    files = list(hostile_files(tmp_path / "files", ".csv").values())
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "file_parameters.json").write_text("{not json")
+    (folder / "manifest.json").write_text("[]")
+    failures = []
+    for name in FORMATS:
+        for path in [*files, folder]:
+            args = ["analyze", str(path), "--format", name, "-o", str(tmp_path / "out")]
+            error = runner.invoke(app_typer, args).exception
+            if not isinstance(error, CommonplanError):
+                failures.append(f"{name} {path.name}: {type(error).__name__}: {error}")
+            elif "\n" in str(error):
+                failures.append(f"{name} {path.name}: several lines: {error}")
+    assert not failures, "\n".join(failures)
