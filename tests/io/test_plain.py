@@ -227,8 +227,10 @@ def test_wrong_kinds_of_file(tmp_path, shared_data):
     fake_parquet.write_text("a,b\n1,2\n")
     with pytest.raises(FileFormatError, match="Parquet"):
         read_flow_table(fake_parquet)
+    unmatched = tmp_path / "unmatched.csv"  # no column (not even Z_<row>) names a row
+    unmatched.write_text("sector,X_sec1,Z_sec3,final_demand\nsec1,1,2,3\nsec2,4,5,6\n")
     with pytest.raises(FileFormatError, match="no intermediate block"):
-        read_flow_table(shared_data / "textbook_examples" / "miller_blair_2009_table2_3.csv")
+        read_flow_table(unmatched)
     latin = tmp_path / "latin.csv"
     latin.write_bytes("sector,a,fd\na,1,2\n\xe9,0,0\n".encode("latin-1"))
     with pytest.raises(FileFormatError, match="UTF-8"):

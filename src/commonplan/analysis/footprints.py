@@ -107,7 +107,8 @@ def footprints(
 
     ``final_demand_stressors`` (pymrio's ``F_Y``) are account totals caused directly by
     final demand, accounts × final-demand columns (the economy's columns), in the
-    account's unit; they enter ``D_cba_reg`` and ``D_pba_reg`` only.
+    account's unit; they enter ``D_cba_reg`` and ``D_pba_reg`` only. By default they are
+    the economy's own (:attr:`Economy.final_demand_stressors`, e.g. from pymrio's ``F_Y``).
     Needs final demand by destination region (or a one-region economy).
     """
     names, S = account_rows(economy, accounts)
@@ -155,6 +156,8 @@ def footprints(
     D_pba = pd.DataFrame(S * x_tot, index=account_index, columns=economy.products)
     D_exp = pd.DataFrame(S * x_exp, index=account_index, columns=economy.products)
 
+    if final_demand_stressors is None:
+        final_demand_stressors = economy.final_demand_stressors
     fy = _final_demand_stressors(economy, names, final_demand_stressors)
     cba_reg = pd.DataFrame(cba.sum(axis=2), index=account_index, columns=fd_regions)
     imp_reg = pd.DataFrame(imp.sum(axis=2), index=account_index, columns=fd_regions)

@@ -288,6 +288,10 @@ def _applicable_steps(economy: Economy, scope: _Scope, notes: list[str]) -> list
         notes.append("key sectors: no observed gross output for the Ghosh (forward) linkages")
     if scope.accounts and scope.by_destination:
         steps.append(("footprints", _footprints))
+        if economy.final_demand_stressors is not None:
+            notes.append(
+                "footprints: direct final-demand stressors (F_Y) added to D_cba_reg and D_pba_reg"
+            )
     elif scope.accounts:
         notes.append("footprints: final demand is not split by destination region")
     if scope.multi_regional:

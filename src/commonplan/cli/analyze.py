@@ -10,11 +10,35 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commonplan.runrecord import Timings, write_run_record
+
 console = Console()
 
 
-def run_analysis(economy, output: Path, excel: bool):
+def check_fits_excel(n_products: int) -> None:
+    """Refuse ``--excel`` before analysing when per-product tables cannot fit an Excel sheet.
+
+    Several results have one column per product plus a label column, so above
+    :data:`~commonplan.io.writer.EXCEL_MAX_COLUMNS` − 1 products no workbook can hold them.
+    """
+    from commonplan.errors import UnsupportedOperationError
+    from commonplan.io.writer import EXCEL_MAX_COLUMNS
+
+    if n_products + 1 > EXCEL_MAX_COLUMNS:
+        raise UnsupportedOperationError(
+            f"--excel: {n_products:,} products do not fit an Excel sheet "
+            f"(at most {EXCEL_MAX_COLUMNS:,} columns)",
+            where="commonplan analyze --excel",
+            expected=f"at most {EXCEL_MAX_COLUMNS - 1:,} products for an Excel workbook",
+            fix="leave out --excel; the CSV and Parquet files hold every result",
+        )
+
+
+def run_analysis(economy, output: Path, excel: bool, timings: Timings | None = None):
+    """Analyse ``economy`` with a progress bar and write every result into ``output``."""
     from commonplan.analysis import analyse
+
+    timings = timings or Timings()
 
     with Progress(
         SpinnerColumn(),
@@ -29,16 +53,31 @@ def run_analysis(economy, output: Path, excel: bool):
         def report(step: str, done: int, total: int) -> None:
             progress.update(task, description=step, completed=done, total=total)
 
-        results = analyse(economy, progress=report)
+        with timings.step("compute"):
+            results = analyse(economy, progress=report)
         progress.update(task, description="writing results")
-        files = results.write(output, formats=("csv", "parquet", *(("excel",) if excel else ())))
+        with timings.step("write"):
+            files = results.write(
+                output, formats=("csv", "parquet", *(("excel",) if excel else ()))
+            )
     return results, files
+
+
+def _formats_help() -> str:
+    """The ``analyze`` help text: what it does and every format it reads (from the registry)."""
+    from commonplan.io import FORMATS
+
+    lines = "\n".join(f"* {name}: {reader.description}" for name, reader in FORMATS.items())
+    return (
+        "Read TABLE, validate it, and write every analysis result as CSV and Parquet.\n\n"
+        "Formats (--format; detected from the file when omitted):\n\n" + lines
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``analyze`` and ``formats`` to the ``commonplan`` app."""
 
-    @app.command()
+    @app.command(help=_formats_help())
     def analyze(
         table: Annotated[
             Path, typer.Argument(help="A table file or folder (see `commonplan formats`).")
@@ -57,18 +96,35 @@ def register(app: typer.Typer) -> None:
         ] = False,
         year: Annotated[
             int | None,
-            typer.Option("--year", help="Year to read, for files holding several years."),
+            typer.Option(
+                "--year",
+                help="Year to read from a file holding several years; "
+                "a single-year table must be of this year.",
+            ),
         ] = None,
     ) -> None:
         """Read TABLE, validate it, and write every analysis result as CSV and Parquet."""
         from commonplan.io import read_table
 
+        timings = Timings()
         options = {"year": year} if year is not None else {}
-        economy = read_table(table, format=format, **options)
-        results, files = run_analysis(economy, output, excel)
+        with timings.step("read"):
+            economy = read_table(table, format=format, **options)
+        if excel:
+            check_fits_excel(economy.n_products)
+        results, files = run_analysis(economy, output, excel, timings)
+        record = write_run_record(
+            output,
+            "analyze",
+            inputs=[table],
+            parameters={"table": table, "format": format, "year": year, "excel": excel},
+            timings=timings,
+            outputs=files,
+            details={"economy": repr(economy), "notes": list(results.notes)},
+        )
         console.print(
             f"analysed {economy.n_products} products in {len(economy.regions)} region(s): "
-            f"{len(files)} files written to {output}"
+            f"{len(files) + 1} files written to {output} (run record {record.name})"
         )
 
     @app.command()

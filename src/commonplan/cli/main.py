@@ -7,6 +7,7 @@ Each group of commands lives in its own module with a ``register(app)`` function
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -22,8 +23,26 @@ app_typer = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from commonplan import __version__
+
+        typer.echo(f"commonplan {__version__}")
+        raise typer.Exit()
+
+
 @app_typer.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Commonplan's version and exit.",
+        ),
+    ] = False,
+) -> None:
     """Commonplan: read input-output tables, analyse them, compute plans, and let councils decide."""
 
 

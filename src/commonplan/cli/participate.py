@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from commonplan.errors import ParticipationInputError
+from commonplan.runrecord import Timings, write_run_record
 
 _COLOUR_STYLE = {
     "blue": "blue",
@@ -35,7 +36,9 @@ def participate(
     ] = 2,
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Folder for the Parquet results and run_configuration.json."),
+        typer.Option(
+            "--output", help="Folder for the Parquet results, run_configuration.json and run.json."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the year-two exponent changes.")] = 0,
     max_rounds: Annotated[int, typer.Option("--max-rounds", help="Round cap per year.")] = 200,
@@ -62,7 +65,9 @@ def participate(
             expected="a fraction such as 0.05 or 0.03",
         )
     console = Console()
-    economy = read_experiment(experiment)
+    timings = Timings()
+    with timings.step("read"):
+        economy = read_experiment(experiment)
     console.print(f"[bold]{economy!r}[/bold]")
 
     def line(report: RoundReport | None) -> Text:
@@ -75,7 +80,10 @@ def participate(
             f"  ({label[0]} good {label[1]})",
         )
 
-    with Live(line(None), console=console, refresh_per_second=12, transient=True) as live:
+    with (
+        Live(line(None), console=console, refresh_per_second=12, transient=True) as live,
+        timings.step("compute"),
+    ):
         result = run_procedure(
             economy,
             years=years,
@@ -119,8 +127,25 @@ def participate(
 
         console.print(compare_with_minimum_labour(result).summary())
     if output is not None:
-        result.write(output)
-        console.print(f"results written to {output}")
+        with timings.step("write"):
+            written = result.write(output)
+        write_run_record(
+            output,
+            "participate",
+            inputs=[experiment],
+            parameters={
+                "experiment": experiment,
+                "threshold": threshold,
+                "years": years,
+                "seed": seed,
+                "max_rounds": max_rounds,
+                "compare": compare,
+            },
+            timings=timings,
+            outputs=written,
+            details=result.run_configuration(),
+        )
+        console.print(f"results and run.json written to {output}")
     if result.diverged:
         result.raise_if_diverged()
 

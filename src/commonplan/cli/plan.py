@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commonplan.runrecord import Timings, write_run_record
+
 console = Console()
 
 
@@ -46,7 +48,9 @@ def plan_command(
     spec: Annotated[Path, typer.Argument(help="Planning specification (TOML).", exists=False)],
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Folder for the plan's tables (Parquet and Excel)."),
+        typer.Option(
+            "--output", "-o", help="Folder for the plan's tables (Parquet, CSV and Excel)."
+        ),
     ] = Path("plan-output"),
     method: Annotated[
         str | None,
@@ -58,55 +62,97 @@ def plan_command(
     from commonplan.planning.solve import solve
     from commonplan.planning.spec import read_spec
 
+    timings = Timings()
     with _progress() as progress:
         task = progress.add_task("reading the specification", total=None)
-        parsed = read_spec(spec)
+        with timings.step("read"):
+            parsed = read_spec(spec)
         problem = parsed.problem
         progress.update(
             task,
             description=f"solving {problem.name!r}: {problem.economy.n_activities} activities × {problem.n_periods} periods",
         )
-        plan = solve(
-            problem,
-            method=method or parsed.method,
-            time_limit=parsed.time_limit,
-            tolerance=parsed.tolerance,
-        )
+        with timings.step("compute"):
+            plan = solve(
+                problem,
+                method=method or parsed.method,
+                time_limit=parsed.time_limit,
+                tolerance=parsed.tolerance,
+            )
         progress.update(task, description="writing files")
-        files = plan.write(output, formats=("parquet", "excel") if excel else ("parquet",))
-        (output / "report.txt").write_text(plan.summary() + "\n", encoding="utf-8")
+        with timings.step("write"):
+            files = plan.write(
+                output, formats=("parquet", "csv", "excel") if excel else ("parquet", "csv")
+            )
+            report = output / "report.txt"
+            report.write_text(plan.summary(timings=False) + "\n", encoding="utf-8")
+        record = write_run_record(
+            output,
+            "plan",
+            inputs=spec_inputs(spec),
+            parameters={"spec": spec, "method": method, "excel": excel},
+            timings=timings,
+            outputs=[*files, report],
+            details={
+                "method_used": method or parsed.method,
+                "time_limit": parsed.time_limit,
+                "tolerance": parsed.tolerance,
+                "problem": problem.name,
+                "solver": plan.report.as_dict(),
+            },
+        )
     console.print(_plan_table(plan))
     console.print(plan.summary())
-    console.print(f"wrote {len(files) + 1} files to {output}")
+    console.print(f"wrote {len(files) + 2} files to {output} (run record {record.name})")
+
+
+def spec_inputs(spec: Path) -> list[Path]:
+    """The specification and the table (or Cockshott folder) it names, for the run record."""
+    import tomllib
+
+    inputs = [spec]
+    try:
+        section = tomllib.loads(spec.read_text(encoding="utf-8")).get("economy", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return inputs  # read_spec has accepted the file, so this does not happen
+    for key in ("table", "cockshott"):
+        if isinstance(section, dict) and isinstance(section.get(key), str):
+            named = Path(section[key])
+            inputs.append(named if named.is_absolute() else spec.parent / named)
+    return inputs
 
 
 def _scenario(
+    command: str,
     economy_path: Path,
     table_format: str | None,
     members: list[str],
     partners: list[str],
     periods: int,
     member_trade: str,
-    output: Path | None,
+    output: Path,
     compare: bool,
 ) -> None:
     from commonplan.io import read_table
     from commonplan.planning.scenarios import TradeAssumptions, federation_scenario
 
+    timings = Timings()
     with _progress() as progress:
         task = progress.add_task("reading the table", total=None)
-        economy = read_table(economy_path, format=table_format)
+        with timings.step("read"):
+            economy = read_table(economy_path, format=table_format)
         progress.update(
             task,
             description=f"planning {'+'.join(members)} without {'+'.join(partners) or 'no one'}",
         )
-        result = federation_scenario(
-            economy,
-            members,
-            partners,
-            TradeAssumptions(periods=periods, member_trade=member_trade),
-            compare=compare,
-        )  # type: ignore[arg-type]
+        with timings.step("compute"):
+            result = federation_scenario(
+                economy,
+                members,
+                partners,
+                TradeAssumptions(periods=periods, member_trade=member_trade),
+                compare=compare,
+            )  # type: ignore[arg-type]
     table = Table(title=result.plan.problem.name)
     table.add_column("period")
     table.add_column("share kept", justify="right")
@@ -119,10 +165,32 @@ def _scenario(
         table.add_row(*cells)
     console.print(table)
     console.print(result.summary())
-    if output is not None:
-        result.write(output)
-        (output / "report.txt").write_text(result.summary() + "\n", encoding="utf-8")
-        console.print(f"wrote the scenario to {output}")
+    with timings.step("write"):
+        files = result.write(output, formats=("parquet", "csv"))
+        report = output / "report.txt"
+        report.write_text(result.summary() + "\n", encoding="utf-8")
+    write_run_record(
+        output,
+        command,
+        inputs=[economy_path],
+        parameters={
+            "table": economy_path,
+            "format": table_format,
+            "members": list(members),
+            "partners": list(partners),
+            "periods": periods,
+            "member_trade": member_trade,
+            "compare": compare,
+        },
+        timings=timings,
+        outputs=[*files, report],
+        details={
+            "economy": repr(economy),
+            "problem": result.plan.problem.name,
+            "solver": result.plan.report.as_dict(),
+        },
+    )
+    console.print(f"wrote the scenario and its run record to {output}")
 
 
 def _comparison_tables(comparison, top: int) -> list[Table]:
@@ -275,8 +343,9 @@ def cutoff_command(
         int, typer.Option(help="With --model: (period, sector) rows shown, widest spread first.")
     ] = 15,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")
-    ] = None,
+        Path,
+        typer.Option("--output", "-o", help="Folder for the result tables and run.json."),
+    ] = Path("cutoff-output"),
     compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
     format: Annotated[
         str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
@@ -291,7 +360,7 @@ def cutoff_command(
             table, format, region, partner, periods, model, share, duration, output, top
         )
         return
-    _scenario(table, format, [region], partner, periods, "table", output, compare)
+    _scenario("cutoff", table, format, [region], partner, periods, "table", output, compare)
 
 
 def federation_command(
@@ -306,15 +375,16 @@ def federation_command(
         typer.Option(help="Trade between members: 'table' (fixed flows) or 'free' (with a cost)."),
     ] = "table",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")
-    ] = None,
+        Path,
+        typer.Option("--output", "-o", help="Folder for the result tables and run.json."),
+    ] = Path("federation-output"),
     compare: Annotated[bool, typer.Option(help="Also solve without the cut-off.")] = True,
     format: Annotated[
         str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
     ] = None,
 ) -> None:
     """The cut-off scenario for several member regions planning together."""
-    _scenario(table, format, member, partner or [], periods, trade, output, compare)
+    _scenario("federation", table, format, member, partner or [], periods, trade, output, compare)
 
 
 def register(app: typer.Typer) -> None:

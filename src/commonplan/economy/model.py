@@ -116,6 +116,10 @@ class Economy:
     activity_levels: np.ndarray | None = None
     metadata: Metadata = field(default_factory=Metadata)
     check_productive: bool = True
+    final_demand_stressor_values: np.ndarray | None = None
+    """Shape (n_accounts, n_categories) or None: account *totals* caused directly by final
+    demand, not by production (pymrio's ``F_Y``, e.g. households' own emissions), in each
+    account's unit; rows follow ``account_names``, columns ``final_demand_columns``."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -142,6 +146,12 @@ class Economy:
         )
         if self.activity_levels is not None:
             set_(self, "activity_levels", _readonly(np.asarray(self.activity_levels).ravel()))
+        if self.final_demand_stressor_values is not None:
+            set_(
+                self,
+                "final_demand_stressor_values",
+                _readonly(np.asarray(self.final_demand_stressor_values)),
+            )
         validation.validate_economy(self)
 
     # ---- constructors ------------------------------------------------------------------
@@ -312,6 +322,18 @@ class Economy:
     def total_final_demand(self) -> pd.Series:
         return pd.Series(
             self.final_demand_values.sum(axis=1), index=self.products, name="final_demand"
+        )
+
+    @property
+    def final_demand_stressors(self) -> pd.DataFrame | None:
+        """Accounts × final-demand columns caused directly by final demand (pymrio's ``F_Y``),
+        in each account's unit, or None when the table has none."""
+        if self.final_demand_stressor_values is None:
+            return None
+        return pd.DataFrame(
+            self.final_demand_stressor_values,
+            index=pd.Index(self.account_names, name="account"),
+            columns=self.final_demand_columns,
         )
 
     @property

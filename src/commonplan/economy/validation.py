@@ -87,6 +87,24 @@ def validate_economy(economy: Economy) -> None:
         axes=("product", "category"),
     )
 
+    stressors = economy.final_demand_stressor_values
+    if stressors is not None:
+        expected = (len(economy.account_names), len(economy.final_demand_columns))
+        if stressors.shape != expected:
+            raise ShapeError(
+                f"final-demand stressors have shape {stressors.shape}",
+                where=where,
+                expected=f"(accounts, final-demand categories) = {expected}",
+                fix="give one row per account and one column per final-demand category, or None",
+            )
+        check_finite(
+            stressors,
+            what="final-demand stressor",
+            where=where,
+            labels=(economy.account_names, economy.final_demand_columns),
+            axes=("account", "category"),
+        )
+
     levels = economy.activity_levels
     if levels is not None:
         if levels.shape != (m,):

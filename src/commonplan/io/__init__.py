@@ -8,7 +8,9 @@ themselves live in modules named for what they read (``abs``, ``bea``, ``dane``,
 
 from __future__ import annotations
 
+import csv
 import importlib
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,13 +56,20 @@ FORMATS: dict[str, Reader] = {
         Reader(
             "bea-supply-use",
             "bea:read_bea_supply_use",
-            "BEA use and make tables as shipped by quantecon-book-networks",
+            "BEA use and make tables as shipped by quantecon-book-networks "
+            "(use_71.csv with make_71.csv beside it, or their folder)",
         ),
         Reader(
             "abs",
             "abs:read_abs_make_use",
             "ABS Australia make and use tables as shipped by quantecon-book-networks "
             "(the use table, or a folder)",
+        ),
+        Reader(
+            "iotables",
+            "iotables:read_iotables_csv",
+            "symmetric table in the rOpenGov iotables layout (Eurostat manual Beutel 15.4, "
+            "UN handbook Germany 2009)",
         ),
         Reader(
             "dane", "dane:read_dane", "DANE Colombia symmetric table workbook (68 or 25 sectors)"
@@ -72,6 +81,11 @@ FORMATS: dict[str, Reader] = {
             "oecd-iot",
             "oecd_national:read_oecd_national",
             "OECD national input-output table CSV (e.g. BEL2020ttl.csv)",
+        ),
+        Reader(
+            "pymrio",
+            "pymrio_bridge:read_pymrio_folder",
+            "a folder written by pymrio's IOSystem.save_all (core tables and extensions)",
         ),
         Reader("icio", "icio:read_icio_csv", "OECD ICIO wide CSV (2023 or 2025 edition)"),
         Reader(
@@ -92,6 +106,14 @@ FORMATS: dict[str, Reader] = {
 }
 
 
+_BEA_PAIR = re.compile(r"^(use|make)_\d+\.csv$", re.IGNORECASE)
+"""File names of the BEA supply-use pairs shipped by quantecon-book-networks."""
+_BEA_CODES = {"T001", "T019", "F010"}
+"""BEA total and final-use column codes: a header holding one is a BEA use table."""
+_BEA_CODE = re.compile(r"[0-9A-Z]{2,8}")
+"""A BEA summary commodity code (``111CA``, ``GFGD``); the quantecon tables name rows instead."""
+
+
 def _is_abs_header(fields: list[str]) -> bool:
     """An ABS make or use table: four-digit IOIG codes (``0101``…) after an empty label
     cell (make) or from the first cell on (use)."""
@@ -106,9 +128,13 @@ def detect_format(path: str | Path) -> str | None:
         names = {p.name.lower() for p in path.iterdir()}
         if "manifest.json" in names:
             return "commonplan"
+        if "file_parameters.json" in names:
+            return "pymrio"
         tables = [n for n in names if n.endswith(".csv") and n.startswith(("make", "use"))]
         if tables and all("aus" in n for n in tables):
             return "abs"
+        if any(_BEA_PAIR.match(n) for n in names):
+            return "bea-supply-use"
         if any("make" in n for n in names) and any("use" in n for n in names):
             return "bea"
         if any(n.startswith("uk2010") for n in names):
@@ -137,11 +163,19 @@ def detect_format(path: str | Path) -> str | None:
         try:
             with path.open(encoding="utf-8-sig", errors="replace") as handle:
                 header = handle.readline()
+                second = handle.readline()
         except OSError:
             return None
         fields = [f.strip().strip('"') for f in header.split(",")]
         if "wiot" in path.name.lower():
             return "wiot"
+        if _BEA_PAIR.match(path.name):
+            return "bea-supply-use"
+        if _BEA_CODES & set(fields):
+            first = next(csv.reader([second]), [""])[:1] or [""]
+            return "bea" if _BEA_CODE.fullmatch(first[0].strip()) else "bea-supply-use"
+        if fields[3:5] == ["quadrant", "iotables_row"]:
+            return "iotables"
         if {"Year", "Code", "Origin"} <= set(fields):
             return "wiod-niot"
         if fields[:2] == ["", "D01"] or path.name.lower().endswith("ttl.csv"):
@@ -160,7 +194,10 @@ def read_table(path: str | Path, format: str | None = None, **options: Any) -> E
     """Read any supported table into an :class:`Economy`.
 
     ``format`` is one of :data:`FORMATS` (``commonplan formats`` lists them); when omitted
-    it is detected from the file. ``options`` go to the reader.
+    it is detected from the file. ``options`` go to the reader, except ``year``: it chooses
+    a year of a multi-year file (:data:`YEAR_SELECTING`); any other table must be of that
+    year (:class:`FileFormatError` naming the year it holds) or states none and is
+    labelled with it.
     """
     path = Path(path)
     if not path.exists():
@@ -184,7 +221,32 @@ def read_table(path: str | Path, format: str | None = None, **options: Any) -> E
             expected=f"one of {sorted(FORMATS)}",
             fix="choose a format listed by `commonplan formats`",
         )
-    return FORMATS[name].load()(path, **options)
+    year = options.pop("year", None) if name not in YEAR_SELECTING else None
+    economy = FORMATS[name].load()(path, **options)
+    return _with_year(economy, year, path) if year is not None else economy
+
+
+YEAR_SELECTING = frozenset({"wiod-niot"})
+"""Formats whose files hold several years; for them ``year=`` chooses one."""
+
+
+def _with_year(economy: Economy, year: int, path: Path) -> Economy:
+    """``economy`` checked against the requested ``year``: a table of another year is refused;
+    a table that states no year is labelled with it."""
+    from dataclasses import replace
+
+    stated = economy.metadata.year
+    if stated is None:
+        return economy.replace(metadata=replace(economy.metadata, year=int(year)))
+    if int(stated) != int(year):
+        raise FileFormatError(
+            f"the table holds the year {stated} only, not {year}",
+            where=str(path),
+            expected=f"--year {stated}, the one year present",
+            fix=f"leave out --year, or pass --year {stated}; --year chooses among the years "
+            f"of multi-year files ({', '.join(sorted(YEAR_SELECTING))})",
+        )
+    return economy
 
 
 def write_economy(economy: Economy, folder: str | Path) -> Path:
@@ -203,6 +265,7 @@ def read_economy(folder: str | Path) -> Economy:
 
 __all__ = [
     "FORMATS",
+    "YEAR_SELECTING",
     "Reader",
     "detect_format",
     "read_table",

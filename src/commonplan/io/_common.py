@@ -20,6 +20,7 @@ file name in errors are :mod:`commonplan.checks`, shared with the rest of the pa
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -113,6 +114,8 @@ def read_frame(
                 fix="export the table as CSV, or give the file the suffix of its real format",
             )
         sep = "\t" if suffix == ".tsv" else None
+        if header is not None:
+            check_rectangular(path, sep)
         frame = pd.read_csv(
             path,
             sep=sep,
@@ -159,6 +162,43 @@ def read_frame(
             where=path.name,
             expected=f"a {what} in CSV, Excel or Parquet format",
         ) from None
+
+
+def check_rectangular(path: Path, sep: str | None = None) -> None:
+    """Raise :class:`FileFormatError` at the first row of a CSV file that is not as wide as its header.
+
+    pandas fills a short row with NaN and, when a row is longer, silently shifts the
+    labels; so the file is scanned first and a ragged row is reported as one, with its
+    line number, its first cell and both widths. ``sep=None`` sniffs the delimiter from
+    the first line as pandas does. Blank lines are skipped (as the reader skips them).
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+        if sep is None:
+            try:
+                dialect: Any = csv.Sniffer().sniff(first)
+            except csv.Error:
+                return  # no delimiter to find: the reader reports the file itself
+        else:
+            dialect = type("_Dialect", (csv.excel,), {"delimiter": sep})
+        handle.seek(0)
+        reader = csv.reader(handle, dialect)
+        width = None
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if width is None:
+                width = len(row)
+                continue
+            if len(row) != width:
+                label = row[0].strip() if row else ""
+                raise FileFormatError(
+                    f"ragged row: line {reader.line_num} (row {label!r}) has {len(row)} "
+                    f"columns, the header has {width}",
+                    where=path.name,
+                    expected="every row with as many cells as the header (an empty cell means 0)",
+                    fix="add the missing cells or remove the extra ones on that line",
+                )
 
 
 def _read_excel(

@@ -54,7 +54,7 @@ import pandas as pd
 
 from commonplan.checks import cell, in_file
 from commonplan.economy import Economy, Metadata, roles
-from commonplan.errors import FileFormatError, InvalidValueError, LabelError
+from commonplan.errors import FileFormatError, InvalidValueError, LabelError, MissingBlockError
 from commonplan.io._common import (
     existing_file,
     numeric_frame,
@@ -313,7 +313,8 @@ def read_bea_summary(
     """Read BEA summary *make*, *use* and *imports* tables (codes on rows and columns).
 
     ``use`` may be the folder holding the three CSVs (``*Use*``, ``*Make*``, ``*Import*``,
-    and optionally ``*CommodityCodeName*`` for names), as ``useeior`` ships them.
+    and optionally ``*CommodityCodeName*`` for names), as ``useeior`` ships them, or the
+    use table alone, with the others beside it.
 
     Layout: the use table is commodities (plus ``V001``–``V003`` value-added rows and
     total rows) × industries (plus final-use codes ``F010``… and totals), producers'
@@ -327,9 +328,10 @@ def read_bea_summary(
     """
     use = Path(use)
     names_path = None
-    if use.is_dir():
-        folder = use
-        use = _find(folder, r"use")
+    if use.is_dir() or (make is None and use.is_file()):
+        # a folder, or the use table alone: its make (and imports) tables lie beside it
+        folder = use if use.is_dir() else use.parent
+        use = _find(folder, r"use") if use.is_dir() else use
         make = make or _find(folder, r"make")
         if imports is None and domestic:
             imports = _find(folder, r"import")
@@ -498,9 +500,57 @@ def _notes(domestic: bool, table: SymmetricTable) -> str:
 # ---- BEA supply-use tables (quantecon-book-networks layout) ----------------------------------
 
 
+_SUPPLY_USE_NAME = re.compile(r"^(use|make)_(\d+)\.csv$", re.IGNORECASE)
+
+
+def supply_use_pair(path: str | Path) -> tuple[Path, Path]:
+    """The (use, make) files of a ``quantecon-book-networks`` BEA pair, from one of them or their folder.
+
+    ``use_71.csv`` finds ``make_71.csv`` beside it (and the reverse); a folder holding
+    several pairs (``use_15.csv``, ``use_71.csv``) gives the most detailed one. The
+    Australian ``*_aus.csv`` tables are not BEA tables and are never chosen.
+    """
+    path = Path(path)
+    if path.is_dir():
+        sizes = sorted(
+            int(m.group(2))
+            for p in path.iterdir()
+            if (m := _SUPPLY_USE_NAME.match(p.name)) and m.group(1).lower() == "use"
+        )
+        if not sizes:
+            raise MissingBlockError(
+                "no BEA use table use_<industries>.csv in the folder",
+                where=str(path),
+                expected="use_15.csv and make_15.csv, or use_71.csv and make_71.csv",
+                fix="pass the use table's path, with its make table beside it",
+            )
+        use = path / f"use_{sizes[-1]}.csv"
+    else:
+        use = existing_file(path, what="BEA use or make table")
+    match = _SUPPLY_USE_NAME.match(use.name)
+    if match is None:
+        raise MissingBlockError(
+            "cannot tell which make table goes with this use table",
+            where=str(use),
+            expected="files named use_<industries>.csv and make_<industries>.csv side by side",
+            fix="pass both files: read_bea_supply_use(use, supply)",
+        )
+    size = match.group(2)
+    pair = (use.parent / f"use_{size}.csv", use.parent / f"make_{size}.csv")
+    for member, what in zip(pair, ("use", "make (supply)"), strict=True):
+        if not member.is_file():
+            raise MissingBlockError(
+                f"the {what} table {member.name} is missing",
+                where=str(use.parent),
+                expected=f"use_{size}.csv and make_{size}.csv in the same folder",
+                fix="put both files of the pair in one folder",
+            )
+    return pair
+
+
 def read_bea_supply_use(
     use: str | Path,
-    supply: str | Path,
+    supply: str | Path | None = None,
     *,
     domestic: bool = True,
     negative: str = "clip",
@@ -515,7 +565,8 @@ def read_bea_supply_use(
     (names or codes; plus final-use and total columns), purchasers' prices; ``supply``
     ("make_*.csv") is commodities × industries (names) plus ``Total Commodity Output``,
     ``Imports``, ``CIF/FOB Adjustments on Imports`` and total supply, basic prices;
-    ``---`` marks suppressed cells, read as 0. Million USD.
+    ``---`` marks suppressed cells, read as 0. Million USD. Without ``supply``, ``use``
+    may be either file of the pair or their folder (:func:`supply_use_pair`).
 
     Products are labelled by BEA code (``111CA``…, ``Used``, ``Other``; 15-sector codes
     such as ``31G``); names are in ``metadata.extra["sector_names"]``. Accounts (USD
@@ -525,6 +576,8 @@ def read_bea_supply_use(
     table's categories, plus ``margins_and_net_product_taxes`` (and ``imports`` when
     ``domestic=False``). ``name`` and ``extra`` add to the metadata.
     """
+    if supply is None:
+        use, supply = supply_use_pair(use)
     use, supply = existing_file(use, what="use table"), existing_file(supply, what="supply table")
     U_full = _numeric(use, suppressed=True)
     S_full = _numeric(supply, suppressed=True)

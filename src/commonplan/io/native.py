@@ -13,6 +13,10 @@
                              (coefficients per unit of activity)
     final_demand.parquet     one float64 column per category (labels in the manifest)
     activity_levels.parquet  observed activity levels (absent when not observed)
+    final_demand_stressors.parquet
+                             accounts totals caused directly by final demand (pymrio's
+                             F_Y): one float64 column per category, one row per account
+                             (absent when the economy has none)
 
 :func:`read_economy` reads it back and verifies every hash first, so an edited or
 corrupted file raises :class:`~commonplan.errors.ChecksumError` and a missing one
@@ -61,7 +65,16 @@ _TRIPLET_COLUMNS = [
     "activity",
     "value",
 ]
-_FILES = ("products", "activities", "use", "make", "accounts", "final_demand", "activity_levels")
+_FILES = (
+    "products",
+    "activities",
+    "use",
+    "make",
+    "accounts",
+    "final_demand",
+    "activity_levels",
+    "final_demand_stressors",
+)
 _MATRICES = ("use", "make")
 
 
@@ -77,9 +90,13 @@ def write_economy(economy: Economy, folder: str | Path) -> Path:
     for name, data in files.items():
         if name != MANIFEST:
             (folder / name).write_bytes(data)
-    stale = folder / "activity_levels.parquet"
-    if economy.activity_levels is None and stale.exists():
-        stale.unlink()
+    for optional, value in (
+        ("activity_levels", economy.activity_levels),
+        ("final_demand_stressors", economy.final_demand_stressor_values),
+    ):
+        stale = folder / f"{optional}.parquet"
+        if value is None and stale.exists():
+            stale.unlink()
     path = folder / MANIFEST
     path.write_bytes(files[MANIFEST])
     return path
@@ -191,6 +208,12 @@ def _economy_files(economy: Economy) -> dict[str, bytes]:
         tables["activity_levels"] = pa.table(
             {"level": pa.array(economy.activity_levels, pa.float64())}
         )
+    stressors = economy.final_demand_stressor_values
+    if stressors is not None:
+        tables["final_demand_stressors"] = pa.table(
+            {f"fd{k}": pa.array(stressors[:, k], pa.float64()) for k in range(stressors.shape[1])}
+            or {"__none__": pa.array(np.zeros(stressors.shape[0]), pa.float64())}
+        )
     files = {f"{name}.parquet": _parquet_bytes(table) for name, table in tables.items()}
     manifest = {
         "format": FORMAT_NAME,
@@ -220,6 +243,8 @@ def _economy_files(economy: Economy) -> dict[str, bytes]:
             for filename, data in files.items()
         },
     }
+    if stressors is not None:  # only then, so the bytes of economies without F_Y are unchanged
+        manifest["has_final_demand_stressors"] = True
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n"
     files[MANIFEST] = text.encode("utf-8")
     return files
@@ -258,6 +283,8 @@ def _economy_from_files(
     ]
     if manifest.get("has_activity_levels"):
         required.append("activity_levels.parquet")
+    if manifest.get("has_final_demand_stressors"):
+        required.append("final_demand_stressors.parquet")
     absent = [name for name in required if name not in listed]
     if absent:
         raise MissingBlockError(
@@ -327,6 +354,17 @@ def _economy_from_files(
                 where=where("activity_levels.parquet"),
                 expected=f"{len(activities)}",
             )
+    stressors = None
+    if "final_demand_stressors" in frames:
+        stressors = np.zeros((len(names), k))
+        if k:
+            stressors = frames["final_demand_stressors"].to_numpy(dtype=np.float64)
+        if stressors.shape != (len(names), k):
+            raise ShapeError(
+                f"final-demand stressors have shape {stressors.shape}",
+                where=where("final_demand_stressors.parquet"),
+                expected=f"({len(names)}, {k})",
+            )
     units = manifest.get("account_units", {})
     return Economy(
         products=products,
@@ -341,6 +379,7 @@ def _economy_from_files(
         activity_levels=levels,
         metadata=Metadata.from_dict(manifest.get("metadata", {})),
         check_productive=bool(manifest.get("check_productive", True)),
+        final_demand_stressor_values=stressors,
     )
 
 

@@ -8,7 +8,9 @@ A *flow table* is a symmetric input-output table in money flows:
 * an optional gross-output column (``x``, ``output``, ``gross output``, ``total output``,
   ``GO``); without it output is ``x = Z·1 + Y·1``;
 * account rows (primary inputs: value added, labour, imports, emissions…), any other row;
-  a unit may be written in brackets in the label, ``labour [thousand persons]``.
+  a unit may be written in brackets in the label, ``labour [thousand persons]``; or an
+  account as a column of coefficients per unit of output, ``labour_coeff``;
+* the intermediate columns may be named ``Z_<product>`` (Miller & Blair's layout).
 
 Rows and columns whose label starts with ``total`` are sums and are skipped, and the
 account-row × final-demand-column corner is not read. Regions: a single-region table is
@@ -45,6 +47,8 @@ __all__ = ["read_flow_table", "OUTPUT_NAMES"]
 OUTPUT_NAMES = ("x", "gross output", "total output", "output", "go", "gross_output", "total_output")
 BLOCKS = ("Z", "Y", "x", "accounts")
 _TOTAL = re.compile(r"^\s*total\b", re.IGNORECASE)
+_COEFFICIENT = re.compile(r"^(.+?)[_ ](coeff|coefficient|coefficients)$", re.IGNORECASE)
+"""A column of account coefficients per unit of output: ``labour_coeff`` is account ``labour``."""
 
 
 def read_flow_table(
@@ -194,6 +198,12 @@ def _single_file(
 
     row_set = set(rows)
     products = [c for c in columns if c in row_set]
+    if not products:  # intermediate columns named Z_<product> (Miller & Blair's layout)
+        prefixed = {c: c[2:] for c in columns if c.startswith("Z_") and c[2:] in row_set}
+        if prefixed:
+            columns = [prefixed.get(c, c) for c in columns]
+            frame = frame.set_axis(columns, axis=1)
+            products = [c for c in columns if c in row_set]
     if not products:
         raise FileFormatError(
             "no intermediate block: no column label is also a row label",
@@ -207,9 +217,19 @@ def _single_file(
         output = find_label([c for c in columns if c not in product_set], OUTPUT_NAMES)
     elif output not in columns:
         require_labels(columns, [output], path=path, what="output column", sheet=sheet_name)
+    coefficient_columns = {
+        c: match.group(1)
+        for c in columns
+        if c not in product_set and c != output and (match := _COEFFICIENT.match(c))
+    }
     if final_demand is None:
         final_demand = [
-            c for c in columns if c not in product_set and c != output and not _TOTAL.match(c)
+            c
+            for c in columns
+            if c not in product_set
+            and c != output
+            and c not in coefficient_columns
+            and not _TOTAL.match(c)
         ]
     else:
         require_labels(
@@ -247,7 +267,42 @@ def _single_file(
     if x is None and output_row is not None:
         x = lower.loc[output_row, products]
     account_rows = lower.loc[list(accounts), products] if accounts else None
+    if coefficient_columns:
+        account_rows = _coefficient_accounts(
+            frame, products, coefficient_columns, x, account_rows, path, sheet_name
+        )
     return Z, Y, x, account_rows
+
+
+def _coefficient_accounts(
+    frame: pd.DataFrame,
+    products: list[str],
+    columns: Mapping[str, str],
+    x: pd.Series | None,
+    account_rows: pd.DataFrame | None,
+    path: Path,
+    sheet: str | None,
+) -> pd.DataFrame:
+    """Accounts given as columns of coefficients per unit of output (``labour_coeff``), as totals."""
+    if x is None:
+        raise MissingBlockError(
+            f"coefficient column {next(iter(columns))!r} needs gross output",
+            where=cell(path, sheet=sheet),
+            expected="a gross-output column (x, output, total output) beside the coefficients",
+            fix="add the gross-output column, or give the account as a row of totals",
+        )
+    coefficients = numeric_frame(frame.loc[products, list(columns)], path=path, sheet=sheet)
+    totals = coefficients.mul(x.to_numpy(), axis=0).T.set_axis(list(columns.values()), axis=0)
+    if account_rows is None:
+        return totals
+    clash = sorted(set(totals.index) & set(account_rows.index))
+    if clash:
+        raise LabelError(
+            f"account {clash[0]!r} is given both as a row and as a coefficient column",
+            where=cell(path, sheet=sheet),
+            expected="each account once",
+        )
+    return pd.concat([account_rows, totals])
 
 
 # ---- one file per block -------------------------------------------------------------------

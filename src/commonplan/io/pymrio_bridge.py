@@ -20,14 +20,18 @@ Mapping
   :func:`from_pymrio` reads; ``from_pymrio(roles=...)`` states others (accounts or
   final-demand categories). Final-demand roles have no place in an ``IOSystem``: after a
   round trip they come from the categories' names (households' consumption is recognised).
-* Direct final-demand stressors ``F_Y`` have no place in an economy (they are not per
-  unit of activity); :func:`final_demand_stressors` returns them, with the economy's
-  account names, for :func:`commonplan.analysis.footprints` and :func:`to_pymrio`.
+* Direct final-demand stressors ``F_Y`` (not per unit of activity) become the economy's
+  :attr:`~commonplan.economy.Economy.final_demand_stressors` (accounts × final-demand
+  columns), which :func:`commonplan.analysis.analyse` and ``footprints`` add to the
+  consumption- and production-based accounts as pymrio does, and which :func:`to_pymrio`
+  writes back as ``F_Y``. :func:`final_demand_stressors` returns them from an ``IOSystem``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +40,7 @@ import scipy.sparse as sp
 
 from commonplan.economy import Economy, Metadata
 from commonplan.economy.roles import stated_roles
-from commonplan.errors import MissingBlockError, UnsupportedOperationError
+from commonplan.errors import FileFormatError, MissingBlockError, UnsupportedOperationError
 
 
 def _require_pymrio():
@@ -185,7 +189,8 @@ def from_pymrio(
         if rows:
             F = pd.DataFrame({k: v for k, v in rows.items()}).T.reindex(columns=Z.columns)
             F = F.reindex([a for _, _, a in chosen])
-        return Economy.from_flows(Z, Y, x, accounts=F, account_units=units, metadata=metadata)
+        economy = Economy.from_flows(Z, Y, x, accounts=F, account_units=units, metadata=metadata)
+        return _with_final_demand_stressors(economy, iosystem, extensions)
     if A is None:
         raise MissingBlockError(
             "the IOSystem has neither Z nor A",
@@ -207,7 +212,55 @@ def from_pymrio(
                 ext.F.loc[row] / x.reindex(ext.F.columns).replace(0, np.inf).to_numpy()
             )
     S = pd.DataFrame(coefficients).T.reindex(columns=A.columns) if coefficients else None
-    return Economy.from_coefficients(A, Y, x, accounts=S, account_units=units, metadata=metadata)
+    economy = Economy.from_coefficients(A, Y, x, accounts=S, account_units=units, metadata=metadata)
+    return _with_final_demand_stressors(economy, iosystem, extensions)
+
+
+def _with_final_demand_stressors(
+    economy: Economy, iosystem: Any, extensions: Sequence[str] | None
+) -> Economy:
+    """``economy`` carrying the system's ``F_Y`` (accounts without one count 0), if any."""
+    stressors = final_demand_stressors(iosystem, extensions=extensions)
+    if stressors is None:
+        return economy
+    values = (
+        stressors.reindex(index=list(economy.account_names), fill_value=0.0)
+        .reindex(columns=economy.final_demand_columns, fill_value=0.0)
+        .to_numpy(dtype=np.float64)
+    )
+    return economy.replace(final_demand_stressor_values=values)
+
+
+def read_pymrio_folder(path: str | Path, *, name: str | None = None) -> Economy:
+    """An :class:`Economy` from a folder written by pymrio's ``IOSystem.save_all`` (or ``save``).
+
+    The folder holds ``file_parameters.json``, the core tables (``Z``, ``Y``, ``x`` …)
+    and one subfolder per extension; pymrio reads it (``pymrio.load_all``) and
+    :func:`from_pymrio` converts it, final-demand stressors ``F_Y`` included.
+    """
+    pymrio = _require_pymrio()
+    folder = Path(path)
+    if not (folder / "file_parameters.json").is_file():
+        raise MissingBlockError(
+            "no file_parameters.json: not a folder written by pymrio",
+            where=str(folder),
+            expected="a folder from IOSystem.save_all(...)",
+            fix="save the system with pymrio's save_all, or choose another --format",
+        )
+    try:
+        iosystem = pymrio.load_all(folder)
+    except Exception as error:  # noqa: BLE001 - pymrio's parser errors are format problems
+        raise FileFormatError(
+            f"pymrio could not load the folder ({type(error).__name__}: {str(error)[:120]})",
+            where=str(folder),
+            expected="a folder written by pymrio's save_all, unchanged",
+        ) from None
+    economy = from_pymrio(iosystem, name=name or str(getattr(iosystem, "name", "") or folder.name))
+    meta = economy.metadata
+    source = f"pymrio save_all folder {folder}"
+    return economy.replace(
+        metadata=replace(meta, source=source, extra={**meta.extra, "source_files": [str(folder)]})
+    )
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -249,10 +302,12 @@ def to_pymrio(economy: Economy, *, final_demand_stressors: pd.DataFrame | None =
 
     Accounts that came from pymrio go back to their extensions and rows; other accounts
     form one extension ``"accounts"`` (index ``"stressor"``). ``final_demand_stressors``
-    (accounts × final-demand columns) become the extensions' ``F_Y``. Needs a symmetric
-    economy with observed output.
+    (accounts × final-demand columns; default: the economy's own) become the extensions'
+    ``F_Y``. Needs a symmetric economy with observed output.
     """
     pymrio = _require_pymrio()
+    if final_demand_stressors is None:
+        final_demand_stressors = economy.final_demand_stressors
     A = economy.A
     x = economy.gross_output.to_numpy()
     products = economy.products

@@ -8,11 +8,16 @@ Every result of Commonplan (see :mod:`commonplan.results`) hands its tables to
 * a table's index is written when it carries labels (products, years, …) and left out when
   it is only the default row number ``0 … n−1``;
 * Parquet needs text column labels: they are converted to strings, level by level, and the
-  (Multi)Index is kept.
+  (Multi)Index is kept;
+* the same tables give the same bytes in every format: the workbook's zip timestamps and
+  its created/modified dates are fixed (1980-01-01), since a run must be repeatable bit
+  for bit.
 """
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -79,6 +84,30 @@ def _write_workbook(tables: Mapping[str, pd.DataFrame], book: Path) -> None:
     with pd.ExcelWriter(book, engine="openpyxl") as excel:
         for sheet, frame in zip(_sheet_names(tables), tables.values(), strict=True):
             frame.to_excel(excel, sheet_name=sheet, index=_has_labels(frame.index))
+    _make_reproducible(book)
+
+
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+"""Timestamp of every member of a written workbook: the earliest a zip archive can record."""
+_CORE_DATES = re.compile(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _make_reproducible(book: Path) -> None:
+    """Rewrite the workbook with fixed timestamps (zip members, created and modified dates),
+    so that the same tables give the same bytes on every run."""
+    with zipfile.ZipFile(book) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    partial = book.with_name(book.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                text = _CORE_DATES.sub(r"\g<1>1980-01-01T00:00:00Z\g<3>", data.decode("utf-8"))
+                data = text.encode("utf-8")
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            archive.writestr(fixed, data)
+    partial.replace(book)
 
 
 def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:

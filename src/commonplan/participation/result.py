@@ -17,7 +17,6 @@ fractions (the program prints percent).
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -284,10 +283,10 @@ class ParticipationResult(WritesTables):
     # ---- reproducibility and storage ----------------------------------------------------
 
     def run_configuration(self) -> dict[str, Any]:
-        """What determined this run: inputs' content hash, parameters, library versions."""
-        import scipy
-
+        """What determined this run: inputs' content hash, parameters, library versions
+        (:func:`commonplan.runrecord.platform_versions`, the same as in every ``run.json``)."""
         from commonplan import __version__
+        from commonplan.runrecord import platform_versions
 
         economy = self.economy
         return {
@@ -307,13 +306,7 @@ class ParticipationResult(WritesTables):
                 "status": self.status,
                 "summary": _jsonable(self.year_summary().reset_index().to_dict("records")),
             },
-            "versions": {
-                "commonplan": __version__,
-                "numpy": np.__version__,
-                "scipy": scipy.__version__,
-                "pandas": pd.__version__,
-                "python": platform.python_version(),
-            },
+            "versions": {"commonplan": __version__, **platform_versions()},
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -38,12 +38,18 @@ class SolveReport:
     dual_infeasibility: float
     notes: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, timings: bool = True) -> dict[str, object]:
+        """The report as one record; ``timings=False`` leaves out the seconds (which vary
+        from run to run) so that result files depend only on the inputs."""
+        seconds = (
+            {"build_seconds": self.build_seconds, "solve_seconds": self.solve_seconds}
+            if timings
+            else {}
+        )
         return {
             "method": self.method,
             "status": self.status,
-            "build_seconds": self.build_seconds,
-            "solve_seconds": self.solve_seconds,
+            **seconds,
             "iterations": self.iterations,
             "objective": self.objective,
             "relative_gap": self.relative_gap,
@@ -227,8 +233,10 @@ class Plan(WritesTables):
         """Every table of the plan, flat (labels as columns, periods as text), by name.
 
         ``activity_levels``, ``outputs``, ``deliveries``, ``product_prices`` (one column per
-        period), ``fulfilment``, ``resources``, ``report`` (one row: :attr:`report`), and
-        ``investment``, ``capital_stocks``, ``exports`` where the plan has them.
+        period), ``fulfilment``, ``resources``, ``report`` (one row: :attr:`report` without
+        its timings, so that the files of a run are the same each time; the CLI puts the
+        timings in ``run.json``), and ``investment``, ``capital_stocks``, ``exports`` where
+        the plan has them.
         """
 
         def flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -243,7 +251,7 @@ class Plan(WritesTables):
             "product_prices": flat(self.product_prices),
             "fulfilment": self.fulfilment.assign(period=self.fulfilment["period"].astype(str)),
             "resources": self.resources.assign(period=self.resources["period"].astype(str)),
-            "report": pd.DataFrame([self.report.as_dict()]),
+            "report": pd.DataFrame([self.report.as_dict(timings=False)]),
         }
         if self.investment is not None:
             tables["investment"] = flat(self.investment)
@@ -252,13 +260,17 @@ class Plan(WritesTables):
             tables["exports"] = flat(self.exports)
         return tables
 
-    def summary(self, top: int = 5) -> str:
-        """A short text report: objective, solver, fulfilment per period, binding limits."""
+    def summary(self, top: int = 5, *, timings: bool = True) -> str:
+        """A short text report: objective, solver, fulfilment per period, binding limits
+        (``timings=False``: without the solver's seconds, for a file that must not vary)."""
         r = self.report
+        seconds = (
+            f"build {r.build_seconds:.3g} s, solve {r.solve_seconds:.3g} s, " if timings else ""
+        )
         lines = [
             f"Plan {self.problem.name!r}: objective {self.problem.objective.kind} = {self.objective:.6g}",
-            f"solver: {r.method}, status {r.status}, {r.iterations} iterations, build {r.build_seconds:.3g} s, "
-            f"solve {r.solve_seconds:.3g} s, relative gap {r.relative_gap:.2e}",
+            f"solver: {r.method}, status {r.status}, {r.iterations} iterations, {seconds}"
+            f"relative gap {r.relative_gap:.2e}",
         ]
         if not self.fulfilment.empty:
             worst = self.worst_fulfilment

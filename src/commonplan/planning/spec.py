@@ -597,6 +597,13 @@ def read_spec(path: str | Path) -> PlanSpec:
         raise _error(
             str(path), f"cannot read the specification: {error.strerror}", fix="check the path"
         ) from None
+    except UnicodeDecodeError as error:
+        raise _error(
+            str(path),
+            f"the specification is not UTF-8 text (byte {error.start} cannot be decoded); "
+            "it looks like a binary file",
+            fix="give the planning specification, a TOML text file",
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
