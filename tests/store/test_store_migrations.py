@@ -145,3 +145,23 @@ def test_upgrade_from_0001_adopts_the_stored_vote_records_into_the_chain(db_url)
         connection.execute(update(Ballot).values(points={"food": 0.0, "health": 100.0}))
     assert [p.kind for p in S.verify_audit_log(db).problems] == ["edited"]
     db.dispose()
+
+
+def test_upgrade_from_0003_gives_existing_assemblies_utc_and_downgrade_keeps_them(db_url):
+    from commonplan import services as S
+
+    db = Database(db_url)
+    system = S.Actor.system()
+    assembly = S.create_assembly(db, system, "Assembly", time_zone="Asia/Karachi")
+    council = S.create_council(db, system, assembly.id, "Workers", "workers")
+    db.dispose()
+    downgrade(db_url, "0003")
+    with Database(db_url).engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("assemblies")}
+        assert "time_zone" not in columns
+    assert upgrade(db_url) == head_revision()
+    db = open_database(db_url)
+    assert S.get_assembly(db, assembly.id).time_zone == "UTC"  # the zone pages showed before
+    assert [c.id for c in S.list_councils(db, assembly.id)] == [council.id]  # nothing cascaded
+    assert S.verify_audit_log(db).ok
+    db.dispose()

@@ -212,6 +212,40 @@ def revoke_token(
     typer.echo(f"token {token_id} revoked")
 
 
+@admin_app.command("create-assembly")
+def create_assembly(
+    name: Annotated[str, typer.Argument(help="The assembly's name (unique).")],
+    time_zone: Annotated[
+        str,
+        typer.Option(
+            "--time-zone",
+            help="IANA time zone in which deadlines are read and shown (e.g. Europe/Madrid).",
+        ),
+    ] = "UTC",
+    economy_id: Annotated[
+        int | None, typer.Option("--economy-id", help="Id of a stored economy.")
+    ] = None,
+    description: Annotated[str, typer.Option("--description", help="Shown on the pages.")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an assembly (as the local administrator)."""
+    from commonplan.services import Actor
+    from commonplan.services import create_assembly as create
+
+    info = _with_database(
+        database_url,
+        lambda database: create(
+            database,
+            Actor.system(),
+            name,
+            economy_id=economy_id,
+            description=description,
+            time_zone=time_zone,
+        ),
+    )
+    typer.echo(f"created assembly {info.name!r} (id {info.id}), time zone {info.time_zone}")
+
+
 @admin_app.command("add-facilitator")
 def add_facilitator(
     username: Username,

@@ -235,6 +235,7 @@ async def create_assembly(request: Request, actor: Authenticated, body: schemas.
         body.name,
         economy_id=body.economy_id,
         description=body.description,
+        time_zone=body.time_zone,
     )
     return _plain(info)
 

@@ -40,7 +40,12 @@ from commonplan.server.context import (
     sign_in,
     start_session,
 )
-from commonplan.server.formatting import figure_rows, format_number, product_name
+from commonplan.server.formatting import (
+    figure_rows,
+    format_local_time,
+    format_number,
+    product_name,
+)
 from commonplan.server.problems import (
     RateLimited,
     http_error_response,
@@ -168,16 +173,17 @@ def _groups_by_weight(info: Any) -> list[str]:
     return names
 
 
-def _round_view(info: Any, names: dict[str, str] | None = None) -> dict[str, Any] | None:
-    """A round for the templates: deadlines in UTC, each group's sectors also by name."""
+def _round_view(board: queries.Dashboard, names: dict[str, str] | None = None) -> dict | None:
+    """The board's current round for the templates: deadlines in the assembly's time zone,
+    each group's sectors also by name."""
+    info = board.current_round
     if info is None:
         return None
     view = views.round_json(info)
     for group in view["target_groups"]:
         group["sector_names"] = [(names or {}).get(s, s) for s in group["sectors"]]
     for key in ("ballot_deadline", "vote_deadline"):
-        moment = view[key]
-        view[key] = moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
+        view[key] = format_local_time(view[key], board.assembly.time_zone)
     return view
 
 
@@ -262,7 +268,7 @@ def _dashboard_context(db: Database, actor: Actor | None, assembly_param: str | 
     names = _sector_names(db, board.assembly.economy_id)
     context.update(
         assembly=board.assembly,
-        round=_round_view(board.current_round, names),
+        round=_round_view(board, names),
         can_open=_facilitates(actor),
         councils=[
             {
@@ -426,7 +432,7 @@ async def results_page(request: Request) -> HTMLResponse:
     board = await _dashboard_of(request)
     context: dict[str, Any] = {"title": "Results", "round": None, "result": None}
     if board is not None and board.current_round is not None:
-        context["round"] = _round_view(board.current_round)
+        context["round"] = _round_view(board)
         if board.result is not None:
             context["result"] = views.result_json(board.result)
             context["titles"] = {a.label: a.title for a in board.alternatives}
@@ -490,7 +496,7 @@ async def plan_page(request: Request) -> HTMLResponse:
     board = await _dashboard_of(request)
     context: dict[str, Any] = {"title": "Published plan", "round": None, "plan": None}
     if board is not None and board.current_round is not None:
-        context["round"] = _round_view(board.current_round)
+        context["round"] = _round_view(board)
         if board.published is not None:
             p = board.published
             columns, rows, n_products = await run_read(
@@ -562,7 +568,7 @@ def _ballot_context(
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
-    context["round"] = _round_view(current_round)
+    context["round"] = _round_view(board)
     context["warnings"] = _warnings(board, current_round)
     groups = current_round.group_names
     share = round(100 / len(groups), 2) if groups else 0
@@ -695,7 +701,7 @@ def _alternatives_context(
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
-    context["round"] = _round_view(current_round)
+    context["round"] = _round_view(board)
     context["round_id"] = current_round.id
     context["alternatives"] = [
         {
@@ -846,13 +852,9 @@ def _round_form_context(
         "rules": RULES,
         "kinds": GROUP_KINDS,
         "rows": range(forms.GROUP_ROWS),
-        "time_zones": _TIME_ZONES,
         "typed": forms.TypedForm(),
         "errors": {},
     }
-
-
-_TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
 
 
 @router.get("/round/new", name="page_round_new", response_class=HTMLResponse)
@@ -878,7 +880,7 @@ async def round_submit(request: Request) -> Response:
         actor = _signed_in(actor, "open a round")
         if context["assembly"] is None:
             raise BallotError("there is no assembly to open a round in", where="assembly")
-        zone = forms.time_zone(typed.get("time_zone"))
+        zone = context["assembly"].zone
         await run_write(
             request,
             rounds.open_round,
@@ -895,7 +897,7 @@ async def round_submit(request: Request) -> Response:
     except CommonplanError as error:
         context["typed"] = typed
         context["errors"] = forms.field_errors(
-            error, ["title", "time_zone", "ballot_deadline", "vote_deadline", "aggregation_rule"]
+            error, ["title", "ballot_deadline", "vote_deadline", "aggregation_rule"]
         )
         if "target group" in str(error.where):
             context["errors"] = {"groups": str(error)}
@@ -978,10 +980,13 @@ def _admin_context(db: Database, actor: Actor | None, assembly_param: str | None
         "councils": [],
         "sectors": (),
         "regions": (),
+        "economies": [],
+        "time_zones": TIME_ZONES,
     }
     if not context["is_admin"]:
         return context
     context["users"] = accounts.list_users(db)
+    context["economies"] = assemblies.list_economies(db)
     if board is not None:
         names = _economy_names(db, board.assembly.economy_id)
         context["sectors"] = names.sectors
@@ -1005,7 +1010,11 @@ async def admin_page(request: Request) -> HTMLResponse:
     return _render(request, "admin.html", actor, context)
 
 
+TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
+"""The IANA time zones offered for an assembly (those this machine's tz database knows)."""
+
 _ADMIN_FIELDS = {
+    "assembly": ["name", "description", "economy_id", "time_zone"],
     "user": ["username", "display_name", "password", "role"],
     "active": ["user_id"],
     "council": ["name", "kind", "region", "sector", "enterprise"],
@@ -1015,9 +1024,20 @@ _ADMIN_FIELDS = {
 
 def _admin_action(
     db: Database, actor: Actor, action: str, typed: forms.TypedForm, assembly_param: str | None
-) -> str:
-    """Run one administrator form through its service; the flash message on success."""
+) -> tuple[str, int | None]:
+    """Run one administrator form through its service: the flash message on success, and the
+    assembly to show next (the new one, after creating an assembly)."""
     board = _selection(db, assembly_param)
+    if action == "assembly":
+        created = assemblies.create_assembly(
+            db,
+            actor,
+            typed.get("name"),
+            economy_id=forms.optional_id(typed.get("economy_id"), "economy_id"),
+            description=typed.get("description").strip(),
+            time_zone=typed.get("time_zone"),
+        )
+        return f"Assembly {created.name} created (deadlines in {created.time_zone}).", created.id
     if action == "user":
         info = accounts.create_user(
             db,
@@ -1027,11 +1047,11 @@ def _admin_action(
             typed.get("role"),
             display_name=typed.get("display_name").strip(),
         )
-        return f"Account {info.username} ({info.role.value}) created."
+        return f"Account {info.username} ({info.role.value}) created.", None
     if action == "active":
         user_id = forms.optional_id(typed.get("user_id"), "user_id")
         info = accounts.set_user_active(db, actor, user_id or 0, typed.get("active") == "1")
-        return f"Account {info.username} {'enabled' if info.active else 'disabled'}."
+        return f"Account {info.username} {'enabled' if info.active else 'disabled'}.", None
     if board is None:
         raise BallotError("there is no assembly to hold councils", where="assembly")
     if action == "council":
@@ -1045,14 +1065,14 @@ def _admin_action(
             sector=typed.get("sector").strip() or None,
             enterprise=typed.get("enterprise").strip() or None,
         )
-        return f"Council {info.name} created."
+        return f"Council {info.name} created.", None
     council_id = forms.optional_id(typed.get("council_id"), "council_id") or 0
     user_id = forms.optional_id(typed.get("user_id"), "user_id") or 0
     if typed.get("remove") == "1":
         assemblies.remove_membership(db, actor, council_id, user_id)
-        return "Membership ended."
+        return "Membership ended.", None
     assemblies.add_membership(db, actor, council_id, user_id)
-    return "Member added."
+    return "Member added.", None
 
 
 @router.post("/admin/{action}", name="page_admin_submit", response_class=HTMLResponse)
@@ -1066,7 +1086,9 @@ async def admin_submit(request: Request, action: str) -> Response:
         actor = _signed_in(actor, "manage accounts and councils")
         if action not in _ADMIN_FIELDS:
             raise BallotError(f"unknown form {action[:30]!r}", where="form")
-        message = await run_write(request, _admin_action, actor, action, typed, assembly_param)
+        message, shown = await run_write(
+            request, _admin_action, actor, action, typed, assembly_param
+        )
     except CommonplanError as error:
         context = await run_read(request, _admin_context, actor, assembly_param)
         context.update(
@@ -1076,6 +1098,9 @@ async def admin_submit(request: Request, action: str) -> Response:
         )
         return _render(request, "admin.html", actor, context, status=status_for(error), error=error)
     _flash(request, "ok", message)
+    if shown is not None:
+        target = f"{request.url_for('page_admin').path}?{urlencode({'assembly': shown})}"
+        return RedirectResponse(target, status_code=303)
     return RedirectResponse(_back(request, "page_admin"), status_code=303)
 
 

@@ -207,7 +207,11 @@ class EconomyRecord(Base):
 
 
 class Assembly(Base):
-    """A planning body for one economy, made of councils."""
+    """A planning body for one economy, made of councils.
+
+    ``time_zone`` is the IANA name (``Europe/Madrid``) in which its people read and write
+    deadlines; times are still stored in UTC.
+    """
 
     __tablename__ = "assemblies"
 
@@ -215,6 +219,7 @@ class Assembly(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     economy_id: Mapped[int | None] = mapped_column(ForeignKey("economies.id"), nullable=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     councils: Mapped[list[Council]] = relationship(back_populates="assembly")
