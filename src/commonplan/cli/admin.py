@@ -177,7 +177,8 @@ def reset_password(
     if password is None:
         typer.echo(
             f"one-time reset code for {username!r} (valid until {outcome.expires_at:%Y-%m-%d %H:%M} UTC;"
-            f" POST it with a new password to /api/v1/password-reset):"
+            " the owner enters it with a new password on the /password-reset page, or POSTs it"
+            " to /api/v1/password-reset):"
         )
         typer.echo(outcome.code)
     else:

@@ -25,7 +25,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commonplan.councils.ballots import GROUP_KINDS, RULES
-from commonplan.errors import AuthenticationError, BallotError, CommonplanError
+from commonplan.errors import (
+    AuthenticationError,
+    BallotError,
+    CommonplanError,
+    ParticipationInputError,
+)
 from commonplan.server import charts, explorer, forms, views
 from commonplan.server.context import (
     check_csrf,
@@ -210,7 +215,11 @@ async def login_form(request: Request) -> HTMLResponse:
         request,
         "login.html",
         actor,
-        {"title": "Sign in", "next_url": _same_site_path(request.query_params.get("next"), "/")},
+        {
+            "title": "Sign in",
+            "next_url": _same_site_path(request.query_params.get("next"), "/"),
+            "username": str(request.query_params.get("username") or "")[:64],
+        },
     )
 
 
@@ -236,6 +245,56 @@ async def login_submit(request: Request) -> Response:
     response = RedirectResponse(next_url, status_code=303)
     remember_device(request, response, actor)
     return response
+
+
+_RESET_FIELDS = ["username", "code", "new_password", "confirm_password"]
+
+
+def _reset_context(username: str = "", code: str = "") -> dict[str, Any]:
+    return {"title": "Set a new password", "username": username, "code": code, "errors": {}}
+
+
+@router.get("/password-reset", name="page_password_reset", response_class=HTMLResponse)
+async def password_reset_form(request: Request) -> HTMLResponse:
+    """The form on which an account's owner spends a reset code from an administrator."""
+    actor = await page_actor(request)
+    username = str(request.query_params.get("username") or "")[:64]
+    return _render(request, "password_reset.html", actor, _reset_context(username))
+
+
+def _reset_field(error: CommonplanError) -> dict[str, str]:
+    """The field a refused reset names: the service says ``password`` and ``password reset``."""
+    where = str(error.where or "")
+    named = {"password": "new_password", "password reset": "code"}.get(where)
+    return {named: str(error)} if named else forms.field_errors(error, _RESET_FIELDS)
+
+
+@router.post("/password-reset", name="page_password_reset_submit", response_class=HTMLResponse)
+async def password_reset_submit(request: Request) -> Response:
+    """Set a new password with a one-time reset code; refused, the form comes back as typed
+    (the passwords excepted)."""
+    form = await request.form()
+    username = str(form.get("username") or "").strip()[:64]
+    code = str(form.get("code") or "").strip()[:100]
+    new_password = str(form.get("new_password") or "")[:256]
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        if new_password != str(form.get("confirm_password") or "")[:256]:
+            raise ParticipationInputError(
+                "the two new passwords differ",
+                where="confirm_password",
+                fix="type the same new password twice",
+            )
+        await run_write(request, accounts.redeem_password_reset, username, code, new_password)
+    except CommonplanError as error:
+        context = _reset_context(username, code)
+        context["errors"] = _reset_field(error)
+        return _render(
+            request, "password_reset.html", None, context, status=status_for(error), error=error
+        )
+    _flash(request, "ok", "Your new password is set: sign in with it.")
+    target = f"{request.url_for('page_login').path}?{urlencode({'username': username})}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", name="page_logout")
