@@ -37,6 +37,7 @@ from commonplan.server.context import (
     csrf_token,
     end_session,
     page_actor,
+    put_notice,
     remember_device,
     run_long_write,
     run_read,
@@ -44,6 +45,7 @@ from commonplan.server.context import (
     run_write,
     sign_in,
     start_session,
+    take_notices,
 )
 from commonplan.server.formatting import (
     figure_rows,
@@ -67,8 +69,6 @@ from commonplan.store.models import CouncilKind, Phase, Role
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 router = APIRouter(include_in_schema=False)
 
-_FLASH = "flash"
-
 
 # --- shared context ----------------------------------------------------------------------
 
@@ -84,16 +84,12 @@ def _stored_message(what: str, stored: Any) -> str:
     )
 
 
-def _flash(request: Request, kind: str, text: str) -> None:
-    request.session[_FLASH] = [kind, text]
+async def _flash(request: Request, kind: str, text: str) -> None:
+    """Show ``text`` once on the browser's next page (kept server-side, never in the cookie)."""
+    await put_notice(request, kind, text)
 
 
-def _notices(request: Request) -> list[tuple[str, str]]:
-    flash = request.session.pop(_FLASH, None) if _FLASH in request.session else None
-    return [tuple(flash)] if flash else []  # type: ignore[list-item]
-
-
-def _render(
+async def _render(
     request: Request,
     template: str,
     actor: Actor | None,
@@ -102,7 +98,7 @@ def _render(
     status: int = 200,
     error: CommonplanError | None = None,
 ) -> HTMLResponse:
-    notices = _notices(request)
+    notices = await take_notices(request)
     if error is not None:
         notices.append(("error", str(error)))
     assembly = request.query_params.get("assembly", "")
@@ -211,7 +207,7 @@ def _back(request: Request, name: str) -> str:
 @router.get("/login", name="page_login", response_class=HTMLResponse)
 async def login_form(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
-    return _render(
+    return await _render(
         request,
         "login.html",
         actor,
@@ -234,14 +230,14 @@ async def login_submit(request: Request) -> Response:
         check_csrf(request, str(form.get("csrf_token") or ""))
         actor = await sign_in(request, username, password)
     except CommonplanError as error:
-        response = _render(
+        response = await _render(
             request, "login.html", None, context, status=status_for(error), error=error
         )
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
         return response
     await start_session(request, actor)
-    _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
+    await _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
     response = RedirectResponse(next_url, status_code=303)
     remember_device(request, response, actor)
     return response
@@ -259,7 +255,7 @@ async def password_reset_form(request: Request) -> HTMLResponse:
     """The form on which an account's owner spends a reset code from an administrator."""
     actor = await page_actor(request)
     username = str(request.query_params.get("username") or "")[:64]
-    return _render(request, "password_reset.html", actor, _reset_context(username))
+    return await _render(request, "password_reset.html", actor, _reset_context(username))
 
 
 def _reset_field(error: CommonplanError) -> dict[str, str]:
@@ -289,10 +285,10 @@ async def password_reset_submit(request: Request) -> Response:
     except CommonplanError as error:
         context = _reset_context(username, code)
         context["errors"] = _reset_field(error)
-        return _render(
+        return await _render(
             request, "password_reset.html", None, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", "Your new password is set: sign in with it.")
+    await _flash(request, "ok", "Your new password is set: sign in with it.")
     target = f"{request.url_for('page_login').path}?{urlencode({'username': username})}"
     return RedirectResponse(target, status_code=303)
 
@@ -304,7 +300,7 @@ async def logout(request: Request) -> Response:
     try:
         check_csrf(request, str(form.get("csrf_token") or ""))
     except CommonplanError as error:
-        return _render(
+        return await _render(
             request,
             "error.html",
             actor,
@@ -372,7 +368,7 @@ async def dashboard(request: Request) -> HTMLResponse:
     context = await run_read(
         request, _dashboard_context, actor, request.query_params.get("assembly")
     )
-    return _render(request, "dashboard.html", actor, context)
+    return await _render(request, "dashboard.html", actor, context)
 
 
 _ADVANCE_LABELS = {
@@ -406,7 +402,7 @@ async def advance_submit(request: Request) -> Response:
             request, rounds.advance_phase, actor, int(round_text), expected=expected
         )
     except CommonplanError as error:
-        return _render(
+        return await _render(
             request,
             "error.html",
             actor,
@@ -418,7 +414,7 @@ async def advance_submit(request: Request) -> Response:
             },
             status=status_for(error),
         )
-    _flash(request, "ok", f"The round is now in the {info.phase.value} phase.")
+    await _flash(request, "ok", f"The round is now in the {info.phase.value} phase.")
     return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
 
@@ -467,7 +463,7 @@ def _product_namer(db: Database, economy_id: int | None) -> Any:
 async def economy_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     name, view = await run_read(request, _explore, request.query_params.get("assembly"))
-    return _render(
+    return await _render(
         request,
         "economy.html",
         actor,
@@ -497,7 +493,7 @@ async def results_page(request: Request) -> HTMLResponse:
             context["titles"] = {a.label: a.title for a in board.alternatives}
         if board.current_round.weights:
             context["charts"] = {"weights": charts.weights_figure(board.current_round.weights)}
-    return _render(request, "results.html", actor, context)
+    return await _render(request, "results.html", actor, context)
 
 
 PLAN_ROWS = 60
@@ -572,7 +568,7 @@ async def plan_page(request: Request) -> HTMLResponse:
                 "rows": rows,
                 "n_products": n_products,
             }
-    return _render(request, "plan.html", actor, context)
+    return await _render(request, "plan.html", actor, context)
 
 
 def _audit(db: Database, before: int | None, verify: bool) -> tuple[list[Any], Any]:
@@ -593,7 +589,7 @@ async def audit_page(request: Request) -> HTMLResponse:
     problem = ""
     if report is not None and not report.ok:
         problem = "The hash chain is broken: " + "; ".join(p.message for p in report.problems[:5])
-    return _render(
+    return await _render(
         request,
         "audit.html",
         actor,
@@ -663,7 +659,7 @@ async def ballot_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     context = await run_read(request, _ballot_context, actor, request.query_params.get("assembly"))
     context["request_id"] = uuid.uuid4().hex
-    return _render(request, "ballot.html", actor, context)
+    return await _render(request, "ballot.html", actor, context)
 
 
 def _form_round(form: Any, default: int) -> int:
@@ -730,10 +726,10 @@ async def ballot_submit(request: Request) -> Response:
             if k.startswith("points:")
         }
         context["errors"] = forms.field_errors(error, list(context["typed"]))
-        return _render(
+        return await _render(
             request, "ballot.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", _stored_message("ballot", stored))
+    await _flash(request, "ok", _stored_message("ballot", stored))
     return RedirectResponse(_back(request, "page_ballot"), status_code=303)
 
 
@@ -808,7 +804,7 @@ async def alternatives_page(request: Request) -> HTMLResponse:
         request, _alternatives_context, actor, request.query_params.get("assembly")
     )
     context["request_id"] = uuid.uuid4().hex
-    return _render(request, "alternatives.html", actor, context)
+    return await _render(request, "alternatives.html", actor, context)
 
 
 def form_ranking(form: Any) -> list[str]:
@@ -880,10 +876,10 @@ async def ranking_submit(request: Request) -> Response:
             k[len("rank:") :]: v for k, v in typed.items() if k.startswith("rank:")
         }
         context["errors"] = forms.field_errors(error, list(context["typed_ranks"]))
-        return _render(
+        return await _render(
             request, "alternatives.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", _stored_message("ranking", stored))
+    await _flash(request, "ok", _stored_message("ranking", stored))
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
@@ -923,7 +919,7 @@ async def round_form(request: Request) -> HTMLResponse:
     context = await run_read(
         request, _round_form_context, actor, request.query_params.get("assembly")
     )
-    return _render(request, "round_new.html", actor, context)
+    return await _render(request, "round_new.html", actor, context)
 
 
 @router.post("/round/new", name="page_round_new_submit", response_class=HTMLResponse)
@@ -960,10 +956,10 @@ async def round_submit(request: Request) -> Response:
         )
         if "target group" in str(error.where):
             context["errors"] = {"groups": str(error)}
-        return _render(
+        return await _render(
             request, "round_new.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", "The round is open for ballots.")
+    await _flash(request, "ok", "The round is open for ballots.")
     return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
 
@@ -976,7 +972,7 @@ async def _alternatives_refusal(
     context["request_id"] = uuid.uuid4().hex
     context["alt_typed"] = typed
     context["errors"] = forms.field_errors(error, ["title", "description"])
-    return _render(
+    return await _render(
         request, "alternatives.html", actor, context, status=status_for(error), error=error
     )
 
@@ -994,7 +990,7 @@ async def compute_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         return await _alternatives_refusal(request, actor, error, forms.TypedForm())
-    _flash(request, "ok", f"{len(computed)} alternatives computed.")
+    await _flash(request, "ok", f"{len(computed)} alternatives computed.")
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
@@ -1017,7 +1013,7 @@ async def alternative_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         return await _alternatives_refusal(request, actor, error, typed)
-    _flash(request, "ok", f"Alternative {added.label} added.")
+    await _flash(request, "ok", f"Alternative {added.label} added.")
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
@@ -1066,7 +1062,7 @@ async def admin_page(request: Request) -> HTMLResponse:
     """Administrators manage accounts, councils and memberships."""
     actor = await page_actor(request)
     context = await run_read(request, _admin_context, actor, request.query_params.get("assembly"))
-    return _render(request, "admin.html", actor, context)
+    return await _render(request, "admin.html", actor, context)
 
 
 TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
@@ -1155,8 +1151,10 @@ async def admin_submit(request: Request, action: str) -> Response:
             form_name=action,
             errors=forms.field_errors(error, _ADMIN_FIELDS.get(action, [])),
         )
-        return _render(request, "admin.html", actor, context, status=status_for(error), error=error)
-    _flash(request, "ok", message)
+        return await _render(
+            request, "admin.html", actor, context, status=status_for(error), error=error
+        )
+    await _flash(request, "ok", message)
     if shown is not None:
         target = f"{request.url_for('page_admin').path}?{urlencode({'assembly': shown})}"
         return RedirectResponse(target, status_code=303)
@@ -1204,7 +1202,7 @@ async def api_docs(request: Request) -> HTMLResponse:
     """
     actor = await page_actor(request)
     schema = request.app.openapi()
-    return _render(
+    return await _render(
         request,
         "api_docs.html",
         actor,
@@ -1234,7 +1232,7 @@ def install_page_errors(app: Any) -> None:
             actor = await page_actor(request)
         except CommonplanError:
             actor = None
-        return _render(
+        return await _render(
             request,
             "error.html",
             actor,
@@ -1256,7 +1254,7 @@ def install_page_errors(app: Any) -> None:
             "expected": None,
             "fix": None,
         }
-        return _render(
+        return await _render(
             request,
             "error.html",
             await page_actor(request),

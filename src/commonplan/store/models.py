@@ -137,6 +137,23 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class PageNotice(Base):
+    """A notice waiting for one browser session's next page ("Your ballot is stored…").
+
+    Keyed by the SHA-256 of the session id the cookie carries (signed-in or anonymous), and
+    sealed with a key derived from that id (AES-GCM, see :mod:`commonplan.services.sessions`):
+    the table alone neither tells whose notice it is nor what it says, though a notice can
+    hold a ballot's receipt. Deleted when shown; unread ones lapse after a day.
+    """
+
+    __tablename__ = "page_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SignInThrottle(Base):
     """Failed sign-ins counted against one key (an account, a client address or a device),
     and until when that key must wait (see :mod:`commonplan.server.limits`)."""
