@@ -32,8 +32,10 @@ def _contents(raw: str) -> dict:
 
 
 def _restore(client: TestClient, raw: str) -> None:
+    """Put ``raw`` back as the session cookie, as a person copying a saved cookie would."""
+    domains = {c.domain for c in client.cookies.jar if c.name == COOKIE} or {"testserver.local"}
     client.cookies.clear()
-    client.cookies.set(COOKIE, raw)
+    client.cookies.set(COOKIE, raw, domain=domains.pop())
 
 
 def _signed_in_as(html: str) -> str | None:
@@ -171,3 +173,15 @@ def test_the_anti_forgery_token_is_bound_to_the_session_id(browser, app, world):
         assert crossed.status_code == 403 and audit_head(world) == before
     anonymous_token = csrf_of(TestClient(app).get("/login").text)
     assert anonymous_token != token
+
+
+def test_a_cookie_from_before_the_upgrade_is_rewritten_to_the_id_alone(browser, world):
+    sign_in(browser, "obs")
+    sid = _contents(_cookie(browser))["sid"]
+    old_style = {"sid": sid, "csrf": "a-token-kept-in-the-cookie", "flash": ["ok", "old notice"]}
+    signed = TimestampSigner(SECRET).sign(base64.b64encode(json.dumps(old_style).encode()))
+    _restore(browser, signed.decode())
+    page = browser.get("/").text
+    assert _signed_in_as(page) is not None  # the session itself still holds
+    assert "old notice" not in page and csrf_of(page) != old_style["csrf"]
+    assert _contents(_cookie(browser)) == {"sid": sid}

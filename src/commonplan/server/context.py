@@ -206,7 +206,12 @@ async def page_actor(request: Request) -> Actor | None:
 
 
 def session_id_of(request: Request, *, create: bool = False) -> str | None:
-    """The browser's session id from its cookie; with ``create``, a new one when it has none."""
+    """The browser's session id from its cookie; with ``create``, a new one when it has none.
+
+    Anything else a cookie holds (the anti-forgery token and notice that cookies carried
+    before schema revision 0004) is dropped, so the next answer rewrites it to the id alone."""
+    for stale in [key for key in request.session if key != SESSION_ID]:
+        request.session.pop(stale)
     session_id = request.session.get(SESSION_ID)
     if not session_id and create:
         session_id = sessions.new_session_id()
