@@ -35,7 +35,6 @@ from commonplan.errors import (
 )
 from commonplan.services._common import (
     audit_on_commit,
-    aware,
     lock_user,
 )
 from commonplan.services.receipts import commitment_of, new_receipt, new_salt, tracker_of
@@ -109,7 +108,7 @@ def _receipt(
         row.user_id,
         dict(row.points),
         row.request_id,
-        aware(row.submitted_at),
+        row.submitted_at,
         row.is_current,
         replaced_id,
         replayed,
@@ -192,7 +191,7 @@ def submit_ballot(
                 expected="the ballot phase",
                 fix="wait for the facilitator to move the round to the right phase",
             )
-        deadline = aware(ballot_deadline)
+        deadline = ballot_deadline
         now = utcnow()
         if deadline is not None and now > deadline:
             raise PhaseError(

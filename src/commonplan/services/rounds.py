@@ -51,7 +51,6 @@ from commonplan.errors import BallotError, ConflictError, ParticipationInputErro
 from commonplan.services._common import (
     assembly_of,
     audit,
-    aware,
     get_round,
     require_in_assembly,
     require_phase,
@@ -271,8 +270,8 @@ def round_info(row: PlanningRound) -> RoundInfo:
         target_groups=groups,
         aggregation_rule=row.aggregation_rule,
         weights=dict(weights["weights"]) if weights else None,
-        ballot_deadline=aware(row.ballot_deadline),
-        vote_deadline=aware(row.vote_deadline),
+        ballot_deadline=row.ballot_deadline,
+        vote_deadline=row.vote_deadline,
         base_problem=dict(row.base_problem or {}),
         created_at=row.created_at,
         warnings=target_group_warnings(groups),

@@ -33,7 +33,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from commonplan.errors import AuthenticationError, PermissionDeniedError
-from commonplan.services._common import aware
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
 from commonplan.store.models import PageNotice, Role, User, WebSession, utcnow
@@ -84,7 +83,7 @@ def session_actor(db: Database, session_id: str, *, now: datetime | None = None)
         if (
             row is None
             or row.WebSession.revoked_at is not None
-            or aware(row.WebSession.expires_at) <= now
+            or row.WebSession.expires_at <= now
             or not row.User.active
         ):
             raise AuthenticationError(
@@ -92,7 +91,7 @@ def session_actor(db: Database, session_id: str, *, now: datetime | None = None)
                 where="session cookie",
                 fix="sign in again",
             )
-        stale = aware(row.WebSession.last_seen_at) + LAST_SEEN_RESOLUTION <= now
+        stale = row.WebSession.last_seen_at + LAST_SEEN_RESOLUTION <= now
         user = row.User
         actor = Actor(user.id, user.username, Role(user.role), user.display_name)
     if stale:

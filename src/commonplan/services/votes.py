@@ -22,7 +22,6 @@ from commonplan.councils.voting import validate_ranking
 from commonplan.errors import ConflictError, PermissionDeniedError, PhaseError
 from commonplan.services._common import (
     audit,
-    aware,
     get_round,
     is_member_of_assembly,
     lock_user,
@@ -60,7 +59,7 @@ def _receipt(row: Ranking, replayed: bool = False, receipt: str | None = None) -
         row.user_id,
         tuple(row.order),
         row.request_id,
-        aware(row.submitted_at),
+        row.submitted_at,
         replayed,
         row.tracker,
         receipt,
@@ -126,7 +125,7 @@ def submit_ranking(
                     )
                 return _receipt(stored, replayed=True)
             require_phase(row, Phase.VOTE, "rank the alternatives")
-            deadline = aware(row.vote_deadline)
+            deadline = row.vote_deadline
             if deadline is not None and utcnow() > deadline:
                 raise PhaseError(
                     f"the vote deadline of round {round_id} has passed", where=f"round {round_id}"
