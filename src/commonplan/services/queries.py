@@ -36,7 +36,6 @@ from commonplan.store.blobs import frame_from_parquet, get_blob
 from commonplan.store.database import Database
 from commonplan.store.models import (
     Alternative,
-    Ballot,
     Council,
     Membership,
     PlanningRound,
@@ -44,6 +43,7 @@ from commonplan.store.models import (
     Ranking,
     RoundResult,
 )
+from commonplan.store.models import Turnout as TurnoutRow
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,16 @@ def turnout(db: Database, round_id: int) -> Turnout:
             .where(Council.assembly_id == row.assembly_id)
         ).scalar_one()
         n_ballots = session.execute(
-            select(func.count(Ballot.id)).where(
-                Ballot.round_id == round_id, Ballot.is_current.is_(True)
+            select(func.count(TurnoutRow.id)).where(
+                TurnoutRow.round_id == round_id, TurnoutRow.kind == "ballot"
             )
         ).scalar_one()
         n_rankings = session.execute(
             select(func.count(Ranking.id)).where(Ranking.round_id == round_id)
         ).scalar_one()
         ballots = (
-            select(Ballot.user_id)
-            .where(Ballot.round_id == round_id, Ballot.is_current.is_(True))
+            select(TurnoutRow.user_id)
+            .where(TurnoutRow.round_id == round_id, TurnoutRow.kind == "ballot")
             .subquery()
         )
         rankings = select(Ranking.user_id).where(Ranking.round_id == round_id).subquery()

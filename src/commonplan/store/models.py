@@ -303,27 +303,62 @@ class PlanningRound(Base):
     assembly: Mapped[Assembly] = relationship()
 
 
+class RoundSecret(Base):
+    """The key of a round's voter keys while its ballot phase lasts (``kind`` ``ballot``).
+
+    Never stored with the ballots, not in the audit chain, not exported, and deleted when
+    the phase closes: from then on no stored key links a ballot to its voter (see
+    :class:`Ballot`).
+    """
+
+    __tablename__ = "round_secrets"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+
+
+class Turnout(Base):
+    """Who took part: one row per member, round and ``kind`` (``ballot``), public.
+
+    Turnout is counted from here, not from the ballots, which name no voter."""
+
+    __tablename__ = "turnout"
+    __table_args__ = (UniqueConstraint("round_id", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Ballot(Base):
-    """A priority ballot: ``points`` maps target group → points (sum 100).
+    """A priority ballot: ``points`` maps target group → points (sum 100). It names no voter.
 
-    ``tracker`` is the SHA-256 of the voter's receipt (see :mod:`commonplan.services.ballots`):
-    the published, anonymous ballots carry it, so the voter alone can find theirs.
-    ``salt`` (random, never published) makes the row's hash in the public audit log
-    unguessable. Rows from before revision 0002 have neither.
+    During the ballot phase ``voter_key`` is ``HMAC-SHA256(round secret, user id)``
+    (:class:`RoundSecret`), so that a member's resubmission finds and supersedes their
+    current ballot, and ``request_id`` is the client's idempotency key, unique per voter
+    key: a retried request returns the ballot already stored instead of storing it twice.
+    Resubmission marks the earlier row ``is_current = False`` and inserts a new one; a
+    partial unique index allows one current ballot per voter key and round.
 
-    Resubmission marks the earlier row ``is_current = False`` and inserts a new one, so
-    the history is kept; a partial unique index allows one current ballot per member and
-    round. ``request_id`` is the client's idempotency key, unique per user: a retried
-    request returns the ballot already stored instead of storing it twice.
+    When the phase closes the ballots are **sealed** (:func:`commonplan.services.rounds.advance_phase`):
+    the current ones are inserted again in random order with fresh ids and salts, no voter
+    key, no request id, ``submitted_at`` the close; the phase's rows and the round secret
+    are deleted. ``tracker`` is the SHA-256 of the voter's receipt (see
+    :mod:`commonplan.services.ballots`), kept through the seal: the published ballots carry
+    it, so the voter alone can find theirs. ``salt`` (random, never published) makes the
+    row's hash in the public audit log unguessable.
     """
 
     __tablename__ = "ballots"
     __table_args__ = (
-        UniqueConstraint("user_id", "request_id"),
+        UniqueConstraint("voter_key", "request_id"),
         Index(
             "uq_ballots_current",
             "round_id",
-            "user_id",
+            "voter_key",
             unique=True,
             sqlite_where=text("is_current"),
             postgresql_where=text("is_current"),
@@ -332,9 +367,9 @@ class Ballot(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     points: Mapped[dict[str, Any]] = mapped_column()
-    request_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     tracker: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
