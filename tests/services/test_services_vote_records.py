@@ -185,9 +185,9 @@ def test_an_emptied_audit_log_with_a_reset_head_is_detected(db):
     assert not report.ok
     inserted = [p for p in report.problems if p.kind == "inserted"]
     assert len(inserted) == len(report.problems)
-    # every row of a decision: the round, 2 sealed ballots, 2 turnout rows, 2 rankings,
-    # 2 alternatives, the result and the plan
-    assert len(inserted) == 11
+    # every row of a decision: the round, 2 sealed ballots, 2 sealed rankings, 4 turnout
+    # rows (2 members × ballot and ranking), 2 alternatives, the result and the plan
+    assert len(inserted) == 13
 
 
 def test_verification_does_not_hold_up_a_ballot(db):

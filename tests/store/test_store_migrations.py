@@ -145,7 +145,7 @@ def test_upgrade_from_0001_adopts_the_stored_vote_records_into_the_chain(db_url)
         "schema 0002",
         "schema 0005",
         "schema 0005 downgrade",
-    }
+    }  # no ranking was stored: 0006 adopts nothing
     with db.engine.begin() as connection:  # and a later edit is caught
         connection.execute(update(Ballot).values(points={"food": 0.0, "health": 100.0}))
     assert [p.kind for p in S.verify_audit_log(db).problems] == ["edited"]

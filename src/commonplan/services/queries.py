@@ -40,7 +40,6 @@ from commonplan.store.models import (
     Membership,
     PlanningRound,
     PublishedPlan,
-    Ranking,
     RoundResult,
 )
 from commonplan.store.models import Turnout as TurnoutRow
@@ -128,14 +127,20 @@ def turnout(db: Database, round_id: int) -> Turnout:
             )
         ).scalar_one()
         n_rankings = session.execute(
-            select(func.count(Ranking.id)).where(Ranking.round_id == round_id)
+            select(func.count(TurnoutRow.id)).where(
+                TurnoutRow.round_id == round_id, TurnoutRow.kind == "ranking"
+            )
         ).scalar_one()
         ballots = (
             select(TurnoutRow.user_id)
             .where(TurnoutRow.round_id == round_id, TurnoutRow.kind == "ballot")
             .subquery()
         )
-        rankings = select(Ranking.user_id).where(Ranking.round_id == round_id).subquery()
+        rankings = (
+            select(TurnoutRow.user_id)
+            .where(TurnoutRow.round_id == round_id, TurnoutRow.kind == "ranking")
+            .subquery()
+        )
         per_council = session.execute(
             select(
                 Council.id,

@@ -427,8 +427,10 @@ def advance_phase(
                     where=f"round {round_id}",
                     fix="compute or add alternatives first",
                 )
+            session.add(RoundSecret(round_id=row.id, kind="ranking", secret=new_round_secret()))
         elif current is Phase.VOTE:
             written.append(_tally_into(session, row))
+            sealed = _seal_rankings(session, row)
         elif current is Phase.TALLIED:
             written.append(_publish_into(session, row, actor))
         else:
@@ -516,14 +518,26 @@ def _round_ballots(
 
 
 def _seal_ballots(session: Session, row: PlanningRound) -> list[dict[str, Any]]:
-    """Seal the round's ballots at the close of its ballot phase; return the audit records.
+    """Seal the round's ballots at the close of its ballot phase (see :func:`_seal`)."""
+    return _seal(session, row, Ballot.__table__, "ballot", ("points", "is_current"))
 
-    The current ballots are inserted again in random order, with fresh ids and salts, no
-    voter key, no request id and the close as their time; every row of the phase is
-    deleted (each recorded as retired), and so is the round secret. From then on nothing
-    stored links a ballot to its voter. Trackers are kept, so receipts still find them.
+
+def _seal_rankings(session: Session, row: PlanningRound) -> list[dict[str, Any]]:
+    """Seal the round's rankings at the tally (see :func:`_seal`)."""
+    return _seal(session, row, Ranking.__table__, "ranking", ("order",))
+
+
+def _seal(
+    session: Session, row: PlanningRound, table: Any, kind: str, kept: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Seal the round's ballots or rankings; return the audit records.
+
+    The current rows (all rankings; a ballot's latest) are inserted again in random order,
+    with fresh ids and salts, no voter key, no request id and the close as their time;
+    every row of the phase is deleted (each recorded as retired), and so is the round's
+    secret of ``kind``. From then on nothing stored links them to their voters. Trackers
+    are kept, so receipts still find them; ``kept`` names the content columns copied.
     """
-    table = Ballot.__table__
     rows = session.execute(select(table).where(table.c.round_id == row.id)).all()
     # SQLite reuses the largest freed rowid: number the sealed rows above every id ever
     # used, so that none takes the id of a phase row an earlier audit entry names.
@@ -531,22 +545,21 @@ def _seal_ballots(session: Session, row: PlanningRound) -> list[dict[str, Any]]:
     next_id = None
     if session.get_bind().dialect.name == "sqlite":
         next_id = (session.execute(select(func.max(table.c.id))).scalar_one() or 0) + 1
-    current = [r for r in rows if r.is_current]
+    current = [r for r in rows if getattr(r, "is_current", True)]
     random.SystemRandom().shuffle(current)
     session.execute(delete(table).where(table.c.round_id == row.id))
     session.execute(
-        delete(RoundSecret).where(RoundSecret.round_id == row.id, RoundSecret.kind == "ballot")
+        delete(RoundSecret).where(RoundSecret.round_id == row.id, RoundSecret.kind == kind)
     )
-    records = [retired("ballots", r.id) for r in sorted(rows, key=lambda r: r.id)]
+    records = [retired(table.name, r.id) for r in sorted(rows, key=lambda r: r.id)]
     now = utcnow()
     fresh = []
     for old in current:
         values = {
             "round_id": row.id,
             "voter_key": None,
-            "points": dict(old.points),
+            **{column: old._mapping[column] for column in kept},
             "request_id": None,
-            "is_current": True,
             "salt": new_salt(),
             "tracker": old.tracker,
         }
@@ -556,7 +569,7 @@ def _seal_ballots(session: Session, row: PlanningRound) -> list[dict[str, Any]]:
         new_id = session.execute(
             insert(table).values(**values, submitted_at=now).returning(table.c.id)
         ).scalar_one()
-        fresh.append(record("ballots", {**values, "id": new_id}))
+        fresh.append(record(table.name, {**values, "id": new_id}))
     fresh.sort(key=lambda item: item["hash"])  # in no order that says anything
     return records + fresh
 
@@ -855,6 +868,7 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
         require_in_assembly(session, actor, "tally_round", row.assembly_id)
         require_phase(row, Phase.VOTE, "tally the vote")
         result = _tally_into(session, row)
+        sealed = _seal_rankings(session, row)
         row.phase = Phase.TALLIED.value
         audit(
             session,
@@ -865,7 +879,7 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
                 "winner": result.winner_label,
                 "order": result.order,
                 "n_rankings": result.n_rankings,
-                "records": _records(session, row, result),
+                "records": _records(session, row, result) + sealed,
             },
         )
         return result_info(result)

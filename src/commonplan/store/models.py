@@ -304,7 +304,8 @@ class PlanningRound(Base):
 
 
 class RoundSecret(Base):
-    """The key of a round's voter keys while its ballot phase lasts (``kind`` ``ballot``).
+    """The key of a round's voter keys while its ballot phase (``kind`` ``ballot``) or its
+    vote (``ranking``) lasts.
 
     Never stored with the ballots, not in the audit chain, not exported, and deleted when
     the phase closes: from then on no stored key links a ballot to its voter (see
@@ -319,7 +320,7 @@ class RoundSecret(Base):
 
 
 class Turnout(Base):
-    """Who took part: one row per member, round and ``kind`` (``ballot``), public.
+    """Who took part: one row per member, round and ``kind`` (``ballot``, ``ranking``), public.
 
     Turnout is counted from here, not from the ballots, which name no voter."""
 
@@ -396,21 +397,25 @@ class Alternative(Base):
 
 
 class Ranking(Base):
-    """A member's ranking of a round's alternatives (labels, best first). One per member.
+    """A member's ranking of a round's alternatives (labels, best first). It names no voter.
 
-    ``tracker`` and ``salt`` as for :class:`Ballot`."""
+    As for :class:`Ballot`: during the vote ``voter_key`` is the HMAC of the member's id
+    under the round's ``ranking`` secret (one ranking per voter key and round; the
+    idempotency key unique per voter key); at the tally the rankings are sealed — inserted
+    again in random order with fresh ids and salts, no voter key, no request id — and the
+    secret deleted. ``tracker`` and ``salt`` as for :class:`Ballot`."""
 
     __tablename__ = "rankings"
     __table_args__ = (
-        UniqueConstraint("round_id", "user_id"),
-        UniqueConstraint("user_id", "request_id"),
+        UniqueConstraint("round_id", "voter_key"),
+        UniqueConstraint("voter_key", "request_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     order: Mapped[list[Any]] = mapped_column()
-    request_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     tracker: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -59,7 +59,7 @@ COVERED: dict[str, tuple[str, ...]] = {
         "tracker",
     ),
     "turnout": ("id", "round_id", "user_id", "kind"),
-    "rankings": ("id", "round_id", "user_id", "order", "request_id", "salt", "tracker"),
+    "rankings": ("id", "round_id", "voter_key", "order", "request_id", "salt", "tracker"),
     "alternatives": (
         "id",
         "round_id",
