@@ -1,4 +1,4 @@
-"""Ballots name no voter: a voter key during the phase, nothing once the phase is sealed.
+"""Ballots and rankings name no voter: a voter key during the phase, nothing once it is sealed.
 
 What a reader of the whole database can do is checked with the database itself: after the
 close no ballot row, id, salt, time, secret or audit record ties a ballot to its voter,
@@ -103,3 +103,45 @@ def test_sealed_ballots_aggregate_as_before_the_seal(db, rule):
     assert again.n_ballots == before.n_ballots == len(_rows(db, Ballot))
     if rule == "mean":
         assert before.weights == pytest.approx(closed.weights, rel=1e-12)
+
+
+def _to_the_vote(db):
+    w, voters, _ = _voting_world(db)
+    S.advance_phase(db, w.facilitator, w.round_id)
+    for title in ("One", "Two", "Three"):
+        S.add_alternative(db, w.facilitator, w.round_id, title)
+    S.advance_phase(db, w.facilitator, w.round_id)
+    orders = [["A", "B", "C"], ["B", "C", "A"], ["B", "A", "C"], ["C", "A", "B"], ["B", "C", "A"]]
+    receipts = {
+        v.user_id: S.submit_ranking(db, v, w.round_id, order)
+        for v, order in zip(voters, orders, strict=True)
+    }
+    return w, voters, receipts, orders
+
+
+def test_rankings_carry_a_voter_key_during_the_vote_and_nothing_after_the_tally(db):
+    from commonplan.errors import ConflictError
+    from commonplan.store.models import Ranking
+
+    w, voters, receipts, orders = _to_the_vote(db)
+    assert "user_id" not in {c["name"] for c in inspect(db.engine).get_columns("rankings")}
+    [secret] = [s for s in _rows(db, RoundSecret) if s.kind == "ranking"]
+    during = _rows(db, Ranking)
+    assert {r.voter_key for r in during} == {_oracle_key(secret.secret, v.user_id) for v in voters}
+    with pytest.raises(ConflictError, match="already ranked"):
+        S.submit_ranking(db, w.member, w.round_id, ["C", "B", "A"])  # still one per member
+    assert S.my_ranking(db, w.member, w.round_id).order == ("A", "B", "C")
+    assert S.turnout(db, w.round_id).n_rankings == len(voters)
+
+    result = S.tally_round(db, w.facilitator, w.round_id)
+    sealed = _rows(db, Ranking)
+    assert all(r.voter_key is None and r.request_id is None for r in sealed)
+    assert {r.id for r in sealed}.isdisjoint({r.id for r in during})
+    assert sorted(list(r.order) for r in sealed) == sorted(orders)
+    assert _rows(db, RoundSecret) == []
+    assert S.my_ranking(db, w.member, w.round_id) is None
+    assert S.turnout(db, w.round_id).n_rankings == len(voters)
+    for receipt in receipts.values():
+        assert check_receipt(db, w.round_id, receipt.receipt).counted
+    assert recount(publication(db, w.round_id)).winner == result.winner == "B"
+    assert S.verify_audit_log(db).ok
