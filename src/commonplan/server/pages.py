@@ -639,7 +639,9 @@ def _ballot_context(
         )
     elif current_round.phase is not Phase.BALLOT:
         context["why_not"] = (
-            f"The ballot phase is over (the round is in the {current_round.phase.value} phase)."
+            f"The ballot phase is over (the round is in the {current_round.phase.value} phase). "
+            "The ballots are sealed: nothing stored links yours to you any more; with your "
+            "receipt you find it in the round's publication."
         )
     else:
         context["can_vote"] = True
