@@ -136,6 +136,8 @@ def upgrade() -> None:
         sqlite_where=sa.text("is_current"),
         postgresql_where=sa.text("is_current"),
     )
+    # request ids may now be null: those of rounds past their ballot phase go with the link
+    connection.execute(sa.text("UPDATE ballots SET request_id = NULL WHERE voter_key IS NULL"))
     records = _records(connection, "ballots", _BALLOTS_AT_0005)
     records += _records(connection, "turnout", _TURNOUT_AT_0005)
     _adopt(
@@ -147,7 +149,7 @@ def upgrade() -> None:
 
 
 def _link_to_voter_keys(connection: sa.Connection) -> None:
-    """Secrets for the rounds in their ballot phase, voter keys for their ballots, no link
+    """Secrets for the rounds in their ballot phase, voter keys for their ballots, no key
     for the others; a turnout row per member who cast a ballot."""
     rounds = dict(connection.execute(sa.text("SELECT id, phase FROM planning_rounds")).all())
     round_secrets = {}
@@ -167,10 +169,6 @@ def _link_to_voter_keys(connection: sa.Connection) -> None:
             connection.execute(
                 sa.text("UPDATE ballots SET voter_key = :k WHERE id = :i"),
                 {"k": _voter_key(secret, user_id), "i": ballot_id},
-            )
-        else:
-            connection.execute(
-                sa.text("UPDATE ballots SET request_id = NULL WHERE id = :i"), {"i": ballot_id}
             )
     connection.execute(
         sa.text(

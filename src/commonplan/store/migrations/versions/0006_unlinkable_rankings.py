@@ -88,10 +88,6 @@ def upgrade() -> None:
                 sa.text("UPDATE rankings SET voter_key = :k WHERE id = :i"),
                 {"k": _voter_key(secret_of[round_id], user_id), "i": ranking_id},
             )
-        else:
-            connection.execute(
-                sa.text("UPDATE rankings SET request_id = NULL WHERE id = :i"), {"i": ranking_id}
-            )
     first_new = connection.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM turnout")).scalar()
     connection.execute(
         sa.text(
@@ -109,6 +105,8 @@ def upgrade() -> None:
         batch_op.create_unique_constraint("uq_rankings_round_id", ["round_id", "voter_key"])
         batch_op.create_unique_constraint("uq_rankings_voter_key", ["voter_key", "request_id"])
         batch_op.create_index("ix_rankings_voter_key", ["voter_key"], unique=False)
+    # request ids may now be null: those of rounds already tallied go with the link
+    connection.execute(sa.text("UPDATE rankings SET request_id = NULL WHERE voter_key IS NULL"))
     records = _records(connection, "rankings", _RANKINGS_AT_0006)
     records += [r for r in _records(connection, "turnout", _TURNOUT) if r["id"] > first_new]
     _adopt(
