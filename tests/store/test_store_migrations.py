@@ -229,3 +229,65 @@ def test_upgrade_to_0005_unlinks_the_ballots_of_a_closed_round_and_keys_an_open_
         ("edited", f"planning_rounds row {closing.id}")  # the phase moved by SQL above
     ]
     db.dispose()
+
+
+def test_upgrade_to_0006_unlinks_the_rankings_of_a_tallied_round_and_keys_an_open_vote(db_url):
+    import hashlib
+    import hmac
+
+    from commonplan import services as S
+    from commonplan.store.models import Ranking, RoundSecret, Turnout
+
+    db = Database(db_url)
+    system = S.Actor.system()
+    admin = S.create_user(db, system, "admin", "a long password", "administrator").actor()
+    members = [
+        S.create_user(db, system, f"m{k}", "a long password", "member").actor() for k in range(2)
+    ]
+    assembly = S.create_assembly(db, system, "Assembly")
+    council = S.create_council(db, system, assembly.id, "Workers", "workers")
+    for member in members:
+        S.add_membership(db, system, council.id, member.user_id)
+    round_ids = []
+    for title in ("Open vote", "Counted"):
+        opened = S.open_round(db, admin, assembly.id, title, ["food", "health"])
+        for member in members:
+            S.submit_ballot(db, member, opened.id, {"food": 100})
+        S.advance_phase(db, admin, opened.id)
+        for alternative in ("One", "Two"):
+            S.add_alternative(db, admin, opened.id, alternative)
+        S.advance_phase(db, admin, opened.id)
+        for member in members:
+            S.submit_ranking(db, member, opened.id, ["B", "A"])
+        round_ids.append(opened.id)
+    open_vote, counted = round_ids
+    db.dispose()
+    downgrade(db_url, "0005")
+    with Database(db_url).engine.begin() as connection:
+        connection.execute(
+            text("UPDATE planning_rounds SET phase = 'tallied' WHERE id = :r"), {"r": counted}
+        )
+    assert upgrade(db_url) == head_revision()
+    db = open_database(db_url)
+    with db.read() as session:
+        rankings = session.execute(select(Ranking)).scalars().all()
+        secrets = session.execute(select(RoundSecret)).scalars().all()
+        turnout = session.execute(
+            select(Turnout.round_id, Turnout.user_id).where(Turnout.kind == "ranking")
+        ).all()
+    [secret] = [s.secret for s in secrets]
+    assert [(s.round_id, s.kind) for s in secrets] == [(open_vote, "ranking")]
+    keys = {
+        hmac.new(bytes.fromhex(secret), f"voter {m.user_id}".encode(), hashlib.sha256).hexdigest()
+        for m in members
+    }
+    assert {r.voter_key for r in rankings if r.round_id == open_vote} == keys
+    tallied = [r for r in rankings if r.round_id == counted]
+    assert len(tallied) == 2 and all(r.voter_key is None and r.request_id is None for r in tallied)
+    assert sorted(turnout) == sorted((r, m.user_id) for r in round_ids for m in members)
+    assert S.my_ranking(db, members[0], open_vote).order == ("B", "A")  # keys match the services
+    problems = S.verify_audit_log(db).problems
+    assert [(p.kind, p.message.split(" was")[0]) for p in problems] == [
+        ("edited", f"planning_rounds row {counted}")  # the phase moved by SQL above
+    ]
+    db.dispose()
