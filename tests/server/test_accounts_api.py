@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from server_helpers import PASSWORD, audit_head, csrf_of, sign_in
 
+from commonplan.errors import AuthenticationError
 from commonplan.server import Settings, create_app
 from commonplan.server.limits import client_address, parse_networks
 from commonplan.services import accounts, assemblies, queries
@@ -380,6 +381,67 @@ def test_one_time_password_reset(world):
         assert client.post("/api/v1/password-reset", json=body).status_code == 204
         assert client.post("/api/v1/password-reset", json=body).status_code == 401  # spent
         assert attempt(client, name, new).status_code == 201
+
+
+def _typed(html: str, name: str) -> str | None:
+    import re
+
+    match = re.search(rf'<input name="{name}"[^>]*?value="([^"]*)"', html)
+    return match.group(1) if match else None
+
+
+def test_a_reset_code_is_spent_on_the_reset_page(world):
+    name, user_id = new_user(world)
+    code = accounts.issue_password_reset(world.database, Actor.system(), user_id).code
+    new = "a fresh long password"
+    with TestClient(make_app(world, Clock())) as browser:
+        login = browser.get("/login")
+        assert 'href="/password-reset"' in login.text
+        page = browser.get(f"/password-reset?username={name}")
+        assert page.status_code == 200 and _typed(page.text, "username") == name
+        token = csrf_of(page.text)
+        before = audit_head(world)
+
+        def submit(**fields):
+            typed = {"username": name, "code": code, "new_password": new}
+            typed["confirm_password"] = typed["new_password"]
+            typed.update(fields)
+            return browser.post(
+                "/password-reset", data={**typed, "csrf_token": token}, follow_redirects=False
+            )
+
+        refusals = {
+            "code": submit(code="x" + code),  # wrong code: 401, named next to the code
+            "new_password": submit(new_password="short", confirm_password="short"),
+            "confirm_password": submit(confirm_password=new + "!"),
+        }
+        for field, refused in refusals.items():
+            assert refused.status_code in (401, 422), (field, refused.status_code)
+            assert f'id="error-{field}"' in refused.text, field
+            assert _typed(refused.text, "username") == name  # comes back as typed
+            assert _typed(refused.text, "code") in (code, "x" + code)
+            for password in (new, "short", new + "!"):  # passwords are never echoed
+                assert f'value="{password}"' not in refused.text
+            assert _typed(refused.text, "new_password") is None
+            assert _typed(refused.text, "confirm_password") is None
+        assert refusals["code"].status_code == 401
+        assert "wrong, spent or expired" in refusals["code"].text
+        forged = browser.post(
+            "/password-reset",
+            data={"username": name, "code": code, "new_password": new, "confirm_password": new},
+        )
+        assert forged.status_code == 403 and audit_head(world) == before
+        with pytest.raises(AuthenticationError):
+            accounts.authenticate(world.database, name, new)  # nothing was set
+
+        done = submit()
+        assert done.status_code == 303
+        assert done.headers["location"] == f"/login?username={name}"
+        shown = browser.get(done.headers["location"]).text
+        assert "Your new password is set" in shown and _typed(shown, "username") == name
+        assert submit().status_code == 401  # the code is spent
+        sign_in(browser, name, new)
+        assert accounts.authenticate(world.database, name, new).user_id == user_id
 
 
 def test_administrator_sets_a_password_and_users_change_their_own(world):

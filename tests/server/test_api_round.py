@@ -339,3 +339,23 @@ def test_revoked_token_stops_working_within_the_cache_time(world):
         time.sleep(0.4)
         refused = client.get("/api/v1/me", headers=headers)
         assert refused.status_code == 401 and "revoked" in refused.json()["message"]
+
+
+def test_an_assembly_is_created_with_its_time_zone(client, world):
+    admin = bearer(world, "admin")
+    created = client.post(
+        "/api/v1/assemblies", json={"name": "Bogotá", "time_zone": "America/Bogota"}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["time_zone"] == "America/Bogota"
+    shown = client.get(f"/api/v1/assemblies/{created.json()['id']}").json()
+    assert shown["time_zone"] == "America/Bogota"
+    before = audit_head(world)
+    refused = client.post(
+        "/api/v1/assemblies", json={"name": "Olympus", "time_zone": "Mars/Olympus"}, headers=admin
+    )
+    assert refused.status_code == 422
+    assert "unknown time zone" in refused.json()["message"]
+    assert audit_head(world) == before
+    default = client.post("/api/v1/assemblies", json={"name": "Plain"}, headers=admin)
+    assert default.json()["time_zone"] == "UTC"

@@ -4,6 +4,7 @@ sign in, cast a ballot, rank the alternatives, see the result; on a phone-sized 
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from loadgen import ServerProcess, free_port
@@ -11,7 +12,7 @@ from playwright.sync_api import Page, sync_playwright
 from server_helpers import PASSWORD
 
 from commonplan.datasets import load_dataset
-from commonplan.services import accounts, assemblies, ballots, rounds
+from commonplan.services import accounts, assemblies, ballots, queries, rounds
 from commonplan.services.roles import Actor
 from commonplan.store.database import open_database
 
@@ -209,7 +210,9 @@ def fresh(request, tmp_path):
         )
     }
     economy = assemblies.store_economy(db, system, load_dataset("bea2021_15"))
-    assembly = assemblies.create_assembly(db, system, "Whole-round assembly", economy_id=economy.id)
+    assembly = assemblies.create_assembly(
+        db, system, "Whole-round assembly", economy_id=economy.id, time_zone="Europe/Madrid"
+    )
     council = assemblies.create_council(
         db, system, assembly.id, "Consumers: everyone", "consumers", region="USA"
     )
@@ -282,14 +285,17 @@ def test_a_whole_round_from_the_pages(fresh, chromium, artifacts_dir):
     fac.select_option("select[name='group-1-sectors']", label=["Construction (23)"])
     fac.fill("input[name='group-2-name']", "investment")
     fac.select_option("select[name='group-2-kind']", "investment")
-    fac.select_option("select[name=time_zone]", "Europe/Madrid")
+    assert "Europe/Madrid" in fac.inner_text("#deadline-zone")  # the assembly's zone
     fac.fill("input[name=ballot_deadline]", "2031-05-01T18:00")
     fac.fill("input[name=vote_deadline]", "2031-05-08T18:00")
     _shot(fac, artifacts_dir, size, "open")
     fac.click("button:has-text('Open the round')")
     fac.wait_for_selector("text=The round is open for ballots.")
     round_id = next(iter(rounds_of(db)))
-    assert "2031-05-01 16:00 UTC" in fac.inner_text("main")  # 18:00 in Madrid (CEST)
+    # shown in the assembly's zone; stored as the instant, 16:00 UTC (Madrid is on CEST)
+    assert "2031-05-01 18:00 Europe/Madrid (UTC+02:00)" in fac.inner_text("main")
+    stored = queries.get_round_info(db, round_id).ballot_deadline
+    assert stored == datetime(2031, 5, 1, 16, 0, tzinfo=UTC)
 
     # 2. three members cast ballots; one is refused first and comes back as typed
     members = {name: _person(chromium, size, base, outside) for name in ("ana", "ben", "cai")}

@@ -140,3 +140,23 @@ def test_linkage_chart_is_logarithmic_so_an_outlier_does_not_flatten_it():
     lines = [t for t in figure["data"] if t["mode"] == "lines"]
     assert {tuple(t["x"]) for t in lines} >= {(1.0, 1.0)}
     assert all(min(t["y"]) > 0 and min(t["x"]) > 0 for t in lines)  # drawable on log axes
+
+
+def test_local_times_are_written_in_the_assembly_zone_with_its_offset():
+    from datetime import UTC, datetime
+
+    from commonplan.server.formatting import format_local_time
+
+    moment = datetime(2031, 5, 1, 16, 0, tzinfo=UTC)
+    assert (
+        format_local_time(moment, "Europe/Madrid") == "2031-05-01 18:00 Europe/Madrid (UTC+02:00)"
+    )
+    winter = datetime(2031, 1, 15, 16, 0, tzinfo=UTC)  # Madrid is on CET, UTC+01:00, in January
+    assert (
+        format_local_time(winter, "Europe/Madrid") == "2031-01-15 17:00 Europe/Madrid (UTC+01:00)"
+    )
+    assert (
+        format_local_time(moment, "America/Bogota") == "2031-05-01 11:00 America/Bogota (UTC-05:00)"
+    )
+    assert format_local_time(moment, "UTC") == "2031-05-01 16:00 UTC"
+    assert format_local_time(None, "UTC") is None

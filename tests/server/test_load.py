@@ -11,6 +11,8 @@ The default run sends 50 × 10 ballots; the ``slow`` variant sends the issue's 5
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import threading
 from collections import Counter
 
@@ -27,7 +29,7 @@ from sqlalchemy import select
 
 from commonplan.services import queries
 from commonplan.store.database import open_database
-from commonplan.store.models import AuditEntry, Ballot
+from commonplan.store.models import AuditEntry, Ballot, RoundSecret
 
 N_VOTERS = 50
 
@@ -89,17 +91,28 @@ def _load_run(backend: str, tmp_path, per_voter: int, kill_after: int | None) ->
 
         with database.read() as session:
             rows = session.execute(
-                select(Ballot.id, Ballot.user_id, Ballot.request_id, Ballot.is_current).where(
+                select(Ballot.id, Ballot.voter_key, Ballot.request_id, Ballot.is_current).where(
                     Ballot.round_id == voters.round_id
                 )
             ).all()
+            secret = session.execute(
+                select(RoundSecret.secret).where(RoundSecret.round_id == voters.round_id)
+            ).scalar_one()
+        # the rows name no voter: map each member to their voter key (HMAC-SHA256 of
+        # "voter <id>" under the round secret, computed here, not by the services)
+        member_of = {
+            hmac.new(bytes.fromhex(secret), f"voter {u}".encode(), hashlib.sha256).hexdigest(): u
+            for u in voters.user_ids
+        }
+        rows = [(i, member_of[k], q, c) for i, k, q, c in rows]
+        with database.read() as session:
             n_ballot_audits = session.execute(
                 select(AuditEntry.seq).where(AuditEntry.action == "ballot.submit")
             ).all()
-        stored = Counter((r.user_id, r.request_id) for r in rows)
+        stored = Counter((u, q) for _i, u, q, _c in rows)
         assert max(stored.values()) == 1, "a ballot is stored more than once"
         assert {(u, q): i for i, u, q, _ in rows} == acked  # exactly the acknowledged ballots
-        current = Counter(r.user_id for r in rows if r.is_current)
+        current = Counter(u for _i, u, _q, c in rows if c)
         assert set(current.values()) == {1} and len(current) == N_VOTERS
         assert len(n_ballot_audits) == len(rows)
         report = queries.verify_audit_log(database)

@@ -29,13 +29,18 @@ def browser(app):
 
 @pytest.fixture(scope="module")
 def economy_assembly(world) -> int:
-    """An assembly on the 15-sector BEA table, with one council of the three members."""
+    """An assembly on the 15-sector BEA table, in Karachi's time zone (UTC+05:00, no summer
+    time), with one council of the three members."""
     from commonplan.datasets import load_dataset
 
     system = Actor.system()
     stored = assemblies.store_economy(world.database, system, load_dataset("bea2021_15"))
     assembly = assemblies.create_assembly(
-        world.database, system, "Round pages assembly", economy_id=stored.id
+        world.database,
+        system,
+        "Round pages assembly",
+        economy_id=stored.id,
+        time_zone="Asia/Karachi",
     )
     council = assemblies.create_council(
         world.database, system, assembly.id, "Consumers: all", "consumers", region="USA"
@@ -119,7 +124,6 @@ def _round_form(**fields: str | list[str]) -> dict:
         "group-1-sectors": ["23"],
         "group-2-name": "investment",
         "group-2-kind": "investment",
-        "time_zone": "Asia/Karachi",
         "ballot_deadline": "2031-05-01T06:31",
         "vote_deadline": "2031-05-08T18:00",
         "aggregation_rule": "median",
@@ -134,6 +138,8 @@ def test_facilitator_opens_a_round_with_sectors_and_local_deadlines(
     page = browser.get(f"/round/new?assembly={economy_assembly}")
     assert page.status_code == 200
     assert '<option value="31G">Manufacturing (31G)</option>' in page.text
+    assert 'name="time_zone"' not in page.text  # the assembly's zone, not asked each time
+    assert "<strong>Asia/Karachi</strong>" in page.text
     response = browser.post(
         f"/round/new?assembly={economy_assembly}",
         data={**_round_form(), "csrf_token": csrf_of(page.text)},
@@ -151,6 +157,8 @@ def test_facilitator_opens_a_round_with_sectors_and_local_deadlines(
     assert info.ballot_deadline == datetime(2031, 5, 1, 1, 31, tzinfo=UTC)
     assert info.vote_deadline == datetime(2031, 5, 8, 13, 0, tzinfo=UTC)
     dashboard = browser.get(f"/?assembly={economy_assembly}").text
+    assert "2031-05-01 06:31 Asia/Karachi (UTC+05:00)" in dashboard  # shown as typed
+    assert "2031-05-08 18:00 Asia/Karachi (UTC+05:00)" in dashboard
     assert "Agriculture, forestry, fishing, and hunting, Manufacturing" in dashboard
 
 
@@ -176,13 +184,7 @@ def test_refused_round_form_comes_back_as_typed(browser, world, economy_assembly
         assert _value(refused.text, name) == typed[name], name
     assert '<option value="31G" selected>' in refused.text
     assert '<option value="23" selected>' in refused.text
-    assert '<option value="Asia/Karachi" selected>' in refused.text
     assert '<option value="median" selected>' in refused.text
-    bad_zone = browser.post(
-        f"/round/new?assembly={economy_assembly}",
-        data={**_round_form(time_zone="Mars/Olympus"), "csrf_token": token},
-    )
-    assert bad_zone.status_code == 422 and 'id="error-time_zone"' in bad_zone.text
     one_group = browser.post(
         f"/round/new?assembly={economy_assembly}",
         data={"title": "One group", "group-0-name": "food", "csrf_token": token},
@@ -362,6 +364,37 @@ def test_administrator_manages_accounts_councils_and_memberships(browser, world,
     )
     assert disabled.status_code == 303
     assert not next(u for u in accounts.list_users(world.database) if u.id == user.id).active
+
+
+def test_administrator_creates_an_assembly_with_its_time_zone(browser, world, economy_assembly):
+    sign_in(browser, "admin")
+    page = browser.get("/admin")
+    assert 'id="new-assembly"' in page.text and '<option value="Europe/Madrid">' in page.text
+    token = csrf_of(page.text)
+    economy_id = assemblies.get_assembly(world.database, economy_assembly).economy_id
+    typed = {
+        "name": "Assembly of the south",
+        "description": "kept as typed",
+        "economy_id": str(economy_id),
+        "time_zone": "Mars/Olympus",
+    }
+    before = audit_head(world)
+    refused = browser.post("/admin/assembly", data={**typed, "csrf_token": token})
+    assert refused.status_code == 422 and 'id="error-time_zone"' in refused.text
+    assert "unknown time zone &#39;Mars/Olympus&#39;" in refused.text
+    assert _value(refused.text, "name") == typed["name"]
+    assert _value(refused.text, "description") == typed["description"]
+    assert f'<option value="{economy_id}" selected>' in refused.text
+    assert audit_head(world) == before
+    created = browser.post(
+        "/admin/assembly",
+        data={**typed, "time_zone": "America/Bogota", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    info = next(a for a in assemblies.list_assemblies(world.database) if a.name == typed["name"])
+    assert (info.time_zone, info.economy_id) == ("America/Bogota", economy_id)
+    assert created.headers["location"].endswith(f"/admin?assembly={info.id}")
 
 
 def test_only_administrators_manage_accounts(browser, world):

@@ -20,7 +20,7 @@ from commonplan.store.models import Ballot
 def _check_exactly_once(db, acknowledged: dict[str, int]):
     with db.read() as session:
         rows = session.execute(
-            select(Ballot.request_id, Ballot.id, Ballot.user_id, Ballot.is_current)
+            select(Ballot.request_id, Ballot.id, Ballot.voter_key, Ballot.is_current)
         ).all()
     stored = {r.request_id: r.id for r in rows}
     assert len(stored) == len(rows), "a request id was stored twice"
@@ -31,12 +31,13 @@ def _check_exactly_once(db, acknowledged: dict[str, int]):
     current = {}
     for r in rows:
         if r.is_current:
-            assert r.user_id not in current, "two current ballots for one member"
-            current[r.user_id] = r.id
-    # each member's current ballot is their latest stored one
+            assert r.voter_key not in current, "two current ballots for one member"
+            current[r.voter_key] = r.id
+    # each member's current ballot is their latest stored one (a member is their voter key
+    # while the phase is open: the rows name no user)
     latest = {}
     for r in rows:
-        latest[r.user_id] = max(latest.get(r.user_id, 0), r.id)
+        latest[r.voter_key] = max(latest.get(r.voter_key, 0), r.id)
     assert current == latest
     return rows
 
@@ -138,7 +139,7 @@ def test_closing_the_ballot_phase_counts_every_acknowledged_ballot(db):
 
     w = build_world(db, n_extra_members=24)
     voters = [w.member, w.member2, *w.extras]
-    acknowledged: dict[int, int] = {}
+    acknowledged: dict[int, str] = {}
     lock = threading.Lock()
     started = threading.Barrier(len(voters) + 1)
 
@@ -150,7 +151,7 @@ def test_closing_the_ballot_phase_counts_every_acknowledged_ballot(db):
             except PhaseError:
                 return
             with lock:
-                acknowledged[voter.user_id] = receipt.id
+                acknowledged[voter.user_id] = receipt.tracker
 
     threads = [threading.Thread(target=vote, args=(v,)) for v in voters]
     for thread in threads:
@@ -162,12 +163,13 @@ def test_closing_the_ballot_phase_counts_every_acknowledged_ballot(db):
         thread.join()
     with db.read() as session:
         stored = session.get(PlanningRound, w.round_id).weights
-        current = dict(
-            session.execute(
-                select(Ballot.user_id, Ballot.id).where(Ballot.is_current.is_(True))
-            ).all()
-        )
-    assert current == acknowledged  # nothing acknowledged after the close, nothing lost
+        current = session.execute(
+            select(Ballot.tracker).where(Ballot.is_current.is_(True))
+        ).scalars()
+        current = sorted(current)
+    # each member's last acknowledged ballot, and nothing else, was sealed and counted:
+    # nothing acknowledged after the close, nothing lost
+    assert current == sorted(acknowledged.values())
     assert stored["n_ballots"] == len(acknowledged) > 0
 
 

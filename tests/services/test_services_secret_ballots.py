@@ -118,7 +118,7 @@ def test_a_receipt_shows_its_voter_that_their_ballot_was_counted_as_cast(db):
     # content changed in the database after the vote: the receipt no longer finds its commitment
     with db.engine.begin() as connection:
         connection.execute(
-            update(Ballot).where(Ballot.id == other.id).values(points={"food": 100.0})
+            update(Ballot).where(Ballot.tracker == other.tracker).values(points={"food": 100.0})
         )
     changed = check_receipt(db, w.round_id, other.receipt)
     assert changed.content == {"food": 100.0} and not changed.counted

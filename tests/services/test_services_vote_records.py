@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from services_world import build_world
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from commonplan import services as S
 from commonplan.store.audit import GENESIS, snapshot, verify_audit
@@ -51,23 +51,34 @@ def _problems(db):
     return [(p.kind, p.message) for p in report.problems]
 
 
+def _sealed_ballot_id(db, points) -> int:
+    """The id of the sealed ballot holding ``points`` (the rows name no voter any more)."""
+    with db.read() as session:
+        rows = session.execute(select(Ballot.id, Ballot.points)).all()
+    return next(i for i, p in rows if {g: v for g, v in p.items() if v} == points)
+
+
 def test_a_ballots_changed_points_are_detected(db):
-    w = _published_round(db)
+    _published_round(db)
+    target = _sealed_ballot_id(db, {"health": 50.0, "energy": 50.0})
     _tamper(
         db,
         update(Ballot)
-        .where(Ballot.user_id == w.member2.user_id)
+        .where(Ballot.id == target)
         .values(points={"food": 100.0, "housing": 0.0, "health": 0.0, "energy": 0.0}),
     )
     [(kind, message)] = _problems(db)
-    assert kind == "edited" and message.startswith("ballots row 3 was changed")
+    assert kind == "edited" and message.startswith(f"ballots row {target} was changed")
 
 
 def test_a_deleted_ballot_is_detected(db):
-    w = _published_round(db)
-    _tamper(db, delete(Ballot).where(Ballot.user_id == w.member2.user_id))
+    _published_round(db)
+    target = _sealed_ballot_id(db, {"health": 50.0, "energy": 50.0})
+    _tamper(db, delete(Ballot).where(Ballot.id == target))
     [(kind, message)] = _problems(db)
-    assert kind == "deleted" and message.startswith("ballots row 3, recorded by audit entry")
+    assert kind == "deleted" and message.startswith(
+        f"ballots row {target}, recorded by audit entry"
+    )
 
 
 def test_a_ballot_inserted_around_the_services_is_detected(db):
@@ -76,14 +87,32 @@ def test_a_ballot_inserted_around_the_services_is_detected(db):
         db,
         insert(Ballot).values(
             round_id=w.round_id,
-            user_id=w.observer.user_id,
             points={"food": 100.0},
             request_id="forged",
             is_current=True,
         ),
     )
     [(kind, message)] = _problems(db)
-    assert kind == "inserted" and message.startswith("ballots row 4 is in no audit entry")
+    assert kind == "inserted" and message.startswith("ballots row 6 is in no audit entry")
+
+
+def test_a_ballot_of_the_phase_restored_after_the_seal_is_detected(db):
+    """The rows of the ballot phase are retired by the close: one put back is caught."""
+    w = build_world(db)
+    first = S.submit_ballot(db, w.member, w.round_id, {"food": 100})
+    S.advance_phase(db, w.facilitator, w.round_id)
+    _tamper(
+        db,
+        insert(Ballot).values(
+            id=first.id,
+            round_id=w.round_id,
+            points={"food": 100.0},
+            request_id=first.request_id,
+            is_current=False,
+        ),
+    )
+    [(kind, message)] = _problems(db)
+    assert kind == "inserted" and message.startswith(f"ballots row {first.id} is in no")
 
 
 def test_rewritten_rankings_are_detected(db):
@@ -156,8 +185,9 @@ def test_an_emptied_audit_log_with_a_reset_head_is_detected(db):
     assert not report.ok
     inserted = [p for p in report.problems if p.kind == "inserted"]
     assert len(inserted) == len(report.problems)
-    # every row of a decision: the round, 3 ballots, 2 rankings, 2 alternatives, result, plan
-    assert len(inserted) == 10
+    # every row of a decision: the round, 2 sealed ballots, 2 sealed rankings, 4 turnout
+    # rows (2 members × ballot and ranking), 2 alternatives, the result and the plan
+    assert len(inserted) == 13
 
 
 def test_verification_does_not_hold_up_a_ballot(db):

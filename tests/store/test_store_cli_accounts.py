@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
@@ -95,3 +98,20 @@ def test_add_facilitator(url):
     assert _with(url, lambda db: S.facilitated_assemblies(db, fac_id)) == [1]
     audit = _with(url, lambda db: [e.action for e in S.audit_log(db)])
     assert "facilitator.add" in audit
+
+
+def test_create_an_assembly_with_its_time_zone(url):
+    done = _run(url, "admin", "create-assembly", "South", "--time-zone", "America/Bogota")
+    assert "time zone America/Bogota" in done.output
+    listed = _with(url, S.list_assemblies)
+    assert [(a.name, a.time_zone) for a in listed][-1] == ("South", "America/Bogota")
+    refused = subprocess.run(
+        [sys.executable, "-m", "commonplan.cli.main", "admin", "create-assembly", "Nowhere"]
+        + ["--time-zone", "Mars/Olympus", "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "unknown time zone 'Mars/Olympus'" in refused.stderr
+    assert [a.name for a in _with(url, S.list_assemblies)] == ["Assembly", "South"]

@@ -177,7 +177,8 @@ def reset_password(
     if password is None:
         typer.echo(
             f"one-time reset code for {username!r} (valid until {outcome.expires_at:%Y-%m-%d %H:%M} UTC;"
-            f" POST it with a new password to /api/v1/password-reset):"
+            " the owner enters it with a new password on the /password-reset page, or POSTs it"
+            " to /api/v1/password-reset):"
         )
         typer.echo(outcome.code)
     else:
@@ -210,6 +211,40 @@ def revoke_token(
 
     _with_database(database_url, lambda database: revoke(database, Actor.system(), token_id))
     typer.echo(f"token {token_id} revoked")
+
+
+@admin_app.command("create-assembly")
+def create_assembly(
+    name: Annotated[str, typer.Argument(help="The assembly's name (unique).")],
+    time_zone: Annotated[
+        str,
+        typer.Option(
+            "--time-zone",
+            help="IANA time zone in which deadlines are read and shown (e.g. Europe/Madrid).",
+        ),
+    ] = "UTC",
+    economy_id: Annotated[
+        int | None, typer.Option("--economy-id", help="Id of a stored economy.")
+    ] = None,
+    description: Annotated[str, typer.Option("--description", help="Shown on the pages.")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an assembly (as the local administrator)."""
+    from commonplan.services import Actor
+    from commonplan.services import create_assembly as create
+
+    info = _with_database(
+        database_url,
+        lambda database: create(
+            database,
+            Actor.system(),
+            name,
+            economy_id=economy_id,
+            description=description,
+            time_zone=time_zone,
+        ),
+    )
+    typer.echo(f"created assembly {info.name!r} (id {info.id}), time zone {info.time_zone}")
 
 
 @admin_app.command("add-facilitator")

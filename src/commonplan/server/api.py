@@ -208,7 +208,8 @@ async def set_password(
 )
 async def issue_password_reset(request: Request, actor: Authenticated, user_id: UserId) -> Any:
     """Issue a one-time reset code (administrators): the old password, sessions and tokens stop
-    working; the owner sets a new password with ``POST /password-reset`` within 24 hours."""
+    working; the owner sets a new password on the ``/password-reset`` page or with
+    ``POST /password-reset`` within 24 hours."""
     reset = await run_write(request, accounts.issue_password_reset, actor, user_id)
     state_of(request).token_cache.clear()
     return dataclasses.asdict(reset)
@@ -235,6 +236,7 @@ async def create_assembly(request: Request, actor: Authenticated, body: schemas.
         body.name,
         economy_id=body.economy_id,
         description=body.description,
+        time_zone=body.time_zone,
     )
     return _plain(info)
 

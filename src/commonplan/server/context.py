@@ -2,11 +2,16 @@
 
 Who is asking is decided in one place. Programs send ``Authorization: Bearer <token>``
 (a token from ``POST /api/v1/tokens``); people in a browser carry a session cookie
-(HttpOnly, SameSite=Lax) set at sign-in. The cookie is signed and holds the random id of
-a server-side session (:mod:`commonplan.services.sessions`), the anti-forgery token and
-at most one flash message — never the user: signing out, disabling the account or
-resetting its password ends the session in the database, and a copy of the cookie
-saved earlier is refused from then on. Anonymous visitors are observers: they may read
+(HttpOnly, SameSite=Lax). The cookie is signed and holds one thing: a random session id
+(256 bits). Everything else lives on the server: who is signed in (a
+:class:`~commonplan.store.models.WebSession` row keyed by the id's hash, from sign-in to
+sign-out), and the page notices (:func:`~commonplan.services.sessions.put_notice`). The
+anti-forgery token is not stored at all: it is an HMAC of the session id under the
+server's secret key (:func:`csrf_token`), so it is bound to that id — a fresh id at
+sign-in and at sign-out means a fresh token — and no visitor's page view writes a row.
+Signing out, disabling the account or resetting its password ends the session in the
+database, and a copy of the cookie saved earlier is refused from then on. Anonymous
+visitors get an id too (for the sign-in form's token); they are observers: they may read
 public pages and endpoints, and every write refuses them.
 
 Service calls are synchronous (SQLAlchemy); they run in worker threads. Writes go
@@ -25,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +50,7 @@ from commonplan.store.database import Database
 T = TypeVar("T")
 
 SESSION_ID = "sid"
-SESSION_CSRF = "csrf"
+"""The one key of the signed session cookie."""
 
 
 @dataclass
@@ -187,7 +191,10 @@ async def api_actor_required(request: Request) -> Actor:
 
 
 async def page_actor(request: Request) -> Actor | None:
-    """The signed-in actor of a page request (from its server-side session), or None."""
+    """The signed-in actor of a page request (from its server-side session), or None.
+
+    A cookie whose id names no live session (an anonymous visitor's, or one signed out,
+    expired or disabled since) keeps its id, so that its anti-forgery token holds."""
     session_id = request.session.get(SESSION_ID)
     if not session_id:
         return None
@@ -195,24 +202,41 @@ async def page_actor(request: Request) -> Actor | None:
     try:
         return await run_read(request, sessions.session_actor, str(session_id), now=now)
     except AuthenticationError:
-        request.session.pop(SESSION_ID, None)  # signed out elsewhere, expired or disabled
         return None
 
 
+def session_id_of(request: Request, *, create: bool = False) -> str | None:
+    """The browser's session id from its cookie; with ``create``, a new one when it has none.
+
+    Anything else a cookie holds (the anti-forgery token and notice that cookies carried
+    before schema revision 0004) is dropped, so the next answer rewrites it to the id alone."""
+    for stale in [key for key in request.session if key != SESSION_ID]:
+        request.session.pop(stale)
+    session_id = request.session.get(SESSION_ID)
+    if not session_id and create:
+        session_id = sessions.new_session_id()
+        request.session.clear()
+        request.session[SESSION_ID] = session_id
+    return str(session_id) if session_id else None
+
+
+def _csrf_for(request: Request, session_id: str) -> str:
+    key = state_of(request).settings.secret_key.encode()
+    mac = hmac.new(key, b"commonplan csrf\0" + session_id.encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
 def csrf_token(request: Request) -> str:
-    """The session's anti-forgery token, created on first use."""
-    token = request.session.get(SESSION_CSRF)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session[SESSION_CSRF] = token
-    return token
+    """The anti-forgery token of the browser's session: HMAC-SHA256 of its id under the
+    server's secret key (a session id is created on first use)."""
+    return _csrf_for(request, session_id_of(request, create=True) or "")
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     """Refuse a form whose anti-forgery token is missing or not the session's."""
-    expected = request.session.get(SESSION_CSRF)
+    session_id = session_id_of(request)
     candidate = submitted or request.headers.get("x-csrf-token") or ""
-    if not expected or not hmac.compare_digest(str(expected), str(candidate)):
+    if not session_id or not hmac.compare_digest(_csrf_for(request, session_id), str(candidate)):
         raise CsrfError(
             "the form's anti-forgery token is missing or out of date",
             where="csrf_token",
@@ -222,14 +246,13 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 async def start_session(request: Request, actor: Actor) -> None:
-    """Sign ``actor`` in: a new server-side session and a fresh cookie (new id and
-    anti-forgery token, against session fixation)."""
+    """Sign ``actor`` in: a new server-side session and a cookie with its new id (against
+    session fixation; the anti-forgery token changes with it)."""
     state = state_of(request)
     lifetime = timedelta(seconds=state.settings.session_max_age_s)
     session_id = await run_write(request, sessions.open_session, actor, lifetime, now=state.clock())
     request.session.clear()
     request.session[SESSION_ID] = session_id
-    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
 async def end_session(request: Request) -> None:
@@ -240,6 +263,23 @@ async def end_session(request: Request) -> None:
             request, sessions.end_session, str(session_id), now=state_of(request).clock()
         )
     request.session.clear()
+
+
+async def put_notice(request: Request, kind: str, text: str) -> None:
+    """Show ``text`` once on the browser's next page (stored server-side, sealed)."""
+    session_id = session_id_of(request, create=True) or ""
+    await run_write(
+        request, sessions.put_notice, session_id, kind, text, now=state_of(request).clock()
+    )
+
+
+async def take_notices(request: Request) -> list[tuple[str, str]]:
+    """The notices waiting for this browser's session (each shown once). A page without
+    any costs one read; only a page that shows one writes (the delete)."""
+    session_id = session_id_of(request)
+    if not session_id or not await run_read(request, sessions.has_notices, session_id):
+        return []
+    return await run_write(request, sessions.take_notices, session_id)
 
 
 def address_of(request: Request) -> str:

@@ -5,6 +5,7 @@
 * alternatives' key figures: a readable name and a unit for each stored key
   (:func:`figure_rows`), money in the economy's unit, the resource in its account's unit;
 * products and sectors by the names the economy's reader recorded (:func:`product_name`);
+* times in the assembly's time zone, with the zone and its offset (:func:`format_local_time`);
 * text that goes into a Plotly chart is entity-escaped (:func:`plot_text`): Plotly renders
   ``<a href>``, ``<b>`` and friends in labels, so a name typed by a facilitator would
   otherwise become a live link on every visitor's page.
@@ -16,7 +17,9 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -58,6 +61,22 @@ def _significant(v: float) -> str:
     if decimals <= 0:
         return f"{rounded:,.0f}"
     return f"{rounded:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def format_local_time(moment: datetime | None, time_zone: str) -> str | None:
+    """An instant as wall-clock time in ``time_zone`` (an IANA name), with the zone and offset.
+
+    ``2031-05-01 01:31 UTC`` in ``Asia/Karachi`` → ``"2031-05-01 06:31 Asia/Karachi (UTC+05:00)"``;
+    in ``UTC`` → ``"2031-05-01 01:31 UTC"``. ``None`` stays ``None``.
+    """
+    if moment is None:
+        return None
+    local = moment.astimezone(ZoneInfo(time_zone))
+    text = local.strftime("%Y-%m-%d %H:%M")
+    if time_zone == "UTC":
+        return f"{text} UTC"
+    offset = local.strftime("%z")
+    return f"{text} {time_zone} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def format_percent(ratio: Any) -> str:

@@ -9,11 +9,10 @@ decide.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from commonplan.errors import CommonplanError, ParticipationInputError
 
@@ -83,25 +82,6 @@ def optional_id(text: str, what: str) -> int | None:
     return int(text)
 
 
-def time_zone(name: str) -> ZoneInfo:
-    """The IANA time zone a form names (``Europe/Madrid``, ``UTC``, …)."""
-    name = name.strip() or "UTC"
-    if len(name) > 64 or not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):
-        raise ParticipationInputError(
-            f"unknown time zone {name[:64]!r}",
-            where="time_zone",
-            expected="an IANA time zone such as UTC or Europe/Madrid",
-        )
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ParticipationInputError(
-            f"unknown time zone {name!r}",
-            where="time_zone",
-            expected="an IANA time zone such as UTC or Europe/Madrid",
-        ) from None
-
-
 def local_deadline(text: str, zone: ZoneInfo, where: str) -> datetime | None:
     """A ``datetime-local`` field (``2026-05-01T18:00``) read as a wall-clock time in ``zone``.
 
@@ -124,7 +104,7 @@ def local_deadline(text: str, zone: ZoneInfo, where: str) -> datetime | None:
         raise ParticipationInputError(
             f"{text[:40]!r} carries its own offset",
             where=where,
-            expected="a wall-clock time; the time zone is chosen separately",
+            expected="a wall-clock time, read in the assembly's time zone",
         )
     return moment.replace(tzinfo=zone).astimezone(UTC)
 

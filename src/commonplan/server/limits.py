@@ -40,7 +40,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -207,7 +207,7 @@ class SignInThrottle:
                 if _stale(row, policy, now):
                     row.failures, row.blocked_until = 0, None
                 if row.blocked_until is not None:
-                    wait = max(wait, (_aware(row.blocked_until) - now).total_seconds())
+                    wait = max(wait, (row.blocked_until - now).total_seconds())
             if wait > 0:
                 raise RateLimited(
                     "too many failed sign-ins for this account or from this address",
@@ -239,7 +239,7 @@ class SignInThrottle:
                 delay = self.address.delay_after(row.failures)
                 blocked = now + timedelta(seconds=delay) if delay > 0 else None
                 if row.blocked_until is not None and blocked is not None:
-                    blocked = min(blocked, _aware(row.blocked_until))
+                    blocked = min(blocked, row.blocked_until)
                 row.blocked_until = blocked
 
     def _forget_stale(self, session: Session, now: datetime) -> None:
@@ -275,13 +275,9 @@ class SignInThrottle:
         return list(session.execute(query).scalars())
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite
-
-
 def _stale(row: ThrottleRow, policy: BackOff, now: datetime) -> bool:
-    quiet = now - _aware(row.last_failure_at) >= timedelta(seconds=policy.forget_after_s)
-    return quiet and (row.blocked_until is None or _aware(row.blocked_until) <= now)
+    quiet = now - row.last_failure_at >= timedelta(seconds=policy.forget_after_s)
+    return quiet and (row.blocked_until is None or row.blocked_until <= now)
 
 
 class DeviceCookies:

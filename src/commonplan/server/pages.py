@@ -25,13 +25,19 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commonplan.councils.ballots import GROUP_KINDS, RULES
-from commonplan.errors import AuthenticationError, BallotError, CommonplanError
+from commonplan.errors import (
+    AuthenticationError,
+    BallotError,
+    CommonplanError,
+    ParticipationInputError,
+)
 from commonplan.server import charts, explorer, forms, views
 from commonplan.server.context import (
     check_csrf,
     csrf_token,
     end_session,
     page_actor,
+    put_notice,
     remember_device,
     run_long_write,
     run_read,
@@ -39,8 +45,14 @@ from commonplan.server.context import (
     run_write,
     sign_in,
     start_session,
+    take_notices,
 )
-from commonplan.server.formatting import figure_rows, format_number, product_name
+from commonplan.server.formatting import (
+    figure_rows,
+    format_local_time,
+    format_number,
+    product_name,
+)
 from commonplan.server.problems import (
     RateLimited,
     http_error_response,
@@ -57,8 +69,6 @@ from commonplan.store.models import CouncilKind, Phase, Role
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 router = APIRouter(include_in_schema=False)
 
-_FLASH = "flash"
-
 
 # --- shared context ----------------------------------------------------------------------
 
@@ -74,16 +84,12 @@ def _stored_message(what: str, stored: Any) -> str:
     )
 
 
-def _flash(request: Request, kind: str, text: str) -> None:
-    request.session[_FLASH] = [kind, text]
+async def _flash(request: Request, kind: str, text: str) -> None:
+    """Show ``text`` once on the browser's next page (kept server-side, never in the cookie)."""
+    await put_notice(request, kind, text)
 
 
-def _notices(request: Request) -> list[tuple[str, str]]:
-    flash = request.session.pop(_FLASH, None) if _FLASH in request.session else None
-    return [tuple(flash)] if flash else []  # type: ignore[list-item]
-
-
-def _render(
+async def _render(
     request: Request,
     template: str,
     actor: Actor | None,
@@ -92,7 +98,7 @@ def _render(
     status: int = 200,
     error: CommonplanError | None = None,
 ) -> HTMLResponse:
-    notices = _notices(request)
+    notices = await take_notices(request)
     if error is not None:
         notices.append(("error", str(error)))
     assembly = request.query_params.get("assembly", "")
@@ -168,16 +174,17 @@ def _groups_by_weight(info: Any) -> list[str]:
     return names
 
 
-def _round_view(info: Any, names: dict[str, str] | None = None) -> dict[str, Any] | None:
-    """A round for the templates: deadlines in UTC, each group's sectors also by name."""
+def _round_view(board: queries.Dashboard, names: dict[str, str] | None = None) -> dict | None:
+    """The board's current round for the templates: deadlines in the assembly's time zone,
+    each group's sectors also by name."""
+    info = board.current_round
     if info is None:
         return None
     view = views.round_json(info)
     for group in view["target_groups"]:
         group["sector_names"] = [(names or {}).get(s, s) for s in group["sectors"]]
     for key in ("ballot_deadline", "vote_deadline"):
-        moment = view[key]
-        view[key] = moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
+        view[key] = format_local_time(view[key], board.assembly.time_zone)
     return view
 
 
@@ -200,11 +207,15 @@ def _back(request: Request, name: str) -> str:
 @router.get("/login", name="page_login", response_class=HTMLResponse)
 async def login_form(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
-    return _render(
+    return await _render(
         request,
         "login.html",
         actor,
-        {"title": "Sign in", "next_url": _same_site_path(request.query_params.get("next"), "/")},
+        {
+            "title": "Sign in",
+            "next_url": _same_site_path(request.query_params.get("next"), "/"),
+            "username": str(request.query_params.get("username") or "")[:64],
+        },
     )
 
 
@@ -219,17 +230,67 @@ async def login_submit(request: Request) -> Response:
         check_csrf(request, str(form.get("csrf_token") or ""))
         actor = await sign_in(request, username, password)
     except CommonplanError as error:
-        response = _render(
+        response = await _render(
             request, "login.html", None, context, status=status_for(error), error=error
         )
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
         return response
     await start_session(request, actor)
-    _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
+    await _flash(request, "ok", f"Signed in as {actor.display_name or actor.username}.")
     response = RedirectResponse(next_url, status_code=303)
     remember_device(request, response, actor)
     return response
+
+
+_RESET_FIELDS = ["username", "code", "new_password", "confirm_password"]
+
+
+def _reset_context(username: str = "", code: str = "") -> dict[str, Any]:
+    return {"title": "Set a new password", "username": username, "code": code, "errors": {}}
+
+
+@router.get("/password-reset", name="page_password_reset", response_class=HTMLResponse)
+async def password_reset_form(request: Request) -> HTMLResponse:
+    """The form on which an account's owner spends a reset code from an administrator."""
+    actor = await page_actor(request)
+    username = str(request.query_params.get("username") or "")[:64]
+    return await _render(request, "password_reset.html", actor, _reset_context(username))
+
+
+def _reset_field(error: CommonplanError) -> dict[str, str]:
+    """The field a refused reset names: the service says ``password`` and ``password reset``."""
+    where = str(error.where or "")
+    named = {"password": "new_password", "password reset": "code"}.get(where)
+    return {named: str(error)} if named else forms.field_errors(error, _RESET_FIELDS)
+
+
+@router.post("/password-reset", name="page_password_reset_submit", response_class=HTMLResponse)
+async def password_reset_submit(request: Request) -> Response:
+    """Set a new password with a one-time reset code; refused, the form comes back as typed
+    (the passwords excepted)."""
+    form = await request.form()
+    username = str(form.get("username") or "").strip()[:64]
+    code = str(form.get("code") or "").strip()[:100]
+    new_password = str(form.get("new_password") or "")[:256]
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        if new_password != str(form.get("confirm_password") or "")[:256]:
+            raise ParticipationInputError(
+                "the two new passwords differ",
+                where="confirm_password",
+                fix="type the same new password twice",
+            )
+        await run_write(request, accounts.redeem_password_reset, username, code, new_password)
+    except CommonplanError as error:
+        context = _reset_context(username, code)
+        context["errors"] = _reset_field(error)
+        return await _render(
+            request, "password_reset.html", None, context, status=status_for(error), error=error
+        )
+    await _flash(request, "ok", "Your new password is set: sign in with it.")
+    target = f"{request.url_for('page_login').path}?{urlencode({'username': username})}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", name="page_logout")
@@ -239,7 +300,7 @@ async def logout(request: Request) -> Response:
     try:
         check_csrf(request, str(form.get("csrf_token") or ""))
     except CommonplanError as error:
-        return _render(
+        return await _render(
             request,
             "error.html",
             actor,
@@ -262,7 +323,7 @@ def _dashboard_context(db: Database, actor: Actor | None, assembly_param: str | 
     names = _sector_names(db, board.assembly.economy_id)
     context.update(
         assembly=board.assembly,
-        round=_round_view(board.current_round, names),
+        round=_round_view(board, names),
         can_open=_facilitates(actor),
         councils=[
             {
@@ -307,7 +368,7 @@ async def dashboard(request: Request) -> HTMLResponse:
     context = await run_read(
         request, _dashboard_context, actor, request.query_params.get("assembly")
     )
-    return _render(request, "dashboard.html", actor, context)
+    return await _render(request, "dashboard.html", actor, context)
 
 
 _ADVANCE_LABELS = {
@@ -341,7 +402,7 @@ async def advance_submit(request: Request) -> Response:
             request, rounds.advance_phase, actor, int(round_text), expected=expected
         )
     except CommonplanError as error:
-        return _render(
+        return await _render(
             request,
             "error.html",
             actor,
@@ -353,7 +414,7 @@ async def advance_submit(request: Request) -> Response:
             },
             status=status_for(error),
         )
-    _flash(request, "ok", f"The round is now in the {info.phase.value} phase.")
+    await _flash(request, "ok", f"The round is now in the {info.phase.value} phase.")
     return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
 
@@ -402,7 +463,7 @@ def _product_namer(db: Database, economy_id: int | None) -> Any:
 async def economy_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     name, view = await run_read(request, _explore, request.query_params.get("assembly"))
-    return _render(
+    return await _render(
         request,
         "economy.html",
         actor,
@@ -426,13 +487,13 @@ async def results_page(request: Request) -> HTMLResponse:
     board = await _dashboard_of(request)
     context: dict[str, Any] = {"title": "Results", "round": None, "result": None}
     if board is not None and board.current_round is not None:
-        context["round"] = _round_view(board.current_round)
+        context["round"] = _round_view(board)
         if board.result is not None:
             context["result"] = views.result_json(board.result)
             context["titles"] = {a.label: a.title for a in board.alternatives}
         if board.current_round.weights:
             context["charts"] = {"weights": charts.weights_figure(board.current_round.weights)}
-    return _render(request, "results.html", actor, context)
+    return await _render(request, "results.html", actor, context)
 
 
 PLAN_ROWS = 60
@@ -490,7 +551,7 @@ async def plan_page(request: Request) -> HTMLResponse:
     board = await _dashboard_of(request)
     context: dict[str, Any] = {"title": "Published plan", "round": None, "plan": None}
     if board is not None and board.current_round is not None:
-        context["round"] = _round_view(board.current_round)
+        context["round"] = _round_view(board)
         if board.published is not None:
             p = board.published
             columns, rows, n_products = await run_read(
@@ -507,7 +568,7 @@ async def plan_page(request: Request) -> HTMLResponse:
                 "rows": rows,
                 "n_products": n_products,
             }
-    return _render(request, "plan.html", actor, context)
+    return await _render(request, "plan.html", actor, context)
 
 
 def _audit(db: Database, before: int | None, verify: bool) -> tuple[list[Any], Any]:
@@ -528,7 +589,7 @@ async def audit_page(request: Request) -> HTMLResponse:
     problem = ""
     if report is not None and not report.ok:
         problem = "The hash chain is broken: " + "; ".join(p.message for p in report.problems[:5])
-    return _render(
+    return await _render(
         request,
         "audit.html",
         actor,
@@ -562,7 +623,7 @@ def _ballot_context(
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
-    context["round"] = _round_view(current_round)
+    context["round"] = _round_view(board)
     context["warnings"] = _warnings(board, current_round)
     groups = current_round.group_names
     share = round(100 / len(groups), 2) if groups else 0
@@ -578,7 +639,9 @@ def _ballot_context(
         )
     elif current_round.phase is not Phase.BALLOT:
         context["why_not"] = (
-            f"The ballot phase is over (the round is in the {current_round.phase.value} phase)."
+            f"The ballot phase is over (the round is in the {current_round.phase.value} phase). "
+            "The ballots are sealed: nothing stored links yours to you any more; with your "
+            "receipt you find it in the round's publication."
         )
     else:
         context["can_vote"] = True
@@ -598,7 +661,7 @@ async def ballot_page(request: Request) -> HTMLResponse:
     actor = await page_actor(request)
     context = await run_read(request, _ballot_context, actor, request.query_params.get("assembly"))
     context["request_id"] = uuid.uuid4().hex
-    return _render(request, "ballot.html", actor, context)
+    return await _render(request, "ballot.html", actor, context)
 
 
 def _form_round(form: Any, default: int) -> int:
@@ -665,10 +728,10 @@ async def ballot_submit(request: Request) -> Response:
             if k.startswith("points:")
         }
         context["errors"] = forms.field_errors(error, list(context["typed"]))
-        return _render(
+        return await _render(
             request, "ballot.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", _stored_message("ballot", stored))
+    await _flash(request, "ok", _stored_message("ballot", stored))
     return RedirectResponse(_back(request, "page_ballot"), status_code=303)
 
 
@@ -695,7 +758,7 @@ def _alternatives_context(
     if board is None or board.current_round is None:
         return context
     current_round = board.current_round
-    context["round"] = _round_view(current_round)
+    context["round"] = _round_view(board)
     context["round_id"] = current_round.id
     context["alternatives"] = [
         {
@@ -743,7 +806,7 @@ async def alternatives_page(request: Request) -> HTMLResponse:
         request, _alternatives_context, actor, request.query_params.get("assembly")
     )
     context["request_id"] = uuid.uuid4().hex
-    return _render(request, "alternatives.html", actor, context)
+    return await _render(request, "alternatives.html", actor, context)
 
 
 def form_ranking(form: Any) -> list[str]:
@@ -815,10 +878,10 @@ async def ranking_submit(request: Request) -> Response:
             k[len("rank:") :]: v for k, v in typed.items() if k.startswith("rank:")
         }
         context["errors"] = forms.field_errors(error, list(context["typed_ranks"]))
-        return _render(
+        return await _render(
             request, "alternatives.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", _stored_message("ranking", stored))
+    await _flash(request, "ok", _stored_message("ranking", stored))
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
@@ -846,13 +909,9 @@ def _round_form_context(
         "rules": RULES,
         "kinds": GROUP_KINDS,
         "rows": range(forms.GROUP_ROWS),
-        "time_zones": _TIME_ZONES,
         "typed": forms.TypedForm(),
         "errors": {},
     }
-
-
-_TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
 
 
 @router.get("/round/new", name="page_round_new", response_class=HTMLResponse)
@@ -862,7 +921,7 @@ async def round_form(request: Request) -> HTMLResponse:
     context = await run_read(
         request, _round_form_context, actor, request.query_params.get("assembly")
     )
-    return _render(request, "round_new.html", actor, context)
+    return await _render(request, "round_new.html", actor, context)
 
 
 @router.post("/round/new", name="page_round_new_submit", response_class=HTMLResponse)
@@ -878,7 +937,7 @@ async def round_submit(request: Request) -> Response:
         actor = _signed_in(actor, "open a round")
         if context["assembly"] is None:
             raise BallotError("there is no assembly to open a round in", where="assembly")
-        zone = forms.time_zone(typed.get("time_zone"))
+        zone = context["assembly"].zone
         await run_write(
             request,
             rounds.open_round,
@@ -895,14 +954,14 @@ async def round_submit(request: Request) -> Response:
     except CommonplanError as error:
         context["typed"] = typed
         context["errors"] = forms.field_errors(
-            error, ["title", "time_zone", "ballot_deadline", "vote_deadline", "aggregation_rule"]
+            error, ["title", "ballot_deadline", "vote_deadline", "aggregation_rule"]
         )
         if "target group" in str(error.where):
             context["errors"] = {"groups": str(error)}
-        return _render(
+        return await _render(
             request, "round_new.html", actor, context, status=status_for(error), error=error
         )
-    _flash(request, "ok", "The round is open for ballots.")
+    await _flash(request, "ok", "The round is open for ballots.")
     return RedirectResponse(_back(request, "page_dashboard"), status_code=303)
 
 
@@ -915,7 +974,7 @@ async def _alternatives_refusal(
     context["request_id"] = uuid.uuid4().hex
     context["alt_typed"] = typed
     context["errors"] = forms.field_errors(error, ["title", "description"])
-    return _render(
+    return await _render(
         request, "alternatives.html", actor, context, status=status_for(error), error=error
     )
 
@@ -933,7 +992,7 @@ async def compute_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         return await _alternatives_refusal(request, actor, error, forms.TypedForm())
-    _flash(request, "ok", f"{len(computed)} alternatives computed.")
+    await _flash(request, "ok", f"{len(computed)} alternatives computed.")
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
@@ -956,7 +1015,7 @@ async def alternative_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         return await _alternatives_refusal(request, actor, error, typed)
-    _flash(request, "ok", f"Alternative {added.label} added.")
+    await _flash(request, "ok", f"Alternative {added.label} added.")
     return RedirectResponse(_back(request, "page_alternatives"), status_code=303)
 
 
@@ -978,10 +1037,13 @@ def _admin_context(db: Database, actor: Actor | None, assembly_param: str | None
         "councils": [],
         "sectors": (),
         "regions": (),
+        "economies": [],
+        "time_zones": TIME_ZONES,
     }
     if not context["is_admin"]:
         return context
     context["users"] = accounts.list_users(db)
+    context["economies"] = assemblies.list_economies(db)
     if board is not None:
         names = _economy_names(db, board.assembly.economy_id)
         context["sectors"] = names.sectors
@@ -1002,10 +1064,14 @@ async def admin_page(request: Request) -> HTMLResponse:
     """Administrators manage accounts, councils and memberships."""
     actor = await page_actor(request)
     context = await run_read(request, _admin_context, actor, request.query_params.get("assembly"))
-    return _render(request, "admin.html", actor, context)
+    return await _render(request, "admin.html", actor, context)
 
+
+TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
+"""The IANA time zones offered for an assembly (those this machine's tz database knows)."""
 
 _ADMIN_FIELDS = {
+    "assembly": ["name", "description", "economy_id", "time_zone"],
     "user": ["username", "display_name", "password", "role"],
     "active": ["user_id"],
     "council": ["name", "kind", "region", "sector", "enterprise"],
@@ -1015,9 +1081,20 @@ _ADMIN_FIELDS = {
 
 def _admin_action(
     db: Database, actor: Actor, action: str, typed: forms.TypedForm, assembly_param: str | None
-) -> str:
-    """Run one administrator form through its service; the flash message on success."""
+) -> tuple[str, int | None]:
+    """Run one administrator form through its service: the flash message on success, and the
+    assembly to show next (the new one, after creating an assembly)."""
     board = _selection(db, assembly_param)
+    if action == "assembly":
+        created = assemblies.create_assembly(
+            db,
+            actor,
+            typed.get("name"),
+            economy_id=forms.optional_id(typed.get("economy_id"), "economy_id"),
+            description=typed.get("description").strip(),
+            time_zone=typed.get("time_zone"),
+        )
+        return f"Assembly {created.name} created (deadlines in {created.time_zone}).", created.id
     if action == "user":
         info = accounts.create_user(
             db,
@@ -1027,11 +1104,11 @@ def _admin_action(
             typed.get("role"),
             display_name=typed.get("display_name").strip(),
         )
-        return f"Account {info.username} ({info.role.value}) created."
+        return f"Account {info.username} ({info.role.value}) created.", None
     if action == "active":
         user_id = forms.optional_id(typed.get("user_id"), "user_id")
         info = accounts.set_user_active(db, actor, user_id or 0, typed.get("active") == "1")
-        return f"Account {info.username} {'enabled' if info.active else 'disabled'}."
+        return f"Account {info.username} {'enabled' if info.active else 'disabled'}.", None
     if board is None:
         raise BallotError("there is no assembly to hold councils", where="assembly")
     if action == "council":
@@ -1045,14 +1122,14 @@ def _admin_action(
             sector=typed.get("sector").strip() or None,
             enterprise=typed.get("enterprise").strip() or None,
         )
-        return f"Council {info.name} created."
+        return f"Council {info.name} created.", None
     council_id = forms.optional_id(typed.get("council_id"), "council_id") or 0
     user_id = forms.optional_id(typed.get("user_id"), "user_id") or 0
     if typed.get("remove") == "1":
         assemblies.remove_membership(db, actor, council_id, user_id)
-        return "Membership ended."
+        return "Membership ended.", None
     assemblies.add_membership(db, actor, council_id, user_id)
-    return "Member added."
+    return "Member added.", None
 
 
 @router.post("/admin/{action}", name="page_admin_submit", response_class=HTMLResponse)
@@ -1066,7 +1143,9 @@ async def admin_submit(request: Request, action: str) -> Response:
         actor = _signed_in(actor, "manage accounts and councils")
         if action not in _ADMIN_FIELDS:
             raise BallotError(f"unknown form {action[:30]!r}", where="form")
-        message = await run_write(request, _admin_action, actor, action, typed, assembly_param)
+        message, shown = await run_write(
+            request, _admin_action, actor, action, typed, assembly_param
+        )
     except CommonplanError as error:
         context = await run_read(request, _admin_context, actor, assembly_param)
         context.update(
@@ -1074,8 +1153,13 @@ async def admin_submit(request: Request, action: str) -> Response:
             form_name=action,
             errors=forms.field_errors(error, _ADMIN_FIELDS.get(action, [])),
         )
-        return _render(request, "admin.html", actor, context, status=status_for(error), error=error)
-    _flash(request, "ok", message)
+        return await _render(
+            request, "admin.html", actor, context, status=status_for(error), error=error
+        )
+    await _flash(request, "ok", message)
+    if shown is not None:
+        target = f"{request.url_for('page_admin').path}?{urlencode({'assembly': shown})}"
+        return RedirectResponse(target, status_code=303)
     return RedirectResponse(_back(request, "page_admin"), status_code=303)
 
 
@@ -1120,7 +1204,7 @@ async def api_docs(request: Request) -> HTMLResponse:
     """
     actor = await page_actor(request)
     schema = request.app.openapi()
-    return _render(
+    return await _render(
         request,
         "api_docs.html",
         actor,
@@ -1150,7 +1234,7 @@ def install_page_errors(app: Any) -> None:
             actor = await page_actor(request)
         except CommonplanError:
             actor = None
-        return _render(
+        return await _render(
             request,
             "error.html",
             actor,
@@ -1172,7 +1256,7 @@ def install_page_errors(app: Any) -> None:
             "expected": None,
             "fix": None,
         }
-        return _render(
+        return await _render(
             request,
             "error.html",
             await page_actor(request),

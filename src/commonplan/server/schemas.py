@@ -131,6 +131,14 @@ class AssemblyIn(Input):
     name: Name
     description: Annotated[str, Field(max_length=5000, pattern=r"^[^\x00]*$")] = ""
     economy_id: Id | None = None
+    time_zone: Annotated[
+        str,
+        Field(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_+\-/]+$",
+            description="IANA time zone in which deadlines are read and shown (e.g. Europe/Madrid).",
+        ),
+    ] = "UTC"
 
 
 # Not assemblies.AssemblyInfo: the API leaves out created_at.
@@ -139,6 +147,7 @@ class AssemblyOut(BaseModel):
     name: str
     description: str
     economy_id: int | None
+    time_zone: str
 
 
 class CouncilIn(Input):

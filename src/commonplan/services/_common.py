@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -58,13 +57,6 @@ def audit_on_commit(
         actor_id=actor.user_id,
         payload=payload,
     )
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """A datetime with a timezone (SQLite returns naive UTC datetimes)."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def require_in_assembly(session: Session, actor: Actor, action: str, assembly_id: int) -> Actor:

@@ -42,7 +42,7 @@ from commonplan.errors import (
     ParticipationInputError,
     PermissionDeniedError,
 )
-from commonplan.services._common import audit, aware, get_or_404
+from commonplan.services._common import audit, get_or_404
 from commonplan.services.roles import Actor, require
 from commonplan.services.sessions import end_user_sessions
 from commonplan.store.database import Database
@@ -366,7 +366,7 @@ def _pending_reset(session: Session, username: str, code: str, now: datetime) ->
         user is None
         or user.reset_hash is None
         or user.reset_expires_at is None
-        or aware(user.reset_expires_at) <= now
+        or user.reset_expires_at <= now
         or not secrets.compare_digest(user.reset_hash, _token_digest(code or ""))
     ):
         raise AuthenticationError(
@@ -492,7 +492,7 @@ def verify_token_in(session: Session, token: str) -> Actor:
     if (
         row is None
         or row.revoked_at is not None
-        or (row.expires_at is not None and aware(row.expires_at) <= utcnow())
+        or (row.expires_at is not None and row.expires_at <= utcnow())
     ):
         raise AuthenticationError(
             "the API token is unknown, revoked or expired",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,11 +35,19 @@ class EconomyInfo:
 
 @dataclass(frozen=True)
 class AssemblyInfo:
+    """An assembly; ``time_zone`` is the IANA zone its deadlines are read and shown in."""
+
     id: int
     name: str
     description: str
     economy_id: int | None
     created_at: datetime
+    time_zone: str = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The assembly's time zone as a :class:`~zoneinfo.ZoneInfo`."""
+        return ZoneInfo(self.time_zone)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,32 @@ def _economy_info(row: EconomyRecord) -> EconomyInfo:
 
 
 def _assembly_info(row: Assembly) -> AssemblyInfo:
-    return AssemblyInfo(row.id, row.name, row.description, row.economy_id, row.created_at)
+    return AssemblyInfo(
+        row.id, row.name, row.description, row.economy_id, row.created_at, row.time_zone
+    )
+
+
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
+
+
+def check_time_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone this machine knows (``UTC``, ``Europe/Madrid``, …).
+
+    Raises :class:`~commonplan.errors.ParticipationInputError` (``where="time_zone"``) otherwise.
+    """
+    name = (name or "").strip()
+    if _ZONE_NAME.fullmatch(name) and not name.startswith("/"):
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ParticipationInputError(
+        f"unknown time zone {name[:64]!r}",
+        where="time_zone",
+        expected="an IANA time zone such as UTC, Europe/Madrid or America/Bogota",
+        fix="pick the zone from the list, or see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones",
+    )
 
 
 def _council_info(row: Council, n_members: int) -> CouncilInfo:
@@ -176,24 +211,43 @@ def economy_names(db: Database, economy_id: int) -> EconomyNames:
     return found
 
 
+def list_economies(db: Database) -> list[EconomyInfo]:
+    """The stored economies, oldest first."""
+    with db.read() as session:
+        rows = session.execute(select(EconomyRecord).order_by(EconomyRecord.id)).scalars()
+        return [_economy_info(row) for row in rows]
+
+
 def get_economy_info(db: Database, economy_id: int) -> EconomyInfo:
     with db.read() as session:
         return _economy_info(get_or_404(session, EconomyRecord, economy_id, "economy"))
 
 
 def create_assembly(
-    db: Database, actor: Actor, name: str, *, economy_id: int | None = None, description: str = ""
+    db: Database,
+    actor: Actor,
+    name: str,
+    *,
+    economy_id: int | None = None,
+    description: str = "",
+    time_zone: str = "UTC",
 ) -> AssemblyInfo:
-    """Create an assembly (a planning body) for a stored economy (administrators)."""
+    """Create an assembly (a planning body) for a stored economy (administrators).
+
+    ``time_zone``: the IANA zone its deadlines are read and shown in (see :func:`check_time_zone`).
+    """
     require(actor, "create_assembly")
     name = _name(name, "assembly name")
+    time_zone = check_time_zone(time_zone)
     try:
         with db.transaction() as session:
             if economy_id is not None:
                 get_or_404(session, EconomyRecord, economy_id, "economy")
             if session.execute(select(Assembly.id).where(Assembly.name == name)).first():
                 raise _duplicate("an assembly", name)
-            row = Assembly(name=name, description=description, economy_id=economy_id)
+            row = Assembly(
+                name=name, description=description, economy_id=economy_id, time_zone=time_zone
+            )
             session.add(row)
             session.flush()
             audit(
@@ -201,7 +255,7 @@ def create_assembly(
                 actor,
                 "assembly.create",
                 f"assembly {row.id}",
-                {"name": name, "economy_id": economy_id},
+                {"name": name, "economy_id": economy_id, "time_zone": time_zone},
             )
             return _assembly_info(row)
     except IntegrityError as error:

@@ -330,6 +330,10 @@ def _table_schema(table: Table) -> pa.Schema:
     return pa.schema([pa.field(c.name, _arrow_type(c), nullable=True) for c in table.columns])
 
 
+NOT_EXPORTED = frozenset({"round_secrets", "page_notices"})
+"""Tables an export leaves out: they are keys and sealed messages, not records."""
+
+
 def export_records(db: Database, folder: str | os.PathLike[str]) -> list[ExportedTable]:
     """Write every table of ``db`` to ``folder/<table>.parquet`` plus ``folder/manifest.json``.
 
@@ -337,7 +341,8 @@ def export_records(db: Database, folder: str | os.PathLike[str]) -> list[Exporte
     read), so the files agree with each other. JSON columns are written as canonical JSON
     text, times as UTC timestamps (microseconds), bytes as binary. The manifest records the
     schema revision, the export time, and each file's row count and SHA-256. ``folder``
-    must be empty or not exist.
+    must be empty or not exist. Left out: :data:`NOT_EXPORTED` (the round secrets that map
+    voters to their ballots while a ballot phase is open, and sealed page notices).
     """
     from commonplan.store.migrate import current_revision
 
@@ -357,6 +362,8 @@ def export_records(db: Database, folder: str | os.PathLike[str]) -> list[Exporte
         )
         revision = current_revision(connection)
         for table in Base.metadata.sorted_tables:
+            if table.name in NOT_EXPORTED:
+                continue
             schema = _table_schema(table)
             path = out / f"{table.name}.parquet"
             rows = 0

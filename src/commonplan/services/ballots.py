@@ -8,10 +8,15 @@ receipt of the ballot already stored instead of storing it a second time. Each m
 submissions are serialised by a row lock on their account, so concurrent retries cannot
 race.
 
-Secrecy: the audit entry of a ballot names the voter and holds a commitment to the
-content, never the content (:mod:`commonplan.services.receipts`); the member gets the
-receipt once, in the answer that stores the ballot (a replayed request does not show it
-again: it is not stored). Only the member reads their own ballot back.
+Secrecy: the ballot row names no voter; during the phase it carries the voter's key
+(an HMAC of their id under the round's secret), and the member's first ballot of the
+round adds a public :class:`~commonplan.store.models.Turnout` row. The audit entry of a
+ballot names the voter and holds a commitment to the content, never the content
+(:mod:`commonplan.services.receipts`); the member gets the receipt once, in the answer
+that stores the ballot (a replayed request does not show it again: it is not stored).
+Only the member reads their own ballot back, during the phase: when it closes the
+ballots are sealed (:func:`commonplan.services.rounds.advance_phase`) and nothing stored
+links them to their voters any more.
 """
 
 from __future__ import annotations
@@ -35,13 +40,27 @@ from commonplan.errors import (
 )
 from commonplan.services._common import (
     audit_on_commit,
-    aware,
     lock_user,
 )
-from commonplan.services.receipts import commitment_of, new_receipt, new_salt, tracker_of
+from commonplan.services.receipts import (
+    commitment_of,
+    new_receipt,
+    new_salt,
+    tracker_of,
+    voter_key,
+)
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
-from commonplan.store.models import Ballot, Council, Membership, Phase, PlanningRound, utcnow
+from commonplan.store.models import (
+    Ballot,
+    Council,
+    Membership,
+    Phase,
+    PlanningRound,
+    RoundSecret,
+    Turnout,
+    utcnow,
+)
 from commonplan.store.records import record
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
@@ -58,12 +77,15 @@ _ROUND_FOR_BALLOT = select(
         Membership.user_id == bindparam("user_id"), Council.assembly_id == PlanningRound.assembly_id
     )
     .exists(),
+    select(RoundSecret.secret)
+    .where(RoundSecret.round_id == PlanningRound.id, RoundSecret.kind == "ballot")
+    .scalar_subquery(),
 ).where(PlanningRound.id == bindparam("round_id"))
 # FOR SHARE on the round (PostgreSQL): closing the ballot phase (FOR UPDATE) waits for ballots in flight,
 # so no acknowledged ballot is left out of the aggregation. SQLite serialises writers anyway.
 _ROUND_FOR_BALLOT = _ROUND_FOR_BALLOT.with_for_update(read=True, of=PlanningRound.__table__)
 _MY_BALLOTS = select(_BALLOTS).where(
-    _BALLOTS.c.user_id == bindparam("user_id"),
+    _BALLOTS.c.voter_key == bindparam("voter_key"),
     or_(
         _BALLOTS.c.request_id == bindparam("request_id"),
         and_(_BALLOTS.c.round_id == bindparam("round_id"), _BALLOTS.c.is_current),
@@ -75,6 +97,7 @@ _SUPERSEDE = (
     .values(is_current=False, superseded_at=bindparam("now"))
 )
 _INSERT_BALLOT = insert(_BALLOTS).returning(_BALLOTS.c.id)
+_INSERT_TURNOUT = insert(Turnout.__table__).returning(Turnout.__table__.c.id)
 
 
 @dataclass(frozen=True)
@@ -101,15 +124,15 @@ class BallotReceipt:
 
 
 def _receipt(
-    row: Ballot, *, replaced_id: int | None = None, replayed: bool = False
+    row: Ballot, user_id: int, *, replaced_id: int | None = None, replayed: bool = False
 ) -> BallotReceipt:
     return BallotReceipt(
         row.id,
         row.round_id,
-        row.user_id,
+        user_id,
         dict(row.points),
         row.request_id,
-        aware(row.submitted_at),
+        row.submitted_at,
         row.is_current,
         replaced_id,
         replayed,
@@ -171,20 +194,23 @@ def submit_ballot(
                 where="round id",
                 fix="check the round's id",
             )
-        phase, target_groups, ballot_deadline, is_member = row
+        phase, target_groups, ballot_deadline, is_member, secret = row
         complete = validate_ballot(points, [g["name"] for g in target_groups])
-        mine = connection.execute(
-            _MY_BALLOTS, {"user_id": user_id, "request_id": request_id, "round_id": round_id}
-        ).all()
+        key = voter_key(secret, user_id) if secret is not None else None
+        mine = []
+        if key is not None:  # the phase is open (its secret is deleted when it closes)
+            mine = connection.execute(
+                _MY_BALLOTS, {"voter_key": key, "request_id": request_id, "round_id": round_id}
+            ).all()
         stored = next((b for b in mine if b.request_id == request_id), None)
         if stored is not None:
-            if stored.round_id != round_id or dict(stored.points) != complete:
+            if dict(stored.points) != complete:
                 raise ConflictError(
                     "this request id was already used for a different ballot",
                     where="request id",
                     fix="send a fresh request id for a new ballot",
                 )
-            return _receipt(stored, replayed=True)
+            return _receipt(stored, user_id, replayed=True)
         if phase != Phase.BALLOT.value:
             raise PhaseError(
                 f"cannot submit a ballot: round {round_id} is in the {phase} phase",
@@ -192,7 +218,7 @@ def submit_ballot(
                 expected="the ballot phase",
                 fix="wait for the facilitator to move the round to the right phase",
             )
-        deadline = aware(ballot_deadline)
+        deadline = ballot_deadline
         now = utcnow()
         if deadline is not None and now > deadline:
             raise PhaseError(
@@ -206,15 +232,27 @@ def submit_ballot(
                 where=f"round {round_id}",
                 fix="ask an administrator to add you to your council",
             )
+        if key is None:
+            raise ConflictError(
+                f"round {round_id} has no ballot key although its ballot phase is open",
+                where=f"round {round_id}",
+                fix="the database was changed around the services: restore it from a backup",
+            )
         records = []
         previous = next((b for b in mine if b.round_id == round_id and b.is_current), None)
         if previous is not None:  # free the one-current-ballot index before inserting
             connection.execute(_SUPERSEDE, {"ballot_id": previous.id, "now": now})
             records.append(record("ballots", dict(previous._mapping, is_current=False)))
+        else:  # the member's first ballot of the round: they took part
+            turnout = {"round_id": round_id, "user_id": user_id, "kind": "ballot"}
+            turnout_id = connection.execute(
+                _INSERT_TURNOUT, dict(turnout, created_at=now)
+            ).scalar_one()
+            records.append(record("turnout", dict(turnout, id=turnout_id)))
         receipt = new_receipt()
         values = {
             "round_id": round_id,
-            "user_id": user_id,
+            "voter_key": key,
             "points": complete,
             "request_id": request_id,
             "is_current": True,
@@ -251,25 +289,45 @@ def submit_ballot(
         )
 
 
+def _my_key(session: Any, actor: Actor, round_id: int) -> str | None:
+    """The actor's voter key in the round's open ballot phase (None once it is closed)."""
+    secret = session.execute(
+        select(RoundSecret.secret).where(
+            RoundSecret.round_id == round_id, RoundSecret.kind == "ballot"
+        )
+    ).scalar_one_or_none()
+    if secret is None or actor.user_id is None:
+        return None
+    return voter_key(secret, actor.user_id)
+
+
 def my_ballot(db: Database, actor: Actor, round_id: int) -> BallotReceipt | None:
-    """The actor's current ballot for a round, or None."""
+    """The actor's current ballot for a round, or None. Only while the ballot phase is open:
+    after it the ballots are sealed, and the member finds theirs with their receipt."""
     with db.read() as session:
+        key = _my_key(session, actor, round_id)
+        if key is None:
+            return None
         row = session.execute(
             select(Ballot).where(
                 Ballot.round_id == round_id,
-                Ballot.user_id == actor.user_id,
+                Ballot.voter_key == key,
                 Ballot.is_current.is_(True),
             )
         ).scalar_one_or_none()
-        return _receipt(row) if row is not None else None
+        return _receipt(row, actor.user_id) if row is not None else None
 
 
 def my_ballot_history(db: Database, actor: Actor, round_id: int) -> list[BallotReceipt]:
-    """All the actor's ballots for a round, oldest first (the last one is current)."""
+    """All the actor's ballots for a round, oldest first (the last one is current); empty
+    once the ballot phase is closed."""
     with db.read() as session:
+        key = _my_key(session, actor, round_id)
+        if key is None:
+            return []
         rows = session.execute(
             select(Ballot)
-            .where(Ballot.round_id == round_id, Ballot.user_id == actor.user_id)
+            .where(Ballot.round_id == round_id, Ballot.voter_key == key)
             .order_by(Ballot.id)
         ).scalars()
-        return [_receipt(r) for r in rows]
+        return [_receipt(r, actor.user_id) for r in rows]

@@ -32,8 +32,6 @@ from commonplan.store.models import (
     Alternative,
     AuditEntry,
     Ballot,
-    Council,
-    Membership,
     Phase,
     Ranking,
 )
@@ -99,22 +97,12 @@ def publication(db: Database, round_id: int) -> Publication:
                 expected="a round past the ballot phase",
                 fix="wait for the facilitator to close the ballot phase",
             )
-        councils: dict[int, list[str]] = {}
-        for user_id, name in session.execute(
-            select(Membership.user_id, Council.name)
-            .join(Council, Council.id == Membership.council_id)
-            .where(Council.assembly_id == row.assembly_id)
-            .order_by(Council.name)
-        ):
-            councils.setdefault(user_id, []).append(name)
         stored = row.weights or {}
-        aggregated = stored.get("ballot_councils", {})  # as at the aggregation
+        aggregated = stored.get("ballot_councils", {})  # recorded at the close, by tracker
         ballots = [
-            PublishedBallot(
-                tracker, tuple(aggregated.get(tracker) or councils.get(user_id, ())), dict(points)
-            )
-            for tracker, user_id, points in session.execute(
-                select(Ballot.tracker, Ballot.user_id, Ballot.points).where(
+            PublishedBallot(tracker, tuple(aggregated.get(tracker) or ()), dict(points))
+            for tracker, points in session.execute(
+                select(Ballot.tracker, Ballot.points).where(
                     Ballot.round_id == round_id, Ballot.is_current.is_(True)
                 )
             )

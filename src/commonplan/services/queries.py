@@ -36,14 +36,13 @@ from commonplan.store.blobs import frame_from_parquet, get_blob
 from commonplan.store.database import Database
 from commonplan.store.models import (
     Alternative,
-    Ballot,
     Council,
     Membership,
     PlanningRound,
     PublishedPlan,
-    Ranking,
     RoundResult,
 )
+from commonplan.store.models import Turnout as TurnoutRow
 
 
 @dataclass(frozen=True)
@@ -123,19 +122,25 @@ def turnout(db: Database, round_id: int) -> Turnout:
             .where(Council.assembly_id == row.assembly_id)
         ).scalar_one()
         n_ballots = session.execute(
-            select(func.count(Ballot.id)).where(
-                Ballot.round_id == round_id, Ballot.is_current.is_(True)
+            select(func.count(TurnoutRow.id)).where(
+                TurnoutRow.round_id == round_id, TurnoutRow.kind == "ballot"
             )
         ).scalar_one()
         n_rankings = session.execute(
-            select(func.count(Ranking.id)).where(Ranking.round_id == round_id)
+            select(func.count(TurnoutRow.id)).where(
+                TurnoutRow.round_id == round_id, TurnoutRow.kind == "ranking"
+            )
         ).scalar_one()
         ballots = (
-            select(Ballot.user_id)
-            .where(Ballot.round_id == round_id, Ballot.is_current.is_(True))
+            select(TurnoutRow.user_id)
+            .where(TurnoutRow.round_id == round_id, TurnoutRow.kind == "ballot")
             .subquery()
         )
-        rankings = select(Ranking.user_id).where(Ranking.round_id == round_id).subquery()
+        rankings = (
+            select(TurnoutRow.user_id)
+            .where(TurnoutRow.round_id == round_id, TurnoutRow.kind == "ranking")
+            .subquery()
+        )
         per_council = session.execute(
             select(
                 Council.id,

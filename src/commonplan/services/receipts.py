@@ -14,11 +14,17 @@ When a ballot or ranking is stored the voter gets a **receipt**, a random secret
 Without ``r`` nobody can link ``C`` (public, named) to ``T`` (public, anonymous), nor
 guess the content from ``C``. With ``r`` anyone can: a voter who shows their receipt
 proves how they voted (see "Threat model" in ``docs/councils.md``).
+
+A ballot row names no voter: during the ballot phase it carries a **voter key**
+``HMAC-SHA256(round secret, user id)`` (:func:`voter_key`), with which the member's next
+submission finds and supersedes it. The round secret lives in its own table and is
+deleted when the phase closes, together with the voter keys (the ballots are sealed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from typing import Any
 
@@ -44,3 +50,13 @@ def commitment_of(receipt: str, kind: str, round_id: int, content: Any) -> str:
     """The commitment written in the voter's audit entry (``kind``: ``ballot`` or ``ranking``)."""
     text = canonical_json(["commonplan commitment", receipt, kind, round_id, content])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def new_round_secret() -> str:
+    """A fresh round secret (256 bits, hex) for the voter keys of one phase."""
+    return secrets.token_hex(32)
+
+
+def voter_key(secret: str, user_id: int) -> str:
+    """The voter key of user ``user_id`` under a round secret (64 hex digits)."""
+    return hmac.new(bytes.fromhex(secret), f"voter {user_id}".encode(), hashlib.sha256).hexdigest()

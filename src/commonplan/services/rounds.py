@@ -30,13 +30,14 @@ round twice.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from commonplan.councils.ballots import (
@@ -51,11 +52,11 @@ from commonplan.errors import BallotError, ConflictError, ParticipationInputErro
 from commonplan.services._common import (
     assembly_of,
     audit,
-    aware,
     get_round,
     require_in_assembly,
     require_phase,
 )
+from commonplan.services.receipts import new_round_secret, new_salt, voter_key
 from commonplan.services.roles import Actor, require
 from commonplan.store.database import Database
 from commonplan.store.models import (
@@ -69,8 +70,10 @@ from commonplan.store.models import (
     PublishedPlan,
     Ranking,
     RoundResult,
+    RoundSecret,
+    utcnow,
 )
-from commonplan.store.records import read_record
+from commonplan.store.records import read_record, record, retired
 
 
 @dataclass(frozen=True)
@@ -271,8 +274,8 @@ def round_info(row: PlanningRound) -> RoundInfo:
         target_groups=groups,
         aggregation_rule=row.aggregation_rule,
         weights=dict(weights["weights"]) if weights else None,
-        ballot_deadline=aware(row.ballot_deadline),
-        vote_deadline=aware(row.vote_deadline),
+        ballot_deadline=row.ballot_deadline,
+        vote_deadline=row.vote_deadline,
         base_problem=dict(row.base_problem or {}),
         created_at=row.created_at,
         warnings=target_group_warnings(groups),
@@ -367,6 +370,7 @@ def open_round(
         )
         session.add(row)
         session.flush()
+        session.add(RoundSecret(round_id=row.id, kind="ballot", secret=new_round_secret()))
         audit(
             session,
             actor,
@@ -409,8 +413,10 @@ def advance_phase(
             )
         current = Phase(row.phase)
         written: list[Any] = []
+        sealed: list[dict[str, Any]] = []
         if current is Phase.BALLOT:
             _aggregate_into(session, row, row.aggregation_rule)
+            sealed = _seal_ballots(session, row)
         elif current is Phase.ALTERNATIVES:
             n = session.execute(
                 select(func.count(Alternative.id)).where(Alternative.round_id == round_id)
@@ -421,8 +427,10 @@ def advance_phase(
                     where=f"round {round_id}",
                     fix="compute or add alternatives first",
                 )
+            session.add(RoundSecret(round_id=row.id, kind="ranking", secret=new_round_secret()))
         elif current is Phase.VOTE:
             written.append(_tally_into(session, row))
+            sealed = _seal_rankings(session, row)
         elif current is Phase.TALLIED:
             written.append(_publish_into(session, row, actor))
         else:
@@ -442,7 +450,7 @@ def advance_phase(
             {
                 "from": current.value,
                 "to": target.value,
-                "records": _records(session, row, *written),
+                "records": _records(session, row, *written) + sealed,
             },
         )
         return round_info(row)
@@ -450,30 +458,120 @@ def advance_phase(
 
 def _round_ballots(
     session: Session, row: PlanningRound
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str], dict[int, str | None]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, int], dict[int, str], dict[Any, str | None]]:
+    """The current ballots (rows indexed by voter), who belongs to which council, council
+    sizes and names, and each voter's tracker.
+
+    While the phase is open a voter is known by their voter key, mapped back to the member
+    with the round secret; once the ballots are sealed a voter is their ballot's tracker,
+    with the councils recorded for it at the close (``weights["ballot_councils"]``).
+    """
     groups = [g["name"] for g in row.target_groups]
     ballots = session.execute(
-        select(Ballot.user_id, Ballot.points, Ballot.tracker).where(
+        select(Ballot.id, Ballot.voter_key, Ballot.points, Ballot.tracker).where(
             Ballot.round_id == row.id, Ballot.is_current.is_(True)
         )
     ).all()
-    matrix = pd.DataFrame.from_dict(
-        {u: p for u, p, _ in ballots}, orient="index", columns=groups, dtype=float
-    )
-    matrix = matrix.fillna(0.0)
     pairs = session.execute(
         select(Membership.council_id, Membership.user_id)
         .join(Council, Council.id == Membership.council_id)
         .where(Council.assembly_id == row.assembly_id)
     ).all()
-    memberships = pd.DataFrame(pairs, columns=["council", "member"])
-    counts = memberships.groupby("council").size().to_dict() if len(memberships) else {}
+    counts: dict[int, int] = {}
+    for council, _member in pairs:
+        counts[council] = counts.get(council, 0) + 1
     names = dict(
         session.execute(
             select(Council.id, Council.name).where(Council.assembly_id == row.assembly_id)
         ).all()
     )
-    return matrix, memberships, counts, names, {u: t for u, _, t in ballots}
+    secret = session.execute(
+        select(RoundSecret.secret).where(
+            RoundSecret.round_id == row.id, RoundSecret.kind == "ballot"
+        )
+    ).scalar_one_or_none()
+    if secret is not None:
+        members = {voter_key(secret, user): user for _c, user in pairs}
+        voters = [members.get(b.voter_key, f"ballot {b.id}") for b in ballots]
+        memberships = pd.DataFrame(pairs, columns=["council", "member"])
+    else:
+        voters = [b.tracker or f"ballot {b.id}" for b in ballots]
+        ids = {name: council for council, name in names.items()}
+        recorded = (row.weights or {}).get("ballot_councils", {})
+        memberships = pd.DataFrame(
+            [
+                (ids[name], voter)
+                for voter in voters
+                for name in recorded.get(voter, ())
+                if name in ids
+            ],
+            columns=["council", "member"],
+        )
+    matrix = pd.DataFrame.from_dict(
+        {v: b.points for v, b in zip(voters, ballots, strict=True)},
+        orient="index",
+        columns=groups,
+        dtype=float,
+    ).fillna(0.0)
+    trackers = {v: b.tracker for v, b in zip(voters, ballots, strict=True)}
+    return matrix, memberships, counts, names, trackers
+
+
+def _seal_ballots(session: Session, row: PlanningRound) -> list[dict[str, Any]]:
+    """Seal the round's ballots at the close of its ballot phase (see :func:`_seal`)."""
+    return _seal(session, row, Ballot.__table__, "ballot", ("points", "is_current"))
+
+
+def _seal_rankings(session: Session, row: PlanningRound) -> list[dict[str, Any]]:
+    """Seal the round's rankings at the tally (see :func:`_seal`)."""
+    return _seal(session, row, Ranking.__table__, "ranking", ("order",))
+
+
+def _seal(
+    session: Session, row: PlanningRound, table: Any, kind: str, kept: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Seal the round's ballots or rankings; return the audit records.
+
+    The current rows (all rankings; a ballot's latest) are inserted again in random order,
+    with fresh ids and salts, no voter key, no request id and the close as their time;
+    every row of the phase is deleted (each recorded as retired), and so is the round's
+    secret of ``kind``. From then on nothing stored links them to their voters. Trackers
+    are kept, so receipts still find them; ``kept`` names the content columns copied.
+    """
+    rows = session.execute(select(table).where(table.c.round_id == row.id)).all()
+    # SQLite reuses the largest freed rowid: number the sealed rows above every id ever
+    # used, so that none takes the id of a phase row an earlier audit entry names.
+    # (PostgreSQL's sequence never reuses one.)
+    next_id = None
+    if session.get_bind().dialect.name == "sqlite":
+        next_id = (session.execute(select(func.max(table.c.id))).scalar_one() or 0) + 1
+    current = [r for r in rows if getattr(r, "is_current", True)]
+    random.SystemRandom().shuffle(current)
+    session.execute(delete(table).where(table.c.round_id == row.id))
+    session.execute(
+        delete(RoundSecret).where(RoundSecret.round_id == row.id, RoundSecret.kind == kind)
+    )
+    records = [retired(table.name, r.id) for r in sorted(rows, key=lambda r: r.id)]
+    now = utcnow()
+    fresh = []
+    for old in current:
+        values = {
+            "round_id": row.id,
+            "voter_key": None,
+            **{column: old._mapping[column] for column in kept},
+            "request_id": None,
+            "salt": new_salt(),
+            "tracker": old.tracker,
+        }
+        if next_id is not None:
+            values = {"id": next_id, **values}
+            next_id += 1
+        new_id = session.execute(
+            insert(table).values(**values, submitted_at=now).returning(table.c.id)
+        ).scalar_one()
+        fresh.append(record(table.name, {**values, "id": new_id}))
+    fresh.sort(key=lambda item: item["hash"])  # in no order that says anything
+    return records + fresh
 
 
 def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> AggregatedWeights:
@@ -513,10 +611,10 @@ def _aggregate_into(session: Session, row: PlanningRound, rule: str) -> Aggregat
 
 
 def _ballot_councils(
-    memberships: pd.DataFrame, names: Mapping[int, str], trackers: Mapping[int, str | None]
+    memberships: pd.DataFrame, names: Mapping[int, str], trackers: Mapping[Any, str | None]
 ) -> dict[str, list[str]]:
     """Tracker → the names of its voter's councils (sorted), for the ballots that have a tracker."""
-    councils: dict[int, list[str]] = {}
+    councils: dict[Any, list[str]] = {}
     for council, member in memberships.itertuples(index=False):
         councils.setdefault(member, []).append(names[council])
     return {
@@ -770,6 +868,7 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
         require_in_assembly(session, actor, "tally_round", row.assembly_id)
         require_phase(row, Phase.VOTE, "tally the vote")
         result = _tally_into(session, row)
+        sealed = _seal_rankings(session, row)
         row.phase = Phase.TALLIED.value
         audit(
             session,
@@ -780,7 +879,7 @@ def tally_round(db: Database, actor: Actor, round_id: int) -> ResultInfo:
                 "winner": result.winner_label,
                 "order": result.order,
                 "n_rankings": result.n_rankings,
-                "records": _records(session, row, result),
+                "records": _records(session, row, result) + sealed,
             },
         )
         return result_info(result)

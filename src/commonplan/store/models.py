@@ -137,6 +137,23 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class PageNotice(Base):
+    """A notice waiting for one browser session's next page ("Your ballot is stored…").
+
+    Keyed by the SHA-256 of the session id the cookie carries (signed-in or anonymous), and
+    sealed with a key derived from that id (AES-GCM, see :mod:`commonplan.services.sessions`):
+    the table alone neither tells whose notice it is nor what it says, though a notice can
+    hold a ballot's receipt. Deleted when shown; unread ones lapse after a day.
+    """
+
+    __tablename__ = "page_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SignInThrottle(Base):
     """Failed sign-ins counted against one key (an account, a client address or a device),
     and until when that key must wait (see :mod:`commonplan.server.limits`)."""
@@ -207,7 +224,11 @@ class EconomyRecord(Base):
 
 
 class Assembly(Base):
-    """A planning body for one economy, made of councils."""
+    """A planning body for one economy, made of councils.
+
+    ``time_zone`` is the IANA name (``Europe/Madrid``) in which its people read and write
+    deadlines; times are still stored in UTC.
+    """
 
     __tablename__ = "assemblies"
 
@@ -215,6 +236,7 @@ class Assembly(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     economy_id: Mapped[int | None] = mapped_column(ForeignKey("economies.id"), nullable=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     councils: Mapped[list[Council]] = relationship(back_populates="assembly")
@@ -281,27 +303,63 @@ class PlanningRound(Base):
     assembly: Mapped[Assembly] = relationship()
 
 
+class RoundSecret(Base):
+    """The key of a round's voter keys while its ballot phase (``kind`` ``ballot``) or its
+    vote (``ranking``) lasts.
+
+    Never stored with the ballots, not in the audit chain, not exported, and deleted when
+    the phase closes: from then on no stored key links a ballot to its voter (see
+    :class:`Ballot`).
+    """
+
+    __tablename__ = "round_secrets"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+
+
+class Turnout(Base):
+    """Who took part: one row per member, round and ``kind`` (``ballot``, ``ranking``), public.
+
+    Turnout is counted from here, not from the ballots, which name no voter."""
+
+    __tablename__ = "turnout"
+    __table_args__ = (UniqueConstraint("round_id", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Ballot(Base):
-    """A priority ballot: ``points`` maps target group → points (sum 100).
+    """A priority ballot: ``points`` maps target group → points (sum 100). It names no voter.
 
-    ``tracker`` is the SHA-256 of the voter's receipt (see :mod:`commonplan.services.ballots`):
-    the published, anonymous ballots carry it, so the voter alone can find theirs.
-    ``salt`` (random, never published) makes the row's hash in the public audit log
-    unguessable. Rows from before revision 0002 have neither.
+    During the ballot phase ``voter_key`` is ``HMAC-SHA256(round secret, user id)``
+    (:class:`RoundSecret`), so that a member's resubmission finds and supersedes their
+    current ballot, and ``request_id`` is the client's idempotency key, unique per voter
+    key: a retried request returns the ballot already stored instead of storing it twice.
+    Resubmission marks the earlier row ``is_current = False`` and inserts a new one; a
+    partial unique index allows one current ballot per voter key and round.
 
-    Resubmission marks the earlier row ``is_current = False`` and inserts a new one, so
-    the history is kept; a partial unique index allows one current ballot per member and
-    round. ``request_id`` is the client's idempotency key, unique per user: a retried
-    request returns the ballot already stored instead of storing it twice.
+    When the phase closes the ballots are **sealed** (:func:`commonplan.services.rounds.advance_phase`):
+    the current ones are inserted again in random order with fresh ids and salts, no voter
+    key, no request id, ``submitted_at`` the close; the phase's rows and the round secret
+    are deleted. ``tracker`` is the SHA-256 of the voter's receipt (see
+    :mod:`commonplan.services.ballots`), kept through the seal: the published ballots carry
+    it, so the voter alone can find theirs. ``salt`` (random, never published) makes the
+    row's hash in the public audit log unguessable.
     """
 
     __tablename__ = "ballots"
     __table_args__ = (
-        UniqueConstraint("user_id", "request_id"),
+        UniqueConstraint("voter_key", "request_id"),
         Index(
             "uq_ballots_current",
             "round_id",
-            "user_id",
+            "voter_key",
             unique=True,
             sqlite_where=text("is_current"),
             postgresql_where=text("is_current"),
@@ -310,9 +368,9 @@ class Ballot(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     points: Mapped[dict[str, Any]] = mapped_column()
-    request_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     tracker: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
@@ -339,21 +397,25 @@ class Alternative(Base):
 
 
 class Ranking(Base):
-    """A member's ranking of a round's alternatives (labels, best first). One per member.
+    """A member's ranking of a round's alternatives (labels, best first). It names no voter.
 
-    ``tracker`` and ``salt`` as for :class:`Ballot`."""
+    As for :class:`Ballot`: during the vote ``voter_key`` is the HMAC of the member's id
+    under the round's ``ranking`` secret (one ranking per voter key and round; the
+    idempotency key unique per voter key); at the tally the rankings are sealed — inserted
+    again in random order with fresh ids and salts, no voter key, no request id — and the
+    secret deleted. ``tracker`` and ``salt`` as for :class:`Ballot`."""
 
     __tablename__ = "rankings"
     __table_args__ = (
-        UniqueConstraint("round_id", "user_id"),
-        UniqueConstraint("user_id", "request_id"),
+        UniqueConstraint("round_id", "voter_key"),
+        UniqueConstraint("voter_key", "request_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("planning_rounds.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     order: Mapped[list[Any]] = mapped_column()
-    request_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     tracker: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,8 @@ guessed ballot: 100 points over four groups have only about 10⁵ integer alloca
 * **edited** — a row whose content no longer hashes to what its latest entry recorded;
 * **inserted** — a row no entry recorded (written around the services, or its entries
   removed: ``TRUNCATE audit_log`` leaves every stored ballot without its entry);
-* **deleted** — a row an entry recorded that is no longer stored.
+* **deleted** — a row an entry recorded that is no longer stored, unless a later entry
+  retired it (a ``null`` hash: the services deleted it, as when ballots are sealed).
 """
 
 from __future__ import annotations
@@ -50,14 +51,15 @@ COVERED: dict[str, tuple[str, ...]] = {
     "ballots": (
         "id",
         "round_id",
-        "user_id",
+        "voter_key",
         "points",
         "request_id",
         "is_current",
         "salt",
         "tracker",
     ),
-    "rankings": ("id", "round_id", "user_id", "order", "request_id", "salt", "tracker"),
+    "turnout": ("id", "round_id", "user_id", "kind"),
+    "rankings": ("id", "round_id", "voter_key", "order", "request_id", "salt", "tracker"),
     "alternatives": (
         "id",
         "round_id",
@@ -110,6 +112,12 @@ def record(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     return {"table": table, "id": int(row["id"]), "hash": record_hash(table, row)}
 
 
+def retired(table: str, row_id: int) -> dict[str, Any]:
+    """The item an audit entry lists for a row the services deleted (``hash`` null): from
+    that entry on, the row must be gone (the ballots of a closed phase, once sealed)."""
+    return {"table": table, "id": int(row_id), "hash": None}
+
+
 def _columns(table: str) -> list[Any]:
     columns = Base.metadata.tables[table].c
     return [columns[name] for name in COVERED[table]]
@@ -146,7 +154,7 @@ def check_records(
             key = (table, int(values["id"]))
             stored.add(key[1])
             entry = latest.get(key)
-            if entry is None:
+            if entry is None or entry[1] is None:
                 problems.append(
                     (
                         0,
@@ -163,8 +171,8 @@ def check_records(
                         f"{table} row {key[1]} was changed after audit entry {entry[0]} recorded it",
                     )
                 )
-        for (name, row_id), (seq, _digest) in latest.items():
-            if name == table and row_id not in stored:
+        for (name, row_id), (seq, digest) in latest.items():
+            if name == table and digest is not None and row_id not in stored:
                 problems.append(
                     (
                         seq,

@@ -32,19 +32,118 @@ def upgrade() -> None:
     _adopt_existing_records()
 
 
+# The covered columns as they stood at this revision. Frozen here, not imported from
+# ``store.records``: a later revision may cover other columns (or drop some), and this
+# step must still read the tables as they are at 0002.
+_COVERED_AT_0002: dict[str, tuple[str, ...]] = {
+    "planning_rounds": (
+        "id",
+        "assembly_id",
+        "title",
+        "phase",
+        "target_groups",
+        "base_problem",
+        "aggregation_rule",
+        "weights",
+        "ballot_deadline",
+        "vote_deadline",
+        "created_by",
+    ),
+    "ballots": (
+        "id",
+        "round_id",
+        "user_id",
+        "points",
+        "request_id",
+        "is_current",
+        "salt",
+        "tracker",
+    ),
+    "rankings": ("id", "round_id", "user_id", "order", "request_id", "salt", "tracker"),
+    "alternatives": (
+        "id",
+        "round_id",
+        "position",
+        "label",
+        "title",
+        "description",
+        "weights",
+        "figures",
+        "plan_sha256",
+    ),
+    "round_results": (
+        "id",
+        "round_id",
+        "winner_label",
+        "order",
+        "labels",
+        "pairwise",
+        "strongest",
+        "tie_break",
+        "n_rankings",
+    ),
+    "published_plans": (
+        "id",
+        "round_id",
+        "alternative_id",
+        "plan_sha256",
+        "figures",
+        "published_by",
+    ),
+}
+_JSON_COLUMNS = frozenset(
+    {"target_groups", "base_problem", "weights", "points", "order", "figures", "labels"}
+    | {"pairwise", "strongest"}
+)
+_TIME_COLUMNS = frozenset({"ballot_deadline", "vote_deadline"})
+
+
+def _frozen_table(name: str) -> sa.TableClause:
+    from commonplan.store.types import UTCDateTime
+
+    def column(column_name: str) -> sa.ColumnClause:
+        if column_name in _JSON_COLUMNS:
+            return sa.column(column_name, sa.JSON)
+        if column_name in _TIME_COLUMNS:
+            return sa.column(column_name, UTCDateTime)
+        if column_name == "is_current":
+            return sa.column(column_name, sa.Boolean)
+        return sa.column(column_name)
+
+    return sa.table(name, *[column(c) for c in _COVERED_AT_0002[name]])
+
+
+def _row_hash(table: str, values: dict) -> str:
+    """As ``store.records.record_hash`` computed it at this revision."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from commonplan.store.audit import canonical_json
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return value
+
+    listed = [plain(values[c]) for c in _COVERED_AT_0002[table]]
+    return hashlib.sha256(canonical_json([table, listed]).encode()).hexdigest()
+
+
 def _adopt_existing_records() -> None:
     from sqlalchemy.orm import Session
 
     from commonplan.store.audit import append_audit
-    from commonplan.store.records import COVERED, read_record
 
     connection = op.get_bind()
     session = Session(bind=connection)
-    records = [
-        read_record(session, table, row_id)
-        for table in COVERED
-        for row_id in session.execute(sa.text(f"SELECT id FROM {table} ORDER BY id")).scalars()
-    ]
+    records = []
+    for name in _COVERED_AT_0002:
+        table = _frozen_table(name)
+        for row in connection.execute(sa.select(table).order_by(table.c.id)):
+            values = dict(row._mapping)
+            records.append(
+                {"table": name, "id": int(values["id"]), "hash": _row_hash(name, values)}
+            )
     if records:
         append_audit(
             session,
