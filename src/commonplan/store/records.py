@@ -1,7 +1,8 @@
 """Vote records in the audit chain: every row a decision rests on is hashed into an entry.
 
 The rows of :data:`COVERED` (rounds, ballots, rankings, alternatives, results, published
-plans) are written only by the services, and each write appends an audit entry whose
+plans; and, for monitoring a published plan, its monitor, production reports, monitor steps,
+alarms and alarm events) are written only by the services, and each write appends an audit entry whose
 payload lists the rows it created or changed::
 
     "records": [{"table": "ballots", "id": 17, "hash": "<SHA-256 of the row>"}, …]
@@ -88,6 +89,48 @@ COVERED: dict[str, tuple[str, ...]] = {
         "figures",
         "published_by",
     ),
+    "plan_monitors": (
+        "id",
+        "plan_id",
+        "sub_periods",
+        "unit",
+        "council_hours",
+        "facilitator_hours",
+        "state_sha256",
+        "period",
+        "sub_period",
+        "started_by",
+    ),
+    "production_reports": (
+        "id",
+        "plan_id",
+        "product",
+        "period",
+        "sub_period",
+        "output",
+        "labour",
+        "stock",
+        "unit",
+        "filed_by",
+        "filed_at",
+    ),
+    "monitor_steps": ("id", "plan_id", "period", "sub_period", "table_sha256", "n_alarms"),
+    "alarms": (
+        "id",
+        "plan_id",
+        "product",
+        "kind",
+        "period",
+        "sub_period",
+        "council_id",
+        "level",
+        "status",
+        "details",
+        "raised_at",
+        "acknowledged_at",
+        "acknowledged_by",
+    ),
+    "alarm_events": ("id", "alarm_id", "kind", "level", "note", "action", "actor_id", "at"),
 }
 """Table → the columns whose values the row's hash covers (timestamps of bookkeeping left out)."""
 

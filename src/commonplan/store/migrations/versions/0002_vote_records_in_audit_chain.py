@@ -22,6 +22,15 @@ branch_labels = None
 depends_on = None
 
 _TABLES = ("ballots", "rankings")
+_RECORDED = (
+    "planning_rounds",
+    "ballots",
+    "rankings",
+    "alternatives",
+    "round_results",
+    "published_plans",
+)
+"""The covered tables that exist at this revision (later revisions add more to ``COVERED``)."""
 
 
 def upgrade() -> None:
@@ -36,13 +45,13 @@ def _adopt_existing_records() -> None:
     from sqlalchemy.orm import Session
 
     from commonplan.store.audit import append_audit
-    from commonplan.store.records import COVERED, read_record
+    from commonplan.store.records import read_record
 
     connection = op.get_bind()
     session = Session(bind=connection)
     records = [
         read_record(session, table, row_id)
-        for table in COVERED
+        for table in _RECORDED
         for row_id in session.execute(sa.text(f"SELECT id FROM {table} ORDER BY id")).scalars()
     ]
     if records:
