@@ -29,7 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan import __version__
-from commonplan.server import api, pages
+from commonplan.server import api, operations, pages
 from commonplan.server.context import ServerState, TokenCache
 from commonplan.server.limits import (
     BackOff,
@@ -157,6 +157,7 @@ def create_app(
     pages.install_page_errors(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(operations.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     plotly_js = plotly_js_path()
