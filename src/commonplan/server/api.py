@@ -707,10 +707,22 @@ async def upload_reports(
     request: Request,
     actor: Authenticated,
     plan_id: PlanId,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8, header row) or Parquet")],
+    file: Annotated[
+        UploadFile | None, File(description="CSV (UTF-8, header row) or Parquet")
+    ] = None,
 ) -> Any:
     """File production reports as a CSV or Parquet file with the columns ``product``,
     ``period``, ``sub_period``, ``output`` and optionally ``labour``, ``stock``, ``unit``."""
+    from commonplan.errors import ReportError
+    from commonplan.services.roles import require
+
+    require(actor, "file_reports")  # before the file is looked at
+    if file is None:
+        raise ReportError(
+            "no file uploaded",
+            where="file",
+            fix="send the reports as the multipart field 'file' (CSV or Parquet)",
+        )
     data = await file.read()
     frame = monitoring.read_report_file(data, file.filename or "")
     filed = await run_write(

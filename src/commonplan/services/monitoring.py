@@ -465,9 +465,9 @@ def file_reports(
     responsible councils. ``now`` (timezone-aware; default the current time) is when the
     alarms are raised.
     """
+    require(actor, "file_reports")
     from commonplan.monitoring.reports import validate_reports
 
-    require(actor, "file_reports")
     moment = _moment(now)
     with db.read() as session:
         monitor = _monitor_row(session, plan_id)
@@ -889,9 +889,9 @@ def escalate_due(
     """Move every open alarm to the level the escalation rule gives at ``now`` (facilitators
     of the plans' assemblies; the server's background tick runs it as the system actor).
     Returns the alarms that moved; a second run at the same time moves none."""
+    require(actor, "escalate_alarms")
     from commonplan.monitoring.alarms import EscalationPolicy, escalation_level
 
-    require(actor, "escalate_alarms")
     moment = _moment(now)
     with db.transaction() as session:
         query = (
