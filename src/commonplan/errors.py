@@ -150,3 +150,11 @@ class AuthenticationError(PermissionDeniedError):
 
 class ChecksumError(DataError):
     """A file's content does not match the SHA-256 hash its manifest records (edited or corrupted)."""
+
+
+# --- monitoring -------------------------------------------------------------------------
+
+
+class ReportError(DataError):
+    """A production report does not fit the published plan (unknown product or period, a
+    duplicate of a report already filed, a negative or non-finite quantity, another unit)."""

@@ -62,7 +62,7 @@ class DetectorSettings:
     threshold: float = 0.5
     outlier_probability: float = 0.02
     outlier_variance: float = 100.0
-    warmup: int = 20
+    warmup: int = 8
     discount: float = 0.999
 
     def __post_init__(self) -> None:
