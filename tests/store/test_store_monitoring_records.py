@@ -25,17 +25,17 @@ def _write_recorded(db, plan_id):
         report = ProductionReport(
             plan_id=plan_id,
             product="USA/31G",
-            period=1,
-            sub_period=1,
+            period="1",
+            sub_period="1",
             output=812_345.25,
             unit="USD million",
         )
         alarm = Alarm(
             plan_id=plan_id,
             product="USA/31G",
-            kind="step",
-            period=1,
-            sub_period=1,
+            kind="change",
+            period="1",
+            sub_period="1",
             details={"ratio": 0.82},
             raised_at=RAISED,
         )
@@ -44,7 +44,7 @@ def _write_recorded(db, plan_id):
         event = AlarmEvent(alarm_id=alarm.id, kind="raise", level="council", at=RAISED)
         session.add(event)
         digest = put_blob(session, b"a monitor step table", kind="monitor-step")
-        step = MonitorStep(plan_id=plan_id, period=1, sub_period=1, table_sha256=digest)
+        step = MonitorStep(plan_id=plan_id, period="1", sub_period="1", table_sha256=digest)
         session.add(step)
         session.flush()
         append_audit(
@@ -108,7 +108,7 @@ def test_monitoring_rows_verify_and_each_kind_of_tampering_is_found(db):
         connection.execute(
             text(
                 "INSERT INTO alarms (plan_id, product, kind, period, sub_period, level, status, "
-                "details, raised_at) VALUES (:p, 'USA/11', 'slope', 1, 2, 'council', 'open', "
+                "details, raised_at) VALUES (:p, 'USA/11', 'change', '1', 2, 'council', 'open', "
                 "'{}', :t)"
             ),
             {"p": world.plan_id, "t": RAISED},

@@ -388,8 +388,8 @@ class ReportRowIn(Input):
     negative, the plan's unit), which name the row they refuse."""
 
     product: str = Field(min_length=1, max_length=200, description="REGION/SECTOR")
-    period: int = Field(ge=0, le=MAX_ID)
-    sub_period: int = Field(ge=0, le=MAX_ID)
+    period: str | int = Field(description="the plan's period label, e.g. 1")
+    sub_period: int = Field(ge=0, le=MAX_ID, description="1, 2, … within the period")
     output: float = Field(description="output in the plan's unit")
     labour: float | None = None
     stock: float | None = None
@@ -409,5 +409,5 @@ class AcknowledgeIn(Input):
 class FiledReportsOut(BaseModel):
     plan_id: int
     n_reports: int
-    observed: list[list[int]]
+    observed: list[tuple[str, int]]
     alarms: list[dict[str, Any]]

@@ -102,7 +102,7 @@ class MonitorInfo:
     unit: str
     council_hours: float
     facilitator_hours: float
-    period: int | None
+    period: str | None
     sub_period: int | None
     n_reports: int
     products: tuple[str, ...]
@@ -116,7 +116,7 @@ class AlarmInfo:
     plan_id: int
     product: str
     kind: str
-    period: int
+    period: str
     sub_period: int
     council_id: int | None
     council: str | None
@@ -135,7 +135,7 @@ class FiledReports:
 
     plan_id: int
     n_reports: int
-    observed: tuple[tuple[int, int], ...]
+    observed: tuple[tuple[str, int], ...]
     alarms: tuple[AlarmInfo, ...]
 
 
@@ -191,11 +191,9 @@ def _filed_frame(session: Session, plan_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
 
 
-def _sequence(targets: Any) -> list[tuple[int, int]]:
-    """Every ``(period, sub_period)`` of the plan, in time order."""
-    subs = targets.sub_periods
-    labels = list(range(1, int(subs) + 1)) if np.isscalar(subs) else [int(s) for s in subs]
-    return [(int(p), s) for p in targets.periods for s in labels]
+def _sequence(targets: Any) -> list[tuple[str, int]]:
+    """Every ``(period, sub_period)`` of the plan, in time order (sub-periods count from 1)."""
+    return [(str(p), s) for p in targets.periods for s in range(1, targets.sub_periods + 1)]
 
 
 # --- who is responsible ------------------------------------------------------------------
@@ -527,7 +525,7 @@ def _insert_reports(
         row = ProductionReport(
             plan_id=plan_id,
             product=str(item["product"]),
-            period=int(item["period"]),
+            period=str(item["period"]),
             sub_period=int(item["sub_period"]),
             output=float(item["output"]),
             labour=_optional(item.get("labour")),
@@ -541,10 +539,11 @@ def _insert_reports(
     return [read_record(session, "production_reports", r.id) for r in rows]
 
 
-def _complete(session: Session, plan_id: int, n_products: int) -> dict[tuple[int, int], int]:
+def _complete(session: Session, plan_id: int, n_products: int) -> set[tuple[str, int]]:
+    """The sub-periods for which every product has its report."""
     filed = _filed_frame(session, plan_id)
     counts = filed.groupby(["period", "sub_period"]).size()
-    return {(int(p), int(s)): int(n) for (p, s), n in counts.items() if n == n_products}
+    return {(str(p), int(s)) for (p, s), n in counts.items() if n == n_products}
 
 
 def _advance_monitor(
@@ -559,7 +558,7 @@ def _advance_monitor(
     start = sequence.index(latest) + 1 if latest in sequence else 0
     complete = _complete(session, monitor.plan_id, len(targets.products))
     state = Monitor.from_bytes(get_blob(session, monitor.state_sha256))
-    observed: list[tuple[int, int]] = []
+    observed: list[tuple[str, int]] = []
     raised: list[Alarm] = []
     filed = None
     for key in sequence[start:]:
@@ -593,11 +592,12 @@ def _advance_monitor(
 
 
 def _step_table(step: Any) -> pd.DataFrame:
+    """The step's table indexed by product, ``alarm`` None where none was raised."""
     table = step.table.copy()
-    if "product" in table.columns:
-        table = table.set_index("product")
     table.index = table.index.astype(str)
     table.index.name = "product"
+    alarm = table["alarm"].astype(object)
+    table["alarm"] = alarm.where(alarm.notna() & (alarm != ""), None)
     return table
 
 
@@ -605,11 +605,10 @@ def _store_step(
     session: Session,
     actor: Actor,
     monitor: PlanMonitor,
-    key: tuple[int, int],
+    key: tuple[str, int],
     table: pd.DataFrame,
 ) -> None:
-    stored = table.copy()
-    stored["alarm"] = stored["alarm"].astype(object).where(stored["alarm"].notna(), None)
+    stored = table
     digest = put_blob(session, frame_to_parquet(stored), kind="monitor-step")
     row = MonitorStep(
         plan_id=monitor.plan_id,
@@ -664,12 +663,12 @@ def _raise_alarms(
     session: Session,
     actor: Actor,
     monitor: PlanMonitor,
-    key: tuple[int, int],
+    key: tuple[str, int],
     table: pd.DataFrame,
     moment: datetime,
 ) -> list[Alarm]:
-    """One alarm per product the step flags, unless one of the same kind is still open or
-    acknowledged for it (a change is one alarm, not one per sub-period)."""
+    """One alarm per product the step flags (the monitor flags a change once, until it is
+    acknowledged), unless one of the same kind is still open for it."""
     flagged = table[table["alarm"].notna()]
     if flagged.empty:
         return []
@@ -678,7 +677,7 @@ def _raise_alarms(
     active = set(
         session.execute(
             select(Alarm.product, Alarm.kind).where(
-                Alarm.plan_id == monitor.plan_id, Alarm.status != AlarmStatus.CLOSED.value
+                Alarm.plan_id == monitor.plan_id, Alarm.status == AlarmStatus.OPEN.value
             )
         ).all()
     )
@@ -848,6 +847,7 @@ def acknowledge_alarm(
                 where=f"alarm {alarm_id}",
                 fix="nothing to do: its acknowledgement is recorded",
             )
+        _reset_evidence(session, row)
         row.status = AlarmStatus.ACKNOWLEDGED.value
         row.acknowledged_at = moment
         row.acknowledged_by = actor.user_id
@@ -866,10 +866,23 @@ def acknowledge_alarm(
                 "records": [
                     read_record(session, "alarms", row.id),
                     read_record(session, "alarm_events", event.id),
+                    read_record(session, "plan_monitors", _monitor_row(session, row.plan_id).id),
                 ],
             },
         )
         return _alarm_info(session, row, events=True)
+
+
+def _reset_evidence(session: Session, alarm: Alarm) -> None:
+    """Tell the monitor the alarm is dealt with: it starts the product's evidence afresh and may
+    raise a new alarm if the deviation goes on (:meth:`Monitor.acknowledge`)."""
+    from commonplan.monitoring.watch import Monitor
+
+    monitor = _monitor_row(session, alarm.plan_id, lock=True)
+    state = Monitor.from_bytes(get_blob(session, monitor.state_sha256))
+    state.acknowledge([alarm.product])
+    monitor.state_sha256 = put_blob(session, state.to_bytes(), kind="monitor")
+    session.flush()
 
 
 def _may_acknowledge(session: Session, actor: Actor, assembly_id: int, alarm: Alarm) -> None:
