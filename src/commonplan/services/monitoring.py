@@ -435,7 +435,7 @@ def read_report_file(data: bytes, filename: str = "") -> pd.DataFrame:
             fix="save the reports as CSV (UTF-8) with a header row, or as Parquet",
         ) from error
     try:
-        return pd.read_csv(io.StringIO(text), dtype={"product": str})
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ReportError(
             f"the CSV file {filename!r} cannot be read: {error}",
@@ -467,6 +467,7 @@ def file_reports(
     from commonplan.monitoring.reports import validate_reports
 
     moment = _moment(now)
+    frame = _blank_units(frame)
     with db.read() as session:
         monitor = _monitor_row(session, plan_id)
         plan = session.get(PublishedPlan, plan_id)
@@ -501,6 +502,14 @@ def file_reports(
             where=f"plan {plan_id}",
             fix="reload the reports filed so far and file the rest",
         ) from error
+
+
+def _blank_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """A missing unit (NaN or None: the row gave none) is a blank one: the plan's unit."""
+    if isinstance(frame, pd.DataFrame) and "unit" in frame.columns:
+        unit = frame["unit"].astype(object)
+        return frame.assign(unit=unit.where(unit.notna(), ""))
+    return frame
 
 
 def _moment(now: datetime | None) -> datetime:
