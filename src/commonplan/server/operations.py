@@ -88,14 +88,18 @@ def _percent(value: Any) -> str:
     return "—" if pd.isna(number) else f"{100 * float(number):.1f} %"
 
 
-def _wall(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
-    """Charts for the most urgent series and a table row per product, from the stored steps."""
+def _wall(
+    db: Database, plan_id: int, economy_id: int | None, open_alarms: dict[str, str]
+) -> dict[str, Any]:
+    """Charts for the most urgent series (an open alarm first, then the detector's change
+    probability) and a table row per product, from the stored steps. ``open_alarms``:
+    product → the kind and level of its open alarm."""
     frame = monitoring.series(db, plan_id)
     if frame.empty:
         return {"charts": {}, "tiles": [], "rows": []}
     name = _product_namer(db, economy_id)
     latest = frame.groupby("product", sort=False).tail(1).set_index("product")
-    alarmed = latest["alarm"].notna() & (latest["alarm"].astype(str) != "None")
+    alarmed = pd.Series(latest.index.isin(list(open_alarms)), index=latest.index)
     change = pd.to_numeric(latest.get("change_probability", 0.0), errors="coerce").fillna(0.0)
     order = pd.DataFrame({"alarm": alarmed, "change": change}).sort_values(
         ["alarm", "change"], ascending=False
@@ -121,7 +125,7 @@ def _wall(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
                 "p_outlier": _percent(row.get("p_outlier")),
                 "total": format_number(row.get("total_forecast")),
                 "plan": format_number(row.get("total_plan")),
-                "alarm": str(row["alarm"]) if alarmed[product] else "",
+                "alarm": open_alarms.get(product, ""),
             }
         )
     return {"charts": figures, "tiles": tiles, "rows": table}
@@ -167,9 +171,10 @@ def _live(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
         for level in reversed(monitoring.LEVEL_ORDER)
     ]
     acknowledged = [_alarm_view(a, name) for a in alarms if a.status != "open"]
+    open_alarms = {a.product: f"{a.kind} ({a.level})" for a in alarms if a.status == "open"}
     return {
         "monitor": info,
-        "wall": _wall(db, plan_id, economy_id),
+        "wall": _wall(db, plan_id, economy_id, open_alarms),
         "open_by_level": open_by_level,
         "n_open": sum(len(items) for _, _, items in open_by_level),
         "acknowledged": acknowledged,
