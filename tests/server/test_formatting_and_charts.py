@@ -140,3 +140,30 @@ def test_linkage_chart_is_logarithmic_so_an_outlier_does_not_flatten_it():
     lines = [t for t in figure["data"] if t["mode"] == "lines"]
     assert {tuple(t["x"]) for t in lines} >= {(1.0, 1.0)}
     assert all(min(t["y"]) > 0 and min(t["x"]) > 0 for t in lines)  # drawable on log axes
+
+
+def test_monitor_series_figure_shows_ratios_band_one_step_ahead_and_alarms():
+    from commonplan.server.charts import ALARM_COLOUR, monitor_series_figure
+
+    rows = pd.DataFrame(
+        {
+            "period": ["1", "1", "1"],
+            "sub_period": [1, 2, 3],
+            "ratio": [1.01, 0.7, 0.72],
+            "forecast": [1.0, 0.8, 0.72],
+            "lower": [0.9, 0.6, 0.62],
+            "upper": [1.1, 1.0, 0.82],
+            "alarm": [None, "shortfall", None],
+        }
+    )
+    figure = monitor_series_figure("USA/31G", rows, "Manufacturing <b>x</b>")
+    traces = {t.get("name"): t for t in figure["data"]}
+    assert traces["actual"]["x"] == ["1.1", "1.2", "1.3"]
+    assert traces["actual"]["y"] == [101.0, 70.0, 72.0]
+    # the forecast made after sub-period t is for t + 1
+    assert traces["forecast"]["x"] == ["1.2", "1.3", "next"]
+    assert traces["forecast interval"]["y"] == [90.0, 60.0, 62.0]
+    assert traces["alarm"]["x"] == ["1.2"] and traces["alarm"]["y"] == [70.0]
+    assert figure["layout"]["xaxis"]["categoryarray"] == ["1.1", "1.2", "1.3", "next"]
+    assert "<b>" not in figure["layout"]["title"]["text"]  # markup shown, never rendered
+    assert figure["layout"]["title"]["font"]["color"] != ALARM_COLOUR  # no alarm at 1.3

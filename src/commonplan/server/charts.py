@@ -321,6 +321,11 @@ def monitor_series_figure(product: str, rows: pd.DataFrame, title: str = "") -> 
             "margin": {"l": 40, "r": 8, "t": 30, "b": 30},
             "showlegend": False,
             "yaxis": {"title": {"text": "% of plan"}, "ticksuffix": ""},
-            "xaxis": {"type": "category"},
+            "xaxis": {
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": x + ["next"],
+                "title": {"text": "period.sub-period"},
+            },
         },
     }
