@@ -70,6 +70,19 @@ def _labour_comparison(shared_data):
     return compare_with_minimum_labour(_participation(shared_data))
 
 
+def _scenario_outcome(shared_data):
+    from commonplan.scenarios import Shock, run
+
+    return run(_icio(shared_data), Shock("COL", "USA", 0.5, periods=2), model_name="lp")
+
+
+def _model_comparison(shared_data):
+    from commonplan.scenarios import Shock, compare
+
+    shock = Shock("COL", "USA", 0.5, periods=2, duration=1)
+    return compare(_icio(shared_data), shock, ["leontief", "ghosh-price", "inoperability"])
+
+
 BUILDERS = {
     "AnalysisResults": _analysis,
     "Plan": _plan,
@@ -77,6 +90,8 @@ BUILDERS = {
     "ScenarioResult (federation)": _federation,
     "ParticipationResult": _participation,
     "LabourComparison": _labour_comparison,
+    "ScenarioOutcome": _scenario_outcome,
+    "ModelComparison": _model_comparison,
 }
 
 

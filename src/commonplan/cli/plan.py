@@ -125,6 +125,130 @@ def _scenario(
         console.print(f"wrote the scenario to {output}")
 
 
+def _comparison_tables(comparison, top: int) -> list[Table]:
+    """The totals per period and model, then the ``top`` (period, sector) rows by spread.
+
+    Loss shares in per cent; a model measuring a price rise (ghosh-price) is marked ``*``.
+    """
+    totals = comparison.totals()
+    models = list(comparison.outcomes)
+    extra = [c for c in ("min", "max", "spread") if c in totals]
+    headers = [f"{n}*" if comparison.outcomes[n].measure == "cost" else n for n in models] + extra
+    first = Table(title=f"{comparison.shock.describe()}: % of base output lost")
+    first.add_column("period")
+    for header in headers:
+        first.add_column(header, justify="right")
+    for period, row in totals.iterrows():
+        first.add_row(str(period), *(f"{100 * row[c]:.1f}" for c in models + extra))
+    wide = comparison.side_by_side()
+    order = wide["spread"] if "spread" in wide else wide[models[0]].abs()
+    shown = wide.loc[order.sort_values(ascending=False).index[:top]]
+    second = Table(
+        title=f"% lost by period and sector: the {len(shown)} widest spreads of {len(wide)}",
+        caption="* price rise, not output lost (not in the spread)"
+        if any(h.endswith("*") for h in headers)
+        else None,
+    )
+    second.add_column("period")
+    second.add_column("sector")
+    for header in headers:
+        second.add_column(header, justify="right")
+    for (period, sector), row in shown.iterrows():
+        second.add_row(str(period), str(sector), *(f"{100 * row[c]:.1f}" for c in models + extra))
+    return [first, second]
+
+
+def _comparison_html(comparison, path: Path) -> Path:
+    """A self-contained HTML chart (Plotly, embedded, nothing from a CDN) of the comparison.
+
+    Top: share of the region's base output lost per period, one bar per model. Bottom:
+    period 1 by sector, one marker per model, sectors ordered by the spread across models.
+    """
+    import plotly.graph_objects as go
+    from plotly.colors import qualitative
+    from plotly.subplots import make_subplots
+
+    totals = comparison.totals()
+    wide = comparison.side_by_side()
+    first = wide.xs(totals.index[0], level="period")
+    if "spread" in first:
+        first = first.sort_values("spread", ascending=False)
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        subplot_titles=(
+            "share of base output lost, per period",
+            f"period {totals.index[0]}, by sector (widest spread first)",
+        ),
+    )
+    for k, (name, outcome) in enumerate(comparison.outcomes.items()):
+        label = f"{name} (price rise)" if outcome.measure == "cost" else name
+        color = qualitative.Plotly[k % len(qualitative.Plotly)]
+        figure.add_trace(
+            go.Bar(
+                x=[str(p) for p in totals.index],
+                y=totals[name],
+                name=label,
+                legendgroup=name,
+                marker_color=color,
+            ),
+            row=1,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=list(first.index),
+                y=first[name],
+                mode="markers",
+                marker_color=color,
+                name=label,
+                legendgroup=name,
+                showlegend=False,
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_yaxes(tickformat=".0%")
+    figure.update_layout(
+        title=comparison.shock.describe(), barmode="group", height=900, template="plotly_white"
+    )
+    figure.write_html(path, include_plotlyjs=True, full_html=True)
+    return path
+
+
+def _compare_models(
+    economy_path: Path,
+    table_format: str | None,
+    region: str,
+    partners: list[str],
+    periods: int,
+    models: list[str],
+    share: float,
+    duration: int | None,
+    output: Path | None,
+    top: int,
+) -> None:
+    from commonplan.io import read_table
+    from commonplan.scenarios import MODELS, Shock, compare
+
+    names = list(MODELS) if models == ["all"] else models
+    shock = Shock(region, tuple(partners), share, periods=periods, duration=duration)
+    with _progress() as progress:
+        task = progress.add_task("reading the table", total=None)
+        economy = read_table(economy_path, format=table_format)
+        progress.update(task, description=f"{shock.describe()}: {', '.join(names)}")
+        comparison = compare(economy, shock, names)
+    wide = console if console.is_terminal else Console(width=max(console.width, 132))
+    for table in _comparison_tables(comparison, top):
+        wide.print(table)
+    console.print(comparison.summary())
+    if output is not None:
+        comparison.write(output)
+        (output / "report.txt").write_text(comparison.summary() + "\n", encoding="utf-8")
+        _comparison_html(comparison, output / "comparison.html")
+        console.print(f"wrote the comparison to {output}")
+
+
 def cutoff_command(
     table: Annotated[Path, typer.Argument(help="Multi-regional table (see `commonplan formats`).")],
     region: Annotated[str, typer.Option(help="The region that plans, e.g. COL.")],
@@ -132,6 +256,24 @@ def cutoff_command(
         list[str], typer.Option(help="Partner whose exports stop, e.g. USA (repeatable).")
     ],
     periods: Annotated[int, typer.Option(help="Number of periods.")] = 5,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Scenario model (lp, leontief, ghosh-price, inoperability, critical-inputs, "
+            "ario; repeatable) or 'all': prints the models side by side. "
+            "Without it, the plan LP's detailed result."
+        ),
+    ] = None,
+    share: Annotated[
+        float, typer.Option(help="With --model: share of the partner's supplies cut (0 to 1).")
+    ] = 1.0,
+    duration: Annotated[
+        int | None,
+        typer.Option(help="With --model: periods the cut lasts (default: all of them)."),
+    ] = None,
+    top: Annotated[
+        int, typer.Option(help="With --model: (period, sector) rows shown, widest spread first.")
+    ] = 15,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Folder for the result tables.")
     ] = None,
@@ -140,7 +282,15 @@ def cutoff_command(
         str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
     ] = None,
 ) -> None:
-    """Largest share of base-year final demand REGION keeps each period if imports from PARTNER stop."""
+    """Largest share of base-year final demand REGION keeps each period if imports from PARTNER stop.
+
+    With --model, the loss of output under each model instead, side by side.
+    """
+    if model:
+        _compare_models(
+            table, format, region, partner, periods, model, share, duration, output, top
+        )
+        return
     _scenario(table, format, [region], partner, periods, "table", output, compare)
 
 

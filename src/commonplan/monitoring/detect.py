@@ -141,7 +141,9 @@ class ChangeDetector:
             return -0.5 * (nu + 1) * np.log1p(u * u / nu)
 
         eps, v_out = st.outlier_probability, st.outlier_variance
-        log_out = np.log(eps) - 0.5 * np.log(v_out) + kernel(x / np.sqrt(v_out))
+        with np.errstate(divide="ignore"):  # ε = 0: no outlier state
+            log_eps = np.log(eps)
+        log_out = log_eps - 0.5 * np.log(v_out) + kernel(x / np.sqrt(v_out))
         log_null = np.logaddexp(np.log1p(-eps) + kernel(x), log_out)
         log_alt = np.logaddexp(np.log1p(-eps) + kernel(x - self.shifts), log_out)
         ratio = np.exp(np.minimum(log_alt - log_null, 700.0))

@@ -258,12 +258,12 @@ class MultiStateFilter:
         )
         new = out
         observed = ~np.isnan(y)
-        forecast, lower, upper = self.forecast(new)
+        level, slope, forecast, lower, upper = self._summary(new, 1)
         return new, FilterStep(
             probabilities=new.weights,
             retrospective=retrospective,
-            level=new.level(),
-            slope=new.slope(),
+            level=level,
+            slope=slope,
             forecast=forecast,
             lower=lower,
             upper=upper,
@@ -277,23 +277,30 @@ class MultiStateFilter:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Forecast of the ratio ``horizon`` steps ahead: mean, lower and upper bound (n,).
 
-        The mixture over states is summarised by its mean and variance; the bounds are the
-        Student-t interval with the filter's degrees of freedom.
+        The mean mixes the states; the bounds are the Student-t interval (with the filter's
+        degrees of freedom) of the value if the series stays *steady* over the horizon: the
+        band of normal operation, which a step, a change of slope or an outlier leaves.
         """
+        return self._summary(state, horizon)[2:]
+
+    def _summary(
+        self, state: FilterState, horizon: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Level, slope, and the ``horizon``-step forecast with its interval, per series."""
         h = float(horizon)
-        m, c = state.mean, state.cov
-        f_k = m[:, :, 0] + h * m[:, :, 1]
-        # Variance of μ + hβ, plus the evolution and noise expected over h steps (prior mix).
-        p = np.exp(self._log_prior)
-        evolution = h * (p @ self._w) + h * (h + 1) * (2 * h + 1) / 6 * (p @ self._s)
-        var_k = c[:, :, 0] + 2 * h * c[:, :, 1] + h * h * c[:, :, 2]
-        var_k = var_k + state.variance[:, None] * (evolution + p @ self._v)
-        mean = np.einsum("nk,nk->n", state.weights, f_k)
-        var = np.einsum("nk,nk->n", state.weights, var_k + (f_k - mean[:, None]) ** 2)
+        # The evolution and noise over h steps if the series stays steady: the band of normal
+        # operation (a value outside it is what the other states are there to explain).
+        spread = (
+            h * self._w[STEADY] + h * (h + 1) * (2 * h + 1) / 6 * self._s[STEADY] + self._v[STEADY]
+        )
         dofs, where = np.unique(state.dof, return_inverse=True)
         quantile = stats.t.ppf(0.5 + self.priors.interval / 2, dofs)[where.reshape(-1)]
-        width = quantile * np.sqrt(var)
-        return mean, mean - width, mean + width
+        n = state.n_series
+        out = np.empty((5, n))
+        _summary_kernel(
+            state.weights, state.mean, state.cov, state.variance, quantile, h, spread, out
+        )
+        return out[0], out[1], out[2], out[3], out[4]
 
 
 @numba.njit(cache=True, parallel=True, fastmath=False)
@@ -415,6 +422,30 @@ def _update_kernel(
         out_variance[k] = s_new
         out_dof[k] = n_new
         out_steps[k] = steps[k] + (1 if obs else 0)
+
+
+@numba.njit(cache=True, parallel=True)
+def _summary_kernel(weights, mean, cov, variance, quantile, h, spread, out):  # fmt: skip
+    """Mixture mean level and slope, and the forecast μ + hβ with its Student-t interval."""
+    for k in numba.prange(weights.shape[0]):
+        level = 0.0
+        slope = 0.0
+        f = 0.0
+        for j in range(4):
+            level += weights[k, j] * mean[k, j, 0]
+            slope += weights[k, j] * mean[k, j, 1]
+        f = level + h * slope
+        var = 0.0
+        for j in range(4):
+            fj = mean[k, j, 0] + h * mean[k, j, 1]
+            vj = cov[k, j, 0] + 2.0 * h * cov[k, j, 1] + h * h * cov[k, j, 2]
+            var += weights[k, j] * (vj + variance[k] * spread + (fj - f) ** 2)
+        width = quantile[k] * np.sqrt(var)
+        out[0, k] = level
+        out[1, k] = slope
+        out[2, k] = f
+        out[3, k] = f - width
+        out[4, k] = f + width
 
 
 def kalman_local_level(
