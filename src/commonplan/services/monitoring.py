@@ -53,7 +53,7 @@ from commonplan.errors import (
     ParticipationInputError,
     PermissionDeniedError,
 )
-from commonplan.services._common import audit, aware, get_or_404
+from commonplan.services._common import audit, get_or_404
 from commonplan.services.roles import Actor, require
 from commonplan.store.blobs import frame_from_parquet, frame_to_parquet, get_blob, put_blob
 from commonplan.store.database import Database
@@ -768,7 +768,7 @@ def _alarm_info(session: Session, row: Alarm, *, events: bool = False) -> AlarmI
                 "note": e.note,
                 "action": e.action,
                 "actor_id": e.actor_id,
-                "at": aware(e.at),
+                "at": e.at,
             }
             for e in session.execute(
                 select(AlarmEvent).where(AlarmEvent.alarm_id == row.id).order_by(AlarmEvent.id)
@@ -785,8 +785,8 @@ def _alarm_info(session: Session, row: Alarm, *, events: bool = False) -> AlarmI
         council=council.name if council is not None else None,
         level=row.level,
         status=row.status,
-        raised_at=aware(row.raised_at),
-        acknowledged_at=aware(row.acknowledged_at),
+        raised_at=row.raised_at,
+        acknowledged_at=row.acknowledged_at,
         details=dict(row.details or {}),
         events=history,
     )
@@ -936,7 +936,7 @@ def escalate_due(
             if plan_id is None and not _facilitates(session, actor, assembly_id):
                 continue
             policy = EscalationPolicy(monitor.council_hours, monitor.facilitator_hours)
-            level = str(escalation_level(aware(alarm.raised_at), moment, None, policy))
+            level = str(escalation_level(alarm.raised_at, moment, None, policy))
             if LEVEL_ORDER.index(level) <= LEVEL_ORDER.index(alarm.level):
                 continue
             alarm.level = level
