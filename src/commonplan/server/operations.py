@@ -13,6 +13,7 @@ The plan shown is ``?plan=<published plan id>``, else the assembly's latest moni
 
 from __future__ import annotations
 
+import inspect
 import io
 from typing import Any
 
@@ -22,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from commonplan import errors
 from commonplan.errors import AuthenticationError, CommonplanError, NotFoundError
-from commonplan.server import charts
+from commonplan.server import charts, pages
 from commonplan.server.context import (
     check_csrf,
     csrf_token,
@@ -32,13 +33,7 @@ from commonplan.server.context import (
     state_of,
 )
 from commonplan.server.formatting import format_number
-from commonplan.server.pages import (
-    TEMPLATES,
-    _flash,
-    _product_namer,
-    _render,
-    _selection,
-)
+from commonplan.server.pages import TEMPLATES, _product_namer, _selection
 from commonplan.server.problems import problem_body, status_for
 from commonplan.services import monitoring
 from commonplan.services.roles import Actor
@@ -58,6 +53,21 @@ LEVEL_NAMES = {
     "facilitators": "Facilitators",
     "council": "Responsible council",
 }
+
+
+async def _render(request: Request, *args: Any, **kwargs: Any) -> HTMLResponse:
+    """The pages' renderer (:func:`commonplan.server.pages._render`), awaited if it is a
+    coroutine (it becomes one where page notices are kept in the database)."""
+    return await _maybe(pages._render(request, *args, **kwargs))
+
+
+async def _flash(request: Request, kind: str, text: str) -> None:
+    """The pages' one-time notice (:func:`commonplan.server.pages._flash`), likewise."""
+    await _maybe(pages._flash(request, kind, text))
+
+
+async def _maybe(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 def _int_param(text: str | None) -> int | None:
@@ -223,7 +233,7 @@ async def operations_page(request: Request) -> HTMLResponse:
         request.query_params.get("plan"),
         request.query_params.get("assembly"),
     )
-    return _render(request, "operations.html", actor, context)
+    return await _render(request, "operations.html", actor, context)
 
 
 @router.get("/fragments/operations", name="fragment_operations", response_class=HTMLResponse)
@@ -248,7 +258,7 @@ async def _refused(
     context = await run_read(request, _context, actor, str(plan_id), None)
     context["typed_csv"] = typed
     context["problem"] = problem_body(error)
-    return _render(
+    return await _render(
         request, "operations.html", actor, context, status=status_for(error), error=error
     )
 
@@ -306,7 +316,7 @@ async def file_reports_submit(request: Request) -> Response:
     except CommonplanError as error:
         return await _refused(request, actor, plan_id, error, typed)
     observed = ", ".join(f"{p}.{s}" for p, s in filed.observed) or "none yet"
-    _flash(
+    await _flash(
         request,
         "ok",
         f"{filed.n_reports} reports filed; sub-periods observed: {observed}; "
@@ -338,7 +348,7 @@ async def acknowledge_submit(request: Request, alarm_id: int) -> Response:
         )
     except CommonplanError as error:
         return await _refused(request, actor, plan_id, error)
-    _flash(request, "ok", f"Alarm {alarm_id} is acknowledged; it escalates no further.")
+    await _flash(request, "ok", f"Alarm {alarm_id} is acknowledged; it escalates no further.")
     return RedirectResponse(_back(request, plan_id), status_code=303)
 
 
@@ -359,7 +369,7 @@ async def escalate_submit(request: Request) -> Response:
         )
     except CommonplanError as error:
         return await _refused(request, actor, plan_id, error)
-    _flash(request, "ok", f"{len(moved)} alarms escalated.")
+    await _flash(request, "ok", f"{len(moved)} alarms escalated.")
     return RedirectResponse(_back(request, plan_id), status_code=303)
 
 
