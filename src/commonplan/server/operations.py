@@ -201,6 +201,7 @@ def _context(
         "plan_id": plan_id,
         "live": None,
         "needs_plotly": True,
+        "startable": _startable(db, board, actor) if plan_id is None else None,
     }
     if plan_id is None:
         return context
@@ -220,6 +221,64 @@ def _context(
     )
     context["csv_columns"] = "product,period,sub_period,output,unit"
     return context
+
+
+def _startable(db: Database, board: Any, actor: Actor | None) -> dict[str, Any] | None:
+    """The current round's published plan, when a facilitator may start monitoring it here."""
+    if board is None or board.published is None or board.current_round is None:
+        return None
+    if actor is None or Role(actor.role) not in (Role.ADMINISTRATOR, Role.FACILITATOR):
+        return None
+    plan_id = monitoring.plan_id_of_round(db, board.current_round.id)
+    if plan_id is None:
+        return None
+    return {
+        "plan_id": plan_id,
+        "round": board.current_round.title,
+        "label": board.published.label,
+        "title": board.published.title,
+        "sub_periods": monitoring.DEFAULT_SUB_PERIODS,
+        "council_hours": monitoring.DEFAULT_COUNCIL_HOURS,
+        "facilitator_hours": monitoring.DEFAULT_FACILITATOR_HOURS,
+    }
+
+
+def _form_number(form: Any, name: str, kind: type) -> Any:
+    text = str(form.get(name) or "").strip()
+    try:
+        return kind(text)
+    except ValueError:
+        raise errors.ParticipationInputError(
+            f"{name.replace('_', ' ')} {text!r} is not a number",
+            where=name,
+            fix="give a positive number",
+        ) from None
+
+
+@router.post("/operations/start", name="page_start_monitoring", response_class=HTMLResponse)
+async def start_submit(request: Request) -> Response:
+    """A facilitator starts monitoring the current round's published plan."""
+    form = await request.form()
+    actor = await page_actor(request)
+    plan_id = _int_param(str(form.get("plan_id") or "")) or 0
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        await run_write(
+            request,
+            monitoring.start_monitoring,
+            _signed_in(actor),
+            plan_id,
+            sub_periods=_form_number(form, "sub_periods", int),
+            council_hours=_form_number(form, "council_hours", float),
+            facilitator_hours=_form_number(form, "facilitator_hours", float),
+        )
+    except CommonplanError as error:
+        context = await run_read(request, _context, actor, None, None)
+        return await _render(
+            request, "operations.html", actor, context, status=status_for(error), error=error
+        )
+    await _flash(request, "ok", f"Published plan {plan_id} is monitored from now on.")
+    return RedirectResponse(_back(request, plan_id), status_code=303)
 
 
 @router.get("/operations", name="page_operations", response_class=HTMLResponse)

@@ -1,5 +1,6 @@
-"""The server's background tick escalates overdue alarms by itself, at the server's clock,
-and the report endpoints accept bodies larger than the general limit."""
+"""The server's background tick escalates overdue alarms by itself, at the server's clock;
+the report endpoints accept bodies larger than the general limit; a facilitator starts
+monitoring a published plan from the operations page."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from server_helpers import csrf_of
 
 from commonplan.server import Settings, create_app
 from commonplan.services import accounts, monitoring
 from commonplan.store.database import open_database
-from monitoring_world import MANUFACTURING, publish_world, report_frame
+from monitoring_world import MANUFACTURING, PASSWORD, publish_world, report_frame
 
 MONTHS = 12
 T0 = datetime(2026, 1, 31, tzinfo=UTC)
@@ -24,6 +26,16 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def _sign_in(client, username):
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
 
 
 def _monitored(tmp_path):
@@ -77,4 +89,34 @@ def test_report_uploads_may_be_larger_than_other_bodies(tmp_path):
         assert upload.json()["observed"] == [["1", 1]]
         other = client.post("/api/v1/assemblies", json={"name": "x" * 20_000}, headers=headers)
         assert other.status_code == 413
+    db.dispose()
+
+
+def test_a_facilitator_starts_monitoring_from_the_page(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'start.sqlite3'}", migrate=True)
+    world = publish_world(db)
+    app = create_app(Settings(secret_key="start-secret"), database=db)
+    with TestClient(app) as client:
+        _sign_in(client, "ana")  # a member sees no start form
+        assert 'id="start-form"' not in client.get("/operations").text
+        client.post("/logout", data={"csrf_token": csrf_of(client.get("/").text)})
+        _sign_in(client, "fac")
+        page = client.get("/operations")
+        assert 'id="start-form"' in page.text
+        fields = {"csrf_token": csrf_of(page.text), "plan_id": str(world.plan_id)}
+        refused = client.post(
+            "/operations/start",
+            data={**fields, "sub_periods": "0", "council_hours": "48", "facilitator_hours": "72"},
+        )
+        assert refused.status_code == 422 and "sub_periods" in refused.text
+        started = client.post(
+            "/operations/start",
+            data={**fields, "sub_periods": "4", "council_hours": "24", "facilitator_hours": "36"},
+            follow_redirects=False,
+        )
+        assert started.status_code == 303
+        info = monitoring.monitor_info(db, world.plan_id)
+        assert (info.sub_periods, info.council_hours, info.facilitator_hours) == (4, 24.0, 36.0)
+        shown = client.get(started.headers["location"])
+        assert 'id="operations-live"' in shown.text and "4 reports per period" in shown.text
     db.dispose()
