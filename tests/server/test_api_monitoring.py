@@ -148,13 +148,18 @@ def test_the_whole_loop_over_the_api(client, setting):
     clock.now += timedelta(days=10)
     assert client.post(escalate, headers=fac).json() == []
     assert client.get(f"/api/v1/plans/{plan}/alarms", params={"status": "open"}).json() == []
+    close = f"/api/v1/alarms/{alarm['id']}/close"
+    assert client.post(close, json={"note": "ok"}, headers=_auth(tokens, "obs")).status_code == 403
+    closed = client.post(close, json={"note": "Second supplier delivers"}, headers=fac)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed", closed.text
+    assert client.post(close, json={"note": "again"}, headers=fac).status_code == 409
     verify = client.get("/api/v1/audit/verify").json()
     assert verify["ok"], verify["problems"]
 
     # the operations page shows the wall and the acknowledged alarm; the fragment refreshes it
     page = client.get(f"/operations?plan={plan}")
     assert page.status_code == 200
-    assert 'id="wall"' in page.text and "US parts stopped" in page.text
+    assert 'id="wall"' in page.text and "Closed alarms: 1." in page.text
     assert 'hx-trigger="every 15s"' in page.text
     fragment = client.get(f"/fragments/operations?plan={plan}")
     assert fragment.status_code == 200 and fragment.text.startswith('<div id="operations-live"')

@@ -109,6 +109,9 @@ def test_operations_page(served, chromium, artifacts_dir):
     page.click("#level-council .alarm button[type=submit]")
     expect(page.locator("#acknowledged")).to_contain_text("Second shift on the old line")
     assert page.locator("#level-council .alarm").count() == 0
+    page.fill("#acknowledged .close-form input[name=note]", "Old line back at full output")
+    page.click("#acknowledged .close-form button[type=submit]")
+    expect(page.locator("#n-closed")).to_have_text("Closed alarms: 1.")
 
     # reports arrive elsewhere: the page refreshes itself without a reload
     page.evaluate("window.notReloaded = true")

@@ -113,11 +113,16 @@ def test_the_whole_loop_report_alarm_escalation_acknowledgement(world):
     assert M.escalate_due(db, fac, raised_at + timedelta(days=30)) == []
     with pytest.raises(ConflictError, match="already acknowledged"):
         M.acknowledge_alarm(db, fac, first.id, "again", "again")
+    closed = M.close_alarm(db, fac, first.id, "Second supplier delivers")
+    assert closed.status == "closed" and closed.events[-1]["kind"] == "close"
+    with pytest.raises(ConflictError, match="closed"):
+        M.close_alarm(db, fac, first.id, "again")
+    assert M.list_alarms(db, world.plan_id, status="closed")[0].id == first.id
 
     report = S.verify_audit_log(db)
     assert report.ok, report.problems
     actions = [e.action for e in S.audit_log(db, limit=1000)]
-    for action in ("reports.file", "monitor.step", "alarm.raise", "alarm.escalate"):
+    for action in ("reports.file", "monitor.step", "alarm.raise", "alarm.escalate", "alarm.close"):
         assert action in actions
     assert actions.count("alarm.acknowledge") == 1
 
@@ -216,6 +221,8 @@ def test_who_may_file_and_acknowledge(world):
             M.acknowledge_alarm(db, world[other], alarm.id, "seen", "acting")
     with pytest.raises(ParticipationInputError, match="action"):
         M.acknowledge_alarm(db, world["ana"], alarm.id, "seen", "  ")
+    with pytest.raises(ConflictError, match="acknowledge it first"):
+        M.close_alarm(db, world["ben"], alarm.id, "done")
     done = M.acknowledge_alarm(db, world["ben"], alarm.id, "Parts short", "Second shift")
     assert done.status == "acknowledged"
     assert M.escalate_due(db, world["fac"], done.raised_at + timedelta(days=10)) == []

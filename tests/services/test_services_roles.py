@@ -48,6 +48,7 @@ CALLS = {
     "start_monitoring": lambda w, a: M.start_monitoring(w.db, a, 1),
     "file_reports": lambda w, a: M.file_reports(w.db, a, 1, pd.DataFrame()),
     "acknowledge_alarm": lambda w, a: M.acknowledge_alarm(w.db, a, 1, "seen", "acting"),
+    "close_alarm": lambda w, a: M.close_alarm(w.db, a, 1, "dealt with"),
     "escalate_alarms": lambda w, a: M.escalate_due(w.db, a),
 }
 

@@ -783,6 +783,17 @@ async def acknowledge_alarm(
     return dataclasses.asdict(info)
 
 
+@router.post("/alarms/{alarm_id}/close", response_model=monitoring.AlarmInfo, responses=_REFUSALS)
+async def close_alarm(
+    request: Request, actor: Authenticated, alarm_id: AlarmId, body: schemas.CloseIn
+) -> Any:
+    """Close an acknowledged alarm once the deviation is dealt with (those who may acknowledge it)."""
+    info = await run_write(
+        request, monitoring.close_alarm, actor, alarm_id, body.note, now=state_of(request).clock()
+    )
+    return dataclasses.asdict(info)
+
+
 @router.post(
     "/plans/{plan_id}/alarms/escalate",
     response_model=list[monitoring.AlarmInfo],

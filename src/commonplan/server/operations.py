@@ -162,7 +162,7 @@ def _alarm_view(alarm: monitoring.AlarmInfo, name: Any) -> dict[str, Any]:
                 "at": e["at"].strftime("%Y-%m-%d %H:%M UTC"),
             }
             for e in alarm.events
-            if e["kind"] == "acknowledge"
+            if e["kind"] in ("acknowledge", "close")
         ],
     }
 
@@ -180,7 +180,8 @@ def _live(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
         )
         for level in reversed(monitoring.LEVEL_ORDER)
     ]
-    acknowledged = [_alarm_view(a, name) for a in alarms if a.status != "open"]
+    acknowledged = [_alarm_view(a, name) for a in alarms if a.status == "acknowledged"]
+    closed = [_alarm_view(a, name) for a in alarms if a.status == "closed"]
     open_alarms = {a.product: f"{a.kind} ({a.level})" for a in alarms if a.status == "open"}
     return {
         "monitor": info,
@@ -188,6 +189,7 @@ def _live(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
         "open_by_level": open_by_level,
         "n_open": sum(len(items) for _, _, items in open_by_level),
         "acknowledged": acknowledged,
+        "closed": closed,
         "refresh_s": REFRESH_S,
     }
 
@@ -408,6 +410,30 @@ async def acknowledge_submit(request: Request, alarm_id: int) -> Response:
     except CommonplanError as error:
         return await _refused(request, actor, plan_id, error)
     await _flash(request, "ok", f"Alarm {alarm_id} is acknowledged; it escalates no further.")
+    return RedirectResponse(_back(request, plan_id), status_code=303)
+
+
+@router.post(
+    "/operations/alarms/{alarm_id}/close", name="page_close_alarm", response_class=HTMLResponse
+)
+async def close_submit(request: Request, alarm_id: int) -> Response:
+    """Close an acknowledged alarm with a note from the page."""
+    form = await request.form()
+    actor = await page_actor(request)
+    plan_id = _int_param(str(form.get("plan_id") or "")) or 0
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        await run_write(
+            request,
+            monitoring.close_alarm,
+            _signed_in(actor),
+            alarm_id,
+            str(form.get("note") or ""),
+            now=state_of(request).clock(),
+        )
+    except CommonplanError as error:
+        return await _refused(request, actor, plan_id, error)
+    await _flash(request, "ok", f"Alarm {alarm_id} is closed.")
     return RedirectResponse(_back(request, plan_id), status_code=303)
 
 

@@ -411,3 +411,7 @@ class FiledReportsOut(BaseModel):
     n_reports: int
     observed: list[tuple[str, int]]
     alarms: list[dict[str, Any]]
+
+
+class CloseIn(Input):
+    note: str = Field(min_length=1, max_length=2000, description="how it was dealt with")

@@ -894,6 +894,59 @@ def _reset_evidence(session: Session, alarm: Alarm) -> None:
     session.flush()
 
 
+def close_alarm(
+    db: Database, actor: Actor, alarm_id: int, note: str, *, now: datetime | None = None
+) -> AlarmInfo:
+    """Close an acknowledged alarm once the deviation is dealt with, with a note (those who may
+    acknowledge it). An open alarm must be acknowledged first, with the action taken."""
+    require(actor, "close_alarm")
+    note = (note or "").strip()
+    if not note or len(note) > MAX_NOTE:
+        raise ParticipationInputError(
+            f"the closing note is empty or longer than {MAX_NOTE} characters",
+            where="note",
+            expected=f"1–{MAX_NOTE} characters",
+            fix="say how the deviation was dealt with",
+        )
+    moment = _moment(now)
+    with db.transaction() as session:
+        row = session.execute(
+            select(Alarm).where(Alarm.id == alarm_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError(
+                f"no alarm with id {alarm_id}", where="alarm id", fix="check the alarm's id"
+            )
+        plan = session.get(PublishedPlan, row.plan_id)
+        _may_acknowledge(session, actor, _assembly_of_plan(session, plan), row)
+        if row.status != AlarmStatus.ACKNOWLEDGED.value:
+            raise ConflictError(
+                f"alarm {alarm_id} is {row.status}, not acknowledged",
+                where=f"alarm {alarm_id}",
+                expected="an acknowledged alarm",
+                fix="acknowledge it first with the action taken"
+                if row.status == AlarmStatus.OPEN.value
+                else "nothing to do: it is closed",
+            )
+        row.status = AlarmStatus.CLOSED.value
+        session.flush()
+        event = _event(session, row, "close", actor_id=actor.user_id, at=moment, note=note)
+        audit(
+            session,
+            actor,
+            "alarm.close",
+            f"alarm {alarm_id}",
+            {
+                "note": note,
+                "records": [
+                    read_record(session, "alarms", row.id),
+                    read_record(session, "alarm_events", event.id),
+                ],
+            },
+        )
+        return _alarm_info(session, row, events=True)
+
+
 def _may_acknowledge(session: Session, actor: Actor, assembly_id: int, alarm: Alarm) -> None:
     if _facilitates(session, actor, assembly_id):
         return

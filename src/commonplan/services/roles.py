@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "start_monitoring": frozenset({ADMIN, FACILITATOR}),
     "file_reports": frozenset({ADMIN, FACILITATOR, MEMBER}),
     "acknowledge_alarm": frozenset({ADMIN, FACILITATOR, MEMBER}),
+    "close_alarm": frozenset({ADMIN, FACILITATOR, MEMBER}),
     "escalate_alarms": frozenset({ADMIN, FACILITATOR}),
 }
 """Action name → roles allowed to perform it."""
