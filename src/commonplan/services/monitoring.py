@@ -74,7 +74,7 @@ from commonplan.store.models import (
     Role,
     utcnow,
 )
-from commonplan.store.records import read_record
+from commonplan.store.records import read_record, read_records
 
 LEVEL_ORDER: tuple[str, ...] = tuple(level.value for level in AlarmLevel)
 """Alarm levels from the lowest (the responsible council) to the highest (the whole assembly)."""
@@ -545,7 +545,7 @@ def _insert_reports(
         session.add(row)
         rows.append(row)
     session.flush()
-    return [read_record(session, "production_reports", r.id) for r in rows]
+    return read_records(session, "production_reports", [r.id for r in rows])
 
 
 def _complete(session: Session, plan_id: int, n_products: int) -> set[tuple[str, int]]:

@@ -165,6 +165,22 @@ def read_record(session: Session | Connection, table: str, row_id: int) -> dict[
     return record(table, row._mapping)
 
 
+def read_records(
+    session: Session | Connection, table: str, row_ids: Iterable[int]
+) -> list[dict[str, Any]]:
+    """The records of many rows of ``table`` as stored now, in the order of ``row_ids``, read in
+    batches (one query per 1000 rows instead of one per row)."""
+    ids = [int(i) for i in row_ids]
+    id_column = Base.metadata.tables[table].c.id
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 1000):
+        batch = ids[start : start + 1000]
+        for row in session.execute(select(*_columns(table)).where(id_column.in_(batch))):
+            item = record(table, row._mapping)
+            found[item["id"]] = item
+    return [found[i] for i in ids]
+
+
 def recorded_rows(entries: Iterable[tuple[int, str]]) -> dict[tuple[str, int], tuple[int, str]]:
     """``(table, id) → (seq, hash)`` of the latest entry recording each row, from ``(seq, payload)``."""
     latest: dict[tuple[str, int], tuple[int, str]] = {}
