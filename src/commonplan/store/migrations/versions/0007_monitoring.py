@@ -5,8 +5,8 @@ for the audit log and published plans): a filed report is never changed, only ad
 Every row is recorded in the audit chain by the services that write it
 (:mod:`commonplan.store.records`); the tables are new, so there is nothing to adopt.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02 17:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
