@@ -160,3 +160,30 @@ def test_local_times_are_written_in_the_assembly_zone_with_its_offset():
     )
     assert format_local_time(moment, "UTC") == "2031-05-01 16:00 UTC"
     assert format_local_time(None, "UTC") is None
+
+
+def test_monitor_series_figure_shows_ratios_band_one_step_ahead_and_alarms():
+    from commonplan.server.charts import ALARM_COLOUR, monitor_series_figure
+
+    rows = pd.DataFrame(
+        {
+            "period": ["1", "1", "1"],
+            "sub_period": [1, 2, 3],
+            "ratio": [1.01, 0.7, 0.72],
+            "forecast": [1.0, 0.8, 0.72],
+            "lower": [0.9, 0.6, 0.62],
+            "upper": [1.1, 1.0, 0.82],
+            "alarm": [None, "shortfall", None],
+        }
+    )
+    figure = monitor_series_figure("USA/31G", rows, "Manufacturing <b>x</b>")
+    traces = {t.get("name"): t for t in figure["data"]}
+    assert traces["actual"]["x"] == ["1.1", "1.2", "1.3"]
+    assert traces["actual"]["y"] == [101.0, 70.0, 72.0]
+    # the forecast made after sub-period t is for t + 1
+    assert traces["forecast"]["x"] == ["1.2", "1.3", "next"]
+    assert traces["forecast interval"]["y"] == [90.0, 60.0, 62.0]
+    assert traces["alarm"]["x"] == ["1.2"] and traces["alarm"]["y"] == [70.0]
+    assert figure["layout"]["xaxis"]["categoryarray"] == ["1.1", "1.2", "1.3", "next"]
+    assert "<b>" not in figure["layout"]["title"]["text"]  # markup shown, never rendered
+    assert figure["layout"]["title"]["font"]["color"] != ALARM_COLOUR  # no alarm at 1.3

@@ -70,6 +70,23 @@ WRITE_ENDPOINTS = [
     ("POST", "/api/v1/rounds/{round_id}/publish", "publish_plan", None),
     ("POST", "/api/v1/rounds/{round_id}/ballots", "submit_ballot", {"points": {"food": 100}}),
     ("POST", "/api/v1/rounds/{round_id}/rankings", "submit_ranking", {"order": ["A", "B"]}),
+    # monitoring (plan and alarm 1 need not exist: the role check comes first)
+    ("POST", "/api/v1/plans/{plan_id}/monitor", "start_monitoring", {"sub_periods": 4}),
+    (
+        "POST",
+        "/api/v1/plans/{plan_id}/reports",
+        "file_reports",
+        {"rows": [{"product": "USA/11", "period": 1, "sub_period": 1, "output": 1.0}]},
+    ),
+    ("POST", "/api/v1/plans/{plan_id}/reports/upload", "file_reports", None),
+    (
+        "POST",
+        "/api/v1/alarms/{alarm_id}/acknowledge",
+        "acknowledge_alarm",
+        {"note": "seen", "action": "acting"},
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/close", "close_alarm", {"note": "dealt with"}),
+    ("POST", "/api/v1/plans/{plan_id}/alarms/escalate", "escalate_alarms", None),
     # last, and in this order: the facilitator's charge is removed, then given back
     ("DELETE", "/api/v1/assemblies/{assembly_id}/facilitators/{fac}", "remove_facilitator", None),
     (
@@ -94,6 +111,8 @@ def _fill(template, world, round_id):
         "council_id": world.council_ids[0],
         "round_id": round_id,
         "user_id": world.users["outsider"],
+        "plan_id": 1,
+        "alarm_id": 1,
         **world.users,
     }
     if isinstance(template, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from services_world import GROUPS, build_world
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from commonplan import services as S
 from commonplan.errors import CommonplanError, PermissionDeniedError
 from commonplan.services import PERMISSIONS, Actor, Role
+from commonplan.services import monitoring as M
 from commonplan.store.models import AuditEntry, Base
 
 # One call per write action; each is valid for an allowed role in the world's state.
@@ -42,6 +44,12 @@ CALLS = {
     "publish_plan": lambda w, a: S.publish_plan(w.db, a, w.round_id),
     "submit_ballot": lambda w, a: S.submit_ballot(w.db, a, w.round_id, {"food": 100}),
     "submit_ranking": lambda w, a: S.submit_ranking(w.db, a, w.round_id, ["A"]),
+    # monitoring: plan and alarm 1 do not exist here; the role check comes first
+    "start_monitoring": lambda w, a: M.start_monitoring(w.db, a, 1),
+    "file_reports": lambda w, a: M.file_reports(w.db, a, 1, pd.DataFrame()),
+    "acknowledge_alarm": lambda w, a: M.acknowledge_alarm(w.db, a, 1, "seen", "acting"),
+    "close_alarm": lambda w, a: M.close_alarm(w.db, a, 1, "dealt with"),
+    "escalate_alarms": lambda w, a: M.escalate_due(w.db, a),
 }
 
 

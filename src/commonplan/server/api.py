@@ -19,7 +19,7 @@ import json
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from commonplan.server import schemas, views
@@ -38,6 +38,7 @@ from commonplan.services import (
     accounts,
     assemblies,
     ballots,
+    monitoring,
     publication,
     queries,
     rounds,
@@ -51,6 +52,8 @@ RoundId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="planning rou
 AssemblyId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="assembly id")]
 CouncilId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="council id")]
 UserId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="user id")]
+PlanId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="published plan id")]
+AlarmId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="alarm id")]
 TokenId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="API token id")]
 IdempotencyKey = Annotated[
     str | None,
@@ -615,6 +618,195 @@ async def get_publication(request: Request, round_id: RoundId) -> Any:
     Each carries its tracker (a hash of its voter's receipt) and no voter identity, so
     anyone can recount the weights and the Schulze result, and a voter can find their own."""
     return dataclasses.asdict(await run_read(request, publication.publication, round_id))
+
+
+# --- monitoring --------------------------------------------------------------------------
+
+
+def _filed_json(filed: monitoring.FiledReports) -> dict[str, Any]:
+    return {
+        "plan_id": filed.plan_id,
+        "n_reports": filed.n_reports,
+        "observed": [list(key) for key in filed.observed],
+        "alarms": [dataclasses.asdict(a) for a in filed.alarms],
+    }
+
+
+@router.get(
+    "/rounds/{round_id}/plan/id",
+    response_model=int | None,
+    responses=_READ_REFUSALS,
+)
+async def published_plan_id(request: Request, round_id: RoundId) -> Any:
+    """The id of the round's published plan (null before publication): the ``plan_id`` of the
+    monitoring endpoints."""
+    await run_read(request, queries.get_round_info, round_id)
+    return await run_read(request, monitoring.plan_id_of_round, round_id)
+
+
+@router.post(
+    "/plans/{plan_id}/monitor",
+    response_model=monitoring.MonitorInfo,
+    status_code=201,
+    responses=_REFUSALS,
+)
+async def start_monitoring(
+    request: Request,
+    actor: Authenticated,
+    plan_id: PlanId,
+    body: schemas.MonitorIn | None = None,
+) -> Any:
+    """Start monitoring a published plan (facilitators of its assembly)."""
+    body = body or schemas.MonitorIn()
+    info = await run_write(
+        request,
+        monitoring.start_monitoring,
+        actor,
+        plan_id,
+        sub_periods=body.sub_periods,
+        council_hours=body.council_hours,
+        facilitator_hours=body.facilitator_hours,
+    )
+    return dataclasses.asdict(info)
+
+
+@router.get(
+    "/plans/{plan_id}/monitor", response_model=monitoring.MonitorInfo, responses=_READ_REFUSALS
+)
+async def monitor_info(request: Request, plan_id: PlanId) -> Any:
+    """The monitoring of a published plan: sub-periods, escalation times, latest observed."""
+    return dataclasses.asdict(await run_read(request, monitoring.monitor_info, plan_id))
+
+
+@router.post(
+    "/plans/{plan_id}/reports",
+    response_model=schemas.FiledReportsOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
+async def file_reports(
+    request: Request, actor: Authenticated, plan_id: PlanId, body: schemas.ReportsIn
+) -> Any:
+    """File production reports as JSON rows (members for their council's products,
+    facilitators for all). One bad row refuses them all (422, naming the row); nothing is
+    stored then. The monitor observes each sub-period that became complete and raises alarms."""
+    import pandas as pd
+
+    frame = pd.DataFrame([row.model_dump(exclude_none=True) for row in body.rows])
+    filed = await run_write(
+        request, monitoring.file_reports, actor, plan_id, frame, now=state_of(request).clock()
+    )
+    return _filed_json(filed)
+
+
+@router.post(
+    "/plans/{plan_id}/reports/upload",
+    response_model=schemas.FiledReportsOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
+async def upload_reports(
+    request: Request,
+    actor: Authenticated,
+    plan_id: PlanId,
+    file: Annotated[
+        UploadFile | None, File(description="CSV (UTF-8, header row) or Parquet")
+    ] = None,
+) -> Any:
+    """File production reports as a CSV or Parquet file with the columns ``product``,
+    ``period``, ``sub_period``, ``output`` and optionally ``labour``, ``stock``, ``unit``."""
+    from commonplan.errors import ReportError
+    from commonplan.services.roles import require
+
+    require(actor, "file_reports")  # before the file is looked at
+    if file is None:
+        raise ReportError(
+            "no file uploaded",
+            where="file",
+            fix="send the reports as the multipart field 'file' (CSV or Parquet)",
+        )
+    data = await file.read()
+    frame = monitoring.read_report_file(data, file.filename or "")
+    filed = await run_write(
+        request, monitoring.file_reports, actor, plan_id, frame, now=state_of(request).clock()
+    )
+    return _filed_json(filed)
+
+
+@router.get(
+    "/plans/{plan_id}/reports", response_model=list[dict[str, Any]], responses=_READ_REFUSALS
+)
+async def list_reports(request: Request, plan_id: PlanId) -> Any:
+    """The reports filed for the plan (product, period, sub_period, output, labour, stock)."""
+    frame = await run_read(request, monitoring.reports, plan_id)
+    return json.loads(frame.to_json(orient="records"))
+
+
+@router.get(
+    "/plans/{plan_id}/series", response_model=list[dict[str, Any]], responses=_READ_REFUSALS
+)
+async def series(request: Request, plan_id: PlanId) -> Any:
+    """The monitor's output for every observed sub-period and product: planned, actual, ratio,
+    state probabilities, forecast with its interval, total forecast against the plan, alarm."""
+    frame = await run_read(request, monitoring.series, plan_id)
+    return json.loads(frame.to_json(orient="records"))
+
+
+@router.get(
+    "/plans/{plan_id}/alarms", response_model=list[monitoring.AlarmInfo], responses=_READ_REFUSALS
+)
+async def list_alarms(
+    request: Request,
+    plan_id: PlanId,
+    status: Annotated[str | None, Query(pattern="^(open|acknowledged|closed)$")] = None,
+) -> Any:
+    """The plan's alarms, highest escalation level first, with their history."""
+    alarms = await run_read(request, monitoring.list_alarms, plan_id, status=status)
+    return [dataclasses.asdict(a) for a in alarms]
+
+
+@router.post(
+    "/alarms/{alarm_id}/acknowledge", response_model=monitoring.AlarmInfo, responses=_REFUSALS
+)
+async def acknowledge_alarm(
+    request: Request, actor: Authenticated, alarm_id: AlarmId, body: schemas.AcknowledgeIn
+) -> Any:
+    """Acknowledge an open alarm with a note and the action taken (the responsible council's
+    members, facilitators); it escalates no further."""
+    info = await run_write(
+        request,
+        monitoring.acknowledge_alarm,
+        actor,
+        alarm_id,
+        body.note,
+        body.action,
+        now=state_of(request).clock(),
+    )
+    return dataclasses.asdict(info)
+
+
+@router.post("/alarms/{alarm_id}/close", response_model=monitoring.AlarmInfo, responses=_REFUSALS)
+async def close_alarm(
+    request: Request, actor: Authenticated, alarm_id: AlarmId, body: schemas.CloseIn
+) -> Any:
+    """Close an acknowledged alarm once the deviation is dealt with (those who may acknowledge it)."""
+    info = await run_write(
+        request, monitoring.close_alarm, actor, alarm_id, body.note, now=state_of(request).clock()
+    )
+    return dataclasses.asdict(info)
+
+
+@router.post(
+    "/plans/{plan_id}/alarms/escalate",
+    response_model=list[monitoring.AlarmInfo],
+    responses=_REFUSALS,
+)
+async def escalate_alarms(request: Request, actor: Authenticated, plan_id: PlanId) -> Any:
+    """Escalate the plan's open alarms that are past their time (facilitators); idempotent."""
+    moved = await run_write(
+        request, monitoring.escalate_due, actor, state_of(request).clock(), plan_id=plan_id
+    )
+    return [dataclasses.asdict(a) for a in moved]
 
 
 # --- audit -------------------------------------------------------------------------------

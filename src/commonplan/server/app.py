@@ -17,7 +17,10 @@ path (ballots) pays for no per-request task switching.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan import __version__
-from commonplan.server import api, pages
+from commonplan.server import api, operations, pages
 from commonplan.server.context import ServerState, TokenCache
 from commonplan.server.limits import (
     BackOff,
@@ -44,6 +47,49 @@ from commonplan.store.database import Database, open_database
 from commonplan.store.models import utcnow
 
 STATIC = Path(__file__).resolve().parent / "static"
+REPORT_PATHS = (
+    re.compile(r"/api/v1/plans/\d+/reports(/upload)?"),
+    re.compile(r"/operations/reports"),
+)
+"""Production report uploads: their bodies may be up to ``Settings.max_report_bytes``."""
+_log = logging.getLogger("commonplan.server")
+
+
+async def _escalation_tick(state: ServerState, interval_s: float) -> None:
+    """Every ``interval_s`` seconds, escalate the overdue alarms of every monitored plan at the
+    server's time (as the local system actor; idempotent, so several workers may run it)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from commonplan.errors import CommonplanError
+    from commonplan.services.monitoring import escalate_due
+    from commonplan.services.roles import Actor
+
+    while True:
+        await anyio.sleep(interval_s)
+        try:
+            moved = await anyio.to_thread.run_sync(
+                lambda: escalate_due(state.database, Actor.system(), state.clock()),
+                limiter=state.write_limiter,
+            )
+        except (
+            CommonplanError,
+            SQLAlchemyError,
+        ) as error:  # the database was away: try again next time
+            _log.warning("alarm escalation skipped: %s", error)
+            continue
+        if moved:
+            _log.info("escalated %d alarms", len(moved))
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: ServerState = app.state.commonplan
+    async with anyio.create_task_group() as tasks:
+        if state.settings.escalation_tick_s > 0:
+            tasks.start_soon(_escalation_tick, state, state.settings.escalation_tick_s)
+        yield
+        tasks.cancel_scope.cancel()
+
 
 _SECURITY_HEADERS = [
     (
@@ -106,7 +152,9 @@ def create_app(
     ``settings`` default to :meth:`Settings.from_env`. ``database``, if given, is used as
     is (tests); otherwise it is opened from ``settings.database_url`` — migrated to the
     latest schema when ``settings.apply_migrations`` — and checked. ``clock`` gives the
-    current time to the sign-in throttle and the sessions (tests move it by hand).
+    current time to the sign-in throttle, the sessions and the alarm escalation (tests move
+    it by hand). Every ``settings.escalation_tick_s`` seconds (0: never) the server
+    escalates the overdue alarms of monitored plans.
     """
     settings = settings or Settings.from_env()
     if database is None:
@@ -151,12 +199,14 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url=None,  # /api/docs is a server-rendered page (pages.api_docs): no CDN
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.commonplan = state
     install_handlers(app)
     pages.install_page_errors(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(operations.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     plotly_js = plotly_js_path()
@@ -186,7 +236,11 @@ def create_app(
         https_only=settings.secure_cookies,
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=[(pattern, settings.max_report_bytes) for pattern in REPORT_PATHS],
+    )
     return app
 
 

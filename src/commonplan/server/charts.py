@@ -226,3 +226,106 @@ def stacked_origin_figure(table: pd.DataFrame, title: str, axis_title: str) -> d
             "legend": {"orientation": "h", "y": -0.25},
         },
     }
+
+
+ALARM_COLOUR = "#b3261e"
+_OK_COLOUR = "#1d7a46"
+
+
+def monitor_series_figure(product: str, rows: pd.DataFrame, title: str = "") -> dict[str, Any]:
+    """One monitored series on the operations page, as a share of the plan (%): the plan
+    (100 %), the actual output over the planned output per sub-period, the monitor's one-step
+    forecast with its interval (a band), and a red marker where an alarm was raised.
+
+    ``rows`` are the series' rows of :func:`commonplan.services.monitoring.series` in time
+    order (columns ``period``, ``sub_period``, ``ratio``, ``forecast``, ``lower``, ``upper``,
+    ``alarm``); the forecast made after sub-period *t* is drawn at *t + 1*.
+    """
+    x = [f"{int(p)}.{int(s)}" for p, s in zip(rows["period"], rows["sub_period"], strict=True)]
+    nxt = x[1:] + ["next"]
+
+    def pct(column: str) -> list[float | None]:
+        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
+        return [None if not np.isfinite(v) else round(100 * float(v), 2) for v in values]
+
+    alarm = rows["alarm"].notna() & (rows["alarm"].astype(str) != "None")
+    ratio = pct("ratio")
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": nxt,
+            "y": pct("upper"),
+            "line": {"width": 0},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": nxt,
+            "y": pct("lower"),
+            "fill": "tonexty",
+            "fillcolor": "rgba(31,95,168,0.18)",
+            "line": {"width": 0},
+            "name": "forecast interval",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": nxt,
+            "y": pct("forecast"),
+            "line": {"color": "#1f5fa8", "dash": "dot"},
+            "name": "forecast",
+            "hovertemplate": "forecast %{x}: %{y:.1f} %<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": x + ["next"],
+            "y": [100.0] * (len(x) + 1),
+            "line": {"color": "#9aa3af"},
+            "name": "plan",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": x,
+            "y": ratio,
+            "line": {"color": "#222"},
+            "name": "actual",
+            "hovertemplate": "%{x}: %{y:.1f} % of plan<extra></extra>",
+        },
+    ]
+    if alarm.any():
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [v for v, a in zip(x, alarm, strict=True) if a],
+                "y": [v for v, a in zip(ratio, alarm, strict=True) if a],
+                "marker": {"color": ALARM_COLOUR, "size": 11, "symbol": "x"},
+                "name": "alarm",
+                "text": [plot_text(str(k)) for k in rows["alarm"][alarm]],
+                "hovertemplate": "%{x}: alarm %{text}<extra></extra>",
+            }
+        )
+    colour = ALARM_COLOUR if alarm.iloc[-1:].any() else _OK_COLOUR
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": plot_text(title or product), "font": {"size": 13, "color": colour}},
+            "height": 230,
+            "margin": {"l": 40, "r": 8, "t": 30, "b": 30},
+            "showlegend": False,
+            "yaxis": {"title": {"text": "% of plan"}, "ticksuffix": ""},
+            "xaxis": {
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": x + ["next"],
+                "title": {"text": "period.sub-period"},
+            },
+        },
+    }

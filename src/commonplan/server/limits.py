@@ -37,6 +37,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -64,18 +65,33 @@ class BodySizeLimitMiddleware:
     framework's "could not parse the body" (400) instead of 413.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
+
+    def limit_for(self, path: str) -> int:
+        """The limit of a request to ``path``: the first of ``larger`` whose pattern matches
+        it (production report uploads), else ``max_bytes``."""
+        for pattern, limit in self.larger:
+            if pattern.fullmatch(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = _content_length(scope)
         if declared is not None:
-            if declared > self.max_bytes:
-                await self._refuse(send, declared)
+            if declared > limit:
+                await self._refuse(send, declared, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -87,8 +103,8 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_bytes:
-                await self._refuse(send, received)
+            if received > limit:
+                await self._refuse(send, received, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -104,15 +120,16 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, size: int) -> None:
+    async def _refuse(self, send: Send, size: int, limit: int) -> None:
         body = json.dumps(
             {
                 "error": "RequestTooLarge",
                 "message": f"the request body has at least {size} bytes, more than the "
-                f"{self.max_bytes} bytes this server accepts",
+                f"{limit} bytes this server accepts",
                 "where": "request body",
-                "expected": f"at most {self.max_bytes} bytes",
-                "fix": "send a smaller request (or raise COMMONPLAN_MAX_BODY_BYTES on the server)",
+                "expected": f"at most {limit} bytes",
+                "fix": "send a smaller request (or raise COMMONPLAN_MAX_BODY_BYTES, for "
+                "production reports COMMONPLAN_MAX_REPORT_BYTES, on the server)",
             }
         ).encode()
         await send(

@@ -375,3 +375,52 @@ class AuditVerifyOut(BaseModel):
     head_seq: int
     head_hash: str
     problems: list[dict[str, Any]]
+
+
+# --- monitoring --------------------------------------------------------------------------
+
+
+class MonitorIn(Input):
+    """Start monitoring a published plan: reports per plan period and escalation times (hours)."""
+
+    sub_periods: int = Field(12, ge=1, le=366, description="reports per plan period (12: months)")
+    council_hours: float = Field(
+        48.0, gt=0, le=24 * 366, allow_inf_nan=False, description="hours the council has"
+    )
+    facilitator_hours: float = Field(
+        72.0, gt=0, le=24 * 366, allow_inf_nan=False, description="then hours the facilitators have"
+    )
+
+
+class ReportRowIn(Input):
+    """One production report. Quantities are checked by the monitoring rules (finite, not
+    negative, the plan's unit), which name the row they refuse."""
+
+    product: str = Field(min_length=1, max_length=200, description="REGION/SECTOR")
+    period: str | int = Field(description="the plan's period label, e.g. 1")
+    sub_period: int = Field(ge=0, le=MAX_ID, description="1, 2, … within the period")
+    output: float = Field(description="output in the plan's unit")
+    labour: float | None = None
+    stock: float | None = None
+    unit: str | None = Field(None, max_length=200)
+
+
+class ReportsIn(Input):
+    rows: list[ReportRowIn] = Field(min_length=1, max_length=100_000)
+
+
+class AcknowledgeIn(Input):
+    note: str = Field(min_length=1, max_length=2000, description="what was found")
+    action: str = Field(min_length=1, max_length=2000, description="what is being done")
+
+
+# The service's dataclass, with the observed sub-periods as [period, sub_period] pairs.
+class FiledReportsOut(BaseModel):
+    plan_id: int
+    n_reports: int
+    observed: list[tuple[str, int]]
+    alarms: list[dict[str, Any]]
+
+
+class CloseIn(Input):
+    note: str = Field(min_length=1, max_length=2000, description="how it was dealt with")

@@ -58,6 +58,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024
+    max_report_bytes: int = 8 * 1024 * 1024
+    escalation_tick_s: float = 300.0
     login_attempts: int = 5
     login_address_attempts: int = 20
     login_delay_s: float = 30.0
@@ -86,6 +88,7 @@ class Settings:
         for name, key, kind in (
             ("port", "COMMONPLAN_PORT", int),
             ("max_body_bytes", "COMMONPLAN_MAX_BODY_BYTES", int),
+            ("max_report_bytes", "COMMONPLAN_MAX_REPORT_BYTES", int),
             ("login_attempts", "COMMONPLAN_LOGIN_ATTEMPTS", int),
             ("login_address_attempts", "COMMONPLAN_LOGIN_ADDRESS_ATTEMPTS", int),
             ("login_delay_s", "COMMONPLAN_LOGIN_DELAY_S", float),
@@ -100,6 +103,13 @@ class Settings:
             text = env["COMMONPLAN_TOKEN_CACHE_S"].strip()
             values["token_cache_s"] = (
                 0.0 if text in {"0", "0.0"} else _number(text, "COMMONPLAN_TOKEN_CACHE_S", float)
+            )
+        if env.get("COMMONPLAN_ESCALATION_TICK_S"):
+            text = env["COMMONPLAN_ESCALATION_TICK_S"].strip()
+            values["escalation_tick_s"] = (
+                0.0
+                if text in {"0", "0.0"}
+                else _number(text, "COMMONPLAN_ESCALATION_TICK_S", float)
             )
         if env.get("COMMONPLAN_SECURE_COOKIES"):
             values["secure_cookies"] = env["COMMONPLAN_SECURE_COOKIES"].strip().lower() in {
@@ -121,6 +131,8 @@ class Settings:
             "COMMONPLAN_HOST": self.host,
             "COMMONPLAN_PORT": str(self.port),
             "COMMONPLAN_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "COMMONPLAN_MAX_REPORT_BYTES": str(self.max_report_bytes),
+            "COMMONPLAN_ESCALATION_TICK_S": str(self.escalation_tick_s),
             "COMMONPLAN_LOGIN_ATTEMPTS": str(self.login_attempts),
             "COMMONPLAN_LOGIN_ADDRESS_ATTEMPTS": str(self.login_address_attempts),
             "COMMONPLAN_LOGIN_DELAY_S": str(self.login_delay_s),

@@ -48,6 +48,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # deciding: council members, for themselves only
     "submit_ballot": frozenset({MEMBER}),
     "submit_ranking": frozenset({MEMBER}),
+    # monitoring a published plan (scoped to the plan's assembly in services.monitoring:
+    # facilitators of that assembly; members for their councils' products)
+    "start_monitoring": frozenset({ADMIN, FACILITATOR}),
+    "file_reports": frozenset({ADMIN, FACILITATOR, MEMBER}),
+    "acknowledge_alarm": frozenset({ADMIN, FACILITATOR, MEMBER}),
+    "close_alarm": frozenset({ADMIN, FACILITATOR, MEMBER}),
+    "escalate_alarms": frozenset({ADMIN, FACILITATOR}),
 }
 """Action name → roles allowed to perform it."""
 

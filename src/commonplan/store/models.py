@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -450,6 +451,120 @@ class PublishedPlan(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlarmLevel(enum.StrEnum):
+    """Who an alarm is with, in escalation order: the responsible council, the assembly's
+    facilitators, the whole assembly (see :mod:`commonplan.services.monitoring`)."""
+
+    COUNCIL = "council"
+    FACILITATORS = "facilitators"
+    ASSEMBLY = "assembly"
+
+
+class AlarmStatus(enum.StrEnum):
+    """``open`` (nobody has acted), ``acknowledged`` (an action is recorded; no more
+    escalation), ``closed`` (dealt with)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+class PlanMonitor(Base):
+    """The monitoring of one published plan: its sub-periods per period, the escalation
+    times, and the Bayesian monitor's state after the latest observed sub-period (a blob:
+    :meth:`commonplan.monitoring.watch.Monitor.to_bytes`)."""
+
+    __tablename__ = "plan_monitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("published_plans.id"), unique=True)
+    sub_periods: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    council_hours: Mapped[float] = mapped_column(Float)
+    facilitator_hours: Mapped[float] = mapped_column(Float)
+    state_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    period: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sub_period: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProductionReport(Base):
+    """One filed production report: output (and optionally labour used, stock) of one
+    product in one sub-period of one period of a published plan, in the plan's unit.
+    At most one per plan, product, period and sub-period; never changed once filed."""
+
+    __tablename__ = "production_reports"
+    __table_args__ = (UniqueConstraint("plan_id", "product", "period", "sub_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("published_plans.id"), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(40))
+    sub_period: Mapped[int] = mapped_column(Integer)
+    output: Mapped[float] = mapped_column(Float)
+    labour: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stock: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MonitorStep(Base):
+    """The monitor's table for one observed sub-period (one row per product: plan, actual,
+    state probabilities, forecast band, alarm), as a Parquet blob."""
+
+    __tablename__ = "monitor_steps"
+    __table_args__ = (UniqueConstraint("plan_id", "period", "sub_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("published_plans.id"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    sub_period: Mapped[int] = mapped_column(Integer)
+    table_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    n_alarms: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alarm(Base):
+    """An alarm on one product of a published plan: a change the monitor found (``kind``),
+    with the council responsible (None: the assembly's councils as a whole), its escalation
+    ``level`` and ``status``. ``details`` holds the monitor's figures when it was raised."""
+
+    __tablename__ = "alarms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("published_plans.id"), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    sub_period: Mapped[int] = mapped_column(Integer)
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("councils.id"), nullable=True)
+    level: Mapped[str] = mapped_column(String(20), default=AlarmLevel.COUNCIL.value)
+    status: Mapped[str] = mapped_column(String(20), default=AlarmStatus.OPEN.value)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class AlarmEvent(Base):
+    """What happened to an alarm: ``raise``, ``escalate`` (to ``level``), ``acknowledge``
+    (with a note and the action taken) or ``close``."""
+
+    __tablename__ = "alarm_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

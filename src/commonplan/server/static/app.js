@@ -32,5 +32,6 @@
   }
   function init(root) { drawCharts(root); updateTotals(root); }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+  // an outerHTML swap replaces its target: look at the whole page (drawn charts are skipped)
+  document.addEventListener("htmx:afterSwap", function () { init(document); });
 })();
