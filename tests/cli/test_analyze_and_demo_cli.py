@@ -102,6 +102,12 @@ def test_demo_prints_a_summary_and_writes_files(tmp_path):
     assert "COL without USA" in report
     linkages = pd.read_parquet(tmp_path / "demo" / "linkages.parquet")
     assert {"key", "weak"} & set(linkages["classification"])
+    # The simulated execution: the monitor catches Colombia's shortfall and re-plans.
+    assert "Watching the plan: USA's supplies to COL stop" in text
+    assert "council (+0 h) → facilitators (+48 h) → assembly (+96 h)" in text
+    alarms = pd.read_parquet(tmp_path / "demo" / "monitoring" / "alarms.parquet")
+    assert alarms["product"].str.startswith("COL/").sum() >= 8
+    assert (tmp_path / "demo" / "monitoring" / "replan_targets.parquet").is_file()
 
 
 def test_errors_share_one_base():

@@ -150,6 +150,92 @@ def _print_partner_scenario(region: str, partner: str, periods: int, output: Pat
     return [*files, folder / "report.txt"]
 
 
+def _print_monitoring(region: str, partner: str, output: Path) -> list[Path]:
+    """A simulated execution of a plan of the bundled ICIO economy: the partner's supplies stop
+    in the middle of the second year; the monitor catches the shortfall, the alarm escalates,
+    and the last year is re-planned."""
+    from datetime import UTC, datetime, timedelta
+
+    import pandas as pd
+
+    from commonplan.datasets import load_dataset
+    from commonplan.io.writer import write_tables
+    from commonplan.monitoring import (
+        EscalationPolicy,
+        escalation_level,
+        monitor_reports,
+        validate_reports,
+    )
+    from commonplan.monitoring.replan import ExecutionState, replan
+    from commonplan.monitoring.simulate import cutoff_execution
+    from commonplan.planning import PlanProblem, solve
+
+    economy = load_dataset("icio2022_americas")
+    with console.status("planning three years and simulating their execution"):
+        cheapest = solve(
+            PlanProblem.build(
+                economy, target_share=1.0, objective="min_resource", resource="value_added"
+            )
+        )
+        limit = 0.98 * float(cheapest.resource_use("value_added").iloc[0])
+        plan = solve(
+            PlanProblem.build(
+                economy, periods=3, target_share=1.0, limits={"value_added": limit}, name="demo"
+            )
+        )
+        execution = cutoff_execution(plan, region, partner, seed=1)
+        reports = validate_reports(execution.reports, execution.targets)
+        reported = reports[reports["period"] != execution.targets.periods[-1]]
+        _, steps = monitor_reports(reported, execution.targets)
+    console.print(
+        f"\n[bold]Watching the plan: {partner}'s supplies to {region} stop in month "
+        f"{execution.start % 12 + 1} of year 2[/bold] (monthly reports, noise 1 % of plan; "
+        f"one transient outlier in {execution.outlier[0]}, month {execution.outlier[1] + 1})"
+    )
+    table = Table(title="Alarms raised (first per product)")
+    for column in ("month", "product", "kind", "actual / plan", "P(change)", "true shortfall"):
+        table.add_column(column, justify="left" if column in ("product", "kind") else "right")
+    seen: set[str] = set()
+    first_alarm = None
+    for k, step in enumerate(steps):
+        for product, row in step.alarms.iterrows():
+            if product in seen:
+                continue
+            seen.add(product)
+            truth = execution.shortfall.get(product)
+            table.add_row(
+                str(k + 1),
+                str(product),
+                row["alarm"],
+                f"{row['ratio']:.3f}",
+                f"{row['change_probability']:.2f}",
+                f"{1 - truth:.1%}" if truth is not None else "none (false alarm)",
+            )
+            if first_alarm is None and truth is not None:
+                first_alarm = (k, product)
+    console.print(table)
+    outliers = {p for s in steps for p in s.table.index[s.table["outlier_before"]]}
+    console.print(f"transient outliers shown, not alarmed: {', '.join(sorted(outliers)) or 'none'}")
+    if first_alarm is not None:
+        raised = datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=30 * first_alarm[0])
+        policy = EscalationPolicy()
+        path = " → ".join(
+            f"{escalation_level(raised, raised + timedelta(hours=h), policy=policy)} (+{h} h)"
+            for h in (0, 48, 96)
+        )
+        console.print(f"nobody acknowledges the alarm on {first_alarm[1]}: {path}")
+    levels = steps[-1].table["level"]
+    result = replan(plan, ExecutionState(start=plan.problem.periods[-1], levels=levels[levels < 1]))
+    console.print(result.summary())
+    posterior = pd.concat(
+        [s.table.reset_index().assign(period=s.period, sub_period=s.sub_period) for s in steps],
+        ignore_index=True,
+    )
+    tables = {"posterior": posterior, "alarms": posterior[posterior["alarm"] != ""]}
+    tables |= {f"replan_{name}": frame for name, frame in result.tables().items()}
+    return write_tables(tables, output / "monitoring", ("parquet",))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the ``commonplan`` app."""
 
@@ -180,6 +266,7 @@ def register(app: typer.Typer) -> None:
         results, files = run_analysis(economy, output, excel=False)
         _print_summary(economy, results)
         files += _print_partner_scenario(region, partner, periods, output)
+        files += _print_monitoring(region, partner, output)
         console.print(f"full results: {len(files)} files in {output.resolve()}")
         if serve:
             from commonplan.server import Settings, run

@@ -110,7 +110,7 @@ def cutoff_execution(
     ``partner``'s intermediate supplies to ``region`` stop, and each of
     ``region``'s products falls short by the share of everything it needs (directly and
     through other products, the columns of ``L − I``) that came from ``partner``: no
-    substitution in the short run. One product of another region has one 8σ outlier.
+    substitution in the short run. One product of another region has one 12σ outlier in the second half of the time before the stop.
     """
     economy = plan.problem.economy  # type: ignore[attr-defined]
     targets = PlanTargets.from_plan(plan, sub_periods)
@@ -142,8 +142,8 @@ def cutoff_execution(
     others = np.flatnonzero(~affected & (regions != partner))
     rng = np.random.default_rng(seed)
     outlier_product = int(rng.choice(others))
-    outlier_step = int(rng.integers(1, max(2, start)))
-    changes = [Change(np.array([outlier_product]), outlier_step, outlier=8.0)]
+    outlier_step = int(rng.integers(max(1, start // 2), max(2, start)))
+    changes = [Change(np.array([outlier_product]), outlier_step, outlier=12.0)]
     ratios = simulate_ratios(np.full(n, noise), steps, tuple(changes), seed=seed)
     ratios[:, start:] *= ratio[:, None]
     return CutoffExecution(
