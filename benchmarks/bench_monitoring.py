@@ -68,6 +68,40 @@ def delay(first: np.ndarray, start: int) -> tuple[float, float]:
     return float(np.mean(first[caught] - start + 1)), float(1 - caught.sum() / max(1, alive.sum()))
 
 
+def replan_side_by_side(n: int, periods: int = 5, time_limit: float = 600.0) -> None:
+    """Plan a random economy (``benchmarks/plan_problems.py``, n products × 2 techniques ×
+    ``periods``, max-fulfilment under a labour limit), then re-plan periods 2.. after 1 % of
+    products came in 20 % short: time of each, and their ratio."""
+    import pandas as pd
+    from plan_problems import problems
+
+    from commonplan.monitoring.replan import ExecutionState, replan
+    from commonplan.monitoring.reports import product_label
+    from commonplan.planning import solve
+
+    problem = problems(n, periods)["max-fulfilment"]
+    start = time.perf_counter()
+    plan = solve(problem, time_limit=time_limit)
+    plan_s = time.perf_counter() - start
+    rng = np.random.default_rng(5)
+    short = rng.choice(n, size=max(1, n // 100), replace=False)
+    labels = [product_label(problem.economy.products[i]) for i in short]
+    state = ExecutionState(start=problem.periods[1], levels=pd.Series(0.8, index=labels))
+    start = time.perf_counter()
+    try:
+        result = replan(plan, state, time_limit=time_limit)
+        replan_s = time.perf_counter() - start
+        verdict = f"{result.report.method}, {result.report.status}; {int(result.targets['falls'].sum())} targets fall"
+    except Exception as error:  # a time limit: print it, as for a peer that does not finish
+        replan_s = time.perf_counter() - start
+        verdict = f"did not finish: {type(error).__name__}: {error}"
+    print(
+        f"\nre-plan at {n:,} products × 2 techniques × {periods} periods: plan {plan_s:.2f} s "
+        f"({plan.report.method}); re-plan of periods 2–{periods} with {len(short)} products 20 % short "
+        f"{replan_s:.2f} s ({verdict}); ratio re-plan / plan {replan_s / plan_s:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--series", type=int, default=2000)
