@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from commonplan.errors import InvalidValueError, ShapeError
@@ -148,59 +149,49 @@ class ChangeDetector:
                 fix="send NaN for a missing value",
             )
         st = self.settings
-        observed = ~np.isnan(y)
-        known = state.weight > 0
-        variance = np.where(known, state.sum_squares / np.where(known, state.weight, 1.0), 1.0)
-        active = observed & known & (state.seen >= st.warmup)
-        x = np.where(active, (y - state.reference) / np.sqrt(variance), 0.0)[:, None]
-        nu = np.maximum(_DOF_PER_DIFFERENCE * state.weight, 1.0)[:, None]
-
-        def kernel(u: np.ndarray) -> np.ndarray:
-            return -0.5 * (nu + 1) * np.log1p(u * u / nu)
-
-        eps, v_out = st.outlier_probability, st.outlier_variance
-        with np.errstate(divide="ignore"):  # ε = 0: no outlier state
-            log_eps = np.log(eps)
-        log_out = log_eps - 0.5 * np.log(v_out) + kernel(x / np.sqrt(v_out))
-        log_null = np.logaddexp(np.log1p(-eps) + kernel(x), log_out)
-        log_alt = np.logaddexp(np.log1p(-eps) + kernel(x - self.shifts), log_out)
-        ratio = np.exp(np.minimum(log_alt - log_null, 700.0))
-        rho = st.hazard
-        odds = np.where(active[:, None], (state.odds + rho) / (1 - rho) * ratio, state.odds)
-        odds = np.minimum(odds, 1e300)
-
-        # The noise from successive differences: a shift of level leaves them unchanged. A
-        # difference too wide for the noise (an outlier, or the jump of a step) is left out,
-        # and so is the next one, which shares its observation.
-        has_previous = observed & ~np.isnan(state.previous)
-        half_square = 0.5 * (y - np.where(has_previous, state.previous, 0.0)) ** 2
-        wild = (
-            has_previous & known & (state.weight >= _MIN_WEIGHT) & (half_square > _WILD * variance)
+        n = y.shape[0]
+        odds = np.empty_like(state.odds)
+        previous, sum_squares = np.empty(n), np.empty(n)
+        weight, seen = np.empty(n), np.empty(n, dtype=np.int64)
+        probability, noise = np.empty(n), np.empty(n)
+        direction = np.empty(n, dtype=np.int64)
+        _detector_kernel(
+            state.odds,
+            state.reference,
+            state.previous,
+            state.sum_squares,
+            state.weight,
+            state.seen,
+            y,
+            self.shifts,
+            self._weights,
+            st.hazard,
+            st.outlier_probability,
+            st.outlier_variance,
+            st.warmup,
+            st.discount,
+            odds,
+            previous,
+            sum_squares,
+            weight,
+            seen,
+            probability,
+            direction,
+            noise,
         )
-        grow = has_previous & ~wild
-        sum_squares = np.where(
-            grow, st.discount * state.sum_squares + half_square, state.sum_squares
-        )
-        weight = np.where(grow, st.discount * state.weight + 1.0, state.weight)
-        previous = np.where(wild, np.nan, np.where(observed, y, state.previous))
-
-        total = odds @ self._weights
-        probability = total / (1.0 + total)
-        half = self.shifts.size // 2
-        direction = np.where(odds[:, half:].sum(axis=1) >= odds[:, :half].sum(axis=1), 1, -1)
         new = DetectorState(
             odds=odds,
             reference=state.reference,
             previous=previous,
             sum_squares=sum_squares,
             weight=weight,
-            seen=state.seen + grow,
+            seen=seen,
         )
         return new, DetectorStep(
             probability=probability,
             direction=direction,
             alarm=probability >= st.threshold,
-            noise=np.sqrt(variance) * known + np.where(known, 0.0, np.nan),
+            noise=noise,
         )
 
     def reset(
@@ -221,6 +212,75 @@ class ChangeDetector:
             weight=state.weight.copy(),
             seen=state.seen.copy(),
         )
+
+
+@numba.njit(cache=True, parallel=True)
+def _detector_kernel(
+    odds_in, reference, previous_in, sum_in, weight_in, seen_in, y, shifts, weights,
+    rho, eps, v_out, warmup, discount,
+    odds, previous, sum_squares, weight, seen, probability, direction, noise,
+):  # fmt: skip
+    """One step of the detector for every series (see the module text)."""
+    k_shifts = shifts.size
+    half = k_shifts // 2
+    log_eps = np.log(eps) if eps > 0 else -np.inf
+    log_keep = np.log1p(-eps)
+    log_scale = -0.5 * np.log(v_out)
+    for k in numba.prange(y.shape[0]):
+        yk = y[k]
+        observed = not np.isnan(yk)
+        w_old = weight_in[k]
+        known = w_old > 0 and sum_in[k] > 0
+        variance = sum_in[k] / w_old if known else 1.0
+        active = observed and known and seen_in[k] >= warmup
+        nu = max(_DOF_PER_DIFFERENCE * w_old, 1.0)
+        x = (yk - reference[k]) / np.sqrt(variance) if active else 0.0
+        u = x / np.sqrt(v_out)
+        log_out = log_eps + log_scale - 0.5 * (nu + 1.0) * np.log1p(u * u / nu)
+        log_null = np.logaddexp(log_keep - 0.5 * (nu + 1.0) * np.log1p(x * x / nu), log_out)
+        total = 0.0
+        up = 0.0
+        down = 0.0
+        for j in range(k_shifts):
+            if active:
+                d = x - shifts[j]
+                log_alt = np.logaddexp(log_keep - 0.5 * (nu + 1.0) * np.log1p(d * d / nu), log_out)
+                ratio = np.exp(min(log_alt - log_null, 700.0))
+                value = min((odds_in[k, j] + rho) / (1.0 - rho) * ratio, 1e300)
+            else:
+                value = odds_in[k, j]
+            odds[k, j] = value
+            total += weights[j] * value
+            if j < half:
+                down += value
+            else:
+                up += value
+        probability[k] = total / (1.0 + total)
+        direction[k] = 1 if up >= down else -1
+        noise[k] = np.sqrt(variance) if known else np.nan
+        # The noise from successive differences (see the module text).
+        has_previous = observed and not np.isnan(previous_in[k])
+        grow = False
+        wild = False
+        if has_previous:
+            diff = yk - previous_in[k]
+            half_square = 0.5 * diff * diff
+            wild = known and w_old >= _MIN_WEIGHT and half_square > _WILD * variance
+            grow = not wild
+        if grow:
+            sum_squares[k] = discount * sum_in[k] + half_square
+            weight[k] = discount * w_old + 1.0
+            seen[k] = seen_in[k] + 1
+        else:
+            sum_squares[k] = sum_in[k]
+            weight[k] = w_old
+            seen[k] = seen_in[k]
+        if wild:
+            previous[k] = np.nan
+        elif observed:
+            previous[k] = yk
+        else:
+            previous[k] = previous_in[k]
 
 
 @dataclass
