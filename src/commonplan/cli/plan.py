@@ -132,6 +132,7 @@ def _scenario(
     member_trade: str,
     output: Path,
     compare: bool,
+    pooling: str = "uniform",
 ) -> None:
     from commonplan.io import read_table
     from commonplan.planning.scenarios import TradeAssumptions, federation_scenario
@@ -150,7 +151,7 @@ def _scenario(
                 economy,
                 members,
                 partners,
-                TradeAssumptions(periods=periods, member_trade=member_trade),
+                TradeAssumptions(periods=periods, member_trade=member_trade, pooling=pooling),
                 compare=compare,
             )  # type: ignore[arg-type]
     table = Table(title=result.plan.problem.name)
@@ -180,6 +181,7 @@ def _scenario(
             "partners": list(partners),
             "periods": periods,
             "member_trade": member_trade,
+            "pooling": pooling,
             "compare": compare,
         },
         timings=timings,
@@ -374,6 +376,13 @@ def federation_command(
         str,
         typer.Option(help="Trade between members: 'table' (fixed flows) or 'free' (with a cost)."),
     ] = "table",
+    pooling: Annotated[
+        str,
+        typer.Option(
+            help="'uniform': one share of base-year deliveries for every member (the weakest "
+            "sets it); 'harmony': a weighted total of every target's harmony."
+        ),
+    ] = "uniform",
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="Folder for the result tables and run.json."),
@@ -384,7 +393,9 @@ def federation_command(
     ] = None,
 ) -> None:
     """The cut-off scenario for several member regions planning together."""
-    _scenario("federation", table, format, member, partner or [], periods, trade, output, compare)
+    _scenario(
+        "federation", table, format, member, partner or [], periods, trade, output, compare, pooling
+    )
 
 
 def register(app: typer.Typer) -> None:

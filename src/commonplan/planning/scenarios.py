@@ -42,7 +42,7 @@ that an import of it would bring.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -78,6 +78,7 @@ class TradeAssumptions:
     headroom: float = 0.0
     member_trade: Literal["table", "free"] = "table"
     trade_cost: float = 0.05
+    pooling: Literal["uniform", "harmony"] = "uniform"
 
     def __post_init__(self) -> None:
         for name in (
@@ -96,6 +97,12 @@ class TradeAssumptions:
         if self.periods < 1:
             raise SpecError(
                 f"periods = {self.periods}", where="scenario.periods", expected="an integer ≥ 1"
+            )
+        if self.pooling not in ("uniform", "harmony"):
+            raise SpecError(
+                f"pooling = {self.pooling!r}",
+                where="scenario.pooling",
+                expected="'uniform' (one share for every member) or 'harmony' (a weighted total)",
             )
         if self.member_trade not in ("table", "free"):
             raise SpecError(
@@ -539,8 +546,10 @@ def trade_model(
     problem = PlanProblem(
         economy=planning_economy,
         periods=pd.Index(range(1, T + 1), name="period"),
-        targets=Targets(np.repeat(deliveries[:, None], T, axis=1), np.ones((n, T))),
-        objective=Objective(kind="max_min_fulfilment"),
+        targets=Targets(
+            np.repeat(deliveries[:, None], T, axis=1), _target_weights(deliveries, T, a)
+        ),
+        objective=Objective(kind="max_min_fulfilment" if a.pooling == "uniform" else "harmony"),
         resources=tuple(
             ResourceLimit(acc, lim)
             for acc, lim in zip(accounts.names, accounts.limits, strict=True)
@@ -550,6 +559,16 @@ def trade_model(
         name=planning_economy.metadata.name,
     )
     return TradeModel(problem, imports, shipments)
+
+
+def _target_weights(deliveries: np.ndarray, periods: int, a: TradeAssumptions) -> np.ndarray:
+    """1 per target; for harmony pooling each target's base-year size (as a share of all), so
+    that the objective is a weighted total in which a money unit counts the same everywhere."""
+    if a.pooling == "uniform":
+        return np.ones((deliveries.size, periods))
+    total = deliveries.sum()
+    weights = deliveries / total if total > 0 else np.ones(deliveries.size)
+    return np.repeat(weights[:, None], periods, axis=1)
 
 
 def trade_problem(
@@ -612,7 +631,12 @@ class ScenarioResult(WritesTables):
     ``baseline_share`` the same without the cut-off; ``capacity_built`` the new capacity per
     member activity and period (activity units, i.e. base-year money units of output);
     ``lost_inputs`` one row per (member, sector) the cut partner supplied: base-year imports
-    and the shadow price per period (gain in ``Σ_t z_t`` per money unit of the input).
+    and the shadow price per period (gain in ``Σ_t z_t`` per money unit of the input);
+    ``members`` one row per member and period: ``share`` (its worst-met target, the share of
+    base-year deliveries it is sure to keep) and ``delivered`` (its deliveries over its
+    targets, in money units); ``transfers`` (free member trade only) one row per shipment
+    from one member to another: ``origin``, ``destination``, ``sector``, ``period``,
+    ``amount`` (product units delivered).
     """
 
     plan: Plan
@@ -620,6 +644,8 @@ class ScenarioResult(WritesTables):
     baseline_share: pd.Series | None
     capacity_built: pd.DataFrame
     lost_inputs: pd.DataFrame
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)
+    transfers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     workbook = "scenario"
 
@@ -640,6 +666,10 @@ class ScenarioResult(WritesTables):
         tables["capacity_built"] = self.capacity_built.reset_index().rename(columns=str)
         if len(self.lost_inputs):
             tables["lost_inputs"] = self.lost_inputs
+        if len(self.members):
+            tables["members"] = self.members.assign(period=self.members["period"].astype(str))
+        if len(self.transfers):
+            tables["transfers"] = self.transfers.assign(period=self.transfers["period"].astype(str))
         return tables
 
     def summary(self) -> str:
@@ -652,6 +682,21 @@ class ScenarioResult(WritesTables):
             lines.append(
                 "without the cut-off: "
                 + ", ".join(f"period {p}: {v:.4f}" for p, v in self.baseline_share.items())
+            )
+        if len(self.members) and self.members["member"].nunique() > 1:
+            first = self.members[self.members["period"] == self.members["period"].iloc[0]]
+            lines.append(
+                "each member in the first period (worst-met target; deliveries / targets): "
+                + ", ".join(
+                    f"{r.member} {r.share:.4f}; {r.delivered:.4f}" for r in first.itertuples()
+                )
+            )
+        if len(self.transfers):
+            flows = self.transfers.groupby(["origin", "destination"])["amount"].sum()
+            top = flows.sort_values(ascending=False).head(5)
+            lines.append(
+                "largest transfers between members (all periods): "
+                + ", ".join(f"{o}→{d}: {v:.6g}" for (o, d), v in top.items())
             )
         built = self.capacity_built.sum(axis=1).sort_values(ascending=False).head(5)
         if len(built):
@@ -719,6 +764,39 @@ def _run(
         baseline_share=base_share,
         capacity_built=_capacity_built(plan),
         lost_inputs=_lost_inputs(plan, model.imports, cut_partners),
+        members=_member_shares(plan),
+        transfers=_transfers(plan, model.shipments),
+    )
+
+
+def _member_shares(plan: Plan) -> pd.DataFrame:
+    """Per member and period: the worst-met target and deliveries over targets."""
+    f = plan.fulfilment
+    grouped = f.groupby(["region", "period"], sort=False)
+    out = pd.DataFrame(
+        {
+            "share": grouped["fulfilment"].min(),
+            "delivered": grouped["delivered"].sum() / grouped["target"].sum(),
+        }
+    ).reset_index()
+    return out.rename(columns={"region": "member"})
+
+
+def _transfers(plan: Plan, shipments: Shipments) -> pd.DataFrame:
+    """Shipments between members with a positive level, per period."""
+    if not len(shipments):
+        return pd.DataFrame(columns=["origin", "destination", "sector", "period", "amount"])
+    levels = plan.activity_levels.to_numpy()[shipments.columns]
+    largest = max(1.0, float(np.abs(levels).max(initial=0.0)))
+    k, t = np.nonzero(levels > NEGLIGIBLE * largest)
+    return pd.DataFrame(
+        {
+            "origin": shipments.origin[k],
+            "destination": shipments.destination[k],
+            "sector": shipments.sector[k],
+            "period": plan.problem.periods[t],
+            "amount": levels[k, t],
+        }
     )
 
 
