@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from commonplan.errors import InvalidValueError, ShapeError
+from commonplan.errors import InvalidValueError
+from commonplan.monitoring.filter import observations
 
 # Successive differences overlap, so n of them carry about 2n/3 degrees of freedom.
 _DOF_PER_DIFFERENCE = 2.0 / 3.0
@@ -135,19 +136,7 @@ class ChangeDetector:
 
     def update(self, state: DetectorState, y: np.ndarray) -> tuple[DetectorState, DetectorStep]:
         """Take one ratio per series (NaN: none this step) and return the new evidence."""
-        y = np.asarray(y, dtype=float)
-        if y.shape != state.reference.shape:
-            raise ShapeError(
-                f"update takes one value per series: got shape {y.shape} for "
-                f"{state.reference.shape[0]} series",
-                where="ChangeDetector.update",
-            )
-        if np.any(np.isinf(y)):
-            raise InvalidValueError(
-                "an observation is infinite",
-                where="ChangeDetector.update",
-                fix="send NaN for a missing value",
-            )
+        y = observations(y, state.reference.shape[0], "ChangeDetector.update")
         st = self.settings
         n = y.shape[0]
         odds = np.empty_like(state.odds)

@@ -39,6 +39,21 @@ STATES: tuple[str, ...] = ("steady", "step", "slope", "outlier")
 STEADY, STEP, SLOPE, OUTLIER = range(4)
 
 
+def observations(y: np.ndarray, n_series: int, where: str) -> np.ndarray:
+    """``y`` as floats, one per series, NaN for a missing value; infinities are refused."""
+    y = np.asarray(y, dtype=float)
+    if y.shape != (n_series,):
+        raise ShapeError(
+            f"update takes one value per series: got shape {y.shape} for {n_series} series",
+            where=where,
+        )
+    if np.any(np.isinf(y)):
+        raise InvalidValueError(
+            "an observation is infinite", where=where, fix="send NaN for a missing value"
+        )
+    return y
+
+
 @dataclass(frozen=True)
 class FilterPriors:
     """The model's prior settings; variances are multiples of the observation variance ``V``.
@@ -210,19 +225,7 @@ class MultiStateFilter:
         ``y`` (n,) is the ratio actual/plan of each series for this sub-period. The state passed
         in is not changed.
         """
-        y = np.asarray(y, dtype=float)
-        if y.shape != (state.n_series,):
-            raise ShapeError(
-                f"update takes one value per series: got shape {y.shape}, "
-                f"the state holds {state.n_series} series",
-                where="MultiStateFilter.update",
-            )
-        if np.any(np.isinf(y)):
-            raise InvalidValueError(
-                "an observation is infinite",
-                where="MultiStateFilter.update",
-                fix="send NaN for a missing value",
-            )
+        y = observations(y, state.n_series, "MultiStateFilter.update")
         n = state.n_series
         out = FilterState(
             weights=np.empty((n, 4)),
