@@ -1,5 +1,6 @@
 """Deciphering an economy: Leontief models, multipliers, footprints, labour values,
-key sectors, dependence on partners and hypothetical extraction.
+key sectors, dependence on partners and hypothetical extraction; aggregation by
+concordance, characterisation, the Ghosh model and per-capita accounts.
 
 Everything works on a symmetric :class:`~commonplan.economy.Economy` and returns labelled
 pandas objects. One :class:`LeontiefSolver` (dense LU for small tables, block GMRES on
@@ -17,6 +18,7 @@ from commonplan.analysis.dependence import (
 )
 from commonplan.analysis.extraction import extract_partner_supply, extract_sectors
 from commonplan.analysis.footprints import Footprints, footprints
+from commonplan.analysis.ghosh import allocation_coefficients, forward_multipliers, ghosh_matrices
 from commonplan.analysis.labour import labour_values
 from commonplan.analysis.leontief import prices, quantities, total_requirements
 from commonplan.analysis.linkages import CLASSES, classify, key_sectors, linkages
@@ -29,6 +31,7 @@ from commonplan.analysis.multipliers import (
 )
 from commonplan.analysis.results import AnalysisReport, AnalysisResults, Progress, analyse
 from commonplan.analysis.solver import DENSE_LIMIT, LeontiefReport, LeontiefSolver
+from commonplan.analysis.transform import aggregate, characterize, map_back, per_capita
 
 __all__ = [
     "AnalysisReport",
@@ -41,6 +44,13 @@ __all__ = [
     "LeontiefSolver",
     "Progress",
     "account_multipliers",
+    "aggregate",
+    "allocation_coefficients",
+    "characterize",
+    "forward_multipliers",
+    "ghosh_matrices",
+    "map_back",
+    "per_capita",
     "analyse",
     "classify",
     "closed_model",

@@ -20,8 +20,14 @@ Definitions (Miller & Blair 2009, *Input-Output Analysis*, 2nd ed., ch. 6):
   ``Ā = [[A, c], [h, 0]]``, ``h_j`` = household income per unit of output of ``j``
   (the chosen *income account*, e.g. compensation of employees, as a coefficient), and
   ``c_i`` = household purchases of ``i`` per unit of household income = consumption
-  column (the chosen final-demand *category*) / total household income, where total
-  income is ``Σⱼ h_j x_j`` from observed output, unless given. In a multi-regional
+  column (the chosen final-demand *category*) / total household income ``x_{n+1}``
+  (M&B §2.5: the household sector's total output, its income from all sources). Tables
+  do not record total household income, and compensation ``Σⱼ h_j x_j`` is only part of
+  it (US 2014: households buy 1.22 dollars of domestic products per dollar of
+  compensation). The default is therefore the total of the value-added account
+  (``Σⱼ v_j x_j``, all primary income earned in the group's products), falling back to
+  the income account's total only when the economy has no value-added account;
+  ``household_income`` gives the true figure (e.g. national accounts' household income). In a multi-regional
   table with final demand by destination there is one household group per region: it
   earns the income of its region's products and buys the consumption column
   ``(region, category)``. Type II effects are ``s L̄`` restricted to the n products
@@ -66,14 +72,19 @@ class HouseholdClosure:
     consumption_category:
         Final-demand category holding household consumption (e.g. ``"households"``).
     household_income:
-        Total household income (money units) per household group; default
-        ``Σⱼ h_j x_j`` (the income account times observed output). A number for a
-        one-region economy, a mapping region → income otherwise.
+        Total household income (money units) per household group: a number for a
+        one-region economy, a mapping region → income otherwise. Default: the total of
+        ``income_total_account`` over the group's products.
+    income_total_account:
+        Account whose total (coefficient × observed output) stands for household income
+        when ``household_income`` is not given. Default: the value-added account
+        (``economy.account_for("value_added")``), else ``income_account`` itself.
     """
 
     income_account: str
     consumption_category: str
     household_income: float | Mapping[str, float] | None = None
+    income_total_account: str | None = None
 
 
 def account_multipliers(
@@ -95,6 +106,14 @@ def account_multipliers(
         else np.zeros((0, economy.n_products))
     )
     return pd.DataFrame(M, index=pd.Index(names, name="account"), columns=economy.products)
+
+
+def income_total_account(economy: Economy, closure: HouseholdClosure) -> str:
+    """The account whose total stands for household income in ``closure`` (see
+    :class:`HouseholdClosure`): the one named, else value added, else the income account."""
+    if closure.income_total_account is not None:
+        return closure.income_total_account
+    return economy.account_for("value_added") or closure.income_account
 
 
 def closed_model(economy: Economy, closure: HouseholdClosure) -> tuple[sp.csr_array, pd.MultiIndex]:
@@ -119,12 +138,15 @@ def closed_model(economy: Economy, closure: HouseholdClosure) -> tuple[sp.csr_ar
         masks = [np.ones(economy.n_products, dtype=bool)]
         consumption = [final_demand_column(economy, closure.consumption_category)]
     given = closure.household_income
+    total_account = income_total_account(economy, closure)
+    _, t = account_rows(economy, total_account)
+    t = t[0]
     rows, cols = [], []
     for group, mask, c in zip(groups, masks, consumption, strict=True):
         if given is None:
-            income = float(h[mask] @ x[mask])
+            income = float(t[mask] @ x[mask])
         elif isinstance(given, Mapping):
-            income = float(given[group]) if group in given else float(h[mask] @ x[mask])
+            income = float(given[group]) if group in given else float(t[mask] @ x[mask])
         else:
             income = float(given)
         if not np.isfinite(income) or income <= 0:

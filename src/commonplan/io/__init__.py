@@ -3,7 +3,7 @@
 Each format has one reader returning a validated :class:`~commonplan.economy.Economy`.
 :func:`read_table` picks the reader by name or detects it from the file; the readers
 themselves live in modules named for what they read (``abs``, ``bea``, ``dane``, ``icio``,
-``ons``, ``oecd_national``, ``plain``, ``wiod``, ``native``, ``pymrio_bridge``).
+``ons``, ``oecd_national``, ``plain``, ``coo``, ``wiod``, ``native``, ``pymrio_bridge``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ FORMATS: dict[str, Reader] = {
             "commonplan",
             "native:read_economy",
             "Commonplan's own format: a folder of Parquet files with manifest.json",
+        ),
+        Reader(
+            "coo",
+            "coo:read_coo",
+            "long (COO) tables: a folder with flows.csv|parquet (row_region, row_sector, "
+            "col_region, col_sector, value) and optional final_demand, accounts, output, products",
         ),
         Reader(
             "flows",
@@ -130,6 +136,11 @@ def detect_format(path: str | Path) -> str | None:
             return "commonplan"
         if "file_parameters.json" in names:
             return "pymrio"
+        if names & {"flows.csv", "flows.parquet"}:
+            from commonplan.io.coo import is_coo_folder
+
+            if is_coo_folder(path):
+                return "coo"
         tables = [n for n in names if n.endswith(".csv") and n.startswith(("make", "use"))]
         if tables and all("aus" in n for n in tables):
             return "abs"
