@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ from commonplan.analysis.solver import DENSE_LIMIT, LeontiefReport, LeontiefSolv
 from commonplan.economy import Economy
 from commonplan.economy.roles import COMPENSATION, HOUSEHOLD_CONSUMPTION, LABOUR, VALUE_ADDED
 from commonplan.errors import CommonplanError
+from commonplan.io.writer import flat_format, long_format, write_tables
 from commonplan.results import WritesTables
 
 Progress = Callable[[str, int, int], None]
@@ -124,6 +126,29 @@ class AnalysisResults(WritesTables):
             out["notes"] = pd.DataFrame({"note": list(self.notes)})
         return out
 
+    def tidy_tables(self) -> dict[str, pd.DataFrame]:
+        """:meth:`tables` in the shape files get, each with one header row and labels as columns.
+
+        Tables with one column per product or region (``account_multipliers`` and the
+        footprints: accounts × products or regions; ``value_added_origin``: origin ×
+        destination) are in long format, one row per value: ``account, region, sector, value`` (:func:`~commonplan.io.writer.long_format`).
+        Every other table has products (or partners, importers …) as rows and its measures
+        as columns, the row labels as columns (:func:`~commonplan.io.writer.flat_format`).
+        Nothing is n × n: the size grows with the number of products.
+        """
+        return {
+            name: long_format(frame) if _by_product_columns(name) else flat_format(frame)
+            for name, frame in self.tables().items()
+        }
+
+    def write(self, directory: str | Path, formats: Sequence[str] = ("parquet",)) -> list[Path]:
+        """Write :meth:`tidy_tables` into ``directory``; return the paths written.
+
+        ``formats``: any of ``"parquet"``, ``"csv"`` and ``"excel"``; see
+        :func:`~commonplan.io.writer.write_tables`.
+        """
+        return write_tables(self.tidy_tables(), directory, formats, workbook=self.workbook)
+
     def summary(self) -> str:
         """A few lines: the economy, the accounts used, the tables, the solver, the notes."""
         o, r = self.overview, self.report
@@ -138,6 +163,12 @@ class AnalysisResults(WritesTables):
             f"largest relative residual {r.max_relative_residual:.1e}, {r.seconds:.3g} s",
         ]
         return "\n".join([*lines, *self.notes])
+
+
+def _by_product_columns(name: str) -> bool:
+    """Whether the table ``name`` of :meth:`AnalysisResults.tables` has labels as columns
+    (accounts × products or regions; origin × destination region), so is written long."""
+    return name in ("account_multipliers", "value_added_origin") or name.startswith("footprint_")
 
 
 def _slug(text: str) -> str:
