@@ -48,7 +48,7 @@ from commonplan.economy import Economy
 from commonplan.economy.roles import COMPENSATION, HOUSEHOLD_CONSUMPTION, LABOUR, VALUE_ADDED
 from commonplan.errors import CommonplanError
 from commonplan.io.writer import flat_format, long_format, write_tables
-from commonplan.results import WritesTables
+from commonplan.results import WritesTables, summary_html
 
 Progress = Callable[[str, int, int], None]
 """``progress(step_description, steps_done, steps_total)``, called before each step and at the end."""
@@ -148,6 +148,31 @@ class AnalysisResults(WritesTables):
         :func:`~commonplan.io.writer.write_tables`.
         """
         return write_tables(self.tidy_tables(), directory, formats, workbook=self.workbook)
+
+    def __repr__(self) -> str:
+        o, r = self.overview, self.report
+        year = f" {o['year']}" if o["year"] else ""
+        return (
+            f"<AnalysisResults {o['name'] or 'economy'!r}{year}: {o['products']} products, "
+            f"{o['regions']} region(s), {len(self.tables())} tables, {r.method} solver, "
+            f"residual {r.max_relative_residual:.1e}, {len(self.notes)} notes>"
+        )
+
+    def _repr_html_(self) -> str:
+        o, r = self.overview, self.report
+        rows = [
+            ("economy", f"{o['name'] or 'economy'} {o['year']}".strip()),
+            ("products / regions / sectors", f"{o['products']} / {o['regions']} / {o['sectors']}"),
+            ("accounts", o["accounts"] or "none"),
+            ("tables", ", ".join(self.tables())),
+            (
+                "Leontief solver",
+                f"{r.method}, largest relative residual {r.max_relative_residual:.1e}",
+            ),
+            ("seconds", f"{r.seconds:.3g}"),
+            *(("note", note) for note in self.notes),
+        ]
+        return summary_html("Analysis results", rows)
 
     def summary(self) -> str:
         """A few lines: the economy, the accounts used, the tables, the solver, the notes."""
