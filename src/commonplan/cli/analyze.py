@@ -99,6 +99,14 @@ def register(app: typer.Typer) -> None:
         excel: Annotated[
             bool, typer.Option("--excel", help="Also write one Excel workbook.")
         ] = False,
+        report: Annotated[
+            bool,
+            typer.Option(
+                "--report",
+                help="Also write report.html: charts of key sectors, multipliers and "
+                "dependence by partner (one self-contained file, works offline).",
+            ),
+        ] = False,
         year: Annotated[
             int | None,
             typer.Option(
@@ -118,11 +126,23 @@ def register(app: typer.Typer) -> None:
         if excel:
             check_fits_excel(economy)
         results, files = run_analysis(economy, output, excel, timings)
+        if report:
+            from commonplan.report import analysis_report, write_report
+
+            with timings.step("report"):
+                title = f"Analysis: {economy.metadata.name or table.name}"
+                files.append(write_report(output / "report.html", title, analysis_report(results)))
         record = write_run_record(
             output,
             "analyze",
             inputs=[table],
-            parameters={"table": table, "format": format, "year": year, "excel": excel},
+            parameters={
+                "table": table,
+                "format": format,
+                "year": year,
+                "excel": excel,
+                "report": report,
+            },
             timings=timings,
             outputs=files,
             details={"economy": repr(economy), "notes": list(results.notes)},
