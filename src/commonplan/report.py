@@ -327,13 +327,13 @@ def participation_report(result: ParticipationResult) -> list[Section]:
     if threshold:
         figure.add_hline(y=float(threshold), line_dash="dot", annotation_text="stop threshold")
     figure.update_layout(
-        title="Worst imbalance (|supply − demand| / demand) per round",
+        title="Worst imbalance 2|S − D| / (S + D) over commodities, per round",
         template="plotly_white",
         height=460,
         xaxis_title="round",
         yaxis_title="worst imbalance",
         yaxis_type="log",
-        yaxis_tickformat=".1%",
+        yaxis_tickformat=".0%",
     )
     lines = [f"{result.economy.name or 'participatory economy'}: {result.status}"]
     lines += [f"year {k}: {run.rounds} rounds" for k, run in enumerate(result.years, start=1)]
