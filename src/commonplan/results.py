@@ -21,6 +21,7 @@ An analysis (:class:`~commonplan.analysis.AnalysisResults`), a plan
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -63,4 +64,15 @@ class WritesTables:
         return write_tables(self.tables(), directory, formats, workbook=self.workbook)  # type: ignore[attr-defined]
 
 
-__all__ = ["Result", "WritesTables"]
+def summary_html(title: str, rows: Sequence[tuple[str, object]]) -> str:
+    """A small HTML table for notebooks (``_repr_html_``): ``title``, then one row per
+    ``(field, value)``; every text is escaped, so labels from a table cannot inject markup."""
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
+        f"<td style='text-align:left'>{html.escape(str(value))}</td></tr>"
+        for key, value in rows
+    )
+    return f"<table><caption><b>{html.escape(title)}</b></caption>{body}</table>"
+
+
+__all__ = ["Result", "WritesTables", "summary_html"]

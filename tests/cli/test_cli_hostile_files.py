@@ -107,24 +107,25 @@ def test_hostile_files_as_a_user_runs_them(tmp_path, command, kind):
     assert path.name in lines[0]
 
 
-def test_excel_above_the_sheet_width_is_one_clear_error(tmp_path):
-    """16,384 products need 16,385 columns with their label: refused before analysing."""
+def test_excel_above_the_sheet_length_is_one_clear_error(tmp_path):
+    """30,000 products × 40 accounts are 1.2 million rows in long format: refused before analysing."""
     import numpy as np
     import scipy.sparse as sp
 
     from commonplan import Economy
     from commonplan.io import write_economy
 
-    n = 16_384
+    n = 30_000
     Z = sp.diags_array(np.full(n - 1, 1.0), offsets=1, shape=(n, n)).tocsr()
     x = np.full(n, 10.0)
-    economy = Economy.from_flows(Z, (x - Z.sum(axis=1)).reshape(-1, 1), x)
+    accounts = {f"a{k}": np.full(n, float(k)) for k in range(40)}
+    economy = Economy.from_flows(Z, (x - Z.sum(axis=1)).reshape(-1, 1), x, accounts=accounts)
     write_economy(economy, tmp_path / "wide")
     result = CliRunner().invoke(
         app_typer, ["analyze", str(tmp_path / "wide"), "--excel", "-o", str(tmp_path / "out")]
     )
     assert isinstance(result.exception, UnsupportedOperationError)
-    assert "16,384 products do not fit an Excel sheet" in str(result.exception)
+    assert "need 1,200,001 rows, more than an Excel sheet holds" in str(result.exception)
     assert not (tmp_path / "out").exists()  # refused before anything was computed or written
 
 

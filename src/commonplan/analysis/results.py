@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,8 @@ from commonplan.analysis.solver import DENSE_LIMIT, LeontiefReport, LeontiefSolv
 from commonplan.economy import Economy
 from commonplan.economy.roles import COMPENSATION, HOUSEHOLD_CONSUMPTION, LABOUR, VALUE_ADDED
 from commonplan.errors import CommonplanError
-from commonplan.results import WritesTables
+from commonplan.io.writer import flat_format, long_format, write_tables
+from commonplan.results import WritesTables, summary_html
 
 Progress = Callable[[str, int, int], None]
 """``progress(step_description, steps_done, steps_total)``, called before each step and at the end."""
@@ -124,6 +126,54 @@ class AnalysisResults(WritesTables):
             out["notes"] = pd.DataFrame({"note": list(self.notes)})
         return out
 
+    def tidy_tables(self) -> dict[str, pd.DataFrame]:
+        """:meth:`tables` in the shape files get, each with one header row and labels as columns.
+
+        Tables with one column per product or region (``account_multipliers`` and the
+        footprints: accounts × products or regions; ``value_added_origin``: origin ×
+        destination) are in long format, one row per value: ``account, region, sector, value`` (:func:`~commonplan.io.writer.long_format`).
+        Every other table has products (or partners, importers …) as rows and its measures
+        as columns, the row labels as columns (:func:`~commonplan.io.writer.flat_format`).
+        Nothing is n × n: the size grows with the number of products.
+        """
+        return {
+            name: long_format(frame) if _by_product_columns(name) else flat_format(frame)
+            for name, frame in self.tables().items()
+        }
+
+    def write(self, directory: str | Path, formats: Sequence[str] = ("parquet",)) -> list[Path]:
+        """Write :meth:`tidy_tables` into ``directory``; return the paths written.
+
+        ``formats``: any of ``"parquet"``, ``"csv"`` and ``"excel"``; see
+        :func:`~commonplan.io.writer.write_tables`.
+        """
+        return write_tables(self.tidy_tables(), directory, formats, workbook=self.workbook)
+
+    def __repr__(self) -> str:
+        o, r = self.overview, self.report
+        year = f" {o['year']}" if o["year"] else ""
+        return (
+            f"<AnalysisResults {o['name'] or 'economy'!r}{year}: {o['products']} products, "
+            f"{o['regions']} region(s), {len(self.tables())} tables, {r.method} solver, "
+            f"residual {r.max_relative_residual:.1e}, {len(self.notes)} notes>"
+        )
+
+    def _repr_html_(self) -> str:
+        o, r = self.overview, self.report
+        rows = [
+            ("economy", f"{o['name'] or 'economy'} {o['year']}".strip()),
+            ("products / regions / sectors", f"{o['products']} / {o['regions']} / {o['sectors']}"),
+            ("accounts", o["accounts"] or "none"),
+            ("tables", ", ".join(self.tables())),
+            (
+                "Leontief solver",
+                f"{r.method}, largest relative residual {r.max_relative_residual:.1e}",
+            ),
+            ("seconds", f"{r.seconds:.3g}"),
+            *(("note", note) for note in self.notes),
+        ]
+        return summary_html("Analysis results", rows)
+
     def summary(self) -> str:
         """A few lines: the economy, the accounts used, the tables, the solver, the notes."""
         o, r = self.overview, self.report
@@ -138,6 +188,12 @@ class AnalysisResults(WritesTables):
             f"largest relative residual {r.max_relative_residual:.1e}, {r.seconds:.3g} s",
         ]
         return "\n".join([*lines, *self.notes])
+
+
+def _by_product_columns(name: str) -> bool:
+    """Whether the table ``name`` of :meth:`AnalysisResults.tables` has labels as columns
+    (accounts × products or regions; origin × destination region), so is written long."""
+    return name in ("account_multipliers", "value_added_origin") or name.startswith("footprint_")
 
 
 def _slug(text: str) -> str:

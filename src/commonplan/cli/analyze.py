@@ -15,21 +15,26 @@ from commonplan.runrecord import Timings, write_run_record
 console = Console()
 
 
-def check_fits_excel(n_products: int) -> None:
-    """Refuse ``--excel`` before analysing when per-product tables cannot fit an Excel sheet.
+def check_fits_excel(economy) -> None:
+    """Refuse ``--excel`` before analysing when the written tables cannot fit an Excel sheet.
 
-    Several results have one column per product plus a label column, so above
-    :data:`~commonplan.io.writer.EXCEL_MAX_COLUMNS` − 1 products no workbook can hold them.
+    The tables are written in long format (see
+    :meth:`~commonplan.analysis.AnalysisResults.tidy_tables`): the longest has one row per
+    product and account (account multipliers, footprints) or per product and partner
+    region (input dependence), plus the header row; Excel holds
+    :data:`~commonplan.io.writer.EXCEL_MAX_ROWS` rows.
     """
     from commonplan.errors import UnsupportedOperationError
-    from commonplan.io.writer import EXCEL_MAX_COLUMNS
+    from commonplan.io.writer import EXCEL_MAX_ROWS
 
-    if n_products + 1 > EXCEL_MAX_COLUMNS:
+    per_product = max(1, len(economy.account_names), len(economy.regions))
+    rows = economy.n_products * per_product + 1
+    if rows > EXCEL_MAX_ROWS:
         raise UnsupportedOperationError(
-            f"--excel: {n_products:,} products do not fit an Excel sheet "
-            f"(at most {EXCEL_MAX_COLUMNS:,} columns)",
+            f"--excel: {economy.n_products:,} products × {per_product:,} accounts or regions "
+            f"need {rows:,} rows, more than an Excel sheet holds ({EXCEL_MAX_ROWS:,})",
             where="commonplan analyze --excel",
-            expected=f"at most {EXCEL_MAX_COLUMNS - 1:,} products for an Excel workbook",
+            expected=f"at most {EXCEL_MAX_ROWS - 1:,} products × accounts for an Excel workbook",
             fix="leave out --excel; the CSV and Parquet files hold every result",
         )
 
@@ -94,6 +99,14 @@ def register(app: typer.Typer) -> None:
         excel: Annotated[
             bool, typer.Option("--excel", help="Also write one Excel workbook.")
         ] = False,
+        report: Annotated[
+            bool,
+            typer.Option(
+                "--report",
+                help="Also write report.html: charts of key sectors, multipliers and "
+                "dependence by partner (one self-contained file, works offline).",
+            ),
+        ] = False,
         year: Annotated[
             int | None,
             typer.Option(
@@ -111,13 +124,25 @@ def register(app: typer.Typer) -> None:
         with timings.step("read"):
             economy = read_table(table, format=format, **options)
         if excel:
-            check_fits_excel(economy.n_products)
+            check_fits_excel(economy)
         results, files = run_analysis(economy, output, excel, timings)
+        if report:
+            from commonplan.report import analysis_report, write_report
+
+            with timings.step("report"):
+                title = f"Analysis: {economy.metadata.name or table.name}"
+                files.append(write_report(output / "report.html", title, analysis_report(results)))
         record = write_run_record(
             output,
             "analyze",
             inputs=[table],
-            parameters={"table": table, "format": format, "year": year, "excel": excel},
+            parameters={
+                "table": table,
+                "format": format,
+                "year": year,
+                "excel": excel,
+                "report": report,
+            },
             timings=timings,
             outputs=files,
             details={"economy": repr(economy), "notes": list(results.notes)},

@@ -48,6 +48,14 @@ def participate(
             "--compare", help="Also compare the plan's labour with the minimum-labour plan."
         ),
     ] = False,
+    report_html: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also write report.html into --output: the imbalance trajectory "
+            "(one self-contained file, works offline).",
+        ),
+    ] = False,
 ) -> None:
     """Run participatory planning: councils propose, the facilitation board moves prices until proposals balance."""
     from rich.console import Console
@@ -63,6 +71,12 @@ def participate(
             f"--threshold is {threshold}",
             where="commonplan participate, --threshold",
             expected="a fraction such as 0.05 or 0.03",
+        )
+    if report_html and output is None:
+        raise ParticipationInputError(
+            "--report needs a folder to write report.html into",
+            where="commonplan participate, --report",
+            expected="--output FOLDER together with --report",
         )
     console = Console()
     timings = Timings()
@@ -129,6 +143,13 @@ def participate(
     if output is not None:
         with timings.step("write"):
             written = result.write(output)
+            if report_html:
+                from commonplan.report import participation_report, write_report
+
+                title = f"Participatory planning: {economy.name or experiment.name}"
+                written.append(
+                    write_report(output / "report.html", title, participation_report(result))
+                )
         write_run_record(
             output,
             "participate",
@@ -140,6 +161,7 @@ def participate(
                 "seed": seed,
                 "max_rounds": max_rounds,
                 "compare": compare,
+                "report": report_html,
             },
             timings=timings,
             outputs=written,

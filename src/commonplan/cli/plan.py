@@ -57,6 +57,13 @@ def plan_command(
         typer.Option(help="auto, structured, simplex, ipm or pdlp (overrides the spec)."),
     ] = None,
     excel: Annotated[bool, typer.Option(help="Also write plan.xlsx.")] = True,
+    report_html: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also write report.html with charts (one self-contained file, works offline).",
+        ),
+    ] = False,
 ) -> None:
     """Compute the optimal plan of SPEC and write its tables to OUTPUT."""
     from commonplan.planning.solve import solve
@@ -86,11 +93,16 @@ def plan_command(
             )
             report = output / "report.txt"
             report.write_text(plan.summary(timings=False) + "\n", encoding="utf-8")
+            if report_html:
+                from commonplan.report import plan_report, write_report
+
+                title = f"Plan: {problem.name}"
+                files.append(write_report(output / "report.html", title, plan_report(plan)))
         record = write_run_record(
             output,
             "plan",
             inputs=spec_inputs(spec),
-            parameters={"spec": spec, "method": method, "excel": excel},
+            parameters={"spec": spec, "method": method, "excel": excel, "report": report_html},
             timings=timings,
             outputs=[*files, report],
             details={
@@ -132,6 +144,7 @@ def _scenario(
     member_trade: str,
     output: Path,
     compare: bool,
+    report_html: bool = False,
     pooling: str = "uniform",
 ) -> None:
     from commonplan.io import read_table
@@ -170,6 +183,11 @@ def _scenario(
         files = result.write(output, formats=("parquet", "csv"))
         report = output / "report.txt"
         report.write_text(result.summary() + "\n", encoding="utf-8")
+        if report_html:
+            from commonplan.report import scenario_report, write_report
+
+            title = f"Scenario: {result.plan.problem.name}"
+            files.append(write_report(output / "report.html", title, scenario_report(result)))
     write_run_record(
         output,
         command,
@@ -183,6 +201,7 @@ def _scenario(
             "member_trade": member_trade,
             "pooling": pooling,
             "compare": compare,
+            "report": report_html,
         },
         timings=timings,
         outputs=[*files, report],
@@ -352,6 +371,13 @@ def cutoff_command(
     format: Annotated[
         str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
     ] = None,
+    report_html: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also write report.html with charts (one self-contained file, works offline).",
+        ),
+    ] = False,
 ) -> None:
     """Largest share of base-year final demand REGION keeps each period if imports from PARTNER stop.
 
@@ -362,7 +388,9 @@ def cutoff_command(
             table, format, region, partner, periods, model, share, duration, output, top
         )
         return
-    _scenario("cutoff", table, format, [region], partner, periods, "table", output, compare)
+    _scenario(
+        "cutoff", table, format, [region], partner, periods, "table", output, compare, report_html
+    )
 
 
 def federation_command(
@@ -391,10 +419,27 @@ def federation_command(
     format: Annotated[
         str | None, typer.Option("--format", "-f", help="Table format; detected when omitted.")
     ] = None,
+    report_html: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also write report.html with charts (one self-contained file, works offline).",
+        ),
+    ] = False,
 ) -> None:
     """The cut-off scenario for several member regions planning together."""
     _scenario(
-        "federation", table, format, member, partner or [], periods, trade, output, compare, pooling
+        "federation",
+        table,
+        format,
+        member,
+        partner or [],
+        periods,
+        trade,
+        output,
+        compare,
+        report_html,
+        pooling,
     )
 
 

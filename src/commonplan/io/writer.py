@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from commonplan.errors import FileFormatError, UnsupportedOperationError
@@ -66,6 +67,62 @@ def write_tables(
         _write_workbook(tables, book)
         written.append(book)
     return written
+
+
+def long_format(frame: pd.DataFrame, value: str = "value") -> pd.DataFrame:
+    """``frame`` as one row per cell: every row and column label as a column, then ``value``.
+
+    A frame of accounts × products (``account`` rows, ``region, sector`` columns) becomes
+    the columns ``account, region, sector, value`` with ``rows × columns`` rows, in row-major
+    order. Unnamed levels are called ``row``/``column`` (numbered when there are several).
+    Label columns are categorical, so Parquet stores each distinct label once. Built from
+    the frame's NumPy array directly: linear in the number of cells.
+    """
+    n_rows, n_columns = frame.shape
+    data: dict[str, object] = {}
+    for name, labels in _levels(frame.index, "row"):
+        data[name] = pd.Categorical(labels).repeat(n_columns) if n_columns else labels[:0]
+    for name, labels in _levels(frame.columns, "column"):
+        codes, uniques = pd.factorize(labels)
+        data[_unique(name, data)] = pd.Categorical.from_codes(np.tile(codes, n_rows), uniques)
+    data[_unique(value, data)] = frame.to_numpy().reshape(-1)
+    return pd.DataFrame(data)
+
+
+def flat_format(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with one header row: every column level but the last stacked into rows,
+    then every row label as a column (the default row number ``0 … n−1`` is dropped).
+
+    A frame of products × (partner, measure) becomes ``region, sector, partner`` and one
+    column per measure.
+    """
+    columns = frame.columns
+    if isinstance(columns, pd.MultiIndex):
+        names = [name or f"column_{i}" for i, name in enumerate(columns.names)]
+        frame = frame.set_axis(columns.set_names(names), axis=1)
+        frame = frame.stack(names[:-1], future_stack=True)
+    if not _has_labels(frame.index):
+        return frame.reset_index(drop=True).rename_axis(columns=None)
+    named = [
+        name or ("row" if frame.index.nlevels == 1 else f"row_{i}")
+        for i, name in enumerate(frame.index.names)
+    ]
+    return frame.rename_axis(index=named, columns=None).reset_index()
+
+
+def _levels(index: pd.Index, default: str) -> list[tuple[str, np.ndarray]]:
+    """(name, labels) per level of ``index``; unnamed levels get ``default`` (numbered if several)."""
+    levels = []
+    for i in range(index.nlevels):
+        name = index.names[i] or (default if index.nlevels == 1 else f"{default}_{i}")
+        levels.append((str(name), np.asarray(index.get_level_values(i))))
+    return levels
+
+
+def _unique(name: str, taken: Mapping[str, object]) -> str:
+    while name in taken:
+        name = f"{name}_"
+    return name
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -186,4 +243,11 @@ def _sheet_names(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     return names
 
 
-__all__ = ["EXCEL_MAX_COLUMNS", "EXCEL_MAX_ROWS", "FORMATS", "write_tables"]
+__all__ = [
+    "EXCEL_MAX_COLUMNS",
+    "EXCEL_MAX_ROWS",
+    "FORMATS",
+    "flat_format",
+    "long_format",
+    "write_tables",
+]

@@ -35,7 +35,7 @@ from commonplan.participation.procedure import (
     YearRun,
     colour_of,
 )
-from commonplan.results import WritesTables
+from commonplan.results import WritesTables, summary_html
 
 TRAJECTORY_QUANTITIES = ("price", "step", "multiplier", "supply", "demand", "surplus", "imbalance")
 """Per-commodity quantities recorded each round (see :class:`~commonplan.participation.procedure.YearRun`)."""
@@ -181,6 +181,25 @@ class ParticipationResult(WritesTables):
             if column.startswith(("first_round", "rounds_from")):
                 frame[column] = frame[column].astype("Int64")
         return frame
+
+    def __repr__(self) -> str:
+        return (
+            f"<ParticipationResult {self.economy.name or 'participatory economy'!r}: "
+            f"{len(self.years)} year(s), rounds {tuple(run.rounds for run in self.years)}, {self.status}>"
+        )
+
+    def _repr_html_(self) -> str:
+        p = self.parameters
+        rows: list[tuple[str, object]] = [
+            ("economy", self.economy.name or "participatory economy"),
+            ("procedure", PROCEDURE),
+            ("rule", p.get("rule", "")),
+            ("status", self.status),
+        ]
+        for number, run in enumerate(self.years, start=1):
+            worst = f"{float(run.worst_imbalance[-1]):.3%}" if run.rounds else "n/a"
+            rows.append((f"year {number}", f"{run.rounds} rounds, final worst imbalance {worst}"))
+        return summary_html("Participatory planning", rows)
 
     @property
     def report(self) -> ParticipationReport:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from commonplan.planning.problem import PlanProblem
 from commonplan.planning.tolerances import BINDING_TOLERANCE
-from commonplan.results import WritesTables
+from commonplan.results import WritesTables, summary_html
 
 
 @dataclass(frozen=True)
@@ -295,3 +295,22 @@ class Plan(WritesTables):
 
     def __repr__(self) -> str:
         return f"<Plan {self.problem.name!r}: {self.problem.objective.kind} = {self.objective:.6g} ({self.report.method}, {self.report.status})>"
+
+    def _repr_html_(self) -> str:
+        fulfilment = self.fulfilment["fulfilment"] if len(self.fulfilment) else pd.Series([])
+        binding = self.resources[self.resources["binding"]]
+        rows = [
+            ("plan", self.problem.name),
+            ("objective", f"{self.problem.objective.kind} = {self.objective:.6g}"),
+            ("solver", f"{self.report.method}, {self.report.status}"),
+            ("periods", ", ".join(map(str, self.problem.periods))),
+            ("products / activities", f"{len(self.outputs)} / {len(self.activity_levels)}"),
+            (
+                "fulfilment of targets",
+                f"min {fulfilment.min():.4f}, mean {fulfilment.mean():.4f}"
+                if len(fulfilment)
+                else "no targets",
+            ),
+            ("binding resources", ", ".join(sorted(set(map(str, binding["account"])))) or "none"),
+        ]
+        return summary_html("Plan", rows)

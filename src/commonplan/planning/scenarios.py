@@ -61,7 +61,7 @@ from commonplan.planning.problem import (
 )
 from commonplan.planning.solve import solve
 from commonplan.planning.tolerances import NEGLIGIBLE
-from commonplan.results import WritesTables
+from commonplan.results import WritesTables, summary_html
 
 
 @dataclass(frozen=True)
@@ -671,6 +671,28 @@ class ScenarioResult(WritesTables):
         if len(self.transfers):
             tables["transfers"] = self.transfers.assign(period=self.transfers["period"].astype(str))
         return tables
+
+    def __repr__(self) -> str:
+        last = f"{self.share.iloc[-1]:.4f}" if len(self.share) else "n/a"
+        return (
+            f"<ScenarioResult {self.plan.problem.name!r}: {len(self.share)} periods, "
+            f"share kept in the last {last}, {len(self.lost_inputs)} lost inputs>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [("scenario", self.plan.problem.name)]
+        rows += [(f"share kept, period {p}", f"{v:.4f}") for p, v in self.share.items()]
+        if self.baseline_share is not None:
+            rows += [
+                (f"without the cut-off, period {p}", f"{v:.4f}")
+                for p, v in self.baseline_share.items()
+            ]
+        rows += [
+            ("activities building capacity", len(self.capacity_built)),
+            ("lost inputs", len(self.lost_inputs)),
+            ("solver", f"{self.report.method}, {self.report.status}"),
+        ]
+        return summary_html("Trade scenario", rows)
 
     def summary(self) -> str:
         lines = [f"scenario {self.plan.problem.name!r}"]
