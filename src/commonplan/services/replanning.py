@@ -28,8 +28,8 @@ import pandas as pd
 
 from commonplan.errors import ConflictError
 from commonplan.services import monitoring
-from commonplan.services.rounds import RoundInfo, open_round, round_info
 from commonplan.services.roles import Actor
+from commonplan.services.rounds import RoundInfo, open_round, round_info
 from commonplan.store.blobs import frame_from_parquet, get_blob
 from commonplan.store.database import Database
 from commonplan.store.models import Alternative, Assembly, PlanningRound, PublishedPlan
