@@ -11,6 +11,7 @@ import pytest
 
 from commonplan import services as S
 from commonplan.datasets import load_demo
+from commonplan.errors import PermissionDeniedError
 from commonplan.monitoring.alarms import EscalationPolicy, escalation_level
 from commonplan.services import Phase
 from commonplan.services import demo_execution as E
@@ -71,3 +72,46 @@ def test_the_demo_plan_in_execution(db, usa):
     assert S.verify_audit_log(db).ok
     again = S.seed_demo(db, economy=usa, now=NOW)
     assert not again.created and again.plan_id == seed.plan_id
+
+
+def test_replan_from_the_monitor_and_a_new_round_from_it(db, usa):
+    from commonplan.services import replanning as R
+
+    seed = S.seed_demo(db, economy=usa, now=NOW)
+    view = R.replan_plan(db, seed.plan_id)
+    assert (view.period, view.sub_period) == ("1", E.MONTHS_FILED)
+    targets = M.plan_targets(db, seed.plan_id)
+    _, shortfall, slip, _ = E.simulated_reports(usa, targets)
+    # the state re-planned from is what the shortfall rule flags: the alarmed products
+    assert set(view.levels.index) == set(shortfall) | {slip}
+    result = view.replan
+    published = result.published.activity_levels.iloc[:, 0]
+    published.index = ["/".join(a) for a in published.index]
+    for product, level in view.levels.items():
+        # closed form: the cap is the forecast share of the published level (one product per activity)
+        assert view.capacity[product] == pytest.approx(level * published[product], rel=1e-12)
+    revised = result.revised.activity_levels.iloc[:, 0].to_numpy()
+    limits = np.array([view.capacity.get("/".join(a), np.inf) for a in usa.activities])
+    assert np.all(revised <= limits * (1 + 1e-7) + 1e-6)
+    falls = result.targets[result.targets["falls"]]
+    assert set(shortfall) & set(falls["product"])  # the short products' deliveries fall
+    assert len(result.capacity) and set(result.capacity["activity"]) <= set(view.capacity)
+    assert (result.capacity["gap"] > 0).all() and len(result.prices)
+
+    facilitator = S.authenticate(db, "facilitator", "demo-facilitator-pass")
+    member = S.authenticate(db, "member1", "demo-member1-pass")
+    with pytest.raises(PermissionDeniedError):
+        R.open_replan_round(db, member, seed.plan_id)
+    opened = R.open_replan_round(db, facilitator, seed.plan_id)
+    assert opened.phase is Phase.BALLOT and opened.base_problem["capacity"] == view.capacity
+    # the new round's alternatives are computed under the re-plan's capacity
+    names = opened.group_names
+    S.submit_ballot(db, member, opened.id, {names[0]: 60, names[-1]: 40})
+    S.advance_phase(db, facilitator, opened.id)
+    alternatives = S.compute_alternatives(db, facilitator, opened.id)
+    for alternative in alternatives:
+        output = S.plan_frame(db, alternative.plan_sha256)["output"]
+        output.index = ["/".join(p) for p in output.index]
+        for product, cap in view.capacity.items():
+            assert output[product] <= cap * (1 + 1e-7)
+    assert S.verify_audit_log(db).ok

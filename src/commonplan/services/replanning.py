@@ -28,7 +28,7 @@ import pandas as pd
 
 from commonplan.errors import ConflictError
 from commonplan.services import monitoring
-from commonplan.services.roles import Actor
+from commonplan.services.roles import Actor, require
 from commonplan.services.rounds import RoundInfo, open_round, round_info
 from commonplan.store.blobs import frame_from_parquet, get_blob
 from commonplan.store.database import Database
@@ -155,6 +155,7 @@ def open_replan_round(
     """Open a new planning round from the re-plan of monitored plan ``plan_id`` (facilitators
     of its assembly): the same target groups and base problem, with the re-plan's capacity
     limits, in the ballot phase."""
+    require(actor, "open_round")  # before the solve; open_round checks the assembly
     view = replan_plan(db, plan_id)
     with db.read() as session:
         plan_row = session.get(PublishedPlan, plan_id)
