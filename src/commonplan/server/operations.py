@@ -196,6 +196,13 @@ def _live(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
     }
 
 
+def _price(value: Any) -> str:
+    """A shadow price to three significant figures (they are often tiny: objective units per
+    unit of the resource)."""
+    number = pd.to_numeric(value, errors="coerce")
+    return "—" if pd.isna(number) else f"{float(number):.3g}"
+
+
 def _replan(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
     """The re-plan comparison (:func:`commonplan.services.replanning.replan_plan`) for the
     page: the targets that fall and the capacity to add (largest first), shadow prices; or
@@ -245,8 +252,8 @@ def _replan(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any
             {
                 "account": row.account,
                 "period": row.period,
-                "published": format_number(row.shadow_price_published),
-                "revised": format_number(row.shadow_price_revised),
+                "published": _price(row.shadow_price_published),
+                "revised": _price(row.shadow_price_revised),
                 "binding": bool(row.binding),
             }
             for row in result.prices.itertuples()
