@@ -84,3 +84,31 @@ def test_a_facilitator_opens_a_round_from_the_replan(demo):
     assert opened.title.startswith("Re-plan of Plan in execution from 1.10")
     assert opened.base_problem["capacity"] == replanning.replan_plan(db, seed.plan_id).capacity
     assert S.verify_audit_log(db).ok
+
+
+def test_the_replan_over_the_api(demo):
+    db, seed, client = demo
+    body = client.get(f"/api/v1/plans/{seed.plan_id}/replan")
+    assert body.status_code == 200
+    data = body.json()
+    view = replanning.replan_plan(db, seed.plan_id)
+    assert (data["period"], data["sub_period"]) == ("1", 10)
+    assert data["capacity_limits"] == pytest.approx(view.capacity)
+    falls = [t for t in data["targets"] if t["falls"]]
+    assert len(falls) == int(view.replan.targets["falls"].sum()) and data["prices"]
+    assert all(c["gap"] > 0 for c in data["capacity"])
+    token = S.create_token(db, S.authenticate(db, "member2", demo_password("member2"))).token
+    refused = client.post(
+        f"/api/v1/plans/{seed.plan_id}/replan/round",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "PermissionDeniedError"
+    token = S.create_token(
+        db, S.authenticate(db, "facilitator", demo_password("facilitator"))
+    ).token
+    opened = client.post(
+        f"/api/v1/plans/{seed.plan_id}/replan/round",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert opened.status_code == 201 and opened.json()["phase"] == "ballot"
+    assert client.get("/api/v1/plans/999/replan").status_code == 404
