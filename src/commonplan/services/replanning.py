@@ -20,6 +20,7 @@ honours), so its alternatives are computed, voted on and published like any othe
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from commonplan.store.models import Alternative, Assembly, PlanningRound, Publis
 
 _CACHE: dict[tuple[str, int, str], ReplanView] = {}
 _CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,8 +133,10 @@ def replan_plan(db: Database, plan_id: int) -> ReplanView:
     with db.read() as session:
         state = str(monitoring._monitor_row(session, plan_id).state_sha256)
     key = (db.url, plan_id, state)
-    if key in _CACHE:
-        return _CACHE[key]
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
     plan, _, _ = _published_problem(db, plan_id)
     share, period, sub_period = forecast_levels(db, plan_id)
     levels = share
@@ -143,9 +147,10 @@ def replan_plan(db: Database, plan_id: int) -> ReplanView:
     labels = ["/".join(map(str, a)) for a in problem.economy.activities]
     capacity = {labels[k]: float(limits[k]) for k in np.flatnonzero(np.isfinite(limits))}
     view = ReplanView(plan_id, period, sub_period, levels, capacity, result)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = view
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = view
     return view
 
 
