@@ -171,3 +171,30 @@ def test_bad_weights_and_parameters_are_refused(demo):
         compute_alternatives(
             economy, [TargetGroup("a"), TargetGroup("b")], {"a": float("nan"), "b": 1.0}
         )
+
+
+def test_capacity_limits_from_a_replan_hold(demo):
+    economy, groups, weights, alternatives = demo
+    free = alternatives[0]
+    levels = free.plan.activity_levels.iloc[:, 0]
+    labels = ["/".join(map(str, a)) for a in levels.index]
+    biggest = int(np.argmax(levels.to_numpy()))
+    cap = 0.5 * float(levels.iloc[biggest])
+    (capped,) = compute_alternatives(
+        economy,
+        groups,
+        weights,
+        base_problem={"capacity": {labels[biggest]: cap}},
+        trade_offs=[DEFAULT_TRADE_OFFS[0]],
+    )
+    level = float(capped.plan.activity_levels.iloc[biggest, 0])
+    assert level <= cap * (1 + 1e-9) and level == pytest.approx(cap, rel=1e-6)  # it binds
+    assert capped.figures["objective"] <= free.figures["objective"] + 1e-9  # a tighter problem
+    for bad, message in (
+        ({"XX/none": 1.0}, "unknown activity"),
+        ({labels[0]: -1.0}, "non-negative"),
+        ({labels[0]: float("inf")}, "finite"),
+        ([1.0], "must map activities"),
+    ):
+        with pytest.raises(ParticipationInputError, match=message):
+            compute_alternatives(economy, groups, weights, base_problem={"capacity": bad})

@@ -1,6 +1,6 @@
 """The operations page in a real browser (Debian's Chromium, driven by Playwright) against a
 real server process, on a desktop and a phone-sized screen: the wall of series drawn by the
-local Plotly, the open alarm at the council's level, a refused report upload that comes back
+local Plotly, the open alarm at the council's level, the re-plan's capacity to add, a refused report upload that comes back
 as typed, an acknowledgement through the form, and the wall refreshing itself (HTMX) when
 reports arrive, without a reload."""
 
@@ -93,6 +93,11 @@ def test_operations_page(served, chromium, artifacts_dir):
     assert page.inner_text("#monitor-position") == "1.7"
     alarm = page.locator("#level-council .alarm")
     assert alarm.count() == 1 and MANUFACTURING in alarm.inner_text()
+    # the re-plan: the short product's activity is capped, the capacity to add is listed
+    expect(page.locator("#replan")).to_contain_text("targets fall")
+    assert MANUFACTURING in page.inner_text("#replan-capacity")
+    assert page.locator("#replan-prices tbody tr").count() >= 1
+    assert page.locator("#replan-round-form").count() == 0  # a member, not a facilitator
     _no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts_dir / f"server-operations-{screen}.png"), full_page=True)
 

@@ -87,6 +87,7 @@ WRITE_ENDPOINTS = [
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/close", "close_alarm", {"note": "dealt with"}),
     ("POST", "/api/v1/plans/{plan_id}/alarms/escalate", "escalate_alarms", None),
+    ("POST", "/api/v1/plans/{plan_id}/replan/round", "open_round", None),
     # last, and in this order: the facilitator's charge is removed, then given back
     ("DELETE", "/api/v1/assemblies/{assembly_id}/facilitators/{fac}", "remove_facilitator", None),
     (

@@ -121,6 +121,9 @@ def test_run_with_demo_seed_serves_the_demo(tmp_path):
         rounds = httpx.get(f"{base}/api/v1/assemblies/{assemblies[0]['id']}/rounds").json()
         assert rounds[0]["phase"] == "ballot" and len(rounds[0]["target_groups"]) == 6
         assert "Demo assembly" in httpx.get(f"{base}/").text
+        # the plan in execution: alarms on the operations page, and the re-plan
+        operations = httpx.get(f"{base}/operations").text
+        assert 'class="alarm"' in operations and 'id="replan-targets"' in operations
     finally:
         server.stop()
 

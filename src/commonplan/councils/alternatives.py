@@ -236,8 +236,9 @@ def compute_alternatives(
     """Compute one plan per trade-off (3–5 by default; see the module doc for the method).
 
     ``base_problem`` may set ``ambition`` (default 0.1), ``resource`` (an account name),
-    ``resource_share`` (default 1.0) and ``objective`` (``"harmony"``, default, or
-    ``"max_min_fulfilment"``). Trade-offs needing an imports account are skipped when
+    ``resource_share`` (default 1.0), ``objective`` (``"harmony"``, default, or
+    ``"max_min_fulfilment"``) and ``capacity`` (activity label ``"REGION/SECTOR"`` → the most
+    it can run, in activity units: e.g. what a re-plan found it can carry out). Trade-offs needing an imports account are skipped when
     the economy has none.
     """
     from commonplan.planning import Objective, PlanProblem, ResourceLimit, Targets, solve
@@ -269,6 +270,7 @@ def compute_alternatives(
         )
     imports = imports_account(economy)
     levels = np.asarray(economy.activity_levels)
+    capacity = _capacity(economy, params.get("capacity"))
 
     def base_use(account: str) -> float:
         return float(economy.account_coefficients[economy.account_names.index(account)] @ levels)
@@ -302,6 +304,7 @@ def compute_alternatives(
             resources=tuple(
                 ResourceLimit(account, np.array([limit])) for account, limit in limits.items()
             ),
+            capacity=capacity,
             name=trade_off.title,
         )
         plan = solve(problem)
@@ -320,6 +323,40 @@ def compute_alternatives(
             )
         )
     return results
+
+
+def _capacity(economy: Economy, given: Any) -> np.ndarray | None:
+    """The ``capacity`` base-problem parameter as a one-period capacity array (``inf`` where
+    none is given), or None when there is none."""
+    if not given:
+        return None
+    if not isinstance(given, Mapping):
+        raise ParticipationInputError(
+            "the base problem's capacity must map activities to limits",
+            where="base problem capacity",
+            expected='e.g. {"USA/324": 1200.0}',
+        )
+    labels = [
+        "/".join(str(part) for part in a) if isinstance(a, tuple) else str(a)
+        for a in economy.activities
+    ]
+    index = {label: k for k, label in enumerate(labels)}
+    capacity = np.full((len(labels), 1), np.inf)
+    for label, limit in given.items():
+        if label not in index:
+            raise ParticipationInputError(
+                f"unknown activity {label!r} in the base problem's capacity",
+                where="base problem capacity",
+                fix="name activities as REGION/SECTOR of the assembly's economy",
+            )
+        value = float(limit)
+        if not (np.isfinite(value) and value >= 0):
+            raise ParticipationInputError(
+                f"the capacity of {label!r} must be a finite non-negative number, not {limit!r}",
+                where="base problem capacity",
+            )
+        capacity[index[label], 0] = value
+    return capacity
 
 
 def _alternative(

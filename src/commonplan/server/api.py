@@ -41,6 +41,7 @@ from commonplan.services import (
     monitoring,
     publication,
     queries,
+    replanning,
     rounds,
     votes,
 )
@@ -807,6 +808,48 @@ async def escalate_alarms(request: Request, actor: Authenticated, plan_id: PlanI
         request, monitoring.escalate_due, actor, state_of(request).clock(), plan_id=plan_id
     )
     return [dataclasses.asdict(a) for a in moved]
+
+
+def _replan_json(view: replanning.ReplanView) -> dict[str, Any]:
+    result = view.replan
+
+    def records(frame: Any) -> list[dict[str, Any]]:
+        return json.loads(frame.to_json(orient="records"))
+
+    return {
+        "plan_id": view.plan_id,
+        "period": view.period,
+        "sub_period": view.sub_period,
+        "levels": {str(k): float(v) for k, v in view.levels.items()},
+        "capacity_limits": view.capacity,
+        "method": result.report.method,
+        "status": result.report.status,
+        "targets": records(result.targets),
+        "capacity": records(result.capacity),
+        "prices": records(result.prices),
+    }
+
+
+@router.get("/plans/{plan_id}/replan", response_model=dict[str, Any], responses=_READ_REFUSALS)
+async def replan(request: Request, plan_id: PlanId) -> Any:
+    """The re-plan of the plan's period from the monitor's forecast: the state (``levels``:
+    forecast share of plan of the products the shortfall rule flags; ``capacity_limits``),
+    the targets with published and revised deliveries (``falls``), the binding capacity
+    (``gap``: capacity to add) and the shadow prices, published and revised."""
+    return _replan_json(await run_read(request, replanning.replan_plan, plan_id))
+
+
+@router.post(
+    "/plans/{plan_id}/replan/round",
+    response_model=schemas.RoundOut,
+    status_code=201,
+    responses=_REFUSALS,
+)
+async def open_replan_round(request: Request, actor: Authenticated, plan_id: PlanId) -> Any:
+    """Open a new planning round from the re-plan (facilitators of the plan's assembly): the
+    same target groups and base problem, with the re-plan's capacity limits."""
+    info = await run_write(request, replanning.open_replan_round, actor, plan_id)
+    return views.round_json(info)
 
 
 # --- audit -------------------------------------------------------------------------------

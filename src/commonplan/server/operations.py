@@ -35,7 +35,7 @@ from commonplan.server.context import (
 from commonplan.server.formatting import format_number
 from commonplan.server.pages import TEMPLATES, _product_namer, _selection
 from commonplan.server.problems import problem_body, status_for
-from commonplan.services import monitoring
+from commonplan.services import monitoring, replanning
 from commonplan.services.roles import Actor
 from commonplan.store.database import Database
 from commonplan.store.models import Role
@@ -47,6 +47,8 @@ REFRESH_S = 15
 WALL = 12
 """Series drawn as charts (alarmed first, then by change probability); the table lists all."""
 MAX_UPLOAD = 4 * 1024 * 1024
+REPLAN_ROWS = 10
+"""Rows shown of the re-plan's falling targets and capacity to add (the largest first)."""
 
 LEVEL_NAMES = {
     "assembly": "Whole assembly",
@@ -194,8 +196,77 @@ def _live(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
     }
 
 
+def _price(value: Any) -> str:
+    """A shadow price to three significant figures (they are often tiny: objective units per
+    unit of the resource)."""
+    number = pd.to_numeric(value, errors="coerce")
+    return "—" if pd.isna(number) else f"{float(number):.3g}"
+
+
+def _replan(db: Database, plan_id: int, economy_id: int | None) -> dict[str, Any]:
+    """The re-plan comparison (:func:`commonplan.services.replanning.replan_plan`) for the
+    page: the targets that fall and the capacity to add (largest first), shadow prices; or
+    why there is none."""
+    try:
+        view = replanning.replan_plan(db, plan_id)
+    except CommonplanError as error:
+        return {"error": str(error)}
+    name = _product_namer(db, economy_id)
+    result = view.replan
+    targets = result.targets
+    falls = targets[targets["falls"]].sort_values("change").head(REPLAN_ROWS)
+    capacity = result.capacity.sort_values("gap", ascending=False).head(REPLAN_ROWS)
+    return {
+        "position": f"{view.period}.{view.sub_period}",
+        "n_short": len(view.levels),
+        "n_falls": int(targets["falls"].sum()),
+        "n_targets": len(targets),
+        "n_capacity": int(result.capacity["activity"].nunique()),
+        "method": f"{result.report.method}, {result.report.status}",
+        "short": [
+            {"product": p, "name": name(_tuple(p)), "share": _percent(v)}
+            for p, v in view.levels.sort_values().items()
+        ],
+        "falls": [
+            {
+                "product": row.product,
+                "name": name(_tuple(row.product)),
+                "target": format_number(row.target),
+                "published": format_number(row.published),
+                "revised": format_number(row.revised),
+                "change": format_number(row.change),
+            }
+            for row in falls.itertuples()
+        ],
+        "capacity": [
+            {
+                "activity": row.activity,
+                "name": name(_tuple(row.activity)),
+                "published": format_number(row.published),
+                "limit": format_number(row.limit),
+                "gap": format_number(row.gap),
+            }
+            for row in capacity.itertuples()
+        ],
+        "prices": [
+            {
+                "account": row.account,
+                "period": row.period,
+                "published": _price(row.shadow_price_published),
+                "revised": _price(row.shadow_price_revised),
+                "binding": bool(row.binding),
+            }
+            for row in result.prices.itertuples()
+        ],
+    }
+
+
 def _context(
-    db: Database, actor: Actor | None, plan_param: str | None, assembly_param: str | None
+    db: Database,
+    actor: Actor | None,
+    plan_param: str | None,
+    assembly_param: str | None,
+    with_replan: bool = False,
 ) -> dict[str, Any]:
     board, plan_id = _plan_of(db, plan_param, assembly_param)
     context: dict[str, Any] = {
@@ -222,6 +293,8 @@ def _context(
         Role.FACILITATOR,
     )
     context["csv_columns"] = "product,period,sub_period,output,unit"
+    if with_replan and live["monitor"].period is not None:
+        context["replan"] = _replan(db, plan_id, economy_id)
     return context
 
 
@@ -293,6 +366,7 @@ async def operations_page(request: Request) -> HTMLResponse:
         actor,
         request.query_params.get("plan"),
         request.query_params.get("assembly"),
+        True,
     )
     return await _render(request, "operations.html", actor, context)
 
@@ -456,6 +530,22 @@ async def escalate_submit(request: Request) -> Response:
         return await _refused(request, actor, plan_id, error)
     await _flash(request, "ok", f"{len(moved)} alarms escalated.")
     return RedirectResponse(_back(request, plan_id), status_code=303)
+
+
+@router.post("/operations/replan-round", name="page_replan_round", response_class=HTMLResponse)
+async def replan_round_submit(request: Request) -> Response:
+    """Open a new planning round from the re-plan (facilitators of the plan's assembly)."""
+    form = await request.form()
+    actor = await page_actor(request)
+    plan_id = _int_param(str(form.get("plan_id") or "")) or 0
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        opened = await run_write(request, replanning.open_replan_round, _signed_in(actor), plan_id)
+    except CommonplanError as error:
+        return await _refused(request, actor, plan_id, error)
+    await _flash(request, "ok", f"Round {opened.title!r} is open for ballots.")
+    path = request.url_for("page_dashboard").path
+    return RedirectResponse(f"{path}?assembly={opened.assembly_id}", status_code=303)
 
 
 def reports_csv(frame: pd.DataFrame) -> str:

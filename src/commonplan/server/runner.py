@@ -28,7 +28,8 @@ def run(
     The database (``settings.database_url``; SQLite by default) is migrated to the latest
     schema first (unless ``settings.apply_migrations`` is False, in which case an older
     schema stops the start with a :class:`~commonplan.errors.DatabaseError`). With
-    ``seed_demo=True`` the demo assembly, councils, accounts and an open round are created
+    ``seed_demo=True`` the demo assembly, councils, accounts, a published plan in simulated
+    execution and an open round are created
     (see :func:`commonplan.services.demo.seed_demo`) and the demo accounts are printed.
     ``echo`` receives the start-up lines (the CLI passes ``typer.echo``).
 
@@ -55,6 +56,11 @@ def run(
         )
         for account in demo.accounts:
             echo(f"  {account.username:<12} {account.password:<24} {account.role.value}")
+        if demo.plan_id is not None:
+            echo(
+                f"a published plan in execution, its alarms and the re-plan: "
+                f"/operations?plan={demo.plan_id}"
+            )
     if workers > 1:
         database.dispose()
     app = create_app(settings, database=database) if workers <= 1 else None

@@ -11,7 +11,7 @@ harmless: the existing demo is returned.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -99,6 +99,8 @@ class DemoSeed:
     economy_id: int | None
     accounts: tuple[DemoAccount, ...]
     created: bool
+    plan_id: int | None = None
+    """The monitored published plan of the simulated execution (None if not seeded)."""
 
 
 def demo_password(username: str) -> str:
@@ -152,17 +154,35 @@ def _existing(db: Database) -> DemoSeed | None:
             .scalars()
             .first()
         )
-        return DemoSeed(
-            assembly.id, round_id or 0, assembly.economy_id, _demo_accounts(), created=False
-        )
+        assembly_id, economy_id = assembly.id, assembly.economy_id
+    from commonplan.services.monitoring import monitored_plans
+
+    plans = monitored_plans(db, assembly_id)
+    return DemoSeed(
+        assembly_id,
+        round_id or 0,
+        economy_id,
+        _demo_accounts(),
+        created=False,
+        plan_id=plans[-1] if plans else None,
+    )
 
 
 def seed_demo(
-    db: Database, *, economy: Economy | None = None, ballot_days: int = 7, vote_days: int = 14
+    db: Database,
+    *,
+    economy: Economy | None = None,
+    ballot_days: int = 7,
+    vote_days: int = 14,
+    execution: bool = True,
+    now: datetime | None = None,
 ) -> DemoSeed:
     """Create the demo assembly, councils, accounts and an open round (or return the existing demo).
 
-    Runs as the local system administrator (:meth:`Actor.system`), so every step is in
+    With ``execution`` (default) a first round is carried to publication and its plan is
+    watched through a simulated execution (:mod:`commonplan.services.demo_execution`) before
+    the open round is opened; ``now`` (timezone-aware, default the current time) is when the
+    latest month's reports are filed and the alarms escalated. Runs as the local system administrator (:meth:`Actor.system`), so every step is in
     the audit log like any other.
     """
     found = _existing(db)
@@ -221,20 +241,42 @@ def seed_demo(
             if not present:
                 assemblies.add_membership(db, system, council.id, users[username])
 
-    now = utcnow()
+    now = utcnow() if now is None else now
     accounts.add_facilitator(db, system, assembly.id, users["facilitator"])
     facilitator = accounts.get_actor(db, users["facilitator"])
+    base_problem = {"ambition": 0.1, "resource_share": 1.0, "objective": "harmony"}
+    executed = None
+    if execution:
+        from commonplan.services.demo_execution import seed_execution
+
+        executed = seed_execution(
+            db,
+            facilitator,
+            [accounts.get_actor(db, users[name]) for name in members],
+            assembly.id,
+            economy,
+            demo_target_groups(economy),
+            base_problem,
+            now,
+        )
     opened = rounds.open_round(
         db,
         facilitator,
         assembly.id,
         "Demo planning round",
         demo_target_groups(economy),
-        base_problem={"ambition": 0.1, "resource_share": 1.0, "objective": "harmony"},
+        base_problem=base_problem,
         ballot_deadline=now + timedelta(days=ballot_days),
         vote_deadline=now + timedelta(days=vote_days),
     )
-    return DemoSeed(assembly.id, opened.id, stored.id, demo_accounts, created=True)
+    return DemoSeed(
+        assembly.id,
+        opened.id,
+        stored.id,
+        demo_accounts,
+        created=True,
+        plan_id=executed.plan_id if executed is not None else None,
+    )
 
 
 def _demo_councils(

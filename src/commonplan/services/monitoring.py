@@ -389,6 +389,14 @@ def monitor_info(db: Database, plan_id: int) -> MonitorInfo:
         return _monitor_info(session, row, plan, _targets(session, plan, row))
 
 
+def plan_targets(db: Database, plan_id: int) -> Any:
+    """The core's :class:`~commonplan.monitoring.reports.PlanTargets` of monitored plan
+    ``plan_id``: planned output per product, in the plan's unit, over its sub-periods."""
+    with db.read() as session:
+        row = _monitor_row(session, plan_id)
+        return _targets(session, session.get(PublishedPlan, plan_id), row)
+
+
 def plan_id_of_round(db: Database, round_id: int) -> int | None:
     """The id of round ``round_id``'s published plan (None before publication)."""
     with db.read() as session:
