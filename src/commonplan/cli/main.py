@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from commonplan.cli import admin, analyze, db, demo, participate, plan, server
+from commonplan.cli import admin, analyze, db, demo, participate, plan, server, sweep
 from commonplan.errors import CommonplanError
 
 app_typer = typer.Typer(
@@ -27,7 +27,7 @@ def main() -> None:
     """Commonplan: read input-output tables, analyse them, compute plans, and let councils decide."""
 
 
-for module in (analyze, demo, plan, participate, server, admin, db):
+for module in (analyze, demo, plan, participate, server, admin, db, sweep):
     module.register(app_typer)
 
 
