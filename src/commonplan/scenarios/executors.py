@@ -316,13 +316,13 @@ class DaskExecutor(Executor):
                     n_workers=self._requested,
                     threads_per_worker=1,
                     processes=self.processes,
-                    host="127.0.0.1",
+                    **({"host": "127.0.0.1"} if self.processes else {}),
                     dashboard_address=None,
                     silence_logs=logging.ERROR,
                 )
                 self._client = Client(self._cluster, timeout=self.startup_timeout)
             self._client.wait_for_workers(self._requested or 1, timeout=self.startup_timeout)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, RuntimeError) as error:
             self.close()
             where = f"scheduler {self.scheduler}" if self.scheduler else "LocalCluster"
             raise ExecutorError(
