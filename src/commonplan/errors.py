@@ -158,3 +158,10 @@ class ChecksumError(DataError):
 class ReportError(DataError):
     """A production report does not fit the published plan (unknown product or period, a
     duplicate of a report already filed, a negative or non-finite quantity, another unit)."""
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+
+class ExecutorError(CommonplanError):
+    """An executor could not start its workers, lost one, or a batch did not finish in time."""
