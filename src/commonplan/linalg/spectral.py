@@ -24,6 +24,10 @@ EIGVALS_LIMIT = 2000
 """Up to this many rows the eigenvalues are computed densely (LAPACK ``geev``); ARPACK above."""
 
 
+# Bounds this close (relative) differ only by the rounding of the sums that make them.
+_ROUNDING = 64 * np.finfo(float).eps
+
+
 def spectral_radius_bounds(
     A: sp.sparray | np.ndarray,
     iterations: int = BOUNDS_ITERATIONS,
@@ -51,7 +55,7 @@ def spectral_radius_bounds(
         w = AT @ v
         ratio = w / v
         upper = min(upper, float(ratio.max(initial=0.0)))
-        lower = max(lower, float(ratio.min(initial=0.0)))
+        lower = max(lower, float(ratio.min()) if ratio.size else 0.0)
         if upper < threshold or lower >= threshold or upper - lower <= tol * max(upper, 1e-300):
             break
         norm = w.max()
@@ -68,13 +72,18 @@ def spectral_radius(A: sp.sparray | np.ndarray, *, threshold: float = 1.0) -> fl
     lower bound when that is at least ``threshold``, and otherwise the largest eigenvalue
     modulus: dense eigenvalues up to :data:`EIGVALS_LIMIT` rows, ARPACK (``eigs``, largest
     magnitude) above, falling back on the upper bound if ARPACK does not converge (so that
-    a doubtful case is treated as not below the threshold).
+    a doubtful case is treated as not below the threshold). Where the bounds meet to rounding,
+    the upper one is returned, for the same reason.
     """
     lower, upper = spectral_radius_bounds(A, threshold=threshold)
     if upper < threshold:
         return upper
     if lower >= threshold:
         return lower
+    if upper - lower <= _ROUNDING * upper:
+        # The bounds meet to rounding (equal column sums: ρ is that sum); an eigenvalue
+        # routine would only add its own rounding, on either side of the threshold.
+        return upper
     if A.shape[0] <= EIGVALS_LIMIT:
         dense = A.toarray() if sp.issparse(A) else np.asarray(A)
         return float(np.abs(np.linalg.eigvals(dense)).max(initial=0.0))
