@@ -102,7 +102,9 @@ class AnalysisResults(WritesTables):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result as a named DataFrame (the names become file names)."""
-        out: dict[str, pd.DataFrame] = {"summary": self.overview.to_frame(name="value")}
+        out: dict[str, pd.DataFrame] = {
+            "summary": self.overview.rename_axis("field").to_frame(name="value")
+        }
         out["output_multipliers"] = self.output_multipliers
         out["account_multipliers"] = self.account_multipliers
         for account, table in self.multiplier_tables.items():
