@@ -5,8 +5,9 @@ footprints and value-added origin need final demand by destination, Type II need
 household closure, labour values a labour account …), builds one
 :class:`~commonplan.analysis.solver.LeontiefSolver` and reuses it for everything, and
 returns an :class:`AnalysisResults`. That is a :class:`~commonplan.results.Result`:
-``tables()`` gives every result as a named DataFrame, ``write(folder, formats)`` writes
-them as Parquet, CSV or one Excel workbook, ``summary()`` is a short text and ``report``
+``tables()`` gives every result as a named DataFrame, ``tidy_tables()`` the same in the
+layout of the files (one header row, labels as columns, long where products were columns),
+``write(folder, formats)`` writes those as Parquet, CSV or one Excel workbook, ``summary()`` is a short text and ``report``
 says how the Leontief systems were solved.
 
 The accounts and the final-demand category it needs are found by their role

@@ -9,6 +9,11 @@ Every result of Commonplan (see :mod:`commonplan.results`) hands its tables to
   it is only the default row number ``0 … n−1``;
 * Parquet needs text column labels: they are converted to strings, level by level, and the
   (Multi)Index is kept;
+* a flat table (no row labels, one column level) goes to CSV through Arrow's writer
+  (shortest round-trip floats) unless a text needs quotes; :func:`long_format` and
+  :func:`flat_format` turn a labelled wide frame into such a table (one header row,
+  labels as columns), as :meth:`AnalysisResults.tidy_tables
+  <commonplan.analysis.AnalysisResults.tidy_tables>` does for every analysis file;
 * the same tables give the same bytes in every format: the workbook's zip timestamps and
   its created/modified dates are fixed (1980-01-01), since a run must be repeatable bit
   for bit.
