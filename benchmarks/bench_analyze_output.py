@@ -9,15 +9,19 @@ labour and a value-added account, is written in Commonplan's own format
 * CLI: the wall-clock seconds of ``commonplan analyze FOLDER -o OUT`` in a fresh process
   (reading, analysing, writing CSV and Parquet and run.json; interpreter start included);
 * the ratio CLI / compute (issue 11 asks for at most 5 at 2·10⁵ products);
+* the CLI's own split from its ``run.json`` (read, compute, write, report, total);
 * the bytes written, and bytes per non-zero of ``A``, which stays flat as ``n`` grows when
   output grows with the non-zeros rather than with n².
 
-Usage: ``python benchmarks/bench_analyze_output.py [--sizes 20000 200000] [--per-column 10]``.
+With ``--report`` the CLI also writes ``report.html`` (its time is in the CLI column).
+
+Usage: ``python benchmarks/bench_analyze_output.py [--sizes 20000 200000] [--per-column 10] [--report]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -49,7 +53,7 @@ def generated_economy(n: int, per_column: int, seed: int = 7) -> Economy:
     )
 
 
-def measure(n: int, per_column: int, folder: Path) -> dict[str, float]:
+def measure(n: int, per_column: int, folder: Path, report: bool = False) -> dict[str, float]:
     """Compute time, CLI time and bytes written for one size."""
     economy = generated_economy(n, per_column)
     table = folder / f"economy_{n}"
@@ -60,7 +64,8 @@ def measure(n: int, per_column: int, folder: Path) -> dict[str, float]:
     out = folder / f"out_{n}"
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "commonplan.cli.main", "analyze", str(table), "-o", str(out)],
+        [sys.executable, "-m", "commonplan.cli.main", "analyze", str(table), "-o", str(out)]
+        + (["--report"] if report else []),
         capture_output=True,
         text=True,
     )
@@ -70,13 +75,22 @@ def measure(n: int, per_column: int, folder: Path) -> dict[str, float]:
         )
     cli = time.perf_counter() - start
     written = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
-    return {"n": n, "nnz": economy.use.nnz, "compute": compute, "cli": cli, "bytes": written}
+    steps = json.loads((out / "run.json").read_text(encoding="utf-8"))["timings_s"]
+    return {
+        "n": n,
+        "nnz": economy.use.nnz,
+        "compute": compute,
+        "cli": cli,
+        "bytes": written,
+        "steps": ", ".join(f"{k} {v:.2f}" for k, v in steps.items()),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--per-column", type=int, default=10)
+    parser.add_argument("--report", action="store_true", help="also write report.html")
     args = parser.parse_args()
     print(
         f"{'products':>9} {'nnz(A)':>10} {'compute s':>9} {'CLI s':>7} {'ratio':>6} "
@@ -84,10 +98,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            m = measure(n, args.per_column, Path(tmp))
+            m = measure(n, args.per_column, Path(tmp), args.report)
             print(
                 f"{m['n']:>9,} {m['nnz']:>10,} {m['compute']:>9.2f} {m['cli']:>7.2f} "
                 f"{m['cli'] / m['compute']:>6.2f} {m['bytes']:>12,} {m['bytes'] / m['nnz']:>9.2f}"
+                f"  (CLI's run.json, s: {m['steps']})"
             )
 
 

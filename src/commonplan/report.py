@@ -229,7 +229,8 @@ def plan_report(plan: Plan) -> list[Section]:
         sections.append(
             Section("Plan fulfilment", ("fulfilment ratio of the targets, per period",), figure)
         )
-    sections.append(_resource_prices(plan, periods))
+    if len(plan.resources):
+        sections.append(_resource_prices(plan, periods))
     prices = plan.product_prices.mean(axis=1)
     if len(prices):
         sections.append(

@@ -123,3 +123,26 @@ def test_chromium_draws_every_chart_offline(reports, chromium, name):
     assert page.evaluate("typeof Plotly") == "object"
     assert requests == [path.as_uri()], requests  # the page itself, nothing else
     page.close()
+
+
+def test_labels_with_markup_are_shown_not_rendered():
+    import numpy as np
+
+    from commonplan import Economy
+    from commonplan.analysis import analyse
+    from commonplan.report import analysis_report, render
+
+    hostile = "<img src=x onerror=alert(1)>"
+    Z = np.array([[10.0, 20.0], [15.0, 5.0]])
+    x = np.array([100.0, 80.0])
+    economy = Economy.from_flows(
+        Z,
+        (x - Z.sum(axis=1)).reshape(-1, 1),
+        x,
+        accounts={hostile: 0.3 * x},
+        products=[hostile, "b"],
+    )
+    page = render(hostile, analysis_report(analyse(economy)))
+    page = page.replace(plotly_js().replace("</script", "<\\/script"), "")
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the heading and the text, escaped

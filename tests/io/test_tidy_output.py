@@ -53,3 +53,18 @@ def test_written_csv_has_one_header_row_and_parquet_the_labels(tmp_path):
 def test_an_empty_frame_stays_empty():
     frame = _accounts_by_product().iloc[:0]
     assert long_format(frame).shape == (0, 4)
+
+
+def test_csv_texts_needing_quotes_and_exact_floats(tmp_path):
+    values = np.array([0.1, 1 / 3, 3.1183145201048547e-09, np.nan])
+    frame = pd.DataFrame({"label": ["a,b", 'say "x"', "plain", "line\nbreak"], "value": values})
+    plain = frame.iloc[2:3].reset_index(drop=True)  # no text needs quotes: Arrow writes it
+    write_tables({"t": frame, "u": plain}, tmp_path, ("csv",))
+    for name, expected in (("t", frame), ("u", plain)):
+        back = pd.read_csv(tmp_path / f"{name}.csv")
+        assert list(back["label"]) == list(expected["label"])
+        np.testing.assert_array_equal(back["value"].to_numpy(), expected["value"].to_numpy())
+    assert (tmp_path / "u.csv").read_text().splitlines() == [
+        "label,value",
+        "plain,3.1183145201048547e-9",
+    ]

@@ -5,8 +5,9 @@ footprints and value-added origin need final demand by destination, Type II need
 household closure, labour values a labour account …), builds one
 :class:`~commonplan.analysis.solver.LeontiefSolver` and reuses it for everything, and
 returns an :class:`AnalysisResults`. That is a :class:`~commonplan.results.Result`:
-``tables()`` gives every result as a named DataFrame, ``write(folder, formats)`` writes
-them as Parquet, CSV or one Excel workbook, ``summary()`` is a short text and ``report``
+``tables()`` gives every result as a named DataFrame, ``tidy_tables()`` the same in the
+layout of the files (one header row, labels as columns, long where products were columns),
+``write(folder, formats)`` writes those as Parquet, CSV or one Excel workbook, ``summary()`` is a short text and ``report``
 says how the Leontief systems were solved.
 
 The accounts and the final-demand category it needs are found by their role
@@ -102,7 +103,9 @@ class AnalysisResults(WritesTables):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result as a named DataFrame (the names become file names)."""
-        out: dict[str, pd.DataFrame] = {"summary": self.overview.to_frame(name="value")}
+        out: dict[str, pd.DataFrame] = {
+            "summary": self.overview.rename_axis("field").to_frame(name="value")
+        }
         out["output_multipliers"] = self.output_multipliers
         out["account_multipliers"] = self.account_multipliers
         for account, table in self.multiplier_tables.items():

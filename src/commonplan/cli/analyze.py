@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,10 +12,13 @@ from rich.table import Table
 
 from commonplan.runrecord import Timings, write_run_record
 
+if TYPE_CHECKING:
+    from commonplan.economy import Economy
+
 console = Console()
 
 
-def check_fits_excel(economy) -> None:
+def check_fits_excel(economy: Economy) -> None:
     """Refuse ``--excel`` before analysing when the written tables cannot fit an Excel sheet.
 
     The tables are written in long format (see

@@ -9,6 +9,11 @@ Every result of Commonplan (see :mod:`commonplan.results`) hands its tables to
   it is only the default row number ``0 … n−1``;
 * Parquet needs text column labels: they are converted to strings, level by level, and the
   (Multi)Index is kept;
+* a flat table (no row labels, one column level) goes to CSV through Arrow's writer
+  (shortest round-trip floats) unless a text needs quotes; :func:`long_format` and
+  :func:`flat_format` turn a labelled wide frame into such a table (one header row,
+  labels as columns), as :meth:`AnalysisResults.tidy_tables
+  <commonplan.analysis.AnalysisResults.tidy_tables>` does for every analysis file;
 * the same tables give the same bytes in every format: the workbook's zip timestamps and
   its created/modified dates are fixed (1980-01-01), since a run must be repeatable bit
   for bit.
@@ -16,6 +21,8 @@ Every result of Commonplan (see :mod:`commonplan.results`) hands its tables to
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -23,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from commonplan.errors import FileFormatError, UnsupportedOperationError
 
@@ -130,7 +139,33 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """One header row when the columns have one level; Arrow's CSV writer (about ten times
+    faster than pandas, shortest round-trip floats, ``true``/``false``) for a flat frame whose
+    texts need no quotes; pandas for a frame with row labels or column levels, texts with
+    commas, quotes or line breaks, or columns Arrow cannot type."""
+    flat = not _has_labels(frame.index) and frame.columns.nlevels == 1
+    if flat and frame.columns.is_unique:
+        try:
+            _write_csv_arrow(frame, path)
+            return
+        except (pa.ArrowException, TypeError, ValueError):
+            pass
     frame.to_csv(path, index=_has_labels(frame.index))
+
+
+def _write_csv_arrow(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(_with_text_columns(frame), preserve_index=False)
+    columns = [
+        column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    table = pa.Table.from_arrays(columns, names=table.column_names)
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(table.column_names)  # quoted as pandas does
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+    with path.open("wb") as file:  # a value needing quotes raises: pandas writes the file then
+        file.write(header.getvalue().encode("utf-8"))
+        pa_csv.write_csv(table, file, write_options=options)
 
 
 _FILE_WRITERS = {"parquet": _write_parquet, "csv": _write_csv}
