@@ -163,9 +163,9 @@ def _refuse_duplicates(keys: list[np.ndarray], path: Path | str) -> None:
 
 
 def _positions(
-    products: pd.MultiIndex, regions: pd.Series, sectors: pd.Series, where: str
+    lookup: _ProductLookup, regions: pd.Series, sectors: pd.Series, where: str
 ) -> np.ndarray:
-    positions = products.get_indexer(pd.MultiIndex.from_arrays([regions, sectors]))
+    positions = lookup(regions, sectors)
     unknown = positions < 0
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
@@ -177,6 +177,46 @@ def _positions(
             fix="add the product to the products file, or correct its label",
         )
     return positions
+
+
+class _ProductLookup:
+    """Positions of (region, sector) pairs among ``products``, for millions of pairs.
+
+    Each level is hashed on its own with Arrow (``pyarrow.compute.index_in``) and a pair
+    becomes one integer key; a MultiIndex of millions of string pairs is far slower.
+    """
+
+    def __init__(self, products: pd.MultiIndex) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._pc = pc
+        regions = pa.array(products.get_level_values(0).astype(str), pa.string())
+        sectors = pa.array(products.get_level_values(1).astype(str), pa.string())
+        self._regions = pc.unique(regions)
+        self._sectors = pc.unique(sectors)
+        self._table = pa.array(self._keys(regions, sectors))
+
+    def _keys(self, regions, sectors) -> np.ndarray:
+        pc = self._pc
+        rc = pc.index_in(regions, value_set=self._regions).to_numpy(zero_copy_only=False)
+        sc = pc.index_in(sectors, value_set=self._sectors).to_numpy(zero_copy_only=False)
+        rc = np.nan_to_num(np.asarray(rc, dtype=np.float64), nan=-1).astype(np.int64)
+        sc = np.nan_to_num(np.asarray(sc, dtype=np.float64), nan=-1).astype(np.int64)
+        return np.where((rc < 0) | (sc < 0), -1, rc * len(self._sectors) + sc)
+
+    def __call__(self, regions: pd.Series, sectors: pd.Series) -> np.ndarray:
+        import pyarrow as pa
+
+        found = self._keys(
+            pa.array(regions.astype(str), pa.string()), pa.array(sectors.astype(str), pa.string())
+        )
+        positions = self._pc.index_in(pa.array(found), value_set=self._table)
+        positions = np.nan_to_num(
+            np.asarray(positions.to_numpy(zero_copy_only=False), dtype=np.float64), nan=-1
+        ).astype(np.int64)
+        positions[found < 0] = -1
+        return positions
 
 
 def _product_index(blocks: dict[str, pd.DataFrame | None], folder: Path) -> pd.MultiIndex:
@@ -234,13 +274,14 @@ def read_coo(
     n = len(products)
     flows = blocks["flows"]
     where = str(_block_path(folder, "flows"))
-    rows = _positions(products, flows["row_region"], flows["row_sector"], where)
-    cols = _positions(products, flows["col_region"], flows["col_sector"], where)
+    lookup = _ProductLookup(products)
+    rows = _positions(lookup, flows["row_region"], flows["row_sector"], where)
+    cols = _positions(lookup, flows["col_region"], flows["col_sector"], where)
     _refuse_duplicates([rows, cols], where)
     Z = sp.csr_array(sp.coo_array((flows["value"].to_numpy(), (rows, cols)), shape=(n, n)))
-    Y, fd_columns = _final_demand(blocks["final_demand"], products, folder)
-    x = _output(blocks["output"], products, folder)
-    accounts, account_units = _accounts(blocks["accounts"], products, folder)
+    Y, fd_columns = _final_demand(blocks["final_demand"], products, lookup, folder)
+    x = _output(blocks["output"], products, lookup, folder)
+    accounts, account_units = _accounts(blocks["accounts"], products, lookup, folder)
     metadata = Metadata(name=name or folder.name, year=year, units=units, source=str(folder))
     return Economy.from_flows(
         Z,
@@ -255,12 +296,12 @@ def read_coo(
 
 
 def _final_demand(
-    frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path
+    frame: pd.DataFrame | None, products: pd.MultiIndex, lookup: _ProductLookup, folder: Path
 ) -> tuple[np.ndarray, pd.Index]:
     if frame is None:
         return np.zeros((len(products), 0)), pd.Index([])
     where = str(_block_path(folder, "final_demand"))
-    rows = _positions(products, frame["row_region"], frame["row_sector"], where)
+    rows = _positions(lookup, frame["row_region"], frame["row_sector"], where)
     if "fd_region" in frame.columns:
         keys = pd.MultiIndex.from_arrays(
             [frame["fd_region"], frame["category"]], names=["region", "category"]
@@ -275,11 +316,13 @@ def _final_demand(
     return Y, columns
 
 
-def _output(frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path) -> np.ndarray | None:
+def _output(
+    frame: pd.DataFrame | None, products: pd.MultiIndex, lookup: _ProductLookup, folder: Path
+) -> np.ndarray | None:
     if frame is None:
         return None
     where = str(_block_path(folder, "output"))
-    rows = _positions(products, frame["region"], frame["sector"], where)
+    rows = _positions(lookup, frame["region"], frame["sector"], where)
     _refuse_duplicates([rows], where)
     x = np.zeros(len(products))
     x[rows] = frame["value"].to_numpy()
@@ -287,12 +330,12 @@ def _output(frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path) -
 
 
 def _accounts(
-    frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path
+    frame: pd.DataFrame | None, products: pd.MultiIndex, lookup: _ProductLookup, folder: Path
 ) -> tuple[dict[str, np.ndarray] | None, dict[str, str]]:
     if frame is None:
         return None, {}
     where = str(_block_path(folder, "accounts"))
-    cols = _positions(products, frame["col_region"], frame["col_sector"], where)
+    cols = _positions(lookup, frame["col_region"], frame["col_sector"], where)
     names = pd.Index(frame["account"]).unique()
     rows = names.get_indexer(frame["account"])
     _refuse_duplicates([rows, cols], where)
@@ -300,8 +343,8 @@ def _accounts(
     values[rows, cols] = frame["value"].to_numpy()
     units: dict[str, str] = {}
     if "unit" in frame.columns:
-        for account, unit in zip(frame["account"], frame["unit"].fillna(""), strict=True):
-            units.setdefault(account, str(unit))
+        first = frame[["account", "unit"]].drop_duplicates("account")
+        units = {str(a): str(u) for a, u in zip(first["account"], first["unit"].fillna(""))}
     return {name: values[k] for k, name in enumerate(names)}, units
 
 
