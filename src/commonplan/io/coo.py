@@ -344,7 +344,9 @@ def _accounts(
     units: dict[str, str] = {}
     if "unit" in frame.columns:
         first = frame[["account", "unit"]].drop_duplicates("account")
-        units = {str(a): str(u) for a, u in zip(first["account"], first["unit"].fillna(""))}
+        units = {
+            str(a): str(u) for a, u in zip(first["account"], first["unit"].fillna(""), strict=True)
+        }
     return {name: values[k] for k, name in enumerate(names)}, units
 
 
