@@ -125,3 +125,17 @@ def test_ragged_and_binary_csv_are_format_errors(tmp_path: Path):
     (tmp_path / "bin" / "flows.csv").write_bytes(b"row_region,\xff\xfe\x00\x01\n")
     with pytest.raises(FileFormatError):
         read_coo(tmp_path / "bin")
+
+
+def test_hostile_parquet_and_missing_columns(tmp_path: Path):
+    from commonplan.errors import FileFormatError
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "flows.parquet").write_bytes(b"not parquet at all")
+    assert detect_format(tmp_path / "p") is None
+    with pytest.raises(FileFormatError):
+        read_coo(tmp_path / "p")
+    with pytest.raises(FileFormatError, match="missing"):
+        read_coo(_write(tmp_path / "m", flows="row_region,row_sector,value\nA,x,1\n"))
+    with pytest.raises(LabelError, match="no row_sector"):
+        read_coo(_write(tmp_path / "b", flows=FLOWS + "A,,A,x,1\n"))
