@@ -13,6 +13,7 @@ from commonplan import Economy
 from commonplan.analysis import footprints
 from commonplan.analysis.ghosh import (
     allocation_coefficients,
+    downstream_multipliers,
     forward_multipliers,
     ghosh_matrices,
 )
@@ -140,6 +141,11 @@ def test_ghosh_equals_pymrio_calc_b_and_calc_g(economy):
     close(allocation_coefficients(economy).toarray(), B.to_numpy(), "sparse B")
     forward = forward_multipliers(economy)
     close(forward.loc[G_theirs.index], G_theirs.sum(axis=1), "forward multipliers")
+    S = io.emissions.S
+    M_down = iomath.calc_M_down(S, G_theirs)
+    names = [" / ".join(row) for row in S.index]
+    ours = downstream_multipliers(economy, names)
+    close(ours.loc[:, M_down.columns].to_numpy(), M_down.to_numpy(), "M_down")
     # supply-driven identity: xᵀ = vᵀ G with v = x − Bᵀ... i.e. the primary inputs
     x = economy.activity_levels
     v = x - allocation_coefficients(economy).T @ x
