@@ -13,6 +13,7 @@ from commonplan import Economy
 from commonplan.analysis import footprints
 from commonplan.analysis.ghosh import (
     allocation_coefficients,
+    downstream_multipliers,
     forward_multipliers,
     ghosh_matrices,
 )
@@ -140,6 +141,11 @@ def test_ghosh_equals_pymrio_calc_b_and_calc_g(economy):
     close(allocation_coefficients(economy).toarray(), B.to_numpy(), "sparse B")
     forward = forward_multipliers(economy)
     close(forward.loc[G_theirs.index], G_theirs.sum(axis=1), "forward multipliers")
+    S = io.emissions.S
+    M_down = iomath.calc_M_down(S, G_theirs)
+    names = [" / ".join(row) for row in S.index]
+    ours = downstream_multipliers(economy, names)
+    close(ours.loc[:, M_down.columns].to_numpy(), M_down.to_numpy(), "M_down")
     # supply-driven identity: xᵀ = vᵀ G with v = x − Bᵀ... i.e. the primary inputs
     x = economy.activity_levels
     v = x - allocation_coefficients(economy).T @ x
@@ -159,3 +165,45 @@ def test_per_capita_equals_pymrio_d_cba_cap(economy):
         per_capita(fp.D_cba_reg, population.drop("reg6"))
     with pytest.raises(InvalidValueError):
         per_capita(fp.D_cba_reg, population * 0)
+
+
+def test_forward_multipliers_on_icio_equal_the_dense_ghosh_inverse(shared_data):
+    from commonplan.io.icio import read_icio_arrays
+
+    icio = read_icio_arrays(shared_data / "mrio" / "icio2025_y2022_80x10.npz")
+    _, G = ghosh_matrices(icio)
+    close(forward_multipliers(icio).to_numpy(), G.to_numpy().sum(axis=1), "800 products")
+    assert (forward_multipliers(icio) >= 1 - 1e-12).all()
+
+
+def test_map_back_frames_and_refusals(economy):
+    merged = aggregate(economy, sectors=SECTORS)
+    frame = pd.DataFrame({"x": merged.activity_levels, "one": 1.0}, index=merged.products)
+    back = map_back(frame, economy.products, sectors=SECTORS)
+    assert back.index.equals(economy.products)
+    assert (back["one"] == 1.0).all()
+    with pytest.raises(LabelError, match="no value"):
+        map_back(frame.iloc[1:], economy.products, sectors=SECTORS)
+    with pytest.raises(InvalidValueError, match="weights"):
+        map_back(frame, economy.products, sectors=SECTORS, weights=np.ones(3))
+
+
+def test_aggregate_refuses_a_supply_use_economy():
+    import scipy.sparse as sp
+
+    from commonplan.errors import UnsupportedOperationError
+
+    joint = Economy(
+        products=[("R", "a"), ("R", "b")],
+        activities=[("R", "a")],
+        use=sp.csr_array(np.array([[0.1], [0.2]])),
+        make=sp.csr_array(np.array([[0.6], [0.4]])),
+        account_coefficients=np.zeros((0, 1)),
+        account_names=(),
+        account_units={},
+        final_demand_values=np.ones((2, 1)),
+        final_demand_columns=pd.Index(["households"]),
+        activity_levels=np.array([10.0]),
+    )
+    with pytest.raises(UnsupportedOperationError, match="symmetric"):
+        aggregate(joint, sectors={"a": "ab", "b": "ab"})

@@ -55,5 +55,7 @@ def test_default_income_is_total_value_added(us2014):
     assert (table["type_II"][active] < old["type_II"][active]).all()
     assert (table["type_II"] >= table["type_I"] - 1e-12).all()
     # analyse's automatic closure uses the same default
-    auto = analyse(us2014).output_multipliers["type_II"]
+    results = analyse(us2014)
+    assert any("the total of 'value_added'" in note for note in results.notes)
+    auto = results.output_multipliers["type_II"]
     np.testing.assert_allclose(auto.to_numpy(), table["type_II"].to_numpy(), rtol=1e-12)

@@ -125,3 +125,51 @@ def test_ragged_and_binary_csv_are_format_errors(tmp_path: Path):
     (tmp_path / "bin" / "flows.csv").write_bytes(b"row_region,\xff\xfe\x00\x01\n")
     with pytest.raises(FileFormatError):
         read_coo(tmp_path / "bin")
+
+
+def test_hostile_parquet_and_missing_columns(tmp_path: Path):
+    from commonplan.errors import FileFormatError
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "flows.parquet").write_bytes(b"not parquet at all")
+    assert detect_format(tmp_path / "p") is None
+    with pytest.raises(FileFormatError):
+        read_coo(tmp_path / "p")
+    with pytest.raises(FileFormatError, match="missing"):
+        read_coo(_write(tmp_path / "m", flows="row_region,row_sector,value\nA,x,1\n"))
+    with pytest.raises(LabelError, match="no row_sector"):
+        read_coo(_write(tmp_path / "b", flows=FLOWS + "A,,A,x,1\n"))
+
+
+def test_pymrio_test_system_round_trip_keeps_final_demand_stressors(tmp_path: Path):
+    import pymrio
+
+    from commonplan.analysis import footprints
+    from commonplan.io.pymrio_bridge import from_pymrio
+
+    economy = from_pymrio(pymrio.load_test())
+    write_coo(economy, tmp_path / "coo", format="csv")
+    back = read_table(tmp_path / "coo")
+    assert_same_economy(economy, back)
+    np.testing.assert_allclose(
+        back.final_demand_stressor_values, economy.final_demand_stressor_values, rtol=0, atol=0
+    )
+    io = pymrio.load_test().calc_all()
+    emissions = [a for a in back.account_names if a.startswith("emission")]
+    fp = footprints(
+        back, accounts=emissions, final_demand_stressors=back.final_demand_stressors.loc[emissions]
+    )
+    theirs = io.emissions.D_cba_reg.to_numpy()
+    assert np.abs(fp.D_cba_reg.to_numpy() - theirs).max() <= 1e-9 * np.abs(theirs).max()
+
+
+def test_categories_file_orders_and_checks_final_demand(tmp_path: Path):
+    folder = _write(tmp_path / "c", flows=FLOWS, final_demand=FD, categories="category\ngov\nhh\n")
+    economy = read_coo(folder)
+    assert list(economy.final_demand_columns) == ["gov", "hh"]
+    assert economy.final_demand["gov"].sum() == 0 and economy.final_demand["hh"].sum() == 17
+    with pytest.raises(LabelError, match="not in the categories file"):
+        read_coo(_write(tmp_path / "d", flows=FLOWS, final_demand=FD, categories="category\ngov\n"))
+    regional = "fd_region,category\nA,hh\n"
+    with pytest.raises(LabelError, match="fd_region"):
+        read_coo(_write(tmp_path / "e", flows=FLOWS, final_demand=FD, categories=regional))

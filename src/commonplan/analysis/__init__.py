@@ -18,7 +18,12 @@ from commonplan.analysis.dependence import (
 )
 from commonplan.analysis.extraction import extract_partner_supply, extract_sectors
 from commonplan.analysis.footprints import Footprints, footprints
-from commonplan.analysis.ghosh import allocation_coefficients, forward_multipliers, ghosh_matrices
+from commonplan.analysis.ghosh import (
+    allocation_coefficients,
+    downstream_multipliers,
+    forward_multipliers,
+    ghosh_matrices,
+)
 from commonplan.analysis.labour import labour_values
 from commonplan.analysis.leontief import prices, quantities, total_requirements
 from commonplan.analysis.linkages import CLASSES, classify, key_sectors, linkages
@@ -47,6 +52,7 @@ __all__ = [
     "aggregate",
     "allocation_coefficients",
     "characterize",
+    "downstream_multipliers",
     "forward_multipliers",
     "ghosh_matrices",
     "map_back",

@@ -7,26 +7,37 @@ the intermediate flows,
   sold to product ``j`` (rows of zero output are zero, as in pymrio's ``calc_B``);
 * ``G = (I − B)⁻¹`` — the Ghosh inverse; ``xᵀ = vᵀ G`` for primary inputs ``v``;
 * forward (downstream, supply-driven) output multipliers ``G·1``: the output made
-  possible downstream per unit of primary input into ``i`` (M&B §12.2, the row sums).
+  possible downstream per unit of primary input into ``i`` (M&B §12.2, the row sums);
+* downstream account multipliers ``M_down = S (Gᵀ − I)`` (pymrio's ``calc_M_down``):
+  the account used downstream, outside ``i`` itself, per unit of primary input into ``i``.
 
 Since ``I − B = x̂⁻¹ (I − A) x̂``, ``G = x̂⁻¹ L x̂`` and ``G·1 = x̂⁻¹ L x``: the forward
-multipliers take one Leontief solve, never a dense inverse, so they scale to sparse
+multipliers take one Leontief solve and ``M_down`` one per account
+(``(S Gᵀ)_{k,i} = (L (x ∘ s_k))_i / x_i``), never a dense inverse, so they scale to sparse
 economies of any size. :func:`ghosh_matrices` returns dense ``B`` and ``G`` for small
 tables (pymrio's ``calc_B`` and ``calc_G``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from commonplan.analysis._inputs import get_solver
+from commonplan.analysis._inputs import account_rows, get_solver
 from commonplan.analysis.solver import LeontiefSolver
 from commonplan.economy import Economy
 from commonplan.errors import UnsupportedOperationError
 
-__all__ = ["allocation_coefficients", "forward_multipliers", "ghosh_matrices", "DENSE_GHOSH_LIMIT"]
+__all__ = [
+    "allocation_coefficients",
+    "downstream_multipliers",
+    "forward_multipliers",
+    "ghosh_matrices",
+    "DENSE_GHOSH_LIMIT",
+]
 
 DENSE_GHOSH_LIMIT = 5_000
 """Largest number of products for which :func:`ghosh_matrices` forms the dense ``G``."""
@@ -54,6 +65,25 @@ def forward_multipliers(economy: Economy, solver: LeontiefSolver | None = None) 
     Lx = solver.solve(x)
     values = np.where(x != 0, Lx * _inverse_output(x), 1.0)
     return pd.Series(values, index=economy.products, name="forward_multiplier")
+
+
+def downstream_multipliers(
+    economy: Economy,
+    accounts: str | Sequence[str] | None = None,
+    *,
+    solver: LeontiefSolver | None = None,
+) -> pd.DataFrame:
+    """``M_down = S (Gᵀ − I)``, accounts × products: each account used downstream per unit
+    of primary input into a product (the account's unit per money unit). Products with zero
+    output get 0 (their row of ``G`` is the unit vector)."""
+    names, S = account_rows(economy, accounts)
+    x = economy._require_levels()
+    if not names:
+        return pd.DataFrame(np.zeros((0, economy.n_products)), columns=economy.products)
+    solved = get_solver(economy, solver).solve((S * x).T)
+    values = (np.asarray(solved).reshape(economy.n_products, -1) * _inverse_output(x)[:, None]).T
+    values = np.where(x != 0, values - S, 0.0)
+    return pd.DataFrame(values, index=pd.Index(names, name="account"), columns=economy.products)
 
 
 def ghosh_matrices(economy: Economy) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -41,6 +41,7 @@ from commonplan.analysis.multipliers import (
     HouseholdClosure,
     account_multipliers,
     closed_model,
+    income_total_account,
     multiplier_table,
     output_multipliers,
 )
@@ -320,6 +321,11 @@ def _auto_closure(economy: Economy, notes: list[str]) -> HouseholdClosure | None
     except CommonplanError as error:
         notes.append(f"Type II multipliers skipped: {error}")
         return None
+    notes.append(
+        f"Type II multipliers: household row {income!r}, column {consumption!r} divided by "
+        f"household income = the total of {income_total_account(economy, closure)!r} "
+        "(pass closure=HouseholdClosure(..., household_income=...) for another figure)"
+    )
     return closure
 
 

@@ -274,13 +274,29 @@ def read_economy(folder: str | Path) -> Economy:
     return _read(folder)
 
 
+def read_coo(folder: str | Path, **options: Any) -> Economy:
+    """Read a long (COO) folder (see :mod:`commonplan.io.coo`)."""
+    from commonplan.io.coo import read_coo as _read
+
+    return _read(folder, **options)
+
+
+def write_coo(economy: Economy, folder: str | Path, *, format: str = "parquet") -> Path:
+    """Write a symmetric economy as a long (COO) folder (see :mod:`commonplan.io.coo`)."""
+    from commonplan.io.coo import write_coo as _write
+
+    return _write(economy, folder, format=format)
+
+
 __all__ = [
     "FORMATS",
     "YEAR_SELECTING",
     "Reader",
     "detect_format",
     "read_table",
+    "read_coo",
     "read_economy",
+    "write_coo",
     "write_economy",
     "write_tables",
 ]

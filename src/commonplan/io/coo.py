@@ -13,6 +13,11 @@ non-zero value (money flows, in the table's unit)::
     output.csv|parquet        region, sector, value: gross output x (default Z·1 + Y·1)
     products.csv|parquet      region, sector: every product, in order (default: the
                               order of first appearance in flows, final demand, output)
+    categories.csv|parquet    [fd_region,] category: every final-demand column, in order
+                              (default: order of first appearance in final_demand)
+    final_demand_stressors.csv|parquet
+                              account, [fd_region,] category, value: account totals
+                              caused directly by final demand (pymrio's F_Y)
 
 Cells absent from a file are zero. A triplet given twice is refused, not summed. The
 folder is detected by ``flows.csv`` or ``flows.parquet`` with a ``row_region`` column.
@@ -45,9 +50,12 @@ COO_COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("account", "col_region", "col_sector", "value"),
     "output": ("region", "sector", "value"),
     "products": ("region", "sector"),
+    "categories": ("category",),
+    "final_demand_stressors": ("account", "category", "value"),
 }
 """Required columns of each block file (``final_demand`` may add ``fd_region``,
-``accounts`` may add ``unit``)."""
+``categories`` and ``final_demand_stressors`` may add ``fd_region``, ``accounts``
+``unit``)."""
 _SUFFIXES = (".parquet", ".csv")
 
 
@@ -163,9 +171,9 @@ def _refuse_duplicates(keys: list[np.ndarray], path: Path | str) -> None:
 
 
 def _positions(
-    products: pd.MultiIndex, regions: pd.Series, sectors: pd.Series, where: str
+    lookup: _ProductLookup, regions: pd.Series, sectors: pd.Series, where: str
 ) -> np.ndarray:
-    positions = products.get_indexer(pd.MultiIndex.from_arrays([regions, sectors]))
+    positions = lookup(regions, sectors)
     unknown = positions < 0
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
@@ -177,6 +185,46 @@ def _positions(
             fix="add the product to the products file, or correct its label",
         )
     return positions
+
+
+class _ProductLookup:
+    """Positions of (region, sector) pairs among ``products``, for millions of pairs.
+
+    Each level is hashed on its own with Arrow (``pyarrow.compute.index_in``) and a pair
+    becomes one integer key; a MultiIndex of millions of string pairs is far slower.
+    """
+
+    def __init__(self, products: pd.MultiIndex) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._pc = pc
+        regions = pa.array(products.get_level_values(0).astype(str), pa.string())
+        sectors = pa.array(products.get_level_values(1).astype(str), pa.string())
+        self._regions = pc.unique(regions)
+        self._sectors = pc.unique(sectors)
+        self._table = pa.array(self._keys(regions, sectors))
+
+    def _keys(self, regions, sectors) -> np.ndarray:
+        pc = self._pc
+        rc = pc.index_in(regions, value_set=self._regions).to_numpy(zero_copy_only=False)
+        sc = pc.index_in(sectors, value_set=self._sectors).to_numpy(zero_copy_only=False)
+        rc = np.nan_to_num(np.asarray(rc, dtype=np.float64), nan=-1).astype(np.int64)
+        sc = np.nan_to_num(np.asarray(sc, dtype=np.float64), nan=-1).astype(np.int64)
+        return np.where((rc < 0) | (sc < 0), -1, rc * len(self._sectors) + sc)
+
+    def __call__(self, regions: pd.Series, sectors: pd.Series) -> np.ndarray:
+        import pyarrow as pa
+
+        found = self._keys(
+            pa.array(regions.astype(str), pa.string()), pa.array(sectors.astype(str), pa.string())
+        )
+        positions = self._pc.index_in(pa.array(found), value_set=self._table)
+        positions = np.nan_to_num(
+            np.asarray(positions.to_numpy(zero_copy_only=False), dtype=np.float64), nan=-1
+        ).astype(np.int64)
+        positions[found < 0] = -1
+        return positions
 
 
 def _product_index(blocks: dict[str, pd.DataFrame | None], folder: Path) -> pd.MultiIndex:
@@ -234,15 +282,18 @@ def read_coo(
     n = len(products)
     flows = blocks["flows"]
     where = str(_block_path(folder, "flows"))
-    rows = _positions(products, flows["row_region"], flows["row_sector"], where)
-    cols = _positions(products, flows["col_region"], flows["col_sector"], where)
+    lookup = _ProductLookup(products)
+    rows = _positions(lookup, flows["row_region"], flows["row_sector"], where)
+    cols = _positions(lookup, flows["col_region"], flows["col_sector"], where)
     _refuse_duplicates([rows, cols], where)
     Z = sp.csr_array(sp.coo_array((flows["value"].to_numpy(), (rows, cols)), shape=(n, n)))
-    Y, fd_columns = _final_demand(blocks["final_demand"], products, folder)
-    x = _output(blocks["output"], products, folder)
-    accounts, account_units = _accounts(blocks["accounts"], products, folder)
+    Y, fd_columns = _final_demand(
+        blocks["final_demand"], blocks["categories"], products, lookup, folder
+    )
+    x = _output(blocks["output"], products, lookup, folder)
+    accounts, account_units = _accounts(blocks["accounts"], products, lookup, folder)
     metadata = Metadata(name=name or folder.name, year=year, units=units, source=str(folder))
-    return Economy.from_flows(
+    economy = Economy.from_flows(
         Z,
         pd.DataFrame(Y, index=products, columns=fd_columns),
         x,
@@ -252,34 +303,89 @@ def read_coo(
         metadata=metadata,
         balance_tolerance=balance_tolerance,
     )
+    stressors = blocks["final_demand_stressors"]
+    if stressors is None:
+        return economy
+    return economy.replace(
+        final_demand_stressor_values=_stressors(stressors, economy, folder),
+    )
+
+
+def _fd_keys(frame: pd.DataFrame) -> pd.Index:
+    if "fd_region" in frame.columns:
+        return pd.MultiIndex.from_arrays(
+            [frame["fd_region"], frame["category"]], names=["region", "category"]
+        )
+    return pd.Index(frame["category"])
+
+
+def _stressors(frame: pd.DataFrame, economy: Economy, folder: Path) -> np.ndarray:
+    """Final-demand stressors (accounts × final-demand columns) from their long table."""
+    where = str(_block_path(folder, "final_demand_stressors"))
+    rows = pd.Index(economy.account_names).get_indexer(frame["account"])
+    keys = _fd_keys(frame)
+    columns = economy.final_demand_columns
+    if isinstance(columns, pd.MultiIndex) != isinstance(keys, pd.MultiIndex):
+        raise FileFormatError(
+            "final-demand stressors and final demand disagree on fd_region",
+            where=where,
+            expected="an fd_region column in both files, or in neither",
+        )
+    cols = columns.get_indexer(keys)
+    for positions, what in ((rows, "account"), (cols, "final-demand column")):
+        if (positions < 0).any():
+            row = int(np.flatnonzero(positions < 0)[0])
+            raise LabelError(
+                f"row {row + 1}: unknown {what}",
+                where=where,
+                expected=f"an {what} present in the accounts / final_demand files",
+                fix="correct the label or add the account or category",
+            )
+    _refuse_duplicates([rows, cols], where)
+    values = np.zeros((len(economy.account_names), len(columns)))
+    values[rows, cols] = frame["value"].to_numpy()
+    return values
 
 
 def _final_demand(
-    frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path
+    frame: pd.DataFrame | None,
+    categories: pd.DataFrame | None,
+    products: pd.MultiIndex,
+    lookup: _ProductLookup,
+    folder: Path,
 ) -> tuple[np.ndarray, pd.Index]:
+    listed = None if categories is None else _fd_keys(categories)
     if frame is None:
-        return np.zeros((len(products), 0)), pd.Index([])
+        columns = pd.Index([]) if listed is None else listed
+        return np.zeros((len(products), len(columns))), columns
     where = str(_block_path(folder, "final_demand"))
-    rows = _positions(products, frame["row_region"], frame["row_sector"], where)
-    if "fd_region" in frame.columns:
-        keys = pd.MultiIndex.from_arrays(
-            [frame["fd_region"], frame["category"]], names=["region", "category"]
+    rows = _positions(lookup, frame["row_region"], frame["row_sector"], where)
+    keys = _fd_keys(frame)
+    columns = keys.unique() if listed is None else listed
+    same_kind = isinstance(columns, pd.MultiIndex) == isinstance(keys, pd.MultiIndex)
+    cols = columns.get_indexer(keys) if same_kind else np.full(len(keys), -1)
+    if (cols < 0).any():
+        row = int(np.flatnonzero(cols < 0)[0])
+        raise LabelError(
+            f"row {row + 1}: final-demand column {keys[row]} is not in the categories file",
+            where=where,
+            expected="only columns listed in categories.csv|parquet (with fd_region in both "
+            "files or in neither)",
+            fix="add the column to the categories file, or correct its label",
         )
-    else:
-        keys = pd.Index(frame["category"])
-    columns = keys.unique()
-    cols = columns.get_indexer(keys)
     _refuse_duplicates([rows, cols], where)
     Y = np.zeros((len(products), len(columns)))
     Y[rows, cols] = frame["value"].to_numpy()
     return Y, columns
 
 
-def _output(frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path) -> np.ndarray | None:
+def _output(
+    frame: pd.DataFrame | None, products: pd.MultiIndex, lookup: _ProductLookup, folder: Path
+) -> np.ndarray | None:
     if frame is None:
         return None
     where = str(_block_path(folder, "output"))
-    rows = _positions(products, frame["region"], frame["sector"], where)
+    rows = _positions(lookup, frame["region"], frame["sector"], where)
     _refuse_duplicates([rows], where)
     x = np.zeros(len(products))
     x[rows] = frame["value"].to_numpy()
@@ -287,12 +393,12 @@ def _output(frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path) -
 
 
 def _accounts(
-    frame: pd.DataFrame | None, products: pd.MultiIndex, folder: Path
+    frame: pd.DataFrame | None, products: pd.MultiIndex, lookup: _ProductLookup, folder: Path
 ) -> tuple[dict[str, np.ndarray] | None, dict[str, str]]:
     if frame is None:
         return None, {}
     where = str(_block_path(folder, "accounts"))
-    cols = _positions(products, frame["col_region"], frame["col_sector"], where)
+    cols = _positions(lookup, frame["col_region"], frame["col_sector"], where)
     names = pd.Index(frame["account"]).unique()
     rows = names.get_indexer(frame["account"])
     _refuse_duplicates([rows, cols], where)
@@ -300,8 +406,10 @@ def _accounts(
     values[rows, cols] = frame["value"].to_numpy()
     units: dict[str, str] = {}
     if "unit" in frame.columns:
-        for account, unit in zip(frame["account"], frame["unit"].fillna(""), strict=True):
-            units.setdefault(account, str(unit))
+        first = frame[["account", "unit"]].drop_duplicates("account")
+        units = {
+            str(a): str(u) for a, u in zip(first["account"], first["unit"].fillna(""), strict=True)
+        }
     return {name: values[k] for k, name in enumerate(names)}, units
 
 
@@ -346,6 +454,12 @@ def write_coo(economy: Economy, folder: str | Path, *, format: str = "parquet") 
         "final_demand": _fd_long(economy, regions, sectors),
         "accounts": _accounts_long(economy, regions, sectors, x),
     }
+    tables["categories"] = _categories_long(economy.final_demand_columns)
+    stale = [folder / f"final_demand_stressors{suffix}" for suffix in _SUFFIXES]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if economy.final_demand_stressor_values is not None:
+        tables["final_demand_stressors"] = _stressors_long(economy)
     for block, table in tables.items():
         path = folder / f"{block}.{format}"
         if format == "csv":
@@ -384,3 +498,28 @@ def _accounts_long(
             "unit": [economy.account_units.get(str(n), "") for n in names[k]],
         }
     )
+
+
+def _stressors_long(economy: Economy) -> pd.DataFrame:
+    values = economy.final_demand_stressor_values
+    k, c = np.nonzero(values)
+    columns = economy.final_demand_columns
+    frame: dict[str, object] = {"account": np.array(economy.account_names, dtype=object)[k]}
+    if isinstance(columns, pd.MultiIndex):
+        frame["fd_region"] = columns.get_level_values(0).astype(str).to_numpy()[c]
+        frame["category"] = columns.get_level_values(1).astype(str).to_numpy()[c]
+    else:
+        frame["category"] = columns.astype(str).to_numpy()[c]
+    frame["value"] = values[k, c]
+    return pd.DataFrame(frame)
+
+
+def _categories_long(columns: pd.Index) -> pd.DataFrame:
+    if isinstance(columns, pd.MultiIndex):
+        return pd.DataFrame(
+            {
+                "fd_region": columns.get_level_values(0).astype(str),
+                "category": columns.get_level_values(1).astype(str),
+            }
+        )
+    return pd.DataFrame({"category": columns.astype(str)})
