@@ -1,6 +1,6 @@
 """The operations page in a real browser (Debian's Chromium, driven by Playwright) against a
 real server process, on a desktop and a phone-sized screen: the wall of series drawn by the
-local Plotly, the open alarm at the council's level, the re-plan's capacity to add, a refused report upload that comes back
+local Plotly, the open alarm at the council's level, the re-plan's capacity to add (and, on the desktop, a facilitator opening a round from it), a refused report upload that comes back
 as typed, an acknowledgement through the form, and the wall refreshing itself (HTMX) when
 reports arrive, without a reload."""
 
@@ -126,4 +126,17 @@ def test_operations_page(served, chromium, artifacts_dir):
     page.wait_for_selector("#series-0 .main-svg")
     _no_horizontal_scroll(page)
     assert elsewhere == [], f"the page fetched from elsewhere: {elsewhere}"
+    context.close()
+    if not phone:  # once: a facilitator opens a new round from the re-plan
+        _open_round_from_replan(chromium, world, base)
+
+
+def _open_round_from_replan(chromium, world, base: str) -> None:
+    context = chromium.new_context(viewport=SCREENS["desktop"])
+    page = context.new_page()
+    _sign_in(page, base, "fac")
+    page.goto(f"{base}/operations?plan={world.plan_id}")
+    page.click("#replan-round-form button[type=submit]")
+    expect(page.locator(".notice.ok")).to_contain_text("is open for ballots")
+    assert "Re-plan of Plan 2026 from 1.8" in page.inner_text(".notice.ok")
     context.close()

@@ -9,8 +9,8 @@ and alarm is in the audit chain like real ones:
 * every product has seeded noise of :data:`NOISE` (a share of plan);
 * from month :data:`STOP_MONTH` the economy's imports stop: the :data:`N_SHORT` products
   with the largest direct import content (imports per unit of output, from the economy's
-  imports account) fall short of plan by that content, with no substitution in the short
-  run (without an imports account: the largest products, by :data:`FALLBACK_SHORTFALL`);
+  imports account) fall short of plan by that content (kept within 2–70 %), with no
+  substitution in the short run (without an imports account: the largest products, by :data:`FALLBACK_SHORTFALL`);
 * the next most import-dependent product has stocks of imported inputs that run down: its
   output slips by :data:`SLIP_PER_MONTH` of plan a month from month :data:`STOP_MONTH` + 1
   (a change of slope, alarmed later than the steps);
@@ -27,11 +27,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from commonplan.councils.ballots import TargetGroup
 from commonplan.economy import Economy
+from commonplan.monitoring.reports import PlanTargets
 from commonplan.services import monitoring, rounds
 from commonplan.services.ballots import submit_ballot
 from commonplan.services.queries import list_alternatives
@@ -74,8 +77,8 @@ def _publish_round(
     facilitator: Actor,
     members: list[Actor],
     assembly_id: int,
-    groups: tuple,
-    base_problem: dict,
+    groups: tuple[TargetGroup, ...],
+    base_problem: dict[str, Any],
 ) -> int:
     """A round carried through ballots, alternatives, vote and publication; its id."""
     opened = rounds.open_round(
@@ -117,11 +120,11 @@ def import_content(economy: Economy, products: tuple[str, ...]) -> pd.Series | N
     return pd.Series(content, index=labels).reindex(list(products)).fillna(0.0)
 
 
-def _shortfall(economy: Economy, targets: object) -> tuple[dict[str, float], str]:
+def _shortfall(economy: Economy, targets: PlanTargets) -> tuple[dict[str, float], str]:
     """The products that fall short when imports stop, their ratio actual/plan, and the
     product that slips."""
-    products = targets.products  # type: ignore[attr-defined]
-    planned = pd.Series(targets.planned[:, 0], index=list(products))  # type: ignore[attr-defined]
+    products = targets.products
+    planned = pd.Series(targets.planned[:, 0], index=list(products))
     content = import_content(economy, products)
     if content is not None and (content[planned > 0] > 0.02).sum() > N_SHORT:
         ranked = content[planned > 0].sort_values(ascending=False, kind="stable")
@@ -134,15 +137,15 @@ def _shortfall(economy: Economy, targets: object) -> tuple[dict[str, float], str
 
 
 def simulated_reports(
-    economy: Economy, targets: object
+    economy: Economy, targets: PlanTargets
 ) -> tuple[pd.DataFrame, dict[str, float], str, tuple[str, int]]:
     """The first :data:`MONTHS_FILED` months of reports (the format ``file_reports`` reads),
     the shortfall, the product that slips and the outlier (product, 1-based month)."""
     from commonplan.monitoring.simulate import Change, execution_reports, simulate_ratios
 
-    products = list(targets.products)  # type: ignore[attr-defined]
+    products = list(targets.products)
     shortfall, slip = _shortfall(economy, targets)
-    planned = targets.planned[:, 0]  # type: ignore[attr-defined]
+    planned = targets.planned[:, 0]
     others = [
         k for k, p in enumerate(products) if p not in shortfall and p != slip and planned[k] > 0
     ]
@@ -155,7 +158,7 @@ def simulated_reports(
     ratios = simulate_ratios(np.full(len(products), NOISE), MONTHS_FILED, changes, seed=SEED)
     for product, ratio in shortfall.items():
         ratios[products.index(product), STOP_MONTH - 1 :] *= ratio
-    frame = execution_reports(targets, ratios)  # type: ignore[arg-type]
+    frame = execution_reports(targets, ratios)
     return frame, shortfall, slip, (products[outlier], OUTLIER_MONTH)
 
 
@@ -165,8 +168,8 @@ def seed_execution(
     members: list[Actor],
     assembly_id: int,
     economy: Economy,
-    groups: tuple,
-    base_problem: dict,
+    groups: tuple[TargetGroup, ...],
+    base_problem: dict[str, Any],
     now: datetime,
 ) -> SeededExecution:
     """Publish a plan in the demo assembly, monitor it and file its simulated first months."""
