@@ -121,8 +121,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print(describe_machine())
-    bench_sweep(args.scenarios, args.workers, args.batch)
-    bench_partitioned(args.products, args.partitions, args.workers)
+    if args.scenarios > 0:
+        bench_sweep(args.scenarios, args.workers, args.batch)
+    if args.products > 0:
+        bench_partitioned(args.products, args.partitions, args.workers)
 
 
 if __name__ == "__main__":
