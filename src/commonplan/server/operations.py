@@ -460,6 +460,29 @@ async def file_reports_submit(request: Request) -> Response:
     return RedirectResponse(_back(request, plan_id), status_code=303)
 
 
+async def _alarm_write(
+    request: Request, alarm_id: int, service, fields: tuple[str, ...], done: str
+) -> Response:
+    """Run an alarm ``service`` with the form's ``fields`` (in order), then come back."""
+    form = await request.form()
+    actor = await page_actor(request)
+    plan_id = _int_param(str(form.get("plan_id") or "")) or 0
+    try:
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        await run_write(
+            request,
+            service,
+            _signed_in(actor),
+            alarm_id,
+            *(str(form.get(name) or "") for name in fields),
+            now=state_of(request).clock(),
+        )
+    except CommonplanError as error:
+        return await _refused(request, actor, plan_id, error)
+    await _flash(request, "ok", done)
+    return RedirectResponse(_back(request, plan_id), status_code=303)
+
+
 @router.post(
     "/operations/alarms/{alarm_id}/acknowledge",
     name="page_acknowledge",
@@ -467,24 +490,13 @@ async def file_reports_submit(request: Request) -> Response:
 )
 async def acknowledge_submit(request: Request, alarm_id: int) -> Response:
     """Acknowledge an alarm with a note and an action from the page."""
-    form = await request.form()
-    actor = await page_actor(request)
-    plan_id = _int_param(str(form.get("plan_id") or "")) or 0
-    try:
-        check_csrf(request, str(form.get("csrf_token") or ""))
-        await run_write(
-            request,
-            monitoring.acknowledge_alarm,
-            _signed_in(actor),
-            alarm_id,
-            str(form.get("note") or ""),
-            str(form.get("action") or ""),
-            now=state_of(request).clock(),
-        )
-    except CommonplanError as error:
-        return await _refused(request, actor, plan_id, error)
-    await _flash(request, "ok", f"Alarm {alarm_id} is acknowledged; it escalates no further.")
-    return RedirectResponse(_back(request, plan_id), status_code=303)
+    return await _alarm_write(
+        request,
+        alarm_id,
+        monitoring.acknowledge_alarm,
+        ("note", "action"),
+        f"Alarm {alarm_id} is acknowledged; it escalates no further.",
+    )
 
 
 @router.post(
@@ -492,23 +504,9 @@ async def acknowledge_submit(request: Request, alarm_id: int) -> Response:
 )
 async def close_submit(request: Request, alarm_id: int) -> Response:
     """Close an acknowledged alarm with a note from the page."""
-    form = await request.form()
-    actor = await page_actor(request)
-    plan_id = _int_param(str(form.get("plan_id") or "")) or 0
-    try:
-        check_csrf(request, str(form.get("csrf_token") or ""))
-        await run_write(
-            request,
-            monitoring.close_alarm,
-            _signed_in(actor),
-            alarm_id,
-            str(form.get("note") or ""),
-            now=state_of(request).clock(),
-        )
-    except CommonplanError as error:
-        return await _refused(request, actor, plan_id, error)
-    await _flash(request, "ok", f"Alarm {alarm_id} is closed.")
-    return RedirectResponse(_back(request, plan_id), status_code=303)
+    return await _alarm_write(
+        request, alarm_id, monitoring.close_alarm, ("note",), f"Alarm {alarm_id} is closed."
+    )
 
 
 @router.post("/operations/escalate", name="page_escalate", response_class=HTMLResponse)
