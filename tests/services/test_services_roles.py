@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from commonplan import services as S
 from commonplan.errors import CommonplanError, PermissionDeniedError
+from commonplan.participation import generate_economy
 from commonplan.services import PERMISSIONS, Actor, Role
 from commonplan.services import monitoring as M
+from commonplan.services import participation as LP
 from commonplan.store.models import AuditEntry, Base
 
 # One call per write action; each is valid for an allowed role in the world's state.
@@ -50,6 +52,15 @@ CALLS = {
     "acknowledge_alarm": lambda w, a: M.acknowledge_alarm(w.db, a, 1, "seen", "acting"),
     "close_alarm": lambda w, a: M.close_alarm(w.db, a, 1, "dealt with"),
     "escalate_alarms": lambda w, a: M.escalate_due(w.db, a),
+    # live participatory rounds: the economy's councils are not provisioned and live round 1
+    # does not exist here; the role check comes first
+    "open_live_round": lambda w, a: LP.open_live_round(
+        w.db, a, w.assembly_id, generate_economy(12, 2, 4, seed=0), title="Live"
+    ),
+    "close_iteration": lambda w, a: LP.close_iteration(w.db, a, 1),
+    "submit_proposals": lambda w, a: LP.submit_proposals(
+        w.db, a, 1, 1, [{"council": w.councils[1], "quantities": {}}]
+    ),
 }
 
 
@@ -119,7 +130,27 @@ ROUND_CALLS = {
     ),
     "tally_round": lambda db, a, _assembly, round_id: S.tally_round(db, a, round_id),
     "publish_plan": lambda db, a, _assembly, round_id: S.publish_plan(db, a, round_id),
+    "open_live_round": lambda db, a, assembly, _round: LP.open_live_round(
+        db, a, assembly, LIVE_ECONOMY(), title="Live"
+    ),
+    "close_iteration": lambda db, a, assembly, _round: LP.close_iteration(
+        db, a, LIVE_ROUNDS[assembly]
+    ),
 }
+LIVE_ROUNDS: dict[int, int] = {}
+"""Assembly id → a live round opened on it (set by the test before it calls ROUND_CALLS)."""
+
+
+def LIVE_ECONOMY():  # noqa: N802 - a constant made on demand
+    return generate_economy(12, 2, 4, seed=0)
+
+
+def _open_live_round(db, admin, assembly_id: int) -> int:
+    economy = LIVE_ECONOMY()
+    LP.provision_councils(db, admin, assembly_id, economy)
+    opened = LP.open_live_round(db, admin, assembly_id, economy, title="Live B").id
+    LIVE_ROUNDS[assembly_id] = opened
+    return opened
 
 
 def test_round_calls_cover_every_facilitation_action():
@@ -134,6 +165,7 @@ def test_a_facilitator_acts_only_in_the_assemblies_they_facilitate(db):
     admin = world.admin
     other = S.create_assembly(db, admin, "Assembly B")
     other_round = S.open_round(db, admin, other.id, "B's round", GROUPS).id
+    _open_live_round(db, admin, other.id)
     before = _row_counts(db)
     for call in ROUND_CALLS.values():
         with pytest.raises(PermissionDeniedError, match=f"does not facilitate assembly {other.id}"):

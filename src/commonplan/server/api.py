@@ -39,6 +39,7 @@ from commonplan.services import (
     assemblies,
     ballots,
     monitoring,
+    participation,
     publication,
     queries,
     replanning,
@@ -882,3 +883,176 @@ async def audit_verify(request: Request) -> Any:
         "head_hash": report.head_hash,
         "problems": [dataclasses.asdict(p) for p in report.problems],
     }
+
+
+# --- live participatory rounds -------------------------------------------------------------
+
+LiveRoundId = Annotated[int, Path(ge=1, le=schemas.MAX_ID, description="live round id")]
+
+
+def _live_economy(body: schemas.LiveRoundIn) -> Any:
+    from commonplan.errors import ParticipationInputError
+    from commonplan.participation import generate_economy
+
+    if (body.experiment is None) == (body.generated is None):
+        raise ParticipationInputError(
+            "give the economy as exactly one of experiment or generated",
+            where="economy",
+            expected="experiment (the text of a .clj file) or generated {worker_councils, …}",
+        )
+    if body.experiment is not None:
+        return participation.read_economy_text(body.experiment, body.experiment_name)
+    spec = body.generated
+    assert spec is not None
+    return generate_economy(
+        spec.worker_councils, spec.consumer_councils, spec.goods_per_class, seed=spec.seed
+    )
+
+
+def _open_live(db: Any, actor: Actor, assembly_id: int, body: schemas.LiveRoundIn) -> Any:
+    economy = _live_economy(body)
+    if body.provision:
+        participation.provision_councils(db, actor, assembly_id, economy)
+    return participation.open_live_round(
+        db,
+        actor,
+        assembly_id,
+        economy,
+        title=body.title,
+        stop_threshold=body.stop_threshold,
+        max_iterations=body.max_iterations,
+        iteration_seconds=body.iteration_seconds,
+        initial_price=body.initial_price,
+    )
+
+
+def _live_json(info: participation.LiveRoundInfo) -> dict[str, Any]:
+    return dict(dataclasses.asdict(info), n_councils=info.n_councils)
+
+
+@router.post("/assemblies/{assembly_id}/live", status_code=201, responses=_REFUSALS)
+async def open_live_round(
+    request: Request, actor: Authenticated, assembly_id: AssemblyId, body: schemas.LiveRoundIn
+) -> Any:
+    """Open a live participatory round on the assembly (its facilitators): iteration 1 opens at
+    the initial prices. With ``provision`` (administrators) the assembly first gets one council
+    per council of the economy (``WC 1`` …, ``CC 1`` …)."""
+    info = await run_long_write(request, _open_live, actor, assembly_id, body)
+    return _live_json(info)
+
+
+@router.post("/users/{user_id}/memberships", responses=_REFUSALS)
+async def add_members(
+    request: Request, actor: Authenticated, user_id: UserId, body: schemas.MembersIn
+) -> Any:
+    """Make a user a member of many councils at once (administrators), e.g. a bot account."""
+    added = await run_write(request, participation.add_members, actor, user_id, body.councils)
+    return {"user_id": user_id, "added": added}
+
+
+@router.get("/live", responses=_READ_REFUSALS)
+async def list_live_rounds(
+    request: Request, assembly_id: Annotated[int | None, Query(ge=1, le=schemas.MAX_ID)] = None
+) -> Any:
+    """Live rounds, newest first (public)."""
+    rounds_ = await run_read(request, participation.list_live_rounds, assembly_id)
+    return [_live_json(r) for r in rounds_]
+
+
+@router.get("/live/{round_id}", responses=_READ_REFUSALS)
+async def live_round(request: Request, round_id: LiveRoundId) -> Any:
+    """A live round: settings, status, the open iteration, its prices (credits per unit, in the
+    order of ``goods``) and how many councils have proposed (public)."""
+    return _live_json(await run_read(request, participation.live_round_info, round_id))
+
+
+@router.get("/live/{round_id}/iterations", responses=_READ_REFUSALS)
+async def live_iterations(request: Request, round_id: LiveRoundId) -> Any:
+    """Every iteration: prices, and once closed supply, demand and imbalance per good and the
+    worst imbalance per good class (public: totals, never one council's proposal)."""
+    history = await run_read(request, participation.iteration_history, round_id)
+    return [dataclasses.asdict(it) for it in history]
+
+
+@router.get("/live/{round_id}/councils/me", responses=_READ_REFUSALS)
+async def my_live_councils(request: Request, actor: Authenticated, round_id: LiveRoundId) -> Any:
+    """The round's councils the caller is a member of (and may propose for)."""
+    mine = await run_read(request, participation.round_councils, actor, round_id)
+    return [dataclasses.asdict(c) for c in mine]
+
+
+@router.get("/live/{round_id}/councils/{council_id}", responses=_READ_REFUSALS)
+async def live_council(
+    request: Request, actor: Authenticated, round_id: LiveRoundId, council_id: CouncilId
+) -> Any:
+    """One council's view: prices of the goods it makes and uses, its last proposal, and the
+    last iteration's imbalance of those goods (its members and the board)."""
+    view = await run_read(request, participation.council_view, actor, round_id, council_id)
+    return dataclasses.asdict(view)
+
+
+@router.post("/live/{round_id}/proposals", status_code=201, responses=_REFUSALS)
+async def submit_proposals(
+    request: Request, actor: Authenticated, round_id: LiveRoundId, body: schemas.ProposalsIn
+) -> Any:
+    """Send the proposals of one or many of the caller's councils for the open iteration
+    (1–5000 per request). One bad proposal refuses them all (422 naming it; 403 for a
+    council the caller is not a member of; 409 outside the open iteration) and nothing is
+    stored. A council proposing again in the same iteration revises its proposal."""
+    items = [p.model_dump(exclude_none=True) for p in body.proposals]
+    done = await run_write(
+        request,
+        participation.submit_proposals,
+        actor,
+        round_id,
+        body.iteration,
+        items,
+        now=state_of(request).clock(),
+    )
+    return dataclasses.asdict(done)
+
+
+@router.get("/live/{round_id}/iterations/{number}/proposals", responses=_READ_REFUSALS)
+async def board_proposals(
+    request: Request,
+    actor: Authenticated,
+    round_id: LiveRoundId,
+    number: Annotated[int, Path(ge=1, le=schemas.MAX_ID)],
+) -> Any:
+    """Every council's proposal in one iteration, one row per council and good (the board:
+    the assembly's facilitators and administrators)."""
+    frame = await run_read(request, participation.board_proposals, actor, round_id, number)
+    return json.loads(frame.to_json(orient="records"))
+
+
+@router.post("/live/{round_id}/close", responses=_REFUSALS)
+async def close_iteration(request: Request, actor: Authenticated, round_id: LiveRoundId) -> Any:
+    """Close the open iteration now (the board): late councils' last proposals stand; the
+    prices move and the next iteration opens, or the round ends."""
+    closed = await run_write(
+        request, participation.close_iteration, actor, round_id, now=state_of(request).clock()
+    )
+    return dataclasses.asdict(closed)
+
+
+@router.get("/live/{round_id}/plan", responses=_READ_REFUSALS)
+async def live_plan(request: Request, round_id: LiveRoundId) -> Any:
+    """The plan of a finished live round: per good, the prices of the last proposals (credits
+    per unit), supply, demand, surplus (units) and imbalance (fraction)."""
+    frame = await run_read(request, participation.final_plan, round_id)
+    return json.loads(frame.reset_index().to_json(orient="records", double_precision=15))
+
+
+@router.post("/live/{round_id}/alternative", status_code=201, responses=_REFUSALS)
+async def live_alternative(
+    request: Request,
+    actor: Authenticated,
+    round_id: LiveRoundId,
+    body: schemas.LiveAlternativeIn,
+) -> Any:
+    """Add the finished round's plan as an alternative of a planning round in its
+    alternatives phase (facilitators); it is then voted on and published as usual."""
+    info = await run_write(
+        request, participation.add_as_alternative, actor, round_id, body.planning_round_id
+    )
+    return dataclasses.asdict(info)

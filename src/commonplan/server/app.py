@@ -32,7 +32,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan import __version__
-from commonplan.server import api, operations, pages
+from commonplan.server import api, live_pages, operations, pages
 from commonplan.server.context import ServerState, TokenCache
 from commonplan.server.limits import (
     BackOff,
@@ -50,22 +50,35 @@ STATIC = Path(__file__).resolve().parent / "static"
 REPORT_PATHS = (
     re.compile(r"/api/v1/plans/\d+/reports(/upload)?"),
     re.compile(r"/operations/reports"),
+    re.compile(r"/api/v1/live/\d+/proposals"),
+    re.compile(r"/live/\d+/open"),
+    re.compile(r"/api/v1/assemblies/\d+/live"),
 )
-"""Production report uploads: their bodies may be up to ``Settings.max_report_bytes``."""
+"""Production report uploads, batches of live proposals and uploaded participatory economies:
+their bodies may be up to ``Settings.max_report_bytes``."""
 _log = logging.getLogger("commonplan.server")
 
 
 async def _escalation_tick(state: ServerState, interval_s: float) -> None:
-    """Every ``interval_s`` seconds, escalate the overdue alarms of every monitored plan at the
-    server's time (as the local system actor; idempotent, so several workers may run it)."""
+    """Every ``interval_s`` seconds, escalate the overdue alarms of every monitored plan and
+    close the live iterations whose deadline has passed, at the server's time (as the local
+    system actor; idempotent, so several workers may run it)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from commonplan.errors import CommonplanError
     from commonplan.services.monitoring import escalate_due
+    from commonplan.services.participation import close_due_iterations
     from commonplan.services.roles import Actor
 
     while True:
         await anyio.sleep(interval_s)
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: close_due_iterations(state.database, state.clock()),
+                limiter=state.write_limiter,
+            )
+        except (CommonplanError, SQLAlchemyError) as error:
+            _log.warning("closing live iterations skipped: %s", error)
         try:
             moved = await anyio.to_thread.run_sync(
                 lambda: escalate_due(state.database, Actor.system(), state.clock()),
@@ -207,6 +220,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(operations.router)
+    app.include_router(live_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     plotly_js = plotly_js_path()

@@ -424,3 +424,54 @@ class FiledReportsOut(BaseModel):
 
 class CloseIn(Input):
     note: str = Field(min_length=1, max_length=2000, description="how it was dealt with")
+
+
+# --- live participatory rounds -------------------------------------------------------------
+
+
+class GeneratedEconomyIn(Input):
+    """A seeded participatory economy (:func:`commonplan.participation.generate_economy`)."""
+
+    worker_councils: int = Field(ge=3, le=200_000)
+    consumer_councils: int = Field(ge=1, le=200_000)
+    goods_per_class: int = Field(ge=1, le=200)
+    seed: int = Field(0, ge=0, le=MAX_ID)
+
+
+class LiveRoundIn(Input):
+    """Open a live round: the economy is ``experiment`` (the text of a pequod-cljs ``.clj``
+    file) or ``generated``; ``provision`` (administrators) first gives the assembly the
+    economy's councils."""
+
+    title: str = Field(min_length=1, max_length=200)
+    experiment: str | None = Field(None, max_length=8 * 1024 * 1024)
+    experiment_name: str = Field("experiment", max_length=100)
+    generated: GeneratedEconomyIn | None = None
+    stop_threshold: float = Field(0.03, gt=0, lt=2, description="fraction, e.g. 0.03 for 3 %")
+    max_iterations: int = Field(200, ge=1, le=10_000)
+    iteration_seconds: int | None = Field(None, ge=1, le=366 * 86_400)
+    initial_price: float = Field(700.0, gt=0, description="credits per unit")
+    provision: bool = False
+
+
+class ProposalIn(Input):
+    """One council's proposal: a worker council's ``output`` of its own good and its input
+    ``quantities``; a consumer council's requested ``quantities`` (no output). Goods are named
+    as in the round's ``goods`` (``intermediate-3``); quantities in units, ≥ 0."""
+
+    council: int = Field(ge=1, le=MAX_ID, description="the council's id")
+    output: float | None = None
+    quantities: dict[str, float] = Field(default_factory=dict, max_length=10_000)
+
+
+class ProposalsIn(Input):
+    iteration: int = Field(ge=1, le=MAX_ID, description="the open iteration")
+    proposals: list[ProposalIn] = Field(min_length=1, max_length=5000)
+
+
+class MembersIn(Input):
+    councils: list[int] = Field(min_length=1, max_length=200_000)
+
+
+class LiveAlternativeIn(Input):
+    planning_round_id: int = Field(ge=1, le=MAX_ID)

@@ -48,6 +48,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # deciding: council members, for themselves only
     "submit_ballot": frozenset({MEMBER}),
     "submit_ranking": frozenset({MEMBER}),
+    # live participatory rounds: facilitators open them and close iterations; council
+    # members (people or bot accounts) propose for their own councils
+    "open_live_round": frozenset({ADMIN, FACILITATOR}),
+    "close_iteration": frozenset({ADMIN, FACILITATOR}),
+    "submit_proposals": frozenset({MEMBER}),
     # monitoring a published plan (scoped to the plan's assembly in services.monitoring:
     # facilitators of that assembly; members for their councils' products)
     "start_monitoring": frozenset({ADMIN, FACILITATOR}),
@@ -66,6 +71,8 @@ FACILITATION: frozenset[str] = frozenset(
         "compute_alternatives",
         "tally_round",
         "publish_plan",
+        "open_live_round",
+        "close_iteration",
     }
 )
 """Actions a facilitator may perform only in the assemblies they are charged with."""

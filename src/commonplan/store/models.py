@@ -567,6 +567,117 @@ class AlarmEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class LiveRoundStatus(enum.StrEnum):
+    """``open`` (an iteration is open), ``converged`` (no imbalance above the threshold),
+    ``capped`` (the iteration cap was reached first), ``diverged`` (a sum or price was not
+    finite and positive)."""
+
+    OPEN = "open"
+    CONVERGED = "converged"
+    CAPPED = "capped"
+    DIVERGED = "diverged"
+
+
+class LiveRound(Base):
+    """An iterative round of the participatory procedure on an assembly (see
+    :mod:`commonplan.services.participation`): its economy (a blob,
+    :func:`commonplan.participation.live.pack_economy`), the stopping threshold (fraction),
+    the iteration cap, how long each iteration stays open (seconds; None: until every
+    council has proposed or the board closes it), the price rule's parameters, and where it
+    stands (``iteration``: the open or the last iteration)."""
+
+    __tablename__ = "live_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    economy_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    n_commodities: Mapped[int] = mapped_column(Integer)
+    n_workers: Mapped[int] = mapped_column(Integer)
+    n_consumers: Mapped[int] = mapped_column(Integer)
+    stop_threshold: Mapped[float] = mapped_column(Float)
+    max_iterations: Mapped[int] = mapped_column(Integer)
+    iteration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    initial_price: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default=LiveRoundStatus.OPEN.value)
+    iteration: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LiveCouncil(Base):
+    """Which council of the assembly is which council of a live round's economy: ``kind``
+    ``worker`` or ``consumer`` and its 0-based ``position`` in the economy."""
+
+    __tablename__ = "live_councils"
+    __table_args__ = (
+        UniqueConstraint("round_id", "council_id", name="uq_live_councils_round_council"),
+        UniqueConstraint("round_id", "kind", "position", name="uq_live_councils_round_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("live_rounds.id"), index=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class LiveIteration(Base):
+    """One iteration of a live round: the prices it was opened at (``price``, credits per
+    unit, and the rule's ``state``), its deadline, and once closed what the board found
+    (``supply``, ``demand``, ``imbalance`` per commodity, the ``step`` taken), the worst
+    imbalance, and how many councils proposed, had their last proposal stand (``n_carried``)
+    or had none (``n_missing``). Lists are in the economy's commodity order."""
+
+    __tablename__ = "live_iterations"
+    __table_args__ = (UniqueConstraint("round_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("live_rounds.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    price: Mapped[list[Any]] = mapped_column()
+    state: Mapped[list[Any]] = mapped_column()
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    supply: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    demand: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    imbalance: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    step: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    worst_imbalance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n_proposed: Mapped[int] = mapped_column(Integer, default=0)
+    n_carried: Mapped[int] = mapped_column(Integer, default=0)
+    n_missing: Mapped[int] = mapped_column(Integer, default=0)
+    closed_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Bookkeeping, not in the audit record: councils that have proposed so far (incremented by
+    # each submission under the row's lock, so the one that completes the iteration knows it).
+    received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LiveProposal(Base):
+    """One council's proposal in one iteration: a worker council's ``output`` (units of its
+    good) and ``quantities`` (commodity index → units: its inputs, or a consumer council's
+    requests). A council revising within the iteration replaces its row. ``carried_from``: the
+    iteration whose proposal stood for a council that did not propose in time. Rows name the
+    council, never the person who sent them; ``salt`` (random, never shown) makes the row's
+    hash in the public audit log unguessable."""
+
+    __tablename__ = "live_proposals"
+    __table_args__ = (UniqueConstraint("round_id", "iteration", "council_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("live_rounds.id"), index=True)
+    iteration: Mapped[int] = mapped_column(Integer)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"))
+    output: Mapped[float | None] = mapped_column(Float, nullable=True)
+    quantities: Mapped[dict[str, Any]] = mapped_column()
+    salt: Mapped[str] = mapped_column(String(32))
+    carried_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     """One entry of the append-only audit log.
 

@@ -1,8 +1,8 @@
 """Vote records in the audit chain: every row a decision rests on is hashed into an entry.
 
 The rows of :data:`COVERED` (rounds, ballots, rankings, alternatives, results, published
-plans; and, for monitoring a published plan, its monitor, production reports, monitor steps,
-alarms and alarm events) are written only by the services, and each write appends an audit entry whose
+plans; for monitoring a published plan, its monitor, production reports, monitor steps,
+alarms and alarm events; and live participatory rounds, their councils, iterations and proposals) are written only by the services, and each write appends an audit entry whose
 payload lists the rows it created or changed::
 
     "records": [{"table": "ballots", "id": 17, "hash": "<SHA-256 of the row>"}, …]
@@ -133,6 +133,53 @@ COVERED: dict[str, tuple[str, ...]] = {
         "acknowledged_by",
     ),
     "alarm_events": ("id", "alarm_id", "kind", "level", "note", "action", "actor_id", "at"),
+    "live_rounds": (
+        "id",
+        "assembly_id",
+        "title",
+        "economy_sha256",
+        "n_commodities",
+        "n_workers",
+        "n_consumers",
+        "stop_threshold",
+        "max_iterations",
+        "iteration_seconds",
+        "rule",
+        "initial_price",
+        "status",
+        "iteration",
+        "created_by",
+    ),
+    "live_councils": ("id", "round_id", "council_id", "kind", "position"),
+    "live_iterations": (
+        "id",
+        "round_id",
+        "number",
+        "price",
+        "state",
+        "opened_at",
+        "deadline",
+        "closed_at",
+        "supply",
+        "demand",
+        "imbalance",
+        "step",
+        "worst_imbalance",
+        "n_proposed",
+        "n_carried",
+        "n_missing",
+        "closed_by",
+    ),
+    "live_proposals": (
+        "id",
+        "round_id",
+        "iteration",
+        "council_id",
+        "output",
+        "quantities",
+        "salt",
+        "carried_from",
+    ),
 }
 """Table → the columns whose values the row's hash covers (timestamps of bookkeeping left out)."""
 
