@@ -910,6 +910,9 @@ def _live_economy(body: schemas.LiveRoundIn) -> Any:
 
 
 def _open_live(db: Any, actor: Actor, assembly_id: int, body: schemas.LiveRoundIn) -> Any:
+    from commonplan.services.roles import require
+
+    require(actor, "open_live_round")
     economy = _live_economy(body)
     if body.provision:
         participation.provision_councils(db, actor, assembly_id, economy)

@@ -1342,6 +1342,7 @@ def add_as_alternative(
     alternatives phase (facilitators), from where it is voted on and published as usual."""
     from commonplan.services.rounds import add_alternative
 
+    require(actor, "compute_alternatives")
     plan = final_plan(db, live_round_id)
     info = live_round_info(db, live_round_id)
     return add_alternative(
