@@ -332,7 +332,9 @@ def test_the_plan_goes_to_a_planning_round_as_an_alternative(db, economy):
         if not P.live_round_info(db, world["round"]).is_open:
             break
         _iterate(db, world, economy)
-    planning = S.open_round(db, world["facilitator"], world["assembly"], "Vote", ["food", "housing"])
+    planning = S.open_round(
+        db, world["facilitator"], world["assembly"], "Vote", ["food", "housing"]
+    )
     S.submit_ballot(db, world["people"][0], planning.id, {"food": 60, "housing": 40})
     S.advance_phase(db, world["facilitator"], planning.id)
     alternative = P.add_as_alternative(db, world["facilitator"], world["round"], planning.id)

@@ -33,17 +33,20 @@ per good to everyone (:func:`iteration_history`).
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commonplan.errors import (
+    CommonplanError,
     ConflictError,
     NotFoundError,
     ParticipationInputError,
@@ -54,6 +57,7 @@ from commonplan.participation.live import (
     CouncilKind,
     Proposal,
     board_step,
+    bot_proposals,
     check_proposal,
     class_imbalance,
     commodity_names,
@@ -68,6 +72,7 @@ from commonplan.participation.procedure import (
     INITIAL_PRICE,
     MAX_ROUNDS,
     STOP_THRESHOLD,
+    Councils,
     PriceRule,
     hahnel_szczepanczyk_rule,
 )
@@ -410,7 +415,7 @@ def open_live_round(
                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
                 where=f"assembly {assembly_id}",
                 expected="one council per council of the economy (WC 1 …, CC 1 …)",
-                fix="ask an administrator to provision the councils (commonplan admin provision-councils)",
+                fix="ask an administrator to open the round with provision (the page /live, or provision: true in the API)",
             )
         digest = put_blob(session, pack_economy(economy), kind="participatory-economy")
         row = LiveRound(
@@ -507,6 +512,7 @@ def _records(session: Session, table: str, *ids: int) -> list[dict[str, Any]]:
 
 
 _ECONOMIES: dict[str, ParticipatoryEconomy] = {}
+_ECONOMIES_LOCK = threading.Lock()
 
 
 def _economy(session: Session, row: LiveRound) -> ParticipatoryEconomy:
@@ -753,6 +759,28 @@ def council_view(db: Database, actor: Actor, round_id: int, council_id: int) -> 
         )
 
 
+_ENGINES: dict[str, Councils] = {}
+
+
+def suggested_proposal(db: Database, round_id: int, kind: str, position: int) -> dict[str, Any]:
+    """The council's own optimum at the open iteration's prices, as a bot proposes it
+    (:func:`~commonplan.participation.live.bot_proposals`): what a council's page offers."""
+    with db.read() as session:
+        row = _round(session, round_id)
+        economy = _economy(session, row)
+        price = np.asarray(_iteration(session, round_id, row.iteration).price, dtype=np.float64)
+        digest = row.economy_sha256
+    with _ECONOMIES_LOCK:
+        engine = _ENGINES.get(digest)
+    if engine is None:
+        engine = Councils(economy)
+        with _ECONOMIES_LOCK:
+            while len(_ENGINES) >= 8:
+                _ENGINES.pop(next(iter(_ENGINES)))
+            _ENGINES[digest] = engine
+    return bot_proposals(engine, price, kind, [position])[0]  # type: ignore[arg-type]
+
+
 def board_proposals(db: Database, actor: Actor, round_id: int, iteration: int) -> pd.DataFrame:
     """Every council's proposal in one iteration, one row per council and good (the board only:
     the assembly's facilitators and administrators). Columns: ``council``, ``kind``,
@@ -939,12 +967,15 @@ _N_COUNCILS = select(_ROUNDS.c.n_workers + _ROUNDS.c.n_consumers).where(
 
 
 def _economy_by_digest(session: Session, digest: str) -> ParticipatoryEconomy:
-    economy = _ECONOMIES.get(digest)
+    """The economy stored under ``digest``, unpacked once per process (the last 8 kept)."""
+    with _ECONOMIES_LOCK:
+        economy = _ECONOMIES.get(digest)
     if economy is None:
         economy = unpack_economy(get_blob(session, digest))
-        if len(_ECONOMIES) >= 8:
-            _ECONOMIES.pop(next(iter(_ECONOMIES)))
-        _ECONOMIES[digest] = economy
+        with _ECONOMIES_LOCK:
+            while len(_ECONOMIES) >= 8:
+                _ECONOMIES.pop(next(iter(_ECONOMIES)))
+            _ECONOMIES[digest] = economy
     return economy
 
 
@@ -976,6 +1007,17 @@ def _check_open(round_id: int, state: Any, iteration: int, moment: datetime) -> 
         )
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One call's proposals (see :func:`submit_proposals`), for :func:`submit_many`."""
+
+    actor: Actor
+    round_id: int
+    iteration: int
+    proposals: Sequence[Mapping[str, Any]]
+    now: datetime | None = None
+
+
 def submit_proposals(
     db: Database,
     actor: Actor,
@@ -994,7 +1036,15 @@ def submit_proposals(
     changes. A council that proposed already in this iteration revises its proposal. When
     the last council has proposed, the iteration closes and the next one opens.
     """
-    require(actor, "submit_proposals")
+    [result] = submit_many(db, [Submission(actor, round_id, iteration, proposals, now)])
+    if isinstance(result, CommonplanError):
+        raise result
+    return result
+
+
+def _check_submission(submission: Submission) -> None:
+    require(submission.actor, "submit_proposals")
+    proposals = submission.proposals
     if not isinstance(proposals, Sequence) or isinstance(proposals, str | bytes) or not proposals:
         raise ParticipationInputError(
             "no proposals", where="proposals", expected="a list of 1 or more proposals"
@@ -1006,7 +1056,99 @@ def submit_proposals(
             expected=f"at most {MAX_BATCH}",
             fix="send them in several requests",
         )
-    moment = now or utcnow()
+
+
+def submit_many(
+    db: Database, submissions: Sequence[Submission]
+) -> list[SubmittedProposals | CommonplanError]:
+    """Store several calls' proposals in one transaction (group commit), each checked on its own.
+
+    The result of each is what :func:`submit_proposals` returns, or the error it would raise
+    (that call stores nothing; the others are not affected). One commit for many calls is what
+    lets a server take thousands of one-council requests per iteration. Should the transaction
+    itself fail (a concurrent writer in another process), each call is retried on its own.
+    """
+    results: list[SubmittedProposals | CommonplanError | None] = [None] * len(submissions)
+    for k, submission in enumerate(submissions):
+        try:
+            _check_submission(submission)
+        except CommonplanError as error:
+            results[k] = error
+    pending = [k for k, r in enumerate(results) if r is None]
+    if not pending:
+        return results  # type: ignore[return-value]
+    try:
+        stored = _store_many(db, [submissions[k] for k in pending])
+    except IntegrityError:
+        if len(pending) == 1:
+            raise
+        stored = [_store_many(db, [submissions[k]])[0] for k in pending]
+    completed: set[tuple[int, int, datetime]] = set()
+    for k, (result, complete) in zip(pending, stored, strict=True):
+        results[k] = result
+        if complete is not None:
+            completed.add(complete)
+    closed = {
+        (round_id, iteration)
+        for round_id, iteration, moment in completed
+        if _close(db, Actor.system(), round_id, iteration, "complete", moment) is not None
+    }
+    for k, result in enumerate(results):
+        if isinstance(result, SubmittedProposals) and (result.round_id, result.iteration) in closed:
+            results[k] = replace(result, closed=True)
+    return results  # type: ignore[return-value]
+
+
+def _store_many(
+    db: Database, submissions: Sequence[Submission]
+) -> list[tuple[SubmittedProposals | CommonplanError, tuple[int, int, datetime] | None]]:
+    """Check and write each submission in one transaction; per submission its result and, if
+    it completed its iteration, ``(round id, iteration, time)``."""
+    out: list[Any] = []
+    fresh_counts: dict[tuple[int, int], tuple[int, datetime]] = {}
+    with db.transaction() as session:
+        connection = session.connection()
+        for submission in submissions:
+            try:
+                result, fresh = _store_one(session, connection, submission)
+            except CommonplanError as error:
+                out.append([error, None])
+                continue
+            out.append([result, None])
+            if fresh:
+                key = (submission.round_id, submission.iteration)
+                total, moment = fresh_counts.get(key, (0, result_time(submission)))
+                fresh_counts[key] = (total + fresh, moment)
+        # last: the iteration rows stay locked only until the commit
+        for (round_id, iteration), (fresh, moment) in fresh_counts.items():
+            received = connection.execute(
+                _COUNT_RECEIVED, {"rid": round_id, "num": iteration, "fresh": fresh}
+            ).scalar_one()
+            needed = connection.execute(_N_COUNCILS, {"round_id": round_id}).scalar_one()
+            if received >= needed:  # every council has proposed, all their commits are done
+                for item in out:
+                    result = item[0]
+                    if isinstance(result, SubmittedProposals) and (
+                        result.round_id,
+                        result.iteration,
+                    ) == (round_id, iteration):
+                        item[1] = (round_id, iteration, moment)
+                        break
+    return [tuple(item) for item in out]
+
+
+def result_time(submission: Submission) -> datetime:
+    return submission.now or utcnow()
+
+
+def _store_one(
+    session: Session, connection: Any, submission: Submission
+) -> tuple[SubmittedProposals, int]:
+    """Check one submission and write its rows and audit entry; its result and how many
+    councils proposed for the first time in the iteration."""
+    actor, round_id, iteration = submission.actor, submission.round_id, submission.iteration
+    proposals = submission.proposals
+    moment = result_time(submission)
     requested = sorted(
         {
             c
@@ -1016,88 +1158,74 @@ def submit_proposals(
             if isinstance(c, int) and not isinstance(c, bool)
         }
     )
-    with db.transaction() as session:
-        connection = session.connection()
-        state = connection.execute(_OPEN_STATE, {"round_id": round_id}).first()
-        _check_open(round_id, state, iteration, moment)
-        economy = _economy_by_digest(session, state[2])
-        found = connection.execute(
-            _BATCH_COUNCILS,
-            {
-                "round_id": round_id,
-                "iteration": iteration,
-                "user_id": actor.user_id,
-                "councils": requested,
-            },
-        ).all()
-        mapping = {c: (kind, position) for c, kind, position, _, _ in found}
-        parsed = _parse_items(economy, proposals, mapping)
-        outside = sorted(c for c, _, _, member, _ in found if member is None)
-        if outside:
-            raise PermissionDeniedError(
-                f"{actor.username!r} is not a member of council {outside[0]}"
-                + (f" (nor of {len(outside) - 1} more)" if len(outside) > 1 else ""),
-                where="proposal councils",
-                fix="propose only for your own councils",
-            )
-        existing = {c: row_id for c, _, _, _, row_id in found if row_id is not None}
-        fresh, revised = [], []
-        for council, proposal in parsed:
-            values = {
-                "round_id": round_id,
-                "iteration": iteration,
-                "council_id": council,
-                "output": proposal.output,
-                "quantities": {str(k): v for k, v in proposal.quantities.items()},
-                "salt": secrets.token_hex(16),
-                "carried_from": None,
-            }
-            (revised if council in existing else fresh).append(values)
-        records = []
-        if fresh:
-            ids = connection.execute(
-                _INSERT_PROPOSALS, [dict(v, submitted_at=moment) for v in fresh]
-            ).scalars()
-            records += [
-                record("live_proposals", dict(v, id=i)) for v, i in zip(fresh, ids, strict=True)
-            ]
-        if revised:
-            connection.execute(
-                _UPDATE_PROPOSAL,
-                [
-                    {
-                        "row_id": existing[v["council_id"]],
-                        "output": v["output"],
-                        "quantities": v["quantities"],
-                        "salt": v["salt"],
-                        "submitted_at": moment,
-                    }
-                    for v in revised
-                ],
-            )
-            records += [
-                record("live_proposals", dict(v, id=existing[v["council_id"]])) for v in revised
-            ]
-        received = None
-        if fresh:  # last: the iteration row stays locked only until the commit
-            received = connection.execute(
-                _COUNT_RECEIVED, {"rid": round_id, "num": iteration, "fresh": len(fresh)}
-            ).scalar_one()
-        audit_on_commit(
-            session,
-            actor,
-            "live.propose",
-            f"live round {round_id}",
-            {"iteration": iteration, "n_proposals": len(records), "records": records},
+    state = connection.execute(_OPEN_STATE, {"round_id": round_id}).first()
+    _check_open(round_id, state, iteration, moment)
+    economy = _economy_by_digest(session, state[2])
+    found = connection.execute(
+        _BATCH_COUNCILS,
+        {
+            "round_id": round_id,
+            "iteration": iteration,
+            "user_id": actor.user_id,
+            "councils": requested,
+        },
+    ).all()
+    mapping = {c: (kind, position) for c, kind, position, _, _ in found}
+    parsed = _parse_items(economy, proposals, mapping)
+    outside = sorted(c for c, _, _, member, _ in found if member is None)
+    if outside:
+        raise PermissionDeniedError(
+            f"{actor.username!r} is not a member of council {outside[0]}"
+            + (f" (nor of {len(outside) - 1} more)" if len(outside) > 1 else ""),
+            where="proposal councils",
+            fix="propose only for your own councils",
         )
-        complete = (
-            received is not None
-            and received >= connection.execute(_N_COUNCILS, {"round_id": round_id}).scalar_one()
+    existing = {c: row_id for c, _, _, _, row_id in found if row_id is not None}
+    fresh, revised = [], []
+    for council, proposal in parsed:
+        values = {
+            "round_id": round_id,
+            "iteration": iteration,
+            "council_id": council,
+            "output": proposal.output,
+            "quantities": {str(k): v for k, v in proposal.quantities.items()},
+            "salt": secrets.token_hex(16),
+            "carried_from": None,
+        }
+        (revised if council in existing else fresh).append(values)
+    records = []
+    if fresh:
+        ids = connection.execute(
+            _INSERT_PROPOSALS, [dict(v, submitted_at=moment) for v in fresh]
+        ).scalars()
+        records += [
+            record("live_proposals", dict(v, id=i)) for v, i in zip(fresh, ids, strict=True)
+        ]
+    if revised:
+        connection.execute(
+            _UPDATE_PROPOSAL,
+            [
+                {
+                    "row_id": existing[v["council_id"]],
+                    "output": v["output"],
+                    "quantities": v["quantities"],
+                    "salt": v["salt"],
+                    "submitted_at": moment,
+                }
+                for v in revised
+            ],
         )
-    closed = False
-    if complete:  # every council has proposed, and all their transactions have committed
-        closed = _close(db, Actor.system(), round_id, iteration, "complete", moment) is not None
-    return SubmittedProposals(round_id, iteration, len(parsed), len(revised), closed)
+        records += [
+            record("live_proposals", dict(v, id=existing[v["council_id"]])) for v in revised
+        ]
+    audit_on_commit(
+        session,
+        actor,
+        "live.propose",
+        f"live round {round_id}",
+        {"iteration": iteration, "n_proposals": len(records), "records": records},
+    )
+    return SubmittedProposals(round_id, iteration, len(parsed), len(revised), False), len(fresh)
 
 
 # ---- the board -----------------------------------------------------------------------------
