@@ -75,7 +75,15 @@ def _peer_seconds(economy, repeats: int = 5) -> float:
 
 
 def bench(
-    backend: str, economy, *, label: str, bots: int, batch: int, iterations: int, target: float
+    backend: str,
+    economy,
+    *,
+    label: str,
+    bots: int,
+    batch: int,
+    iterations: int,
+    target: float,
+    workers: int = 1,
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url, pg_name = _database(backend, Path(folder))
@@ -86,7 +94,7 @@ def bench(
             seeded = time.perf_counter() - start
             database.dispose()
             port = free_port()
-            server = ServerProcess(url, port).start()
+            server = ServerProcess(url, port, workers=workers).start()
             try:
                 councils = Councils(economy)
                 timings = []
@@ -116,7 +124,7 @@ def bench(
         for status, count in t.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
     print(
-        f"{label:<34} {backend:<10} per request {batch:>5}: "
+        f"{label:<27} {backend:<10} {workers} worker(s), per request {batch:>4}: "
         f"{seconds:7.2f} s/iteration (runs {', '.join(f'{t.seconds:.2f}' for t in timings)}), "
         f"{n / seconds:8.0f} proposals/s, target ≤ {target:.0f} s: ratio {seconds / target:.2f} "
         f"({'met' if seconds <= target else 'NOT met'}); simulation in one process "
@@ -134,6 +142,7 @@ def main() -> None:
     parser.add_argument("--bots", type=int, default=16)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (uvicorn)")
     args = parser.parse_args()
     small = read_experiment(DATA / "pequod_dep1ex_3000" / "dep1ex01.clj.gz")
     large = None if args.skip_large else generate_economy(30_000, 30_000, 10, seed=1)
@@ -146,6 +155,7 @@ def main() -> None:
             batch=1,
             iterations=args.iterations,
             target=5.0,
+            workers=args.workers,
         )
         if large is not None:
             bench(
@@ -156,6 +166,7 @@ def main() -> None:
                 batch=args.batch,
                 iterations=args.iterations,
                 target=60.0,
+                workers=args.workers,
             )
 
 

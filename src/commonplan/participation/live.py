@@ -28,6 +28,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -58,8 +59,18 @@ CONSUMER_CLASSES = (GoodClass.PRIVATE, GoodClass.PUBLIC)
 
 def commodity_names(economy: ParticipatoryEconomy) -> tuple[str, ...]:
     """The ``5G`` commodities' names in the global order: ``private-1`` … ``public-G``."""
-    g = economy.goods_per_class
+    return _names(economy.goods_per_class)
+
+
+@lru_cache(maxsize=32)
+def _names(goods_per_class: int) -> tuple[str, ...]:
+    g = goods_per_class
     return tuple(f"{GoodClass(b).label}-{n}" for b in range(5) for n in range(1, g + 1))
+
+
+@lru_cache(maxsize=32)
+def _name_index(goods_per_class: int) -> dict[str, int]:
+    return {name: k for k, name in enumerate(_names(goods_per_class))}
 
 
 def class_of(economy: ParticipatoryEconomy, commodity: int) -> GoodClass:
@@ -122,7 +133,7 @@ def check_proposal(
     or non-finite quantities are refused naming the good.
     """
     if names is None:
-        names = {name: k for k, name in enumerate(commodity_names(economy))}
+        names = _name_index(economy.goods_per_class)
     count = economy.workers.count if kind == "worker" else economy.consumers.count
     if kind not in ("worker", "consumer") or not 0 <= index < count:
         raise ParticipationInputError(

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan import __version__
 from commonplan.server import api, live_pages, operations, pages
+from commonplan.server.batching import GroupCommit
 from commonplan.server.context import ServerState, TokenCache
 from commonplan.server.limits import (
     BackOff,
@@ -43,6 +44,7 @@ from commonplan.server.limits import (
 )
 from commonplan.server.problems import install_handlers
 from commonplan.server.settings import Settings
+from commonplan.services.participation import submit_many
 from commonplan.store.database import Database, open_database
 from commonplan.store.models import utcnow
 
@@ -202,6 +204,11 @@ def create_app(
         read_limiter=anyio.CapacityLimiter(32),
         token_cache=TokenCache(settings.token_cache_s),
         inline_short_writes=is_sqlite,
+    )
+    state.proposals = GroupCommit(
+        lambda items: submit_many(database, items),
+        state.write_limiter,
+        size=lambda submission: len(submission.proposals),
     )
     app = FastAPI(
         title="Commonplan",

@@ -67,6 +67,8 @@ class ServerState:
     token_cache: TokenCache
     clock: Callable[[], datetime]
     inline_short_writes: bool = False
+    proposals: Any = None
+    """The :class:`~commonplan.server.batching.GroupCommit` of live proposals (made by the app)."""
 
 
 def state_of(request: Request) -> ServerState:

@@ -846,7 +846,7 @@ def _parse_items(
     items: Sequence[Mapping[str, Any]],
     mapping: Mapping[int, tuple[str, int]],
 ) -> list[tuple[int, Proposal]]:
-    names = {name: k for k, name in enumerate(commodity_names(economy))}
+    names = None  # check_proposal's cached index of the goods
     parsed: list[tuple[int, Proposal]] = []
     seen: set[int] = set()
     for n, item in enumerate(items):
@@ -917,6 +917,7 @@ _OPEN_STATE = (
         _ROUNDS.c.assembly_id,
         _ITERATIONS.c.closed_at,
         _ITERATIONS.c.deadline,
+        _ROUNDS.c.n_workers + _ROUNDS.c.n_consumers,
     )
     .join(
         _ITERATIONS,
@@ -929,18 +930,7 @@ _OPEN_STATE = (
 )
 _MEMBERSHIP = Membership.__table__
 _BATCH_COUNCILS = (
-    select(
-        _COUNCILS.c.council_id,
-        _COUNCILS.c.kind,
-        _COUNCILS.c.position,
-        _MEMBERSHIP.c.id,
-        _PROPOSALS.c.id,
-    )
-    .outerjoin(
-        _MEMBERSHIP,
-        (_MEMBERSHIP.c.council_id == _COUNCILS.c.council_id)
-        & (_MEMBERSHIP.c.user_id == bindparam("user_id")),
-    )
+    select(_COUNCILS.c.council_id, _COUNCILS.c.kind, _COUNCILS.c.position, _PROPOSALS.c.id)
     .outerjoin(
         _PROPOSALS,
         (_PROPOSALS.c.round_id == _COUNCILS.c.round_id)
@@ -952,6 +942,10 @@ _BATCH_COUNCILS = (
         _COUNCILS.c.council_id.in_(bindparam("councils", expanding=True)),
     )
 )
+_BATCH_MEMBERS = select(_MEMBERSHIP.c.council_id, _MEMBERSHIP.c.user_id).where(
+    _MEMBERSHIP.c.council_id.in_(bindparam("councils", expanding=True)),
+    _MEMBERSHIP.c.user_id.in_(bindparam("users", expanding=True)),
+)
 _COUNT_RECEIVED = (
     update(_ITERATIONS)
     .where(
@@ -960,9 +954,6 @@ _COUNT_RECEIVED = (
     )
     .values(received=_ITERATIONS.c.received + bindparam("fresh"))
     .returning(_ITERATIONS.c.received)
-)
-_N_COUNCILS = select(_ROUNDS.c.n_workers + _ROUNDS.c.n_consumers).where(
-    _ROUNDS.c.id == bindparam("round_id")
 )
 
 
@@ -984,7 +975,7 @@ def _check_open(round_id: int, state: Any, iteration: int, moment: datetime) -> 
         raise NotFoundError(
             f"no live round with id {round_id}", where="live round id", fix="check the round's id"
         )
-    status, current, _, _, closed_at, deadline = state
+    status, current, _, _, closed_at, deadline, _ = state
     if status != LiveRoundStatus.OPEN.value:
         raise PhaseError(
             f"live round {round_id} is over ({status}); it takes no more proposals",
@@ -1099,42 +1090,129 @@ def submit_many(
     return results  # type: ignore[return-value]
 
 
+def _requested(submission: Submission) -> set[int]:
+    return {
+        c
+        for p in submission.proposals
+        if isinstance(p, Mapping)
+        for c in [p.get("council")]
+        if isinstance(c, int) and not isinstance(c, bool)
+    }
+
+
+@dataclass
+class _Batch:
+    """What one group-commit transaction read once for all its submissions."""
+
+    states: dict[int, Any]
+    councils: dict[tuple[int, int], dict[int, tuple[str, int, int | None]]]
+    members: set[tuple[int, int]]
+
+
+def _prefetch(connection: Any, submissions: Sequence[Submission]) -> _Batch:
+    """The rounds' open state (taking their share lock), and per (round, iteration) the
+    requested councils' kind, position and proposal so far; and who is a member of which."""
+    states: dict[int, Any] = {}
+    wanted: dict[tuple[int, int], set[int]] = {}
+    users: set[int] = set()
+    for submission in submissions:
+        if submission.round_id not in states:
+            states[submission.round_id] = connection.execute(
+                _OPEN_STATE, {"round_id": submission.round_id}
+            ).first()
+        key = (submission.round_id, submission.iteration)
+        wanted.setdefault(key, set()).update(_requested(submission))
+        if submission.actor.user_id is not None:
+            users.add(submission.actor.user_id)
+    councils: dict[tuple[int, int], dict[int, tuple[str, int, int | None]]] = {}
+    everyone: set[int] = set()
+    for (round_id, iteration), ids in wanted.items():
+        rows = connection.execute(
+            _BATCH_COUNCILS,
+            {"round_id": round_id, "iteration": iteration, "councils": sorted(ids)},
+        ).all()
+        councils[(round_id, iteration)] = {c: (k, p, row_id) for c, k, p, row_id in rows}
+        everyone.update(ids)
+    members: set[tuple[int, int]] = set()
+    if everyone and users:
+        members = {
+            (c, u)
+            for c, u in connection.execute(
+                _BATCH_MEMBERS, {"councils": sorted(everyone), "users": sorted(users)}
+            )
+        }
+    return _Batch(states, councils, members)
+
+
 def _store_many(
     db: Database, submissions: Sequence[Submission]
 ) -> list[tuple[SubmittedProposals | CommonplanError, tuple[int, int, datetime] | None]]:
-    """Check and write each submission in one transaction; per submission its result and, if
-    it completed its iteration, ``(round id, iteration, time)``."""
-    out: list[Any] = []
-    fresh_counts: dict[tuple[int, int], tuple[int, datetime]] = {}
+    """Check each submission on its own and write the valid ones in one transaction, with one
+    audit entry that names, per submission, the account that sent it and its rows. Per
+    submission its result and, if it completed its iteration, ``(round id, iteration, time)``."""
+    out: list[list[Any]] = []
+    fresh: list[dict[str, Any]] = []
+    owners: list[int] = []  # for each fresh row, its submission's position in ``out``
+    records: dict[int, list[dict[str, Any]]] = {}
     with db.transaction() as session:
         connection = session.connection()
+        batch = _prefetch(connection, submissions)
+        claimed: set[tuple[int, int, int]] = set()  # councils given a new row in this batch
         for submission in submissions:
             try:
-                result, fresh = _store_one(session, connection, submission)
+                result, rows, revised = _store_one(session, connection, submission, batch, claimed)
             except CommonplanError as error:
                 out.append([error, None])
                 continue
+            records[len(out)] = revised
+            owners += [len(out)] * len(rows)
+            fresh += rows
             out.append([result, None])
-            if fresh:
-                key = (submission.round_id, submission.iteration)
-                total, moment = fresh_counts.get(key, (0, result_time(submission)))
-                fresh_counts[key] = (total + fresh, moment)
+        if fresh:
+            ids = connection.execute(_INSERT_PROPOSALS, fresh).scalars()
+            for owner, values, row_id in zip(owners, fresh, ids, strict=True):
+                values = {k: v for k, v in values.items() if k != "submitted_at"}
+                records[owner].append(record("live_proposals", dict(values, id=row_id)))
+        stored = [k for k, item in enumerate(out) if isinstance(item[0], SubmittedProposals)]
+        if stored:
+            actors = {submissions[k].actor for k in stored}
+            actor = actors.pop() if len(actors) == 1 else Actor.system()
+            audit_on_commit(
+                session,
+                actor,
+                "live.propose",
+                ", ".join(sorted({f"live round {submissions[k].round_id}" for k in stored})),
+                {
+                    "submissions": [
+                        {
+                            "actor": submissions[k].actor.username,
+                            "actor_id": submissions[k].actor.user_id,
+                            "iteration": submissions[k].iteration,
+                            "n_proposals": len(records[k]),
+                        }
+                        for k in stored
+                    ],
+                    "records": [item for k in stored for item in records[k]],
+                },
+            )
         # last: the iteration rows stay locked only until the commit
-        for (round_id, iteration), (fresh, moment) in fresh_counts.items():
+        counts: dict[tuple[int, int], int] = {}
+        for owner in owners:
+            key = (out[owner][0].round_id, out[owner][0].iteration)
+            counts[key] = counts.get(key, 0) + 1
+        for (round_id, iteration), n_fresh in counts.items():
             received = connection.execute(
-                _COUNT_RECEIVED, {"rid": round_id, "num": iteration, "fresh": fresh}
+                _COUNT_RECEIVED, {"rid": round_id, "num": iteration, "fresh": n_fresh}
             ).scalar_one()
-            needed = connection.execute(_N_COUNCILS, {"round_id": round_id}).scalar_one()
-            if received >= needed:  # every council has proposed, all their commits are done
-                for item in out:
-                    result = item[0]
-                    if isinstance(result, SubmittedProposals) and (
-                        result.round_id,
-                        result.iteration,
-                    ) == (round_id, iteration):
-                        item[1] = (round_id, iteration, moment)
-                        break
-    return [tuple(item) for item in out]
+            if received >= batch.states[round_id][6]:  # every council has proposed, and
+                # every earlier submission has committed (each held this row's lock until then)
+                last = max(
+                    o
+                    for o in owners
+                    if (out[o][0].round_id, out[o][0].iteration) == (round_id, iteration)
+                )
+                out[last][1] = (round_id, iteration, result_time(submissions[last]))
+    return [(item[0], item[1]) for item in out]
 
 
 def result_time(submission: Submission) -> datetime:
@@ -1142,37 +1220,23 @@ def result_time(submission: Submission) -> datetime:
 
 
 def _store_one(
-    session: Session, connection: Any, submission: Submission
-) -> tuple[SubmittedProposals, int]:
-    """Check one submission and write its rows and audit entry; its result and how many
-    councils proposed for the first time in the iteration."""
+    session: Session,
+    connection: Any,
+    submission: Submission,
+    batch: _Batch,
+    claimed: set[tuple[int, int, int]],
+) -> tuple[SubmittedProposals, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Check one submission and write its revisions; its result, its new rows (to insert) and
+    the records of the rows it revised. Nothing is written before every check has passed."""
     actor, round_id, iteration = submission.actor, submission.round_id, submission.iteration
-    proposals = submission.proposals
     moment = result_time(submission)
-    requested = sorted(
-        {
-            c
-            for p in proposals
-            if isinstance(p, Mapping)
-            for c in [p.get("council")]
-            if isinstance(c, int) and not isinstance(c, bool)
-        }
-    )
-    state = connection.execute(_OPEN_STATE, {"round_id": round_id}).first()
+    state = batch.states[round_id]
     _check_open(round_id, state, iteration, moment)
     economy = _economy_by_digest(session, state[2])
-    found = connection.execute(
-        _BATCH_COUNCILS,
-        {
-            "round_id": round_id,
-            "iteration": iteration,
-            "user_id": actor.user_id,
-            "councils": requested,
-        },
-    ).all()
-    mapping = {c: (kind, position) for c, kind, position, _, _ in found}
-    parsed = _parse_items(economy, proposals, mapping)
-    outside = sorted(c for c, _, _, member, _ in found if member is None)
+    known = batch.councils[(round_id, iteration)]
+    mapping = {c: (kind, position) for c, (kind, position, _) in known.items()}
+    parsed = _parse_items(economy, submission.proposals, mapping)
+    outside = sorted(c for c, _ in parsed if (c, actor.user_id) not in batch.members)
     if outside:
         raise PermissionDeniedError(
             f"{actor.username!r} is not a member of council {outside[0]}"
@@ -1180,7 +1244,10 @@ def _store_one(
             where="proposal councils",
             fix="propose only for your own councils",
         )
-    existing = {c: row_id for c, _, _, _, row_id in found if row_id is not None}
+    if any((round_id, iteration, c) in claimed for c, _ in parsed):
+        # a council proposed twice in the same batch: the second is a revision of a row that
+        # is not inserted yet; the caller writes the batch again one submission at a time
+        raise IntegrityError("a council twice in one batch", None, ValueError())
     fresh, revised = [], []
     for council, proposal in parsed:
         values = {
@@ -1192,21 +1259,18 @@ def _store_one(
             "salt": secrets.token_hex(16),
             "carried_from": None,
         }
-        (revised if council in existing else fresh).append(values)
-    records = []
-    if fresh:
-        ids = connection.execute(
-            _INSERT_PROPOSALS, [dict(v, submitted_at=moment) for v in fresh]
-        ).scalars()
-        records += [
-            record("live_proposals", dict(v, id=i)) for v, i in zip(fresh, ids, strict=True)
-        ]
+        row_id = known[council][2]
+        if row_id is not None:
+            revised.append(dict(values, id=row_id))
+        else:
+            fresh.append(dict(values, submitted_at=moment))
+            claimed.add((round_id, iteration, council))
     if revised:
         connection.execute(
             _UPDATE_PROPOSAL,
             [
                 {
-                    "row_id": existing[v["council_id"]],
+                    "row_id": v["id"],
                     "output": v["output"],
                     "quantities": v["quantities"],
                     "salt": v["salt"],
@@ -1215,17 +1279,8 @@ def _store_one(
                 for v in revised
             ],
         )
-        records += [
-            record("live_proposals", dict(v, id=existing[v["council_id"]])) for v in revised
-        ]
-    audit_on_commit(
-        session,
-        actor,
-        "live.propose",
-        f"live round {round_id}",
-        {"iteration": iteration, "n_proposals": len(records), "records": records},
-    )
-    return SubmittedProposals(round_id, iteration, len(parsed), len(revised), False), len(fresh)
+    result = SubmittedProposals(round_id, iteration, len(parsed), len(revised), False)
+    return result, fresh, [record("live_proposals", v) for v in revised]
 
 
 # ---- the board -----------------------------------------------------------------------------
