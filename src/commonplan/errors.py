@@ -165,3 +165,10 @@ class ReportError(DataError):
 
 class ExecutorError(CommonplanError):
     """An executor could not start its workers, lost one, or a batch did not finish in time."""
+
+
+# --- live participation -------------------------------------------------------------------
+
+
+class ServerUnreachableError(CommonplanError):
+    """A Commonplan server did not answer (down, wrong address) or answered with a server error."""

@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from commonplan.cli import admin, analyze, db, demo, monitor, participate, plan, server, sweep
+from commonplan.cli import (
+    admin,
+    analyze,
+    bots,
+    db,
+    demo,
+    monitor,
+    participate,
+    plan,
+    server,
+    sweep,
+)
 from commonplan.errors import CommonplanError
 
 app_typer = typer.Typer(
@@ -46,7 +57,7 @@ def main(
     """Commonplan: read input-output tables, analyse them, compute plans, and let councils decide."""
 
 
-for module in (analyze, demo, plan, monitor, participate, server, admin, db, sweep):
+for module in (analyze, demo, plan, monitor, participate, server, admin, db, sweep, bots):
     module.register(app_typer)
 
 

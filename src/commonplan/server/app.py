@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
@@ -62,38 +63,50 @@ _log = logging.getLogger("commonplan.server")
 
 
 async def _escalation_tick(state: ServerState, interval_s: float) -> None:
-    """Every ``interval_s`` seconds, escalate the overdue alarms of every monitored plan and
-    close the live iterations whose deadline has passed, at the server's time (as the local
-    system actor; idempotent, so several workers may run it)."""
+    """Every ``interval_s`` seconds, escalate the overdue alarms of every monitored plan at the
+    server's time (as the local system actor; idempotent, so several workers may run it)."""
+    from commonplan.services.monitoring import escalate_due
+    from commonplan.services.roles import Actor
+
+    await _every(
+        interval_s,
+        lambda: escalate_due(state.database, Actor.system(), state.clock()),
+        state,
+        "alarm escalation",
+    )
+
+
+LIVE_TICK_S = 5.0
+"""Seconds between checks for live iterations whose deadline has passed."""
+
+
+async def _live_tick(state: ServerState, interval_s: float) -> None:
+    """Every ``interval_s`` seconds, close the live iterations whose deadline has passed (at the
+    server's time; idempotent, so several workers may run it)."""
+    from commonplan.services.participation import close_due_iterations
+
+    await _every(
+        interval_s,
+        lambda: close_due_iterations(state.database, state.clock()),
+        state,
+        "closing live iterations",
+    )
+
+
+async def _every(interval_s: float, job: Callable[[], Any], state: ServerState, what: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from commonplan.errors import CommonplanError
-    from commonplan.services.monitoring import escalate_due
-    from commonplan.services.participation import close_due_iterations
-    from commonplan.services.roles import Actor
 
     while True:
         await anyio.sleep(interval_s)
         try:
-            await anyio.to_thread.run_sync(
-                lambda: close_due_iterations(state.database, state.clock()),
-                limiter=state.write_limiter,
-            )
-        except (CommonplanError, SQLAlchemyError) as error:
-            _log.warning("closing live iterations skipped: %s", error)
-        try:
-            moved = await anyio.to_thread.run_sync(
-                lambda: escalate_due(state.database, Actor.system(), state.clock()),
-                limiter=state.write_limiter,
-            )
-        except (
-            CommonplanError,
-            SQLAlchemyError,
-        ) as error:  # the database was away: try again next time
-            _log.warning("alarm escalation skipped: %s", error)
+            done = await anyio.to_thread.run_sync(job, limiter=state.write_limiter)
+        except (CommonplanError, SQLAlchemyError) as error:  # the database was away: next time
+            _log.warning("%s skipped: %s", what, error)
             continue
-        if moved:
-            _log.info("escalated %d alarms", len(moved))
+        if done:
+            _log.info("%s: %d", what, len(done))
 
 
 @asynccontextmanager
@@ -102,6 +115,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with anyio.create_task_group() as tasks:
         if state.settings.escalation_tick_s > 0:
             tasks.start_soon(_escalation_tick, state, state.settings.escalation_tick_s)
+            tasks.start_soon(_live_tick, state, min(LIVE_TICK_S, state.settings.escalation_tick_s))
         yield
         tasks.cancel_scope.cancel()
 
