@@ -354,3 +354,54 @@ def test_opening_needs_the_councils_and_sane_settings(db, economy):
             P.open_live_round(
                 db, world["facilitator"], world["assembly"], economy, title="Bad", **settings
             )
+
+
+def test_a_group_commit_checks_each_submission_on_its_own(db, economy):
+    world = _world(db, economy, people=2)
+    price = np.full(economy.n_commodities, 700.0)
+    mine, theirs = world["councils"][0], world["councils"][1]
+    [own] = _proposals(economy, world["councils"], price, [mine])
+    [other] = _proposals(economy, world["councils"], price, [theirs])
+    person, second = world["people"]
+    results = P.submit_many(
+        db,
+        [
+            P.Submission(person, world["round"], 1, [own]),
+            P.Submission(person, world["round"], 1, [other]),  # not their council
+            P.Submission(second, world["round"], 1, [other]),
+            P.Submission(person, world["round"], 1, [dict(own, output=1.5)]),  # a revision
+        ],
+    )
+    assert isinstance(results[1], PermissionDeniedError)
+    assert [type(r).__name__ for r in results] == [
+        "SubmittedProposals",
+        "PermissionDeniedError",
+        "SubmittedProposals",
+        "SubmittedProposals",
+    ]
+    view = P.council_view(db, person, world["round"], mine.council_id)
+    assert view.last_proposal["output"] == 1.5
+    assert P.live_round_info(db, world["round"]).n_proposed == 2
+    with db.read() as session:
+        assert verify_audit(session).ok
+
+
+def test_concurrent_first_proposals_of_one_council_store_one_row(db, economy):
+    from concurrent.futures import ThreadPoolExecutor
+
+    world = _world(db, economy)
+    council = world["councils"][0]
+    [own] = _proposals(economy, world["councils"], np.full(economy.n_commodities, 700.0), [council])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(
+                lambda k: P.submit_proposals(
+                    db, world["people"][0], world["round"], 1, [dict(own, output=float(k + 1))]
+                ),
+                range(8),
+            )
+        )
+    assert sum(r.replaced == 0 for r in results) == 1  # one stored it first, the rest revised
+    assert P.live_round_info(db, world["round"]).n_proposed == 1
+    with db.read() as session:
+        assert verify_audit(session).ok

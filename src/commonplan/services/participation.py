@@ -1070,10 +1070,8 @@ def submit_many(
         return results  # type: ignore[return-value]
     try:
         stored = _store_many(db, [submissions[k] for k in pending])
-    except IntegrityError:
-        if len(pending) == 1:
-            raise
-        stored = [_store_many(db, [submissions[k]])[0] for k in pending]
+    except IntegrityError:  # a council twice in the batch, or a concurrent writer's row
+        stored = [_store_alone(db, submissions[k]) for k in pending]
     completed: set[tuple[int, int, datetime]] = set()
     for k, (result, complete) in zip(pending, stored, strict=True):
         results[k] = result
@@ -1088,6 +1086,20 @@ def submit_many(
         if isinstance(result, SubmittedProposals) and (result.round_id, result.iteration) in closed:
             results[k] = replace(result, closed=True)
     return results  # type: ignore[return-value]
+
+
+def _store_alone(
+    db: Database, submission: Submission, attempts: int = 3
+) -> tuple[SubmittedProposals | CommonplanError, tuple[int, int, datetime] | None]:
+    """One submission in its own transaction; retried when another writer stored a proposal of
+    the same council meanwhile (the retry sees that row and revises it)."""
+    for attempt in range(attempts):
+        try:
+            return _store_many(db, [submission])[0]
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _requested(submission: Submission) -> set[int]:
