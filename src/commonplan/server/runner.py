@@ -61,6 +61,11 @@ def run(
                 f"a published plan in execution, its alarms and the re-plan: "
                 f"/operations?plan={demo.plan_id}"
             )
+        if demo.live_round_id is not None:
+            echo(
+                "a live participatory round awaiting the members' proposals: "
+                f"/live/{demo.live_round_id}"
+            )
     if workers > 1:
         database.dispose()
     app = create_app(settings, database=database) if workers <= 1 else None

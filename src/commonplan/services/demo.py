@@ -101,6 +101,8 @@ class DemoSeed:
     created: bool
     plan_id: int | None = None
     """The monitored published plan of the simulated execution (None if not seeded)."""
+    live_round_id: int | None = None
+    """The live participatory round waiting for the demo members' proposals (None if not seeded)."""
 
 
 def demo_password(username: str) -> str:
@@ -156,8 +158,10 @@ def _existing(db: Database) -> DemoSeed | None:
         )
         assembly_id, economy_id = assembly.id, assembly.economy_id
     from commonplan.services.monitoring import monitored_plans
+    from commonplan.services.participation import list_live_rounds
 
     plans = monitored_plans(db, assembly_id)
+    live = list_live_rounds(db)
     return DemoSeed(
         assembly_id,
         round_id or 0,
@@ -165,6 +169,7 @@ def _existing(db: Database) -> DemoSeed | None:
         _demo_accounts(),
         created=False,
         plan_id=plans[-1] if plans else None,
+        live_round_id=live[0].id if live else None,
     )
 
 
@@ -269,6 +274,9 @@ def seed_demo(
         ballot_deadline=now + timedelta(days=ballot_days),
         vote_deadline=now + timedelta(days=vote_days),
     )
+    live_round_id = _seed_live_round(
+        db, system, facilitator, [accounts.get_actor(db, users[name]) for name in members], now
+    )
     return DemoSeed(
         assembly.id,
         opened.id,
@@ -276,7 +284,73 @@ def seed_demo(
         demo_accounts,
         created=True,
         plan_id=executed.plan_id if executed is not None else None,
+        live_round_id=live_round_id,
     )
+
+
+DEMO_LIVE_ASSEMBLY = "Demo participatory economy"
+LIVE_ITERATIONS_DONE = 3
+"""Iterations of the demo's live round already run when it is seeded."""
+
+
+def _seed_live_round(
+    db: Database, system: Actor, facilitator: Actor, members: list[Actor], now: datetime
+) -> int:
+    """A live participatory round on a small generated economy (36 worker and 24 consumer
+    councils, 4 goods per class): each demo member is the member of one council, a bot account
+    of the others. Three iterations are run (everybody proposing its optimum); in the fourth the
+    bot has proposed and the members' councils are awaited, for a day."""
+    from commonplan.participation import generate_economy
+    from commonplan.services import participation
+
+    economy = generate_economy(36, 24, 4, seed=7)
+    assembly = assemblies.create_assembly(
+        db,
+        system,
+        DEMO_LIVE_ASSEMBLY,
+        description="Councils propose, the board moves the prices: try the live procedure.",
+    )
+    councils = participation.provision_councils(db, system, assembly.id, economy)
+    bot = accounts.create_user(
+        db, system, "demo-bot", demo_password("demo-bot"), "member", display_name="Demo bot"
+    ).actor()
+    # the members take councils of both kinds: workers' from the start, consumers' from the end
+    people = {
+        (councils[k // 2] if k % 2 == 0 else councils[-1 - k // 2]).council_id: member
+        for k, member in enumerate(members)
+    }
+    for council_id, member in people.items():
+        assemblies.add_membership(db, system, council_id, member.user_id)
+    participation.add_members(
+        db, system, bot.user_id, [c.council_id for c in councils if c.council_id not in people]
+    )
+    accounts.add_facilitator(db, system, assembly.id, facilitator.user_id)
+    opened = participation.open_live_round(
+        db,
+        facilitator,
+        assembly.id,
+        economy,
+        title="Demo live round",
+        iteration_seconds=86_400,
+        now=now,
+    )
+    for iteration in range(1, LIVE_ITERATIONS_DONE + 2):
+        for council in councils:
+            by = people.get(council.council_id)
+            if by is not None and iteration > LIVE_ITERATIONS_DONE:
+                continue  # awaited: the members propose from their council's page
+            proposal = participation.suggested_proposal(
+                db, opened.id, council.kind, council.position
+            )
+            participation.submit_proposals(
+                db,
+                by or bot,
+                opened.id,
+                iteration,
+                [dict(proposal, council=council.council_id)],
+                now=now,
+            )
+    return opened.id
 
 
 def _demo_councils(
