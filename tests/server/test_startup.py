@@ -112,7 +112,7 @@ def test_run_with_demo_seed_serves_the_demo(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         assemblies = httpx.get(f"{base}/api/v1/assemblies").json()
-        assert [a["name"] for a in assemblies] == ["Demo assembly"]
+        assert [a["name"] for a in assemblies] == ["Demo assembly", "Demo participatory economy"]
         token = httpx.post(
             f"{base}/api/v1/tokens",
             json={"username": "member1", "password": demo_password("member1")},
@@ -124,6 +124,10 @@ def test_run_with_demo_seed_serves_the_demo(tmp_path):
         # the plan in execution: alarms on the operations page, and the re-plan
         operations = httpx.get(f"{base}/operations").text
         assert 'class="alarm"' in operations and 'id="replan-targets"' in operations
+        # the live round awaits the members' proposals
+        [live] = httpx.get(f"{base}/api/v1/live").json()
+        assert (live["status"], live["iteration"]) == ("open", 4)
+        assert "Demo live round" in httpx.get(f"{base}/live/{live['id']}").text
     finally:
         server.stop()
 
