@@ -19,7 +19,7 @@ round replaces with people and programs. Printed per backend: seconds per iterat
 peer, and whether the prices agree with the simulation.
 
     .venv/bin/python benchmarks/bench_live_participation.py [--backends sqlite,postgresql]
-        [--iterations 3] [--bots 16] [--batch 1000] [--skip-large]
+        [--iterations 3] [--bots 32] [--batch 1000] [--skip-large]
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--bots", type=int, default=16)
+    parser.add_argument("--bots", type=int, default=32)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="server processes (uvicorn)")
