@@ -169,3 +169,41 @@ def test_history_counts_in_sql(db):
         ).scalar_one()
         total = session.execute(select(func.count(Ballot.id))).scalar_one()
     assert (current, total) == (1, 5)
+
+
+def test_a_group_commit_checks_each_ballot_on_its_own(db):
+    from commonplan.errors import BallotError
+    from commonplan.services.ballots import BallotSubmission, submit_ballots
+    from commonplan.store.audit import verify_audit
+
+    world = build_world(db)
+    r = world.round_id
+    first = {"food": 70, "housing": 10, "health": 10, "energy": 10}
+    second = {"food": 10, "housing": 70, "health": 10, "energy": 10}
+    results = submit_ballots(
+        db,
+        [
+            BallotSubmission(world.member, r, first, "m-1"),
+            BallotSubmission(world.member2, r, {"food": 90}, "m2-bad"),  # not 100 points
+            BallotSubmission(world.outsider, r, first, "o-1"),  # in no council
+            BallotSubmission(world.member, r, second, "m-2"),  # replaces m-1 in the same batch
+            BallotSubmission(world.member, r, first, "m-1"),  # a retry of m-1: replayed
+            BallotSubmission(world.observer, r, first, "obs"),  # the role may not vote
+        ],
+    )
+    kinds = [type(x).__name__ for x in results]
+    assert kinds == [
+        "BallotReceipt",
+        "BallotError",
+        "PermissionDeniedError",
+        "BallotReceipt",
+        "BallotReceipt",
+        "PermissionDeniedError",
+    ]
+    assert isinstance(results[1], BallotError)
+    assert results[3].replaced_id == results[0].id and results[4].replayed
+    history = S.my_ballot_history(db, world.member, r)
+    assert [b.points["food"] for b in history] == [70, 10] and history[-1].is_current
+    assert S.my_ballot_history(db, world.member2, r) == []
+    with db.read() as session:
+        assert verify_audit(session).ok

@@ -539,14 +539,14 @@ async def submit_ballot(
 
     Resubmission replaces the earlier ballot; the history is kept.
     """
-    receipt = await run_short_write(
-        request,
-        ballots.submit_ballot,
-        actor,
-        round_id,
-        body.points,
-        request_id=body.request_id or idempotency_key,
+    from commonplan.errors import CommonplanError
+
+    submission = ballots.BallotSubmission(
+        actor, round_id, body.points, body.request_id or idempotency_key
     )
+    receipt = await state_of(request).ballots.submit(submission)  # group commit
+    if isinstance(receipt, CommonplanError):
+        raise receipt
     if receipt.replayed:
         response.status_code = 200
     return dataclasses.asdict(receipt)

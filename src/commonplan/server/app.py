@@ -45,6 +45,7 @@ from commonplan.server.limits import (
 )
 from commonplan.server.problems import install_handlers
 from commonplan.server.settings import Settings
+from commonplan.services.ballots import submit_ballots
 from commonplan.services.participation import submit_many
 from commonplan.store.database import Database, open_database
 from commonplan.store.models import utcnow
@@ -223,6 +224,9 @@ def create_app(
         lambda items: submit_many(database, items),
         state.write_limiter,
         size=lambda submission: len(submission.proposals),
+    )
+    state.ballots = GroupCommit(
+        lambda items: submit_ballots(database, items), state.write_limiter, max_items=200
     )
     app = FastAPI(
         title="Commonplan",

@@ -69,6 +69,8 @@ class ServerState:
     inline_short_writes: bool = False
     proposals: Any = None
     """The :class:`~commonplan.server.batching.GroupCommit` of live proposals (made by the app)."""
+    ballots: Any = None
+    """The :class:`~commonplan.server.batching.GroupCommit` of priority ballots (made by the app)."""
 
 
 def state_of(request: Request) -> ServerState:
