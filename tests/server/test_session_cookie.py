@@ -185,3 +185,16 @@ def test_a_cookie_from_before_the_upgrade_is_rewritten_to_the_id_alone(browser, 
     assert _signed_in_as(page) is not None  # the session itself still holds
     assert "old notice" not in page and csrf_of(page) != old_style["csrf"]
     assert _contents(_cookie(browser)) == {"sid": sid}
+
+
+def test_an_api_client_with_a_bearer_token_gets_no_session_cookie(app, world):
+    """A bearer request without cookies skips the session layer: no cookie is set, and the
+    token alone decides who it is; a page request in the same client still gets its session."""
+    with TestClient(app) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {world.tokens['m1']}"})
+        assert me.status_code == 200 and me.json()["username"] == "m1"
+        assert "set-cookie" not in me.headers and COOKIE not in client.cookies
+        anonymous = client.get("/api/v1/me")
+        assert anonymous.status_code == 401
+        client.get("/login")
+        assert set(_contents(_cookie(client))) == {"sid"}

@@ -26,14 +26,17 @@ def test_settings_from_environment():
             "COMMONPLAN_MAX_BODY_BYTES": "1024",
             "COMMONPLAN_SECURE_COOKIES": "1",
             "COMMONPLAN_TOKEN_CACHE_S": "0",
+            "COMMONPLAN_TELEMETRY": "yes",
         }
     )
     assert settings.database_url == "sqlite:////tmp/x.sqlite3"
     assert settings.secret_key == "s3cret" and settings.secret_from_environment
     assert (settings.port, settings.max_body_bytes, settings.secure_cookies) == (8123, 1024, True)
-    assert settings.token_cache_s == 0.0
+    assert settings.token_cache_s == 0.0 and settings.telemetry
     assert "s3cret" not in repr(settings)
+    assert Settings.from_env(settings.to_env()).telemetry
     defaults = Settings.from_env({})
+    assert not defaults.telemetry and not Settings.from_env(defaults.to_env()).telemetry
     assert (defaults.host, defaults.port) == ("127.0.0.1", 8000)
     assert not defaults.secret_from_environment and len(defaults.secret_key) >= 32
 

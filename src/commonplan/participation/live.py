@@ -75,7 +75,12 @@ def _name_index(goods_per_class: int) -> dict[str, int]:
 
 def class_of(economy: ParticipatoryEconomy, commodity: int) -> GoodClass:
     """The class of commodity ``commodity`` (0-based global index)."""
-    return GoodClass(commodity // economy.goods_per_class)
+    return _classes(economy.goods_per_class)[commodity]
+
+
+@lru_cache(maxsize=32)
+def _classes(goods_per_class: int) -> tuple[GoodClass, ...]:
+    return tuple(GoodClass(b) for b in range(5) for _ in range(goods_per_class))
 
 
 # ---- one council's proposal ------------------------------------------------------------------
@@ -140,6 +145,7 @@ def check_proposal(
             f"there is no {kind} council {index + 1}", where=where, expected=f"1–{count}"
         )
     allowed = WORKER_INPUT_CLASSES if kind == "worker" else CONSUMER_CLASSES
+    classes = _classes(economy.goods_per_class)
     checked: dict[int, float] = {}
     for name, value in (quantities or {}).items():
         commodity = names.get(name) if isinstance(name, str) else None
@@ -150,7 +156,7 @@ def check_proposal(
                 expected="a good of this economy, e.g. 'intermediate-1' or 'labour-2'",
                 fix="name goods as the round's price list does",
             )
-        if class_of(economy, commodity) not in allowed:
+        if classes[commodity] not in allowed:
             raise ParticipationInputError(
                 f"a {kind} council cannot propose {name!r}",
                 where=f"{where}, goods",

@@ -29,7 +29,8 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
+from fastapi.telemetry import TelemetryConfig
+from starlette.middleware.sessions import Session, SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonplan import __version__
@@ -135,6 +136,9 @@ _SECURITY_HEADERS = [
 
 
 _NO_STORE = (b"cache-control", b"no-store")
+_INLINE_PROPOSALS = 64
+"""On SQLite, a group commit of at most this many proposals runs on the event loop."""
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 _CACHEABLE_PREFIXES = ("/static/", "/vendor/")
 
 
@@ -162,6 +166,20 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SessionCookieMiddleware(SessionMiddleware):
+    """Starlette's signed session cookie, skipped for a request that carries a bearer token
+    and no cookie (an API client): it has no session to read, and none is sent back."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {name for name, _ in scope["headers"]}
+            if b"authorization" in names and b"cookie" not in names:
+                scope["session"] = Session()
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def plotly_js_path() -> Path:
@@ -224,6 +242,7 @@ def create_app(
         lambda items: submit_many(database, items),
         state.write_limiter,
         size=lambda submission: len(submission.proposals),
+        inline_items=_INLINE_PROPOSALS if is_sqlite else 0,
     )
     state.ballots = GroupCommit(
         lambda items: submit_ballots(database, items), state.write_limiter, max_items=200
@@ -238,6 +257,8 @@ def create_app(
         docs_url=None,  # /api/docs is a server-rendered page (pages.api_docs): no CDN
         redoc_url=None,
         lifespan=_lifespan,
+        # FastAPI's OpenTelemetry hooks look up the global providers on every request.
+        telemetry=None if settings.telemetry else _NO_TELEMETRY,
     )
     app.state.commonplan = state
     install_handlers(app)
@@ -267,7 +288,7 @@ def create_app(
         return RedirectResponse(str(request.url_for("static", path="favicon.svg")))
 
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookieMiddleware,
         secret_key=settings.secret_key,
         session_cookie="commonplan_session",
         max_age=settings.session_max_age_s,

@@ -19,7 +19,9 @@ import anyio
 
 class GroupCommit:
     """Queue items and pass them, in batches of at most ``max_items`` (counted by ``size``),
-    to ``write(items) -> results`` in a worker thread under ``limiter``."""
+    to ``write(items) -> results`` under ``limiter``: in a worker thread, or on the event loop
+    itself for a batch of at most ``inline_items`` (SQLite, where a small write takes
+    milliseconds and handing it to a thread costs more than it does)."""
 
     def __init__(
         self,
@@ -28,11 +30,13 @@ class GroupCommit:
         *,
         size: Callable[[Any], int] = lambda _item: 1,
         max_items: int = 5000,
+        inline_items: int = 0,
     ) -> None:
         self._write = write
         self._limiter = limiter
         self._size = size
         self._max_items = max_items
+        self._inline_items = inline_items
         self._pending: list[tuple[Any, asyncio.Future[Any]]] = []
         self._draining = False
 
@@ -45,7 +49,7 @@ class GroupCommit:
             asyncio.get_running_loop().create_task(self._drain())
         return await asyncio.shield(future)
 
-    def _take(self) -> list[tuple[Any, asyncio.Future[Any]]]:
+    def _take(self) -> tuple[list[tuple[Any, asyncio.Future[Any]]], int]:
         batch, total = [], 0
         while self._pending and (
             not batch or total + self._size(self._pending[0][0]) <= self._max_items
@@ -53,17 +57,22 @@ class GroupCommit:
             item = self._pending.pop(0)
             total += self._size(item[0])
             batch.append(item)
-        return batch
+        return batch, total
+
+    async def _run(self, items: list[Any], total: int) -> Sequence[Any]:
+        if total <= self._inline_items:
+            async with self._limiter:
+                return self._write(items)
+        return await anyio.to_thread.run_sync(
+            lambda: self._write(items), limiter=self._limiter
+        )
 
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch = self._take()
-                items = [item for item, _ in batch]
+                batch, total = self._take()
                 try:
-                    results = await anyio.to_thread.run_sync(
-                        lambda items=items: self._write(items), limiter=self._limiter
-                    )
+                    results = await self._run([item for item, _ in batch], total)
                 except BaseException as error:  # noqa: BLE001 - handed to every waiting request
                     for _, future in batch:
                         if not future.done():

@@ -87,6 +87,8 @@ def run(
         "log_level": log_level,
         "access_log": access_log,
         "server_header": False,
+        # Commonplan reads X-Forwarded-For itself, from COMMONPLAN_TRUSTED_PROXIES only
+        "proxy_headers": False,
         "timeout_graceful_shutdown": 5,
     }
     if workers > 1:

@@ -32,6 +32,9 @@ Environment variables (all optional):
     revoked token or disabled account stops working within this time.
 ``COMMONPLAN_SECURE_COOKIES``
     ``1`` to mark cookies ``Secure`` (set it when the server sits behind HTTPS).
+``COMMONPLAN_TELEMETRY``
+    ``1`` to let FastAPI emit its OpenTelemetry spans, metrics and logs to the providers
+    the deployment configures; off by default, since the check alone costs every request.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class Settings:
     token_max_age_s: int = 30 * 24 * 3600
     secure_cookies: bool = False
     token_cache_s: float = 5.0
+    telemetry: bool = False
     apply_migrations: bool = True
     secret_from_environment: bool = False
 
@@ -111,12 +115,12 @@ class Settings:
                 if text in {"0", "0.0"}
                 else _number(text, "COMMONPLAN_ESCALATION_TICK_S", float)
             )
-        if env.get("COMMONPLAN_SECURE_COOKIES"):
-            values["secure_cookies"] = env["COMMONPLAN_SECURE_COOKIES"].strip().lower() in {
-                "1",
-                "true",
-                "yes",
-            }
+        for name, key in (
+            ("secure_cookies", "COMMONPLAN_SECURE_COOKIES"),
+            ("telemetry", "COMMONPLAN_TELEMETRY"),
+        ):
+            if env.get(key):
+                values[name] = env[key].strip().lower() in {"1", "true", "yes"}
         if env.get("COMMONPLAN_TRUSTED_PROXIES"):
             values["trusted_proxies"] = _networks(env["COMMONPLAN_TRUSTED_PROXIES"])
         values.update(overrides)
@@ -143,6 +147,7 @@ class Settings:
             "COMMONPLAN_TOKEN_MAX_AGE_S": str(self.token_max_age_s),
             "COMMONPLAN_TOKEN_CACHE_S": str(self.token_cache_s),
             "COMMONPLAN_SECURE_COOKIES": "1" if self.secure_cookies else "0",
+            "COMMONPLAN_TELEMETRY": "1" if self.telemetry else "0",
         }
         if self.database_url:
             env["COMMONPLAN_DATABASE_URL"] = self.database_url

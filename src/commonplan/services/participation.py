@@ -106,6 +106,14 @@ MAX_BATCH = 5000
 
 _PROPOSALS = LiveProposal.__table__
 _INSERT_PROPOSALS = insert(_PROPOSALS).returning(_PROPOSALS.c.id, sort_by_parameter_order=True)
+# Without RETURNING, SQLite inserts many rows in one executemany (with it, one by one); the
+# ids are then read back by the (round, iteration, council) key the table holds unique.
+_INSERT_MANY_PROPOSALS = insert(_PROPOSALS)
+_FRESH_IDS = select(_PROPOSALS.c.council_id, _PROPOSALS.c.id).where(
+    _PROPOSALS.c.round_id == bindparam("round_id"),
+    _PROPOSALS.c.iteration == bindparam("iteration"),
+    _PROPOSALS.c.council_id.in_(bindparam("councils", expanding=True)),
+)
 _UPDATE_PROPOSAL = (
     update(_PROPOSALS)
     .where(_PROPOSALS.c.id == bindparam("row_id"))
@@ -1181,7 +1189,8 @@ def _store_many(
             fresh += rows
             out.append([result, None])
         if fresh:
-            ids = connection.execute(_INSERT_PROPOSALS, fresh).scalars()
+            connection.execute(_INSERT_MANY_PROPOSALS, fresh)
+            ids = _fresh_ids(connection, fresh)
             for owner, values, row_id in zip(owners, fresh, ids, strict=True):
                 values = {k: v for k, v in values.items() if k != "submitted_at"}
                 records[owner].append(record("live_proposals", dict(values, id=row_id)))
@@ -1225,6 +1234,20 @@ def _store_many(
                 )
                 out[last][1] = (round_id, iteration, result_time(submissions[last]))
     return [(item[0], item[1]) for item in out]
+
+
+def _fresh_ids(connection: Any, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The ids of ``rows`` just inserted into ``live_proposals``, in their order."""
+    wanted: dict[tuple[int, int], list[int]] = {}
+    for row in rows:
+        wanted.setdefault((row["round_id"], row["iteration"]), []).append(row["council_id"])
+    found: dict[tuple[int, int, int], int] = {}
+    for (round_id, iteration), councils in wanted.items():
+        for council, row_id in connection.execute(
+            _FRESH_IDS, {"round_id": round_id, "iteration": iteration, "councils": councils}
+        ):
+            found[(round_id, iteration, council)] = row_id
+    return [found[(row["round_id"], row["iteration"], row["council_id"])] for row in rows]
 
 
 def result_time(submission: Submission) -> datetime:
