@@ -38,7 +38,9 @@ def test_concurrent_items_share_batches_and_get_their_own_results(inline_items):
     write = Recorder()
 
     async def main():
-        commit = GroupCommit(write, anyio.CapacityLimiter(1), max_items=7, inline_items=inline_items)
+        commit = GroupCommit(
+            write, anyio.CapacityLimiter(1), max_items=7, inline_items=inline_items
+        )
         return await _submit_all(commit, list(range(40))), threading.get_ident()
 
     results, loop_thread = asyncio.run(main())
@@ -55,7 +57,9 @@ def test_a_failed_write_reaches_every_caller_of_its_batch_only(inline_items):
     write = Recorder(fail_on=3)
 
     async def main():
-        commit = GroupCommit(write, anyio.CapacityLimiter(1), max_items=5, inline_items=inline_items)
+        commit = GroupCommit(
+            write, anyio.CapacityLimiter(1), max_items=5, inline_items=inline_items
+        )
         return await _submit_all(commit, list(range(10)))
 
     results = asyncio.run(main())

@@ -63,9 +63,7 @@ class GroupCommit:
         if total <= self._inline_items:
             async with self._limiter:
                 return self._write(items)
-        return await anyio.to_thread.run_sync(
-            lambda: self._write(items), limiter=self._limiter
-        )
+        return await anyio.to_thread.run_sync(lambda: self._write(items), limiter=self._limiter)
 
     async def _drain(self) -> None:
         try:
