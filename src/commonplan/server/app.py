@@ -17,6 +17,7 @@ path (ballots) pays for no per-request task switching.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -304,10 +305,29 @@ def create_app(
     return app
 
 
+GC_THRESHOLD = (10_000, 10, 10)
+"""The serving process's garbage-collector thresholds (CPython's default: 700, 10, 10)."""
+
+
+def tune_garbage_collector() -> None:
+    """Set up the serving process's garbage collector once the app is built.
+
+    Every request allocates a few hundred objects; at CPython's default threshold a
+    collection runs every few requests and each full one walks the whole heap (the app, its
+    routes and schemas, the loaded economies): 15–20 % of the server's time in a live round.
+    What exists at start is moved out of the collector's sight (``gc.freeze``), and the
+    youngest generation is collected every 10,000 net allocations instead of 700.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def app_from_environment() -> FastAPI:
     """The app built from the environment alone, for uvicorn worker processes.
 
     The parent process (:func:`commonplan.server.run` with ``workers > 1``) has already
     migrated the database, so workers only check its schema.
     """
-    return create_app(Settings.from_env(apply_migrations=False))
+    app = create_app(Settings.from_env(apply_migrations=False))
+    tune_garbage_collector()
+    return app

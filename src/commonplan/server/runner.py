@@ -41,7 +41,7 @@ def run(
     """
     import uvicorn
 
-    from commonplan.server.app import create_app
+    from commonplan.server.app import create_app, tune_garbage_collector
 
     settings = settings or Settings.from_env()
     database = open_database(settings.database_url, migrate=settings.apply_migrations)
@@ -97,4 +97,5 @@ def run(
             "commonplan.server.app:app_from_environment", factory=True, workers=workers, **options
         )
         return
+    tune_garbage_collector()
     uvicorn.run(app, **options)
