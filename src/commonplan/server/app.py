@@ -138,7 +138,8 @@ _SECURITY_HEADERS = [
 
 _NO_STORE = (b"cache-control", b"no-store")
 _INLINE_PROPOSALS = 64
-"""On SQLite, a group commit of at most this many proposals runs on the event loop."""
+_INLINE_BALLOTS = 64
+"""On SQLite, a group commit of at most this many proposals (ballots) runs on the event loop."""
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 _CACHEABLE_PREFIXES = ("/static/", "/vendor/")
 
@@ -246,7 +247,10 @@ def create_app(
         inline_items=_INLINE_PROPOSALS if is_sqlite else 0,
     )
     state.ballots = GroupCommit(
-        lambda items: submit_ballots(database, items), state.write_limiter, max_items=200
+        lambda items: submit_ballots(database, items),
+        state.write_limiter,
+        max_items=200,
+        inline_items=_INLINE_BALLOTS if is_sqlite else 0,
     )
     app = FastAPI(
         title="Commonplan",
