@@ -180,3 +180,22 @@ def test_blocks_that_do_not_pay_are_ignored_and_wrong_ones_rejected():
     np.testing.assert_array_equal(blocked.solve(b), plain.solve(b))  # the same arithmetic
     with pytest.raises(ShapeError, match="blocks"):
         LeontiefSolver(A, method="gmres", blocks=codes[:10])
+
+
+@pytest.mark.parametrize(
+    ("m", "size", "threads", "widths"),
+    [
+        (147, 64, 2, [37, 37, 37, 36]),  # a multiple of the threads, not 64 + 64 + 19
+        (147, 64, 1, [49, 49, 49]),
+        (49, 64, 2, [25, 24]),
+        (3, 64, 8, [1, 1, 1]),  # never more blocks than columns
+        (1, 64, 4, [1]),
+        (0, 64, 2, []),
+    ],
+)
+def test_right_hand_sides_are_split_into_equal_blocks_per_thread(m, size, threads, widths):
+    from commonplan.linalg.leontief import _column_blocks
+
+    blocks = _column_blocks(m, size, threads)
+    assert [b.stop - b.start for b in blocks] == widths
+    assert sum(widths) == m and all(w <= size for w in widths)

@@ -63,13 +63,25 @@ class BlockJacobi:
     matrix products (BLAS 3).
     """
 
-    def __init__(self, matrix: sp.csr_array, groups: list[slice | np.ndarray]) -> None:
+    def __init__(
+        self,
+        matrix: sp.csr_array | None,
+        groups: list[slice | np.ndarray],
+        inverses: list[np.ndarray] | None = None,
+    ) -> None:
         self.groups = groups
+        if inverses is not None:
+            self.inverses = inverses
+            return
         self.inverses = []
         for positions in groups:
             block = -matrix[positions][:, positions].toarray()
             block[np.diag_indices_from(block)] += 1.0
             self.inverses.append(np.linalg.inv(block))
+
+    def transposed(self) -> BlockJacobi:
+        """``(I − Dᵀ)⁻¹``, the same inverses transposed (no new factorisation)."""
+        return BlockJacobi(None, self.groups, [np.ascontiguousarray(i.T) for i in self.inverses])
 
     def __matmul__(self, V: np.ndarray) -> np.ndarray:
         out = np.empty(V.shape)
@@ -91,6 +103,13 @@ class OffBlockOperator:
         off = group_of[coo.row] != group_of[coo.col]
         self.off = sp.csr_array((coo.data[off], (coo.row[off], coo.col[off])), shape=matrix.shape)
         self.preconditioner = BlockJacobi(matrix, groups)
+
+    def transposed(self) -> OffBlockOperator:
+        """The operator of the transposed system, ``Oᵀ (I − Dᵀ)⁻¹``, from this one's parts."""
+        other = object.__new__(OffBlockOperator)
+        other.off = sp.csr_array(self.off.T)
+        other.preconditioner = self.preconditioner.transposed()
+        return other
 
     def __matmul__(self, V: np.ndarray) -> np.ndarray:
         return self.off @ (self.preconditioner @ V)

@@ -55,7 +55,9 @@ unit of ``y``; ``p`` has the unit of ``v`` (e.g. hours per USD of output).
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Literal
@@ -99,6 +101,8 @@ DEFAULT_BLOCK_SIZE = 64
 """Right-hand sides GMRES solves together (the basis holds ``(restart + 1)·n·block_size`` numbers)."""
 DEFAULT_NEUMANN_DEGREE = 2
 """Degree ``d`` of the Neumann-series preconditioner ``P = I + A + … + Aᵈ⁻¹`` of GMRES."""
+MAX_THREADS = 8
+"""Most threads GMRES runs blocks of right-hand sides on (by default, one per available core)."""
 BLOCK_LIMIT = 1000
 """Largest block (e.g. region) the block-Jacobi preconditioner inverts densely."""
 BLOCK_WORK_RATIO = 4
@@ -163,6 +167,13 @@ class LeontiefSolver:
         Block (e.g. region) of each product, for block-Jacobi preconditioning of GMRES
         instead of the Neumann series (see the module documentation); taken from the
         ``region`` level of ``A.products`` when ``A`` is an Economy.
+    threads:
+        Threads GMRES solves blocks of right-hand sides on at once (default: the cores
+        this process may use, at most :data:`MAX_THREADS`). Each block runs on one thread
+        with single-threaded BLAS; the sparse products and sums release the GIL. The
+        right-hand sides are split into a multiple of ``threads`` equal blocks, so the
+        answer can differ with ``threads`` in the last bits (within ``tol``), never
+        between runs with the same ``threads``.
     """
 
     def __init__(
@@ -177,6 +188,7 @@ class LeontiefSolver:
         dense_limit: int = DENSE_LIMIT,
         neumann_degree: int = DEFAULT_NEUMANN_DEGREE,
         blocks: np.ndarray | None = None,
+        threads: int | None = None,
     ) -> None:
         if not (sp.issparse(A) or isinstance(A, np.ndarray)) and hasattr(A, "A"):
             # an Economy (duck typing keeps this module below commonplan.economy)
@@ -207,6 +219,7 @@ class LeontiefSolver:
         self.maxiter = int(maxiter)
         self.block_size = int(max(1, block_size))
         self.neumann_degree = int(max(1, neumann_degree))
+        self.threads = _available_cores() if threads is None else int(max(1, threads))
         if method == "auto":
             small = self.n <= dense_limit and self.n**3 <= DENSE_WORK_RATIO * max(matrix.nnz, 1)
             method = "dense" if small else "gmres"
@@ -350,25 +363,34 @@ class LeontiefSolver:
             matvecs += b.shape[1]
         x = np.empty_like(b)
         residual = np.empty(b.shape[1])
-        blocks = -(-b.shape[1] // self.block_size)  # equal blocks: 147 → 3 × 49, not 64+64+19
-        width = -(-b.shape[1] // blocks)
         operator, solution, d = self._preconditioned(M, transposed)
-        iterations = 0
-        with single_threaded_blas() if self._groups is not None else nullcontext():
-            for start in range(0, b.shape[1], width):
-                block = slice(start, start + width)
-                kernel = single_gmres if r[:, block].shape[1] == 1 else block_gmres
-                u, residual[block], its, mv = kernel(
-                    operator,
-                    np.ascontiguousarray(r[:, block]),
-                    None if scale is None else scale[block],
-                    self.tol,
-                    self.restart,
-                    self.maxiter,
-                )
-                x[:, block] = solution(u)
-                iterations += its
-                matvecs += mv * d + (d - 1) * u.shape[1]
+
+        def run(block: slice) -> tuple[int, int]:
+            kernel = single_gmres if r[:, block].shape[1] == 1 else block_gmres
+            u, residual[block], its, mv = kernel(
+                operator,
+                np.ascontiguousarray(r[:, block]),
+                None if scale is None else scale[block],
+                self.tol,
+                self.restart,
+                self.maxiter,
+            )
+            x[:, block] = solution(u)
+            return its, mv * d + (d - 1) * u.shape[1]
+
+        blocks = _column_blocks(b.shape[1], self.block_size, self.threads)
+        threads = min(self.threads, len(blocks))
+        single = (
+            single_threaded_blas() if self._groups is not None or threads > 1 else nullcontext()
+        )
+        with single:
+            if threads > 1:
+                with ThreadPoolExecutor(threads, thread_name_prefix="gmres") as pool:
+                    counts = list(pool.map(run, blocks))
+            else:
+                counts = [run(block) for block in blocks]
+        iterations = sum(its for its, _ in counts)
+        matvecs += sum(mv for _, mv in counts)
         if guess is not None:
             x += guess
         return x, residual, iterations, matvecs
@@ -384,10 +406,34 @@ class LeontiefSolver:
             operator = M if d == 1 else MatrixPower(M, d)
             return operator, lambda u: neumann_sum(M, u, d), d
         if transposed not in self._block_operators:
-            with single_threaded_blas():
-                self._block_operators[transposed] = OffBlockOperator(M, *self._groups)
+            other = self._block_operators.get(not transposed)
+            if other is not None:  # the other direction's parts, transposed
+                self._block_operators[transposed] = other.transposed()
+            else:
+                with single_threaded_blas():
+                    self._block_operators[transposed] = OffBlockOperator(M, *self._groups)
         operator = self._block_operators[transposed]
         return operator, operator.preconditioner.__matmul__, 1
+
+
+def _available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at most :data:`MAX_THREADS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def _column_blocks(m: int, block_size: int, threads: int) -> list[slice]:
+    """``m`` columns in equal blocks of at most ``block_size``, as many as a multiple of
+    ``threads`` (147 columns, 64, 2 threads: 4 × 37, not 64 + 64 + 19 nor 3 × 49)."""
+    if m == 0:
+        return []
+    count = -(-m // block_size)
+    count = min(m, -(-count // threads) * threads)
+    width = -(-m // count)
+    return [slice(start, min(start + width, m)) for start in range(0, m, width)]
 
 
 def _relative_residuals(M: sp.csr_array, x: np.ndarray, b: np.ndarray) -> np.ndarray:
