@@ -353,3 +353,26 @@ def icio(shared_data):
 def test_trade_scenarios_equal_plain_assembly(icio, case, feasibility):
     members, partners, assumptions = TRADE_CASES[case]
     _assert_assembly(trade_problem(icio, members, partners, assumptions), feasibility)
+
+
+def test_trade_problems_of_the_same_members_share_one_structure_and_equal_fresh_ones(icio):
+    """The members' regrouped table is built once per economy, member set and trade rule; a
+    problem built on the remembered structure equals one built from scratch, entry for entry."""
+    from commonplan.planning import scenarios as S
+
+    for case in TRADE_CASES.values():
+        members, partners, assumptions = case
+        remembered = build_model(trade_problem(icio, members, partners, assumptions))
+        S._STRUCTURES.pop(icio, None)
+        fresh = build_model(trade_problem(icio, members, partners, assumptions))
+        assert (remembered.A != fresh.A).nnz == 0
+        for part in ("row_lower", "row_upper", "col_lower", "col_upper", "c"):
+            assert np.array_equal(getattr(remembered, part), getattr(fresh, part))
+    first = S.trade_model(icio, ["COL"], ["USA"], TradeAssumptions(import_flexibility=1.5))
+    again = S.trade_model(icio, ["COL"], ["MEX"], TradeAssumptions(import_flexibility=3.0))
+    assert again.imports is first.imports  # shared, and so read-only
+    with pytest.raises(ValueError):
+        first.imports.flow[0] = 0.0
+    free = S.trade_model(icio, ["COL", "MEX"], ["USA"], TradeAssumptions(member_trade="free"))
+    table = S.trade_model(icio, ["COL", "MEX"], ["USA"], TradeAssumptions(member_trade="table"))
+    assert len(free.shipments) > 0 and len(table.shipments) == 0

@@ -41,6 +41,8 @@ that an import of it would bring.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -502,6 +504,61 @@ def _capital(
     )
 
 
+@dataclass(frozen=True)
+class _Structure:
+    """What a trade problem's members determine, whatever is cut and assumed beyond the
+    members' trade rule: their products, their inputs regrouped, their import and shipping
+    activities and the activities' labels."""
+
+    group: _Members
+    member_use: sp.csr_array
+    imports: ImportActivities
+    shipments: Shipments
+    activity_labels: pd.MultiIndex
+
+
+_STRUCTURES: weakref.WeakKeyDictionary[Economy, dict[tuple, _Structure]] = (
+    weakref.WeakKeyDictionary()
+)
+_STRUCTURES_PER_ECONOMY = 64
+"""Member sets remembered per economy (a sweep over members × partners revisits each often)."""
+_STRUCTURES_LOCK = threading.Lock()
+
+
+def _structure(economy: Economy, members: list[str], a: TradeAssumptions) -> _Structure:
+    """The members' :class:`_Structure`, built once per economy, member set and trade rule.
+
+    A sweep solves the same members against many partners, shares and flexibilities; the
+    regrouping of the table around them is most of the time of building each problem. Its
+    arrays are made read-only, since every problem of those members shares them.
+    """
+    key = (tuple(members), a.member_trade)
+    with _STRUCTURES_LOCK:
+        known = _STRUCTURES.setdefault(economy, {})
+        if key in known:
+            return known[key]
+    group = _Members.of(economy, members)
+    use = sp.csc_array(economy.use)
+    imports = _import_activities(use, economy.activity_levels, group)
+    shipments = _shipments(group, a, group.n + len(imports))
+    structure = _Structure(
+        group,
+        _member_use(use, group, a.member_trade),
+        imports,
+        shipments,
+        _activity_labels(group, imports, shipments),
+    )
+    for part in (group, imports, shipments):
+        for value in vars(part).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+    with _STRUCTURES_LOCK:
+        if len(known) >= _STRUCTURES_PER_ECONOMY:
+            known.pop(next(iter(known)))
+        known[key] = structure
+    return structure
+
+
 def trade_model(
     economy: Economy,
     members: Sequence[str],
@@ -512,19 +569,16 @@ def trade_model(
 ) -> TradeModel:
     """The planning problem of ``members`` with imports from ``cut_partners`` stopped, and its trade activities."""
     a = assumptions or TradeAssumptions()
-    group = _Members.of(economy, _check_scenario(economy, members, cut_partners))
+    structure = _structure(economy, _check_scenario(economy, members, cut_partners), a)
+    group, imports, shipments = structure.group, structure.imports, structure.shipments
     resource = _choose_resource(economy, a.resource)
     T, n = a.periods, group.n
-    use = sp.csc_array(economy.use)
-    member_use = _member_use(use, group, a.member_trade)
-    imports = _import_activities(use, economy.activity_levels, group)
-    shipments = _shipments(group, a, n + len(imports))
     m = n + len(imports) + len(shipments)
-    make, use_matrix = _make_and_use(member_use, imports, shipments, a.trade_cost)
+    make, use_matrix = _make_and_use(structure.member_use, imports, shipments, a.trade_cost)
     accounts = _accounts(economy, group, imports, cut_partners, resource, m, a)
     planning_economy = Economy(
         products=group.labels,
-        activities=_activity_labels(group, imports, shipments),
+        activities=structure.activity_labels,
         use=use_matrix,
         make=make,
         account_coefficients=accounts.coefficients,

@@ -260,6 +260,12 @@ class PoolExecutor(Executor):
 # --- Dask -----------------------------------------------------------------------------------
 
 
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False}
+"""Dask settings of the local cluster's workers. A worker samples its task thread's stack
+every 10 ms for the dashboard's profile by default; that sampler takes the GIL from the
+task each time, and with the dashboard off nobody reads its profile."""
+
+
 def _dask_task(fn: BatchFunction, context: Any, batch: Sequence[Any]) -> tuple[list[Any], float]:
     return run_batch(fn, context, batch)
 
@@ -306,20 +312,22 @@ class DaskExecutor(Executor):
         return self._client
 
     def _connect(self) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         try:
             if self.scheduler:
                 self._client = Client(self.scheduler, timeout=self.startup_timeout)
             else:
-                self._cluster = LocalCluster(
-                    n_workers=self._requested,
-                    threads_per_worker=1,
-                    processes=self.processes,
-                    **({"host": "127.0.0.1"} if self.processes else {}),
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                    self._cluster = LocalCluster(
+                        n_workers=self._requested,
+                        threads_per_worker=1,
+                        processes=self.processes,
+                        **({"host": "127.0.0.1"} if self.processes else {}),
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                 self._client = Client(self._cluster, timeout=self.startup_timeout)
             self._client.wait_for_workers(self._requested or 1, timeout=self.startup_timeout)
         except (OSError, TimeoutError, RuntimeError) as error:
