@@ -62,6 +62,21 @@ def scenarios(economy, count: int) -> tuple[Scenario, ...]:
     return tuple(grid[::step][:count])
 
 
+def _local_cluster(workers: int):
+    """A loopback LocalCluster of single-threaded worker processes, as DaskExecutor starts."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+
+
 def bench_sweep(count: int, workers: int, batch: int, rounds: int) -> None:
     """Serial against Dask on the same scenarios, in ``rounds`` interleaved slices.
 
@@ -71,9 +86,6 @@ def bench_sweep(count: int, workers: int, batch: int, rounds: int) -> None:
     one LocalCluster, whose start-up is timed once and added to the Dask total, and each
     round broadcasts the economy again (part of the Dask time, as in a real sweep).
     """
-    import dask
-    from distributed import LocalCluster
-
     economy = read_icio_arrays(TABLE)
     chosen = scenarios(economy, count)
     n = len(chosen)
@@ -81,14 +93,7 @@ def bench_sweep(count: int, workers: int, batch: int, rounds: int) -> None:
     serial_s = dask_s = compute_s = 0.0
     ratios, failed, same = [], 0, True
     start = time.perf_counter()
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the workers DaskExecutor would start
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
+    cluster = _local_cluster(workers)
     startup = time.perf_counter() - start
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -134,7 +139,7 @@ def bench_sweep(count: int, workers: int, batch: int, rounds: int) -> None:
 
 
 def bench_partitioned(n: int, parts: int, workers: int) -> None:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     A = generate(n, "regional")
     y = np.random.default_rng(1).uniform(1.0, 10.0, n)
@@ -142,13 +147,7 @@ def bench_partitioned(n: int, parts: int, workers: int) -> None:
     expected = LeontiefSolver(A, tol=1e-13).solve(y)
     single = time.perf_counter() - start
     partitions = region_partitions(np.arange(n) // 200, parts)
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    cluster = _local_cluster(workers)
     try:
         client = Client(cluster, timeout=120)
         try:

@@ -180,3 +180,24 @@ def test_unknown_model_and_assumption(two_regions):
         run(two_regions, Shock("R", "P"), model_name="cge")
     with pytest.raises(SpecError, match="unknown assumption 'elasticity' for model 'leontief'"):
         run(two_regions, Shock("R", "P"), {"elasticity": 2}, model_name="leontief")
+
+
+@pytest.mark.parametrize(
+    ("a_star", "c_star", "published"),
+    [
+        # Haimes & Jiang (2001), J. Infrastructure Systems 7(1), two-sector example
+        ([[0.0, 0.8], [0.2, 0.0]], [0.0, 0.6], [0.571, 0.714]),
+        # Lian & Haimes (2006), Systems Engineering 9(3), the DIIM's two-by-two example
+        ([[0.15, 0.50], [0.10, 0.05]], [0.0, 0.1], [0.066, 0.112]),
+    ],
+)
+def test_inoperability_equals_haimes_worked_examples(a_star, c_star, published):
+    """The published inoperabilities (three decimals), statically and as the limit of the
+    dynamic model's recovery under a lasting perturbation, whatever the resilience."""
+    a_star, c_star = np.array(a_star), np.array(c_star)
+    q = static_inoperability(a_star, c_star)
+    np.testing.assert_allclose(q, published, atol=5e-4)
+    for k in (np.array([0.5, 0.5]), np.array([0.9, 0.2])):
+        path = dynamic_inoperability(a_star, np.repeat(c_star[:, None], 300, axis=1), k)
+        np.testing.assert_allclose(path[:, -1], q, rtol=1e-12)
+        assert (np.diff(path, axis=1) >= -1e-15).all()  # inoperability rises monotonically to q
