@@ -198,3 +198,6 @@ def test_an_api_client_with_a_bearer_token_gets_no_session_cookie(app, world):
         assert anonymous.status_code == 401
         client.get("/login")
         assert set(_contents(_cookie(client))) == {"sid"}
+    with TestClient(app) as browser:  # behind a proxy's HTTP Basic sign-in: a session as usual
+        page = browser.get("/login", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+        assert page.status_code == 200 and set(_contents(_cookie(browser))) == {"sid"}

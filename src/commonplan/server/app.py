@@ -172,16 +172,25 @@ class SecurityHeadersMiddleware:
 
 class SessionCookieMiddleware(SessionMiddleware):
     """Starlette's signed session cookie, skipped for a request that carries a bearer token
-    and no cookie (an API client): it has no session to read, and none is sent back."""
+    and no cookie (an API client): it has no session to read, and none is sent back. Any
+    other request (a browser's, also one behind a proxy's HTTP Basic sign-in) keeps it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            names = {name for name, _ in scope["headers"]}
-            if b"authorization" in names and b"cookie" not in names:
-                scope["session"] = Session()
-                await self.app(scope, receive, send)
-                return
+        if scope["type"] == "http" and _bearer_without_cookie(scope["headers"]):
+            scope["session"] = Session()
+            await self.app(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+
+def _bearer_without_cookie(headers: list[tuple[bytes, bytes]]) -> bool:
+    bearer = False
+    for name, value in headers:
+        if name == b"cookie":
+            return False
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            bearer = True
+    return bearer
 
 
 def plotly_js_path() -> Path:
