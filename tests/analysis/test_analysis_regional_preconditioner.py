@@ -26,23 +26,18 @@ def test_regional_blocks_on_wiod(wiod_economy):
         assert products_blocked < products_plain
 
 
-def test_threads_split_the_right_hand_sides_and_keep_the_answer(wiod_economy):
-    """GMRES on 1 or 3 threads: the same answers to the tolerance, bit for bit from one run to
-    the next with the same threads, and the residual the solver checks met in every column."""
+def test_threads_give_the_same_answer_bit_for_bit(wiod_economy):
+    """GMRES on 1, 2 or 3 threads: the same blocks of right-hand sides, so the same answers
+    bit for bit (a machine's core count changes no result), each meeting the tolerance."""
     economy = wiod_economy
     S = economy.account_coefficients.T
     y = economy.final_demand_values
-    one = LeontiefSolver(economy, threads=1)
-    three = LeontiefSolver(economy, threads=3)
-    again = LeontiefSolver(economy, threads=3)
-    assert (one.threads, three.threads) == (1, 3)
+    solvers = [LeontiefSolver(economy, threads=t) for t in (1, 2, 3)]
+    assert [s.threads for s in solvers] == [1, 2, 3]
     for solve, b in (("solve_transpose", S), ("solve", y)):
-        single = getattr(one, solve)(b)
-        threaded = getattr(three, solve)(b)
-        assert np.array_equal(threaded, getattr(again, solve)(b))
-        assert three.last_report.max_relative_residual <= three.tol
-        scale = np.abs(single).max(axis=0)
-        assert (np.abs(threaded - single).max(axis=0) <= 1e-10 * scale).all()
+        answers = [getattr(s, solve)(b) for s in solvers]
+        assert all(np.array_equal(answers[0], other) for other in answers[1:])
+        assert all(s.last_report.max_relative_residual <= s.tol for s in solvers)
 
 
 def test_the_transposed_block_operator_is_the_one_built_for_the_transpose(wiod_economy):

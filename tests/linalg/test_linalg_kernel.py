@@ -183,19 +183,20 @@ def test_blocks_that_do_not_pay_are_ignored_and_wrong_ones_rejected():
 
 
 @pytest.mark.parametrize(
-    ("m", "size", "threads", "widths"),
+    ("m", "size", "multiple", "widths"),
     [
-        (147, 64, 2, [37, 37, 37, 36]),  # a multiple of the threads, not 64 + 64 + 19
+        (147, 64, 4, [37, 37, 37, 36]),  # a multiple of 4, not 64 + 64 + 19
         (147, 64, 1, [49, 49, 49]),
-        (49, 64, 2, [25, 24]),
-        (3, 64, 8, [1, 1, 1]),  # never more blocks than columns
+        (49, 64, 4, [13, 13, 13, 10]),
+        (300, 64, 4, [38] * 7 + [34]),  # 5 blocks of ≤ 64 rounded up to 8
+        (3, 64, 4, [1, 1, 1]),  # never more blocks than columns
         (1, 64, 4, [1]),
-        (0, 64, 2, []),
+        (0, 64, 4, []),
     ],
 )
-def test_right_hand_sides_are_split_into_equal_blocks_per_thread(m, size, threads, widths):
+def test_right_hand_sides_are_split_into_equal_blocks(m, size, multiple, widths):
     from commonplan.linalg.leontief import _column_blocks
 
-    blocks = _column_blocks(m, size, threads)
+    blocks = _column_blocks(m, size, multiple)
     assert [b.stop - b.start for b in blocks] == widths
     assert sum(widths) == m and all(w <= size for w in widths)

@@ -103,6 +103,10 @@ DEFAULT_NEUMANN_DEGREE = 2
 """Degree ``d`` of the Neumann-series preconditioner ``P = I + A + … + Aᵈ⁻¹`` of GMRES."""
 MAX_THREADS = 8
 """Most threads GMRES runs blocks of right-hand sides on (by default, one per available core)."""
+BLOCK_MULTIPLE = 4
+"""GMRES splits the right-hand sides into a multiple of this many equal blocks (fewer only
+when there are fewer columns), whatever the number of threads, so that the answer is the
+same bit for bit on every machine: the columns of a block share its GMRES steps."""
 BLOCK_LIMIT = 1000
 """Largest block (e.g. region) the block-Jacobi preconditioner inverts densely."""
 BLOCK_WORK_RATIO = 4
@@ -171,9 +175,8 @@ class LeontiefSolver:
         Threads GMRES solves blocks of right-hand sides on at once (default: the cores
         this process may use, at most :data:`MAX_THREADS`). Each block runs on one thread
         with single-threaded BLAS; the sparse products and sums release the GIL. The
-        right-hand sides are split into a multiple of ``threads`` equal blocks, so the
-        answer can differ with ``threads`` in the last bits (within ``tol``), never
-        between runs with the same ``threads``.
+        blocks do not depend on ``threads`` (see :data:`BLOCK_MULTIPLE`): the answer is the
+        same bit for bit with any number of threads.
     """
 
     def __init__(
@@ -378,7 +381,7 @@ class LeontiefSolver:
             x[:, block] = solution(u)
             return its, mv * d + (d - 1) * u.shape[1]
 
-        blocks = _column_blocks(b.shape[1], self.block_size, self.threads)
+        blocks = _column_blocks(b.shape[1], self.block_size, BLOCK_MULTIPLE)
         threads = min(self.threads, len(blocks))
         single = (
             single_threaded_blas() if self._groups is not None or threads > 1 else nullcontext()
@@ -425,13 +428,13 @@ def _available_cores() -> int:
     return max(1, min(cores, MAX_THREADS))
 
 
-def _column_blocks(m: int, block_size: int, threads: int) -> list[slice]:
+def _column_blocks(m: int, block_size: int, multiple: int) -> list[slice]:
     """``m`` columns in equal blocks of at most ``block_size``, as many as a multiple of
-    ``threads`` (147 columns, 64, 2 threads: 4 × 37, not 64 + 64 + 19 nor 3 × 49)."""
+    ``multiple`` (147 columns, 64, 4: 4 × 37, not 64 + 64 + 19 nor 3 × 49)."""
     if m == 0:
         return []
     count = -(-m // block_size)
-    count = min(m, -(-count // threads) * threads)
+    count = min(m, -(-count // multiple) * multiple)
     width = -(-m // count)
     return [slice(start, min(start + width, m)) for start in range(0, m, width)]
 
