@@ -48,8 +48,8 @@ def test_the_transposed_block_operator_is_the_one_built_for_the_transpose(wiod_e
     codes = np.unique(wiod_economy.products.get_level_values("region"), return_inverse=True)[1]
     groups = _useful_groups(codes, A)
     assert groups is not None
-    forward = OffBlockOperator(A, *groups)
-    built = OffBlockOperator(A.T.tocsr(), *groups)
+    forward = OffBlockOperator.of(A, *groups)
+    built = OffBlockOperator.of(A.T.tocsr(), *groups)
     derived = forward.transposed()
     V = np.random.default_rng(0).uniform(size=(A.shape[0], 3))
     expected = built @ V

@@ -17,6 +17,7 @@ of ``r``, which is the residual of the initial guess when the solve is warm-star
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,35 +54,33 @@ def single_threaded_blas() -> AbstractContextManager:
     return nullcontext() if threadpool_limits is None else threadpool_limits(1, user_api="blas")
 
 
+@dataclass(frozen=True, eq=False)
 class BlockJacobi:
     """``(I − D)⁻¹`` where ``D`` is the block-diagonal part of a matrix: one dense inverse per block.
 
     ``groups`` lists the positions (a slice or an index array) of each block, e.g. the
-    products of one region.
+    products of one region; ``inverses`` the dense ``(I − D_b)⁻¹`` (build with :meth:`of`).
     ``D`` is dominated by ``A`` entrywise, so ``ρ(D) ≤ ρ(A) < 1`` and every ``I − D_b`` is
     invertible. Applying it to an ``(n, k)`` block costs ``2 k Σ_b s_b²`` flops in dense
     matrix products (BLAS 3).
     """
 
-    def __init__(
-        self,
-        matrix: sp.csr_array | None,
-        groups: list[slice | np.ndarray],
-        inverses: list[np.ndarray] | None = None,
-    ) -> None:
-        self.groups = groups
-        if inverses is not None:
-            self.inverses = inverses
-            return
-        self.inverses = []
+    groups: list[slice | np.ndarray]
+    inverses: list[np.ndarray]
+
+    @classmethod
+    def of(cls, matrix: sp.csr_array, groups: list[slice | np.ndarray]) -> BlockJacobi:
+        """Invert the diagonal blocks of ``I − matrix``."""
+        inverses = []
         for positions in groups:
             block = -matrix[positions][:, positions].toarray()
             block[np.diag_indices_from(block)] += 1.0
-            self.inverses.append(np.linalg.inv(block))
+            inverses.append(np.linalg.inv(block))
+        return cls(groups, inverses)
 
     def transposed(self) -> BlockJacobi:
         """``(I − Dᵀ)⁻¹``, the same inverses transposed (no new factorisation)."""
-        return BlockJacobi(None, self.groups, [np.ascontiguousarray(i.T) for i in self.inverses])
+        return BlockJacobi(self.groups, [np.ascontiguousarray(i.T) for i in self.inverses])
 
     def __matmul__(self, V: np.ndarray) -> np.ndarray:
         out = np.empty(V.shape)
@@ -90,26 +89,32 @@ class BlockJacobi:
         return out
 
 
+@dataclass(frozen=True, eq=False)
 class OffBlockOperator:
     """``O (I − D)⁻¹`` with ``O = A − D``: GMRES on ``(I − A)(I − D)⁻¹ = I − O (I − D)⁻¹``.
 
     Right preconditioning by :class:`BlockJacobi`; the solution is ``x = (I − D)⁻¹ u``.
+    Build it with :meth:`of`.
     """
 
-    def __init__(
-        self, matrix: sp.csr_array, groups: list[slice | np.ndarray], group_of: np.ndarray
-    ) -> None:
+    off: sp.csr_array
+    preconditioner: BlockJacobi
+
+    @classmethod
+    def of(
+        cls, matrix: sp.csr_array, groups: list[slice | np.ndarray], group_of: np.ndarray
+    ) -> OffBlockOperator:
+        """Split ``matrix`` into its off-block part and the block-Jacobi inverse of the rest."""
         coo = matrix.tocoo()
         off = group_of[coo.row] != group_of[coo.col]
-        self.off = sp.csr_array((coo.data[off], (coo.row[off], coo.col[off])), shape=matrix.shape)
-        self.preconditioner = BlockJacobi(matrix, groups)
+        return cls(
+            sp.csr_array((coo.data[off], (coo.row[off], coo.col[off])), shape=matrix.shape),
+            BlockJacobi.of(matrix, groups),
+        )
 
     def transposed(self) -> OffBlockOperator:
         """The operator of the transposed system, ``Oᵀ (I − Dᵀ)⁻¹``, from this one's parts."""
-        other = object.__new__(OffBlockOperator)
-        other.off = sp.csr_array(self.off.T)
-        other.preconditioner = self.preconditioner.transposed()
-        return other
+        return OffBlockOperator(sp.csr_array(self.off.T), self.preconditioner.transposed())
 
     def __matmul__(self, V: np.ndarray) -> np.ndarray:
         return self.off @ (self.preconditioner @ V)

@@ -414,7 +414,7 @@ class LeontiefSolver:
                 self._block_operators[transposed] = other.transposed()
             else:
                 with single_threaded_blas():
-                    self._block_operators[transposed] = OffBlockOperator(M, *self._groups)
+                    self._block_operators[transposed] = OffBlockOperator.of(M, *self._groups)
         operator = self._block_operators[transposed]
         return operator, operator.preconditioner.__matmul__, 1
 

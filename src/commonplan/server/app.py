@@ -137,9 +137,8 @@ _SECURITY_HEADERS = [
 
 
 _NO_STORE = (b"cache-control", b"no-store")
-_INLINE_PROPOSALS = 64
-_INLINE_BALLOTS = 64
-"""On SQLite, a group commit of at most this many proposals (ballots) runs on the event loop."""
+_INLINE_ITEMS = 64
+"""On SQLite, a group commit of at most this many proposals or ballots runs on the event loop."""
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 _CACHEABLE_PREFIXES = ("/static/", "/vendor/")
 
@@ -253,13 +252,13 @@ def create_app(
         lambda items: submit_many(database, items),
         state.write_limiter,
         size=lambda submission: len(submission.proposals),
-        inline_items=_INLINE_PROPOSALS if is_sqlite else 0,
+        inline_items=_INLINE_ITEMS if is_sqlite else 0,
     )
     state.ballots = GroupCommit(
         lambda items: submit_ballots(database, items),
         state.write_limiter,
         max_items=200,
-        inline_items=_INLINE_BALLOTS if is_sqlite else 0,
+        inline_items=_INLINE_ITEMS if is_sqlite else 0,
     )
     app = FastAPI(
         title="Commonplan",

@@ -105,10 +105,9 @@ MAX_BATCH = 5000
 """Most proposals one call may carry."""
 
 _PROPOSALS = LiveProposal.__table__
-_INSERT_PROPOSALS = insert(_PROPOSALS).returning(_PROPOSALS.c.id, sort_by_parameter_order=True)
 # Without RETURNING, SQLite inserts many rows in one executemany (with it, one by one); the
 # ids are then read back by the (round, iteration, council) key the table holds unique.
-_INSERT_MANY_PROPOSALS = insert(_PROPOSALS)
+_INSERT_PROPOSALS = insert(_PROPOSALS)
 _FRESH_IDS = select(_PROPOSALS.c.council_id, _PROPOSALS.c.id).where(
     _PROPOSALS.c.round_id == bindparam("round_id"),
     _PROPOSALS.c.iteration == bindparam("iteration"),
@@ -1189,8 +1188,7 @@ def _store_many(
             fresh += rows
             out.append([result, None])
         if fresh:
-            connection.execute(_INSERT_MANY_PROPOSALS, fresh)
-            ids = _fresh_ids(connection, fresh)
+            ids = _insert_proposals(connection, fresh)
             for owner, values, row_id in zip(owners, fresh, ids, strict=True):
                 values = {k: v for k, v in values.items() if k != "submitted_at"}
                 records[owner].append(record("live_proposals", dict(values, id=row_id)))
@@ -1236,8 +1234,9 @@ def _store_many(
     return [(item[0], item[1]) for item in out]
 
 
-def _fresh_ids(connection: Any, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """The ids of ``rows`` just inserted into ``live_proposals``, in their order."""
+def _insert_proposals(connection: Any, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``live_proposals`` in one statement; their ids, in their order."""
+    connection.execute(_INSERT_PROPOSALS, rows)
     wanted: dict[tuple[int, int], list[int]] = {}
     for row in rows:
         wanted.setdefault((row["round_id"], row["iteration"]), []).append(row["council_id"])
@@ -1423,10 +1422,8 @@ def _close(
                         }
                     )
         if carried_rows:
-            ids = (
-                session.connection()
-                .execute(_INSERT_PROPOSALS, [dict(v, submitted_at=moment) for v in carried_rows])
-                .scalars()
+            ids = _insert_proposals(
+                session.connection(), [dict(v, submitted_at=moment) for v in carried_rows]
             )
             records += [
                 record("live_proposals", dict(v, id=i))
